@@ -1,0 +1,148 @@
+//! Entity ids: 16 bytes shown as 32 lowercase hex characters.
+//!
+//! The first 6 bytes are milliseconds since the epoch and the other 10 are random, so byte
+//! order is creation order: `order` and the `after` cursor of every list are plain range
+//! scans over keys that end in an id. Ids made in the same millisecond by this process
+//! still increase (the random tail is incremented), so creation order is exact.
+
+use ring::rand::{SecureRandom, SystemRandom};
+use std::fmt;
+use std::sync::Mutex;
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Id(pub [u8; 16]);
+
+static LAST: Mutex<[u8; 16]> = Mutex::new([0; 16]);
+
+/// Fills `buf` with cryptographically secure random bytes.
+pub fn random_bytes(buf: &mut [u8]) {
+    SystemRandom::new()
+        .fill(buf)
+        .expect("the operating system's random source failed");
+}
+
+impl Id {
+    pub fn new() -> Id {
+        let mut bytes = [0u8; 16];
+        let ms = crate::clock::now_millis() as u64;
+        bytes[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+        random_bytes(&mut bytes[6..]);
+        let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
+        if bytes <= *last {
+            // Same millisecond (or a clock step back): continue from the last id.
+            bytes = *last;
+            for i in (0..16).rev() {
+                bytes[i] = bytes[i].wrapping_add(1);
+                if bytes[i] != 0 {
+                    break;
+                }
+            }
+        }
+        *last = bytes;
+        Id(bytes)
+    }
+
+    /// Parses exactly 32 hex digits (either case).
+    pub fn parse(text: &str) -> Option<Id> {
+        let raw = text.as_bytes();
+        if raw.len() != 32 {
+            return None;
+        }
+        let mut bytes = [0u8; 16];
+        for (i, pair) in raw.chunks(2).enumerate() {
+            bytes[i] = (hex_val(pair[0])? << 4) | hex_val(pair[1])?;
+        }
+        Some(Id(bytes))
+    }
+
+    pub fn from_slice(raw: &[u8]) -> Option<Id> {
+        raw.try_into().ok().map(Id)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    pub fn hex(&self) -> String {
+        hex(&self.0)
+    }
+}
+
+impl Default for Id {
+    fn default() -> Self {
+        Id::new()
+    }
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 15) as usize] as char);
+    }
+    out
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
+impl serde::Serialize for Id {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&self.hex())
+        } else {
+            self.0.serialize(s)
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Id {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Id, D::Error> {
+        if d.is_human_readable() {
+            let s = String::deserialize(d)?;
+            Id::parse(&s).ok_or_else(|| serde::de::Error::custom("not a 32-hex-digit id"))
+        } else {
+            let v = <[u8; 16]>::deserialize(d)?;
+            Ok(Id(v))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_increase_and_round_trip() {
+        let ids: Vec<Id> = (0..1000).map(|_| Id::new()).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        let text = ids[0].hex();
+        assert_eq!(text.len(), 32);
+        assert!(text
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert_eq!(Id::parse(&text), Some(ids[0]));
+        assert_eq!(Id::parse(&text.to_uppercase()), Some(ids[0]));
+        assert_eq!(Id::parse("xyz"), None);
+        assert_eq!(Id::parse(&"g".repeat(32)), None);
+    }
+}
