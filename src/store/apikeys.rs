@@ -1,0 +1,347 @@
+//! API keys. Only a SHA-256 digest of each full key is stored; the digest index is how
+//! authentication finds a key without knowing its account.
+
+use super::durability::Written;
+use super::groups::{MemberTx, KIND_APIKEY};
+use super::keys::{key, owned, tail_id};
+use super::page::{counts, scan, Page, PageRequest};
+use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
+use crate::ids::Id;
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use sled::Transactional;
+
+pub(super) const ENTITY: &str = "apikeys";
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct ApiKeyRecord {
+    pub id: Id,
+    pub account_id: Id,
+    pub name: String,
+    /// The user this key acts for.
+    pub owner: Option<Id>,
+    /// ACTIVE or INACTIVE.
+    pub status: String,
+    /// SHA-256 of the full key (see `auth::apikey`).
+    pub key_digest: Vec<u8>,
+    /// Group ids; the source of truth for membership (see `groups`).
+    pub groups: Vec<Id>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub etag: u64,
+}
+
+pub trait ApiKeyStore: Send + Sync {
+    fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<ApiKeyRecord>>;
+    /// Finds a key by the digest of its full text, in any account.
+    fn by_digest(&self, digest: &[u8]) -> StoreResult<Option<ApiKeyRecord>>;
+    fn list(
+        &self,
+        account: &Id,
+        page: &PageRequest,
+        keep: Option<&dyn Fn(&ApiKeyRecord) -> bool>,
+    ) -> StoreResult<Page<ApiKeyRecord>>;
+    /// Creates the key in its `groups`; its owner must be a user of the account.
+    fn create(&self, apikey: ApiKeyRecord) -> StoreResult<Written<ApiKeyRecord>>;
+    /// Applies `change` (retried on contention, so it must be pure) and bumps `etag`.
+    /// Groups and the digest are changed by their own calls, not here.
+    fn update(
+        &self,
+        account: &Id,
+        id: &Id,
+        change: &dyn Fn(&mut ApiKeyRecord) -> StoreResult<()>,
+    ) -> StoreResult<Written<ApiKeyRecord>>;
+    /// Replaces the secret: the old full key stops working at once.
+    fn reset_secret(
+        &self,
+        account: &Id,
+        id: &Id,
+        digest: &[u8],
+    ) -> StoreResult<Written<ApiKeyRecord>>;
+    fn change_groups(
+        &self,
+        account: &Id,
+        id: &Id,
+        add: &[Id],
+        remove: &[Id],
+        protected: Option<Id>,
+    ) -> StoreResult<Written<ApiKeyRecord>>;
+    fn delete(&self, account: &Id, id: &Id, protected: Option<Id>) -> StoreResult<Written<()>>;
+}
+
+pub struct SledApiKeys {
+    t: Trees,
+    commit: Commit,
+}
+
+impl SledApiKeys {
+    pub fn new(t: Trees, commit: Commit) -> SledApiKeys {
+        SledApiKeys { t, commit }
+    }
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+fn owner_key(account: &Id, owner: &Id, id: &Id) -> Vec<u8> {
+    key(&[account.as_bytes(), owner.as_bytes(), id.as_bytes()])
+}
+
+fn tx_key(keys: &TransactionalTree, account: &Id, id: &Id) -> TxResult<ApiKeyRecord> {
+    match keys.get(owned(account, id))? {
+        Some(raw) => decode(&raw).map_err(ConflictableTransactionError::Abort),
+        None => abort(StoreError::NotFound("API key")),
+    }
+}
+
+/// The trees a key insert touches; shared with account provisioning.
+pub struct ApiKeyTx<'a> {
+    pub keys: &'a TransactionalTree,
+    pub hashes: &'a TransactionalTree,
+    pub owners: &'a TransactionalTree,
+    pub counts: &'a TransactionalTree,
+}
+
+impl ApiKeyTx<'_> {
+    pub fn insert(&self, apikey: &ApiKeyRecord) -> TxResult<()> {
+        let account = &apikey.account_id;
+        self.keys
+            .insert(owned(account, &apikey.id), encode(apikey))?;
+        self.hashes
+            .insert(&apikey.key_digest[..], owned(account, &apikey.id))?;
+        if let Some(owner) = &apikey.owner {
+            self.owners
+                .insert(owner_key(account, owner, &apikey.id), &[])?;
+        }
+        counts::add(self.counts, account, ENTITY, 1)?;
+        Ok(())
+    }
+}
+
+/// Deletes every key `owner` still owns (keys of a deleted user).
+pub(super) fn delete_owned_by(t: &Trees, account: &Id, owner: &Id) -> StoreResult<()> {
+    let ids: Vec<Id> = t
+        .ownerid_apikeyid
+        .scan_prefix(key(&[account.as_bytes(), owner.as_bytes()]))
+        .keys()
+        .filter_map(|k| k.ok().and_then(|k| tail_id(&k)))
+        .collect();
+    for id in ids {
+        match delete_key(t, account, &id, None) {
+            Ok(()) | Err(StoreError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn delete_key(t: &Trees, account: &Id, id: &Id, protected: Option<Id>) -> StoreResult<()> {
+    (
+        &t.apikeyid_apikey,
+        &t.keyhash_apikeyid,
+        &t.ownerid_apikeyid,
+        &t.account_counts,
+        &t.groupid_group,
+        &t.groupid_memberid,
+    )
+        .transaction(|(keys, hashes, owners, counts_tx, groups, g2m)| {
+            let mut apikey = tx_key(keys, account, id)?;
+            let mtx = MemberTx { groups, g2m };
+            for group in apikey.groups.clone() {
+                let after = mtx.remove(account, &group, KIND_APIKEY, id, &mut apikey.groups)?;
+                if let (Some(rec), Some(p)) = (after, protected) {
+                    if rec.id == p && rec.user_count + rec.apikey_count == 0 {
+                        return abort(StoreError::Invalid(
+                            "apikey_id",
+                            "The last member of the Administrators group cannot be deleted.".into(),
+                        ));
+                    }
+                }
+            }
+            keys.remove(owned(account, id))?;
+            hashes.remove(&apikey.key_digest[..])?;
+            if let Some(owner) = &apikey.owner {
+                owners.remove(owner_key(account, owner, id))?;
+            }
+            counts::add(counts_tx, account, ENTITY, -1)?;
+            Ok(())
+        })?;
+    t.subjectid_lastlogin.remove(owned(account, id))?;
+    Ok(())
+}
+
+impl ApiKeyStore for SledApiKeys {
+    fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<ApiKeyRecord>> {
+        self.t
+            .apikeyid_apikey
+            .get(owned(account, id))?
+            .map(|raw| decode(&raw))
+            .transpose()
+    }
+
+    fn by_digest(&self, digest: &[u8]) -> StoreResult<Option<ApiKeyRecord>> {
+        let Some(location) = self.t.keyhash_apikeyid.get(digest)? else {
+            return Ok(None);
+        };
+        let (account, id) = match (Id::from_slice(&location[..16]), tail_id(&location)) {
+            (Some(a), Some(i)) if location.len() == 32 => (a, i),
+            _ => return Err(StoreError::Backend("bad key digest index entry".into())),
+        };
+        self.get(&account, &id)
+    }
+
+    fn list(
+        &self,
+        account: &Id,
+        page: &PageRequest,
+        keep: Option<&dyn Fn(&ApiKeyRecord) -> bool>,
+    ) -> StoreResult<Page<ApiKeyRecord>> {
+        scan(
+            &self.t.apikeyid_apikey,
+            account.as_bytes(),
+            page,
+            keep.is_some(),
+            |_, v| decode(v).map(Some),
+            |k| keep.map(|f| f(k)).unwrap_or(true),
+            || counts::get(&self.t.account_counts, account, ENTITY),
+        )
+    }
+
+    fn create(&self, apikey: ApiKeyRecord) -> StoreResult<Written<ApiKeyRecord>> {
+        let t = &self.t;
+        let account = apikey.account_id;
+        let stored = (
+            &t.apikeyid_apikey,
+            &t.keyhash_apikeyid,
+            &t.ownerid_apikeyid,
+            &t.account_counts,
+            &t.groupid_group,
+            &t.groupid_memberid,
+            &t.userid_user,
+        )
+            .transaction(|(keys, hashes, owners, counts_tx, groups, g2m, users)| {
+                let mut apikey = apikey.clone();
+                if let Some(owner) = &apikey.owner {
+                    // Re-written unchanged so that a concurrent delete of the owner conflicts
+                    // with this transaction instead of leaving a key without its user.
+                    let Some(raw) = users.get(owned(&account, owner))? else {
+                        return abort(StoreError::Invalid(
+                            "owner",
+                            format!("User {owner} does not exist."),
+                        ));
+                    };
+                    users.insert(owned(&account, owner), raw)?;
+                }
+                let wanted = std::mem::take(&mut apikey.groups);
+                let mtx = MemberTx { groups, g2m };
+                for group in &wanted {
+                    mtx.add(&account, group, KIND_APIKEY, &apikey.id, &mut apikey.groups)?;
+                }
+                ApiKeyTx {
+                    keys,
+                    hashes,
+                    owners,
+                    counts: counts_tx,
+                }
+                .insert(&apikey)?;
+                Ok(apikey)
+            })?;
+        Ok(self.commit.written(stored))
+    }
+
+    fn update(
+        &self,
+        account: &Id,
+        id: &Id,
+        change: &dyn Fn(&mut ApiKeyRecord) -> StoreResult<()>,
+    ) -> StoreResult<Written<ApiKeyRecord>> {
+        let t = &self.t;
+        let stored = (&t.apikeyid_apikey, &t.ownerid_apikeyid, &t.userid_user).transaction(
+            |(keys, owners, users)| {
+                let before = tx_key(keys, account, id)?;
+                let mut after = before.clone();
+                change(&mut after).map_err(ConflictableTransactionError::Abort)?;
+                after.groups = before.groups.clone();
+                after.key_digest = before.key_digest.clone();
+                if after.owner != before.owner {
+                    if let Some(owner) = &after.owner {
+                        let Some(raw) = users.get(owned(account, owner))? else {
+                            return abort(StoreError::Invalid(
+                                "owner",
+                                format!("User {owner} does not exist."),
+                            ));
+                        };
+                        users.insert(owned(account, owner), raw)?;
+                        owners.insert(owner_key(account, owner, id), &[])?;
+                    }
+                    if let Some(old) = &before.owner {
+                        owners.remove(owner_key(account, old, id))?;
+                    }
+                }
+                after.etag = before.etag + 1;
+                after.updated_at = crate::clock::now_millis();
+                keys.insert(owned(account, id), encode(&after))?;
+                Ok(after)
+            },
+        )?;
+        Ok(self.commit.written(stored))
+    }
+
+    fn reset_secret(
+        &self,
+        account: &Id,
+        id: &Id,
+        digest: &[u8],
+    ) -> StoreResult<Written<ApiKeyRecord>> {
+        let t = &self.t;
+        let stored = (&t.apikeyid_apikey, &t.keyhash_apikeyid).transaction(|(keys, hashes)| {
+            let mut apikey = tx_key(keys, account, id)?;
+            hashes.remove(&apikey.key_digest[..])?;
+            hashes.insert(digest, owned(account, id))?;
+            apikey.key_digest = digest.to_vec();
+            apikey.etag += 1;
+            apikey.updated_at = crate::clock::now_millis();
+            keys.insert(owned(account, id), encode(&apikey))?;
+            Ok(apikey)
+        })?;
+        Ok(self.commit.written(stored))
+    }
+
+    fn change_groups(
+        &self,
+        account: &Id,
+        id: &Id,
+        add: &[Id],
+        remove: &[Id],
+        protected: Option<Id>,
+    ) -> StoreResult<Written<ApiKeyRecord>> {
+        let t = &self.t;
+        let stored = (&t.apikeyid_apikey, &t.groupid_group, &t.groupid_memberid).transaction(
+            |(keys, groups, g2m)| {
+                let mut apikey = tx_key(keys, account, id)?;
+                let mtx = MemberTx { groups, g2m };
+                for group in add {
+                    mtx.add(account, group, KIND_APIKEY, id, &mut apikey.groups)?;
+                }
+                for group in remove {
+                    let after = mtx.remove(account, group, KIND_APIKEY, id, &mut apikey.groups)?;
+                    if let (Some(rec), Some(p)) = (after, protected) {
+                        if rec.id == p && rec.user_count + rec.apikey_count == 0 {
+                            return abort(StoreError::Invalid(
+                                "groups",
+                                "The last member of this group cannot be removed.".into(),
+                            ));
+                        }
+                    }
+                }
+                keys.insert(owned(account, id), encode(&apikey))?;
+                Ok(apikey)
+            },
+        )?;
+        Ok(self.commit.written(stored))
+    }
+
+    fn delete(&self, account: &Id, id: &Id, protected: Option<Id>) -> StoreResult<Written<()>> {
+        delete_key(&self.t, account, id, protected)?;
+        Ok(self.commit.written(()))
+    }
+}

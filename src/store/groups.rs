@@ -1,0 +1,483 @@
+//! Policy groups and their memberships.
+//!
+//! A member's record (user or API key) holds the list of its groups: that list is the truth,
+//! read and written inside the same transaction as the group's counters and the
+//! `groupid_memberid` index, so counts always equal members.
+
+use super::keys::{key, owned, owned_text, tail_id};
+use super::page::{counts, scan, Page, PageRequest};
+use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
+use crate::ids::Id;
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use sled::Transactional;
+
+pub const KIND_USER: u8 = b'u';
+pub const KIND_APIKEY: u8 = b'k';
+const ENTITY: &str = "groups";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupRecord {
+    pub id: Id,
+    pub account_id: Id,
+    pub name: String,
+    pub user_count: u32,
+    pub apikey_count: u32,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub etag: u64,
+}
+
+impl GroupRecord {
+    pub fn new(account_id: Id, name: &str) -> GroupRecord {
+        let now = crate::clock::now_millis();
+        GroupRecord {
+            id: Id::new(),
+            account_id,
+            name: name.to_string(),
+            user_count: 0,
+            apikey_count: 0,
+            created_at: now,
+            updated_at: now,
+            etag: 1,
+        }
+    }
+}
+
+/// Users and API keys named in one membership request.
+#[derive(Debug, Clone, Default)]
+pub struct Subjects {
+    pub users: Vec<Id>,
+    pub apikeys: Vec<Id>,
+}
+
+pub trait GroupStore: Send + Sync {
+    fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<GroupRecord>>;
+    fn by_name(&self, account: &Id, name: &str) -> StoreResult<Option<GroupRecord>>;
+    fn list(
+        &self,
+        account: &Id,
+        page: &PageRequest,
+        keep: Option<&dyn Fn(&GroupRecord) -> bool>,
+    ) -> StoreResult<Page<GroupRecord>>;
+    /// Creates the group with `members` (409 on a taken name, 400 on unknown members).
+    fn create(
+        &self,
+        group: GroupRecord,
+        members: &Subjects,
+    ) -> StoreResult<super::durability::Written<GroupRecord>>;
+    fn rename(
+        &self,
+        account: &Id,
+        id: &Id,
+        name: &str,
+    ) -> StoreResult<super::durability::Written<GroupRecord>>;
+    /// Deletes the group and every membership in it.
+    fn delete(&self, account: &Id, id: &Id) -> StoreResult<super::durability::Written<()>>;
+    /// Adds members; one already in the group is a conflict and nothing changes.
+    fn add_members(
+        &self,
+        account: &Id,
+        id: &Id,
+        members: &Subjects,
+    ) -> StoreResult<super::durability::Written<GroupRecord>>;
+    /// Removes members; with `keep_nonempty`, refuses to leave the group without members.
+    fn remove_members(
+        &self,
+        account: &Id,
+        id: &Id,
+        members: &Subjects,
+        keep_nonempty: bool,
+    ) -> StoreResult<super::durability::Written<GroupRecord>>;
+    /// Member ids of one kind, in the order they were created.
+    fn members(&self, account: &Id, id: &Id, kind: u8, page: &PageRequest)
+        -> StoreResult<Page<Id>>;
+}
+
+pub struct SledGroups {
+    t: Trees,
+    commit: Commit,
+}
+
+impl SledGroups {
+    pub fn new(t: Trees, commit: Commit) -> SledGroups {
+        SledGroups { t, commit }
+    }
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+/// The transactional trees a membership change touches.
+pub struct MemberTx<'a> {
+    pub groups: &'a TransactionalTree,
+    pub g2m: &'a TransactionalTree,
+}
+
+impl MemberTx<'_> {
+    fn group(&self, account: &Id, group: &Id) -> TxResult<Option<GroupRecord>> {
+        match self.groups.get(owned(account, group))? {
+            Some(raw) => Ok(Some(
+                decode(&raw).map_err(ConflictableTransactionError::Abort)?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// Puts `member` into `group`, updating its group list. Unknown group: 400 on `field`.
+    pub fn add(
+        &self,
+        account: &Id,
+        group: &Id,
+        kind: u8,
+        member: &Id,
+        member_groups: &mut Vec<Id>,
+    ) -> TxResult<()> {
+        let Some(mut rec) = self.group(account, group)? else {
+            return abort(StoreError::Invalid(
+                "groups",
+                format!("Group {group} does not exist."),
+            ));
+        };
+        if member_groups.contains(group) {
+            return abort(StoreError::Conflict(format!(
+                "{member} is already a member of group {group}."
+            )));
+        }
+        member_groups.push(*group);
+        match kind {
+            KIND_USER => rec.user_count += 1,
+            _ => rec.apikey_count += 1,
+        }
+        self.groups.insert(owned(account, group), encode(&rec))?;
+        self.g2m.insert(
+            key(&[
+                account.as_bytes(),
+                group.as_bytes(),
+                &[kind],
+                member.as_bytes(),
+            ]),
+            &[],
+        )?;
+        Ok(())
+    }
+
+    /// Takes `member` out of `group` if it is in it; returns the group's record after.
+    pub fn remove(
+        &self,
+        account: &Id,
+        group: &Id,
+        kind: u8,
+        member: &Id,
+        member_groups: &mut Vec<Id>,
+    ) -> TxResult<Option<GroupRecord>> {
+        let Some(pos) = member_groups.iter().position(|g| g == group) else {
+            return Ok(None);
+        };
+        member_groups.remove(pos);
+        let Some(mut rec) = self.group(account, group)? else {
+            return Ok(None);
+        };
+        match kind {
+            KIND_USER => rec.user_count = rec.user_count.saturating_sub(1),
+            _ => rec.apikey_count = rec.apikey_count.saturating_sub(1),
+        }
+        self.groups.insert(owned(account, group), encode(&rec))?;
+        self.g2m.remove(key(&[
+            account.as_bytes(),
+            group.as_bytes(),
+            &[kind],
+            member.as_bytes(),
+        ]))?;
+        Ok(Some(rec))
+    }
+}
+
+/// Reads a member record (user or API key) inside a transaction.
+fn tx_get<T: serde::de::DeserializeOwned>(
+    tree: &TransactionalTree,
+    k: &[u8],
+) -> TxResult<Option<T>> {
+    match tree.get(k)? {
+        Some(raw) => Ok(Some(
+            decode(&raw).map_err(ConflictableTransactionError::Abort)?,
+        )),
+        None => Ok(None),
+    }
+}
+
+impl SledGroups {
+    /// Applies `change` to every subject: `add` or remove them from group `id`.
+    fn change_members(
+        &self,
+        account: &Id,
+        id: &Id,
+        members: &Subjects,
+        add: bool,
+        keep_nonempty: bool,
+    ) -> StoreResult<GroupRecord> {
+        use super::apikeys::ApiKeyRecord;
+        use super::users::UserRecord;
+        let t = &self.t;
+        let rec = (
+            &t.groupid_group,
+            &t.groupid_memberid,
+            &t.userid_user,
+            &t.apikeyid_apikey,
+        )
+            .transaction(|(groups, g2m, users, keys)| {
+                let mtx = MemberTx { groups, g2m };
+                if mtx.group(account, id)?.is_none() {
+                    return abort(StoreError::NotFound("Group"));
+                }
+                for user in &members.users {
+                    let k = owned(account, user);
+                    let Some(mut u) = tx_get::<UserRecord>(users, &k)? else {
+                        return abort(StoreError::Invalid(
+                            "users",
+                            format!("User {user} does not exist."),
+                        ));
+                    };
+                    if add {
+                        mtx.add(account, id, KIND_USER, user, &mut u.groups)?;
+                    } else {
+                        mtx.remove(account, id, KIND_USER, user, &mut u.groups)?;
+                    }
+                    users.insert(k, encode(&u))?;
+                }
+                for apikey in &members.apikeys {
+                    let k = owned(account, apikey);
+                    let Some(mut a) = tx_get::<ApiKeyRecord>(keys, &k)? else {
+                        return abort(StoreError::Invalid(
+                            "apikeys",
+                            format!("API key {apikey} does not exist."),
+                        ));
+                    };
+                    if add {
+                        mtx.add(account, id, KIND_APIKEY, apikey, &mut a.groups)?;
+                    } else {
+                        mtx.remove(account, id, KIND_APIKEY, apikey, &mut a.groups)?;
+                    }
+                    keys.insert(k, encode(&a))?;
+                }
+                let after = mtx.group(account, id)?.expect("checked above");
+                if keep_nonempty && after.user_count + after.apikey_count == 0 {
+                    return abort(StoreError::Invalid(
+                        "users",
+                        "The last member of this group cannot be removed.".into(),
+                    ));
+                }
+                Ok(after)
+            })?;
+        Ok(rec)
+    }
+}
+
+impl GroupStore for SledGroups {
+    fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<GroupRecord>> {
+        self.t
+            .groupid_group
+            .get(owned(account, id))?
+            .map(|raw| decode(&raw))
+            .transpose()
+    }
+
+    fn by_name(&self, account: &Id, name: &str) -> StoreResult<Option<GroupRecord>> {
+        match self.t.groupname_groupid.get(owned_text(account, name))? {
+            Some(raw) => match Id::from_slice(&raw) {
+                Some(id) => self.get(account, &id),
+                None => Err(StoreError::Backend("bad group name index entry".into())),
+            },
+            None => Ok(None),
+        }
+    }
+
+    fn list(
+        &self,
+        account: &Id,
+        page: &PageRequest,
+        keep: Option<&dyn Fn(&GroupRecord) -> bool>,
+    ) -> StoreResult<Page<GroupRecord>> {
+        scan(
+            &self.t.groupid_group,
+            account.as_bytes(),
+            page,
+            keep.is_some(),
+            |_, v| decode(v).map(Some),
+            |g| keep.map(|f| f(g)).unwrap_or(true),
+            || counts::get(&self.t.account_counts, account, ENTITY),
+        )
+    }
+
+    fn create(
+        &self,
+        group: GroupRecord,
+        members: &Subjects,
+    ) -> StoreResult<super::durability::Written<GroupRecord>> {
+        let t = &self.t;
+        let account = group.account_id;
+        (&t.groupid_group, &t.groupname_groupid, &t.account_counts).transaction(
+            |(groups, names, counts_tx)| {
+                let name_key = owned_text(&account, &group.name);
+                if names.get(&name_key)?.is_some() {
+                    return abort(StoreError::Conflict(format!(
+                        "A group named '{}' already exists.",
+                        group.name
+                    )));
+                }
+                names.insert(name_key, group.id.as_bytes())?;
+                groups.insert(owned(&account, &group.id), encode(&group))?;
+                counts::add(counts_tx, &account, ENTITY, 1)?;
+                Ok(())
+            },
+        )?;
+        if members.users.is_empty() && members.apikeys.is_empty() {
+            return Ok(self.commit.written(group));
+        }
+        match self.change_members(&account, &group.id, members, true, false) {
+            Ok(rec) => Ok(self.commit.written(rec)),
+            Err(e) => {
+                // Unknown members: undo the creation so a failed request changes nothing.
+                let _ = self.delete(&account, &group.id);
+                Err(e)
+            }
+        }
+    }
+
+    fn rename(
+        &self,
+        account: &Id,
+        id: &Id,
+        name: &str,
+    ) -> StoreResult<super::durability::Written<GroupRecord>> {
+        let t = &self.t;
+        let rec = (&t.groupid_group, &t.groupname_groupid).transaction(|(groups, names)| {
+            let Some(raw) = groups.get(owned(account, id))? else {
+                return abort(StoreError::NotFound("Group"));
+            };
+            let mut rec: GroupRecord = decode(&raw).map_err(ConflictableTransactionError::Abort)?;
+            if rec.name != name {
+                let new_key = owned_text(account, name);
+                if names.get(&new_key)?.is_some() {
+                    return abort(StoreError::Conflict(format!(
+                        "A group named '{name}' already exists."
+                    )));
+                }
+                names.remove(owned_text(account, &rec.name))?;
+                names.insert(new_key, id.as_bytes())?;
+                rec.name = name.to_string();
+                rec.etag += 1;
+                rec.updated_at = crate::clock::now_millis();
+                groups.insert(owned(account, id), encode(&rec))?;
+            }
+            Ok(rec)
+        })?;
+        Ok(self.commit.written(rec))
+    }
+
+    fn delete(&self, account: &Id, id: &Id) -> StoreResult<super::durability::Written<()>> {
+        // Members are listed outside the transaction (sled cannot scan inside one); the
+        // transaction re-checks the group's counters and starts over if members changed.
+        loop {
+            let users = self
+                .members(account, id, KIND_USER, &PageRequest::all())?
+                .items;
+            let keys = self
+                .members(account, id, KIND_APIKEY, &PageRequest::all())?
+                .items;
+            let members = Subjects {
+                users,
+                apikeys: keys,
+            };
+            let t = &self.t;
+            let outcome = (
+                &t.groupid_group,
+                &t.groupname_groupid,
+                &t.groupid_memberid,
+                &t.userid_user,
+                &t.apikeyid_apikey,
+                &t.account_counts,
+            )
+                .transaction(|(groups, names, g2m, users, keys, counts_tx)| {
+                    let mtx = MemberTx { groups, g2m };
+                    let Some(rec) = mtx.group(account, id)? else {
+                        return abort(StoreError::NotFound("Group"));
+                    };
+                    if rec.user_count as usize != members.users.len()
+                        || rec.apikey_count as usize != members.apikeys.len()
+                    {
+                        return Ok(false);
+                    }
+                    for user in &members.users {
+                        let k = owned(account, user);
+                        if let Some(mut u) = tx_get::<super::users::UserRecord>(users, &k)? {
+                            mtx.remove(account, id, KIND_USER, user, &mut u.groups)?;
+                            users.insert(k, encode(&u))?;
+                        }
+                    }
+                    for apikey in &members.apikeys {
+                        let k = owned(account, apikey);
+                        if let Some(mut a) = tx_get::<super::apikeys::ApiKeyRecord>(keys, &k)? {
+                            mtx.remove(account, id, KIND_APIKEY, apikey, &mut a.groups)?;
+                            keys.insert(k, encode(&a))?;
+                        }
+                    }
+                    groups.remove(owned(account, id))?;
+                    names.remove(owned_text(account, &rec.name))?;
+                    counts::add(counts_tx, account, ENTITY, -1)?;
+                    Ok(true)
+                })?;
+            if outcome {
+                return Ok(self.commit.written(()));
+            }
+        }
+    }
+
+    fn add_members(
+        &self,
+        account: &Id,
+        id: &Id,
+        members: &Subjects,
+    ) -> StoreResult<super::durability::Written<GroupRecord>> {
+        let rec = self.change_members(account, id, members, true, false)?;
+        Ok(self.commit.written(rec))
+    }
+
+    fn remove_members(
+        &self,
+        account: &Id,
+        id: &Id,
+        members: &Subjects,
+        keep_nonempty: bool,
+    ) -> StoreResult<super::durability::Written<GroupRecord>> {
+        let rec = self.change_members(account, id, members, false, keep_nonempty)?;
+        Ok(self.commit.written(rec))
+    }
+
+    fn members(
+        &self,
+        account: &Id,
+        id: &Id,
+        kind: u8,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Id>> {
+        let prefix = key(&[account.as_bytes(), id.as_bytes(), &[kind]]);
+        let count = || -> StoreResult<u64> {
+            Ok(self
+                .get(account, id)?
+                .map(|g| match kind {
+                    KIND_USER => g.user_count as u64,
+                    _ => g.apikey_count as u64,
+                })
+                .unwrap_or(0))
+        };
+        scan(
+            &self.t.groupid_memberid,
+            &prefix,
+            page,
+            false,
+            |k, _| Ok(tail_id(k)),
+            |_| true,
+            count,
+        )
+    }
+}

@@ -1,0 +1,77 @@
+//! Last-use times of API keys and users, batched in memory.
+//!
+//! Authentication happens on every request; writing a record each time would turn every GET
+//! into a disk write. Uses are kept in a map and persisted by a periodic task (and on
+//! shutdown); reads merge the map over what is on disk.
+
+use super::keys::owned;
+use super::StoreResult;
+use crate::ids::Id;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+pub struct LastLogin {
+    tree: sled::Tree,
+    pending: Mutex<HashMap<(Id, Id), i64>>,
+}
+
+impl LastLogin {
+    pub fn new(tree: sled::Tree) -> LastLogin {
+        LastLogin {
+            tree,
+            pending: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Notes a use of `subject` now. Memory only.
+    pub fn touch(&self, account: &Id, subject: &Id, millis: i64) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((*account, *subject), millis);
+    }
+
+    pub fn get(&self, account: &Id, subject: &Id) -> StoreResult<Option<i64>> {
+        if let Some(t) = self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(*account, *subject))
+        {
+            return Ok(Some(*t));
+        }
+        Ok(self
+            .tree
+            .get(owned(account, subject))?
+            .and_then(|v| v.as_ref().try_into().ok().map(i64::from_be_bytes)))
+    }
+
+    /// Writes the batched times to the tree (made durable by the next flush).
+    pub fn persist(&self) -> StoreResult<()> {
+        let batch: Vec<((Id, Id), i64)> = self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .collect();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut writes = sled::Batch::default();
+        for ((account, subject), t) in batch {
+            writes.insert(owned(&account, &subject), &t.to_be_bytes());
+        }
+        self.tree.apply_batch(writes)?;
+        Ok(())
+    }
+
+    /// Drops the stored time of a deleted subject.
+    pub fn forget(&self, account: &Id, subject: &Id) -> StoreResult<()> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(*account, *subject));
+        self.tree.remove(owned(account, subject))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,180 @@
+//! Storage: sled trees in one data directory, one module per entity.
+//!
+//! Every entity key starts with the owning account id (`account_id ++ entity_id`), and every
+//! store call takes the account, so a handler cannot reach another tenant's record by id.
+//! A record and its indexes change in one sled transaction; a write is acknowledged only
+//! after [`Commit::durable`] has flushed it (concurrent writers share one flush).
+
+pub mod accounts;
+pub mod apikeys;
+mod codec;
+mod durability;
+pub mod groups;
+pub mod keys;
+pub mod lastlogin;
+mod migrations;
+pub mod page;
+pub mod users;
+
+pub use codec::{decode, encode};
+pub use durability::Commit;
+pub use page::{Order, Page, PageRequest};
+
+use durability::Flusher;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule would break; the message says which.
+    #[error("{0}")]
+    Conflict(String),
+    /// The record to change does not exist (inside a transaction).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A rule about the input that only the store can check (field, message).
+    #[error("{1}")]
+    Invalid(&'static str, String),
+    /// A rule that forbids the change whatever the caller's rights.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The database failed or holds something unreadable.
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+impl From<TransactionError<StoreError>> for StoreError {
+    fn from(e: TransactionError<StoreError>) -> Self {
+        match e {
+            TransactionError::Abort(inner) => inner,
+            TransactionError::Storage(e) => e.into(),
+        }
+    }
+}
+
+/// Aborts a sled transaction with a store error.
+pub fn abort<T>(e: StoreError) -> Result<T, ConflictableTransactionError<StoreError>> {
+    Err(ConflictableTransactionError::Abort(e))
+}
+
+/// Every tree of the database. Names are `<key>_<value>`; the key layout is beside each.
+#[derive(Clone)]
+pub struct Trees {
+    /// "schema_version" -> u32 BE; "root_account" -> account id.
+    pub meta: sled::Tree,
+    /// account -> AccountRecord
+    pub accountid_account: sled::Tree,
+    /// parent ++ child -> ()
+    pub parentid_accountid: sled::Tree,
+    /// alias bytes -> account id (aliases are unique across the server)
+    pub alias_accountid: sled::Tree,
+    /// account ++ user -> UserRecord
+    pub userid_user: sled::Tree,
+    /// account ++ lowercase email -> user id
+    pub email_userid: sled::Tree,
+    /// account ++ lowercase username -> user id
+    pub username_userid: sled::Tree,
+    /// account ++ key -> ApiKeyRecord
+    pub apikeyid_apikey: sled::Tree,
+    /// SHA-256 of the full key -> account ++ key
+    pub keyhash_apikeyid: sled::Tree,
+    /// account ++ owner user ++ key -> ()
+    pub ownerid_apikeyid: sled::Tree,
+    /// account ++ group -> GroupRecord
+    pub groupid_group: sled::Tree,
+    /// account ++ group name -> group id
+    pub groupname_groupid: sled::Tree,
+    /// account ++ group ++ kind byte ++ member -> ()
+    pub groupid_memberid: sled::Tree,
+    /// account ++ member ++ group -> ()
+    pub memberid_groupid: sled::Tree,
+    /// account ++ subject -> i64 BE milliseconds (batched, see lastlogin)
+    pub subjectid_lastlogin: sled::Tree,
+    /// account ++ entity name -> u64 BE record count (so an unfiltered total_count is O(1))
+    pub account_counts: sled::Tree,
+}
+
+impl Trees {
+    fn open(db: &sled::Db) -> sled::Result<Trees> {
+        Ok(Trees {
+            meta: db.open_tree("meta")?,
+            accountid_account: db.open_tree("accountid_account")?,
+            parentid_accountid: db.open_tree("parentid_accountid")?,
+            alias_accountid: db.open_tree("alias_accountid")?,
+            userid_user: db.open_tree("userid_user")?,
+            email_userid: db.open_tree("email_userid")?,
+            username_userid: db.open_tree("username_userid")?,
+            apikeyid_apikey: db.open_tree("apikeyid_apikey")?,
+            keyhash_apikeyid: db.open_tree("keyhash_apikeyid")?,
+            ownerid_apikeyid: db.open_tree("ownerid_apikeyid")?,
+            groupid_group: db.open_tree("groupid_group")?,
+            groupname_groupid: db.open_tree("groupname_groupid")?,
+            groupid_memberid: db.open_tree("groupid_memberid")?,
+            memberid_groupid: db.open_tree("memberid_groupid")?,
+            subjectid_lastlogin: db.open_tree("subjectid_lastlogin")?,
+            account_counts: db.open_tree("account_counts")?,
+        })
+    }
+}
+
+/// The storage handed to handlers: one trait object per entity.
+#[derive(Clone)]
+pub struct Store {
+    pub accounts: Arc<dyn accounts::AccountStore>,
+    pub users: Arc<dyn users::UserStore>,
+    pub apikeys: Arc<dyn apikeys::ApiKeyStore>,
+    pub groups: Arc<dyn groups::GroupStore>,
+    pub last_login: Arc<lastlogin::LastLogin>,
+    db: sled::Db,
+    flusher: Arc<Flusher>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database under `dir`, migrating it to this release.
+    pub fn open(dir: &Path) -> StoreResult<Store> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .cache_capacity(64 * 1024 * 1024)
+            .open()?;
+        let trees = Trees::open(&db)?;
+        migrations::run(&db, &trees)?;
+        let flusher = Arc::new(Flusher::start(db.clone()));
+        let commit = Commit::new(flusher.clone());
+        Ok(Store {
+            accounts: Arc::new(accounts::SledAccounts::new(trees.clone(), commit.clone())),
+            users: Arc::new(users::SledUsers::new(trees.clone(), commit.clone())),
+            apikeys: Arc::new(apikeys::SledApiKeys::new(trees.clone(), commit.clone())),
+            groups: Arc::new(groups::SledGroups::new(trees.clone(), commit.clone())),
+            last_login: Arc::new(lastlogin::LastLogin::new(trees.subjectid_lastlogin.clone())),
+            db,
+            flusher,
+        })
+    }
+
+    /// Writes everything buffered (batched last-login times included) to disk.
+    pub fn flush(&self) -> StoreResult<()> {
+        self.last_login.persist()?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn root_account(&self) -> StoreResult<Option<crate::ids::Id>> {
+        self.accounts.root()
+    }
+
+    /// Waits until everything written so far is durable.
+    pub async fn durable(&self) -> StoreResult<()> {
+        Commit::new(self.flusher.clone()).durable().await
+    }
+}

@@ -1,0 +1,185 @@
+//! Paging over keys that end in time-ordered ids: a page is one range scan from the cursor,
+//! so its cost depends on the page size (and on how many records a filter skips), never on
+//! how many records precede it.
+
+use super::{StoreError, StoreResult};
+use crate::ids::Id;
+use std::ops::Bound;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    Asc,
+    Desc,
+}
+
+impl Order {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Order::Asc => "ASC",
+            Order::Desc => "DESC",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub limit: usize,
+    pub after: Option<Id>,
+    pub order: Order,
+    pub want_total: bool,
+}
+
+impl PageRequest {
+    /// Everything, in creation order (for internal use and small collections).
+    pub fn all() -> PageRequest {
+        PageRequest {
+            limit: usize::MAX,
+            after: None,
+            order: Order::Asc,
+            want_total: false,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_more: bool,
+    /// Present when the request asked for it.
+    pub total: Option<u64>,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            has_more: self.has_more,
+            total: self.total,
+        }
+    }
+}
+
+/// Scans keys `prefix ++ id` of `tree` in `req.order`, starting after `req.after`, keeping
+/// the records `keep` accepts. `count_all` gives the unfiltered total cheaply when `keep`
+/// accepts everything (`filtered == false`).
+pub fn scan<T>(
+    tree: &sled::Tree,
+    prefix: &[u8],
+    req: &PageRequest,
+    filtered: bool,
+    decode: impl Fn(&[u8], &[u8]) -> StoreResult<Option<T>>,
+    keep: impl Fn(&T) -> bool,
+    count_all: impl FnOnce() -> StoreResult<u64>,
+) -> StoreResult<Page<T>> {
+    let start: Bound<Vec<u8>> = match (req.order, req.after) {
+        (Order::Asc, Some(after)) => Bound::Excluded(super::keys::key(&[prefix, after.as_bytes()])),
+        _ => Bound::Included(prefix.to_vec()),
+    };
+    let end: Bound<Vec<u8>> = match (req.order, req.after) {
+        (Order::Desc, Some(after)) => {
+            Bound::Excluded(super::keys::key(&[prefix, after.as_bytes()]))
+        }
+        _ => match prefix_end(prefix) {
+            Some(end) => Bound::Excluded(end),
+            None => Bound::Unbounded,
+        },
+    };
+    let range = tree.range::<Vec<u8>, _>((start, end));
+    let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match req.order {
+        Order::Asc => Box::new(range),
+        Order::Desc => Box::new(range.rev()),
+    };
+    let mut items = Vec::new();
+    let mut has_more = false;
+    let mut matched: u64 = 0;
+    for entry in iter {
+        let (k, v) = entry?;
+        let Some(item) = decode(&k, &v)? else {
+            continue;
+        };
+        if !keep(&item) {
+            continue;
+        }
+        matched += 1;
+        if items.len() < req.limit {
+            items.push(item);
+        } else {
+            has_more = true;
+            if !(req.want_total && filtered) {
+                break;
+            }
+        }
+    }
+    let total = if !req.want_total {
+        None
+    } else if filtered {
+        // Counted during the scan, but only from the cursor on: recount from the start.
+        if req.after.is_some() {
+            let mut n = 0;
+            for entry in tree.scan_prefix(prefix) {
+                let (k, v) = entry?;
+                if let Some(item) = decode(&k, &v)? {
+                    if keep(&item) {
+                        n += 1;
+                    }
+                }
+            }
+            Some(n)
+        } else {
+            Some(matched)
+        }
+    } else {
+        Some(count_all()?)
+    };
+    Ok(Page {
+        items,
+        has_more,
+        total,
+    })
+}
+
+/// The smallest key greater than every key starting with `prefix`.
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// Per-account record counters, kept in the same transaction as the records.
+pub mod counts {
+    use super::*;
+    use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+
+    fn counter_key(account: &Id, entity: &str) -> Vec<u8> {
+        super::super::keys::owned_text(account, entity)
+    }
+
+    pub fn add(
+        tx: &TransactionalTree,
+        account: &Id,
+        entity: &str,
+        delta: i64,
+    ) -> Result<(), ConflictableTransactionError<StoreError>> {
+        let key = counter_key(account, entity);
+        let current = tx.get(&key)?.map(|v| read_u64(&v)).unwrap_or(0);
+        let next = (current as i64 + delta).max(0) as u64;
+        tx.insert(key, &next.to_be_bytes())?;
+        Ok(())
+    }
+
+    pub fn get(tree: &sled::Tree, account: &Id, entity: &str) -> StoreResult<u64> {
+        Ok(tree
+            .get(counter_key(account, entity))?
+            .map(|v| read_u64(&v))
+            .unwrap_or(0))
+    }
+
+    fn read_u64(raw: &[u8]) -> u64 {
+        raw.try_into().map(u64::from_be_bytes).unwrap_or(0)
+    }
+}
