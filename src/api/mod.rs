@@ -1,0 +1,118 @@
+//! HTTP: one module per resource, the route table, and the conventions they share.
+
+pub mod accounts;
+pub mod apikeys;
+pub mod body;
+pub mod list;
+pub mod request_id;
+pub mod scope;
+pub mod users;
+pub mod validate;
+
+use crate::error::ApiError;
+use actix_web::http::Method;
+use actix_web::{web, HttpResponse, Route};
+
+/// Which URL families serve a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// `/v3<path>` only (the caller's own account, or not account-scoped).
+    Own,
+    /// `/v3<path>` and `/v3/accounts/{account_id}<path>`, one handler behind `AccountScope`.
+    Scoped,
+    /// `/v3/accounts/{account_id}<path>` only (tenant-only operations).
+    Tenant,
+}
+
+/// One row of the route table.
+pub struct RouteDef {
+    pub method: Method,
+    pub family: Family,
+    /// Path below `/v3` (or below `/v3/accounts/{account_id}` for tenant routes).
+    pub path: &'static str,
+    make: fn() -> Route,
+}
+
+impl RouteDef {
+    /// The full paths this row serves.
+    pub fn full_paths(&self) -> Vec<String> {
+        let own = format!("/v3{}", self.path);
+        let tenant = format!("/v3/accounts/{{account_id}}{}", self.path);
+        match self.family {
+            Family::Own => vec![own],
+            Family::Scoped => vec![own, tenant],
+            Family::Tenant => vec![tenant],
+        }
+    }
+}
+
+macro_rules! route {
+    ($family:ident $method:ident $path:literal => $handler:path) => {
+        RouteDef {
+            method: Method::$method,
+            family: Family::$family,
+            path: $path,
+            make: || web::method(Method::$method).to($handler),
+        }
+    };
+}
+
+/// Every API route. Fixed paths (`/me`) come before the parameterised ones they would
+/// otherwise match. Tests derive their route lists from this table.
+pub fn routes() -> Vec<RouteDef> {
+    vec![
+        // Account - profile
+        route!(Own GET "/accounts/me" => accounts::get_me),
+        route!(Own PUT "/accounts/me" => accounts::update_me),
+        // Account - users
+        route!(Own GET "/users/me" => users::get_me),
+        route!(Own PUT "/users/me" => users::update_me),
+        route!(Scoped GET "/users" => users::list),
+        route!(Scoped POST "/users" => users::create),
+        route!(Scoped GET "/users/{user_id}" => users::get),
+        // Account - API keys
+        route!(Own GET "/api-keys/me" => apikeys::get_me),
+        route!(Own PUT "/api-keys/me" => apikeys::update_me),
+    ]
+}
+
+/// Registers the route table, grouping methods by path so an unsupported method on a known
+/// path is 405 and an unknown path is 404.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    type Makers = Vec<fn() -> Route>;
+    let mut by_path: Vec<(String, Makers)> = Vec::new();
+    for def in routes() {
+        for path in def.full_paths() {
+            match by_path.iter_mut().find(|(p, _)| *p == path) {
+                Some((_, makers)) => makers.push(def.make),
+                None => by_path.push((path, vec![def.make])),
+            }
+        }
+    }
+    for (path, makers) in by_path {
+        let mut resource = web::resource(path.as_str());
+        for make in makers {
+            resource = resource.route(make());
+        }
+        cfg.service(resource.default_service(web::to(method_not_allowed)));
+    }
+    cfg.route("/health", web::get().to(health));
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}
+
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("No such route.".into()))
+}
+
+/// GET /health
+async fn health(state: web::Data<crate::state::AppState>) -> Result<HttpResponse, ApiError> {
+    let root = state.store.root_account()?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "bootstrapped": root.is_some(),
+    })))
+}

@@ -1,0 +1,115 @@
+//! `AccountScope`: the account a request acts on, decided in one place for both route
+//! families. `/v3/x` acts on the caller's own account; `/v3/accounts/{account_id}/x` on a
+//! sub-tenant, allowed only for admins of its parent aggregator. An account that is not the
+//! caller's to manage is 404, exactly like an unknown id, so tenant ids cannot be probed.
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::ids::Id;
+use crate::state::AppState;
+use crate::store::accounts::AccountRecord;
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use std::future::{ready, Ready};
+
+#[derive(Clone)]
+pub struct AccountScope {
+    pub caller: Caller,
+    pub account: AccountRecord,
+    /// Reached through `/v3/accounts/{account_id}/...`.
+    pub tenant: bool,
+}
+
+impl AccountScope {
+    pub fn id(&self) -> Id {
+        self.account.id
+    }
+
+    /// Admin rights in the target account: its own admins, or the parent's admins on the
+    /// tenant routes (only they get that far).
+    pub fn is_admin(&self) -> bool {
+        self.tenant || self.caller.is_admin
+    }
+
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+
+    /// The `Administrators` group of the target account (it must keep a member).
+    pub fn admin_group(&self) -> Id {
+        self.account.admin_group
+    }
+}
+
+pub fn resolve(req: &HttpRequest, state: &AppState) -> Result<AccountScope, ApiError> {
+    let caller = crate::auth::authenticate(req, state)?;
+    let Some(raw) = req.match_info().get("account_id") else {
+        return Ok(AccountScope {
+            account: caller.account.clone(),
+            caller,
+            tenant: false,
+        });
+    };
+    if !caller.is_admin || !caller.account.is_aggregator {
+        return Err(ApiError::forbidden());
+    }
+    let not_found = || ApiError::not_found("Account");
+    let id = Id::parse(raw).ok_or_else(not_found)?;
+    if id == caller.account.id {
+        return Ok(AccountScope {
+            account: caller.account.clone(),
+            caller,
+            tenant: true,
+        });
+    }
+    let account = state.store.accounts.get(&id)?.ok_or_else(not_found)?;
+    if account.parent_id != Some(caller.account.id) {
+        return Err(not_found());
+    }
+    Ok(AccountScope {
+        account,
+        caller,
+        tenant: true,
+    })
+}
+
+impl FromRequest for AccountScope {
+    type Error = ApiError;
+    type Future = Ready<Result<AccountScope, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match req.app_data::<web::Data<AppState>>() {
+            Some(state) => resolve(req, state),
+            None => Err(ApiError::Internal("application state is missing".into())),
+        })
+    }
+}
+
+/// An `AccountScope` whose caller has admin rights in it; anyone else gets 403.
+pub struct AdminScope(pub AccountScope);
+
+impl std::ops::Deref for AdminScope {
+    type Target = AccountScope;
+    fn deref(&self) -> &AccountScope {
+        &self.0
+    }
+}
+
+impl FromRequest for AdminScope {
+    type Error = ApiError;
+    type Future = Ready<Result<AdminScope, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match req.app_data::<web::Data<AppState>>() {
+            Some(state) => resolve(req, state).and_then(|scope| {
+                scope.require_admin()?;
+                Ok(AdminScope(scope))
+            }),
+            None => Err(ApiError::Internal("application state is missing".into())),
+        })
+    }
+}

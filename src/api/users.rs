@@ -1,0 +1,480 @@
+//! Users: `/v3/users/...` and, through `AccountScope`, `/v3/accounts/{account_id}/users/...`.
+
+use super::body::{nullable, Json};
+use super::scope::AccountScope;
+use super::validate::Checks;
+use crate::clock::rfc3339;
+use crate::error::{ApiError, ApiResult};
+use crate::ids::Id;
+use crate::state::AppState;
+use crate::store::users::UserRecord;
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const STATUSES: &[&str] = &["ENROLLING", "INVITED", "ACTIVE", "RESET", "INACTIVE"];
+
+/// `UserInfoResp`.
+#[derive(Serialize)]
+pub struct UserView {
+    pub object: &'static str,
+    pub id: String,
+    pub account_id: String,
+    pub email: String,
+    pub username: Option<String>,
+    pub full_name: Option<String>,
+    pub address: Option<String>,
+    pub phone_number: Option<String>,
+    pub status: String,
+    pub email_verified: bool,
+    pub is_gtc_accepted: bool,
+    pub is_marketing_accepted: bool,
+    pub is_totp_enabled: bool,
+    pub groups: Vec<String>,
+    pub login_profiles: Vec<LoginProfileView>,
+    pub login_history: Vec<serde_json::Value>,
+    pub custom_fields: BTreeMap<String, String>,
+    pub created_at: String,
+    pub creation_time: i64,
+    pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_login_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_changed_time: Option<i64>,
+    pub etag: String,
+    /// Only in the create response, and only when the server generated the password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct LoginProfileView {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+pub fn view(state: &AppState, u: &UserRecord) -> ApiResult<UserView> {
+    Ok(UserView {
+        object: "user",
+        id: u.id.hex(),
+        account_id: u.account_id.hex(),
+        email: u.email.clone(),
+        username: u.username.clone(),
+        full_name: u.full_name.clone(),
+        address: u.address.clone(),
+        phone_number: u.phone_number.clone(),
+        status: u.status.clone(),
+        email_verified: u.email_verified,
+        is_gtc_accepted: u.is_gtc_accepted,
+        is_marketing_accepted: u.is_marketing_accepted,
+        is_totp_enabled: u.is_totp_enabled,
+        groups: u.groups.iter().map(Id::hex).collect(),
+        login_profiles: u
+            .login_profiles
+            .iter()
+            .map(|id| LoginProfileView {
+                id: id.hex(),
+                name: None,
+                kind: None,
+            })
+            .collect(),
+        login_history: Vec::new(),
+        custom_fields: u.custom_fields.clone(),
+        created_at: rfc3339(u.created_at),
+        creation_time: u.created_at,
+        updated_at: rfc3339(u.updated_at),
+        last_login_time: state.store.last_login.get(&u.account_id, &u.id)?,
+        password_changed_time: u.password_changed_time,
+        etag: u.etag.to_string(),
+        password: None,
+    })
+}
+
+/// `UserUpdateReq`, also accepting the whole `UserInfoResp` that clients echo back.
+#[derive(Deserialize, Default, Clone)]
+pub struct UserUpdate {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub full_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub address: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub phone_number: Option<Option<String>>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub is_gtc_accepted: Option<bool>,
+    #[serde(default)]
+    pub is_marketing_accepted: Option<bool>,
+    #[serde(default)]
+    pub is_totp_enabled: Option<bool>,
+    #[serde(default)]
+    pub groups: Option<Vec<String>>,
+    #[serde(default)]
+    pub login_profiles: Option<Vec<LoginProfileRef>>,
+    #[serde(default)]
+    pub custom_fields: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize, Clone)]
+pub struct LoginProfileRef {
+    pub id: String,
+}
+
+impl UserUpdate {
+    pub fn validate(&self) -> ApiResult<()> {
+        let mut c = Checks::new();
+        c.email("email", self.email.as_deref());
+        c.username("username", self.username.as_deref());
+        c.max_len(
+            "full_name",
+            self.full_name.clone().flatten().as_deref(),
+            100,
+        );
+        c.max_len("address", self.address.clone().flatten().as_deref(), 100);
+        c.max_len(
+            "phone_number",
+            self.phone_number.clone().flatten().as_deref(),
+            100,
+        );
+        c.one_of("status", self.status.as_deref(), STATUSES);
+        c.finish()
+    }
+
+    /// Refuses changes to fields only admins may change (`status`, `groups`,
+    /// `login_profiles`); echoing their current values is fine.
+    pub fn check_rights(&self, current: &UserRecord, is_admin: bool) -> ApiResult<()> {
+        if is_admin {
+            return Ok(());
+        }
+        if self.status.as_ref().is_some_and(|s| *s != current.status) {
+            return Err(ApiError::Forbidden(
+                "Only administrators may change a user's status.".into(),
+            ));
+        }
+        if let Some(groups) = &self.groups {
+            let wanted = super::validate::ids("groups", groups)?;
+            if !same_set(&wanted, &current.groups) {
+                return Err(ApiError::Forbidden(
+                    "Only administrators may change a user's groups.".into(),
+                ));
+            }
+        }
+        if let Some(profiles) = &self.login_profiles {
+            let ids: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
+            let wanted = super::validate::ids("login_profiles", &ids)?;
+            if !same_set(&wanted, &current.login_profiles) {
+                return Err(ApiError::Forbidden(
+                    "Only administrators may change login profiles.".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn apply(&self, u: &mut UserRecord) {
+        if let Some(v) = &self.email {
+            if v.to_lowercase() != u.email.to_lowercase() {
+                u.email_verified = false;
+            }
+            u.email = v.clone();
+        }
+        if let Some(v) = &self.username {
+            u.username = Some(v.clone());
+        }
+        for (field, value) in [
+            (&mut u.full_name, &self.full_name),
+            (&mut u.address, &self.address),
+            (&mut u.phone_number, &self.phone_number),
+        ] {
+            if let Some(v) = value {
+                *field = v.clone();
+            }
+        }
+        if let Some(v) = &self.status {
+            u.status = v.clone();
+        }
+        if let Some(v) = self.is_gtc_accepted {
+            u.is_gtc_accepted = v;
+        }
+        if let Some(v) = self.is_marketing_accepted {
+            u.is_marketing_accepted = v;
+        }
+        if let Some(v) = self.is_totp_enabled {
+            u.is_totp_enabled = v;
+        }
+        if let Some(v) = &self.custom_fields {
+            u.custom_fields = v.clone();
+        }
+        if let Some(profiles) = &self.login_profiles {
+            u.login_profiles = profiles.iter().filter_map(|p| Id::parse(&p.id)).collect();
+        }
+    }
+}
+
+pub fn same_set(a: &[Id], b: &[Id]) -> bool {
+    a.len() == b.len() && a.iter().all(|x| b.contains(x))
+}
+
+/// The user the caller acts for, or 404 when its key has no (remaining) owner.
+fn me(state: &AppState, scope: &AccountScope) -> ApiResult<UserRecord> {
+    let id = scope
+        .caller
+        .user_id()
+        .ok_or_else(|| ApiError::not_found("User"))?;
+    state
+        .store
+        .users
+        .get(&scope.caller.account_id(), &id)?
+        .ok_or_else(|| ApiError::not_found("User"))
+}
+
+/// GET /v3/users/me
+pub async fn get_me(state: web::Data<AppState>, scope: AccountScope) -> ApiResult<HttpResponse> {
+    let user = me(&state, &scope)?;
+    Ok(HttpResponse::Ok().json(view(&state, &user)?))
+}
+
+/// PUT /v3/users/me
+pub async fn update_me(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    body: Json<UserUpdate>,
+) -> ApiResult<HttpResponse> {
+    let user = me(&state, &scope)?;
+    update_user(&state, &scope, &user, body.0).await
+}
+
+/// Applies an update to `user` after checking fields and rights; shared by the `me` and
+/// by-id routes.
+pub async fn update_user(
+    state: &AppState,
+    scope: &AccountScope,
+    user: &UserRecord,
+    update: UserUpdate,
+) -> ApiResult<HttpResponse> {
+    update.validate()?;
+    update.check_rights(user, scope.is_admin())?;
+    let account = scope.id();
+    let mut updated = state
+        .store
+        .users
+        .update(&account, &user.id, &|u| {
+            update.apply(u);
+            Ok(())
+        })?
+        .durable()
+        .await?;
+    if let Some(groups) = &update.groups {
+        let wanted = super::validate::ids("groups", groups)?;
+        if !same_set(&wanted, &updated.groups) {
+            let add: Vec<Id> = wanted
+                .iter()
+                .filter(|g| !updated.groups.contains(g))
+                .copied()
+                .collect();
+            let remove: Vec<Id> = updated
+                .groups
+                .iter()
+                .filter(|g| !wanted.contains(g))
+                .copied()
+                .collect();
+            updated = state
+                .store
+                .users
+                .change_groups(&account, &user.id, &add, &remove, Some(scope.admin_group()))?
+                .durable()
+                .await?;
+        }
+    }
+    Ok(HttpResponse::Ok().json(view(state, &updated)?))
+}
+
+/// `UserInfoReq`.
+#[derive(Deserialize, Default)]
+pub struct UserCreate {
+    pub email: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub full_name: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub groups: Option<Vec<String>>,
+    #[serde(default)]
+    pub is_gtc_accepted: Option<bool>,
+    #[serde(default)]
+    pub is_marketing_accepted: Option<bool>,
+    #[serde(default)]
+    pub login_profiles: Option<Vec<LoginProfileRef>>,
+}
+
+#[derive(Deserialize)]
+pub struct CreateParams {
+    #[serde(default)]
+    pub action: Option<String>,
+}
+
+/// The filters of `GET /v3/users` (`x-filter`).
+const USER_FILTERS: &[super::list::FilterSpec] = &[
+    super::list::FilterSpec {
+        field: "email",
+        ops: super::list::EQ,
+    },
+    super::list::FilterSpec {
+        field: "status",
+        ops: super::list::EQ_IN_NIN,
+    },
+    super::list::FilterSpec {
+        field: "login_profiles",
+        ops: super::list::EQ,
+    },
+];
+
+fn filter_values(u: &UserRecord, field: &str) -> Vec<String> {
+    match field {
+        "email" => vec![u.email.clone()],
+        "status" => vec![u.status.clone()],
+        "login_profiles" => u.login_profiles.iter().map(Id::hex).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// GET /v3/users
+pub async fn list(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    req: actix_web::HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let q = super::list::ListQuery::parse(&req, 50, USER_FILTERS)?;
+    let keep = |u: &UserRecord| q.accepts(|f| filter_values(u, f));
+    let page = state.store.users.list(
+        &scope.id(),
+        &q.page,
+        q.is_filtered()
+            .then_some(&keep as &dyn Fn(&UserRecord) -> bool),
+    )?;
+    let mut views = Vec::with_capacity(page.items.len());
+    for u in &page.items {
+        views.push(view(&state, u)?);
+    }
+    Ok(q.respond(crate::store::Page {
+        items: views,
+        has_more: page.has_more,
+        total: page.total,
+    }))
+}
+
+/// A user id from the path: malformed ids are unknown ids (404).
+pub fn find(state: &AppState, scope: &AccountScope, raw: &str) -> ApiResult<UserRecord> {
+    let id = Id::parse(raw).ok_or_else(|| ApiError::not_found("User"))?;
+    state
+        .store
+        .users
+        .get(&scope.id(), &id)?
+        .ok_or_else(|| ApiError::not_found("User"))
+}
+
+/// GET /v3/users/{user_id}
+pub async fn get(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    path: web::Path<UserPath>,
+) -> ApiResult<HttpResponse> {
+    let user = find(&state, &scope, &path.user_id)?;
+    Ok(HttpResponse::Ok().json(view(&state, &user)?))
+}
+
+#[derive(Deserialize)]
+pub struct UserPath {
+    pub user_id: String,
+}
+
+/// POST /v3/users
+pub async fn create(
+    state: web::Data<AppState>,
+    scope: super::scope::AdminScope,
+    params: web::Query<CreateParams>,
+    body: Json<UserCreate>,
+) -> ApiResult<HttpResponse> {
+    let req = body.0;
+    let action = params.action.as_deref().unwrap_or("create");
+    let mut c = Checks::new();
+    c.one_of("action", Some(action), &["create", "invite"]);
+    c.check(
+        super::validate::is_email(&req.email),
+        "email",
+        "Must be a valid email address.",
+    );
+    c.username("username", req.username.as_deref());
+    c.max_len("full_name", req.full_name.as_deref(), 100);
+    c.max_len("address", req.address.as_deref(), 100);
+    c.max_len("phone_number", req.phone_number.as_deref(), 100);
+    if let Some(p) = &req.password {
+        let min = scope.account.password_minimum_length.max(8) as usize;
+        c.check(
+            p.chars().count() >= min,
+            "password",
+            format!("Must be at least {min} characters."),
+        );
+        c.max_len("password", Some(p), 512);
+    }
+    c.finish()?;
+    let groups = super::validate::ids("groups", req.groups.as_deref().unwrap_or_default())?;
+    let login_profiles: Vec<String> = req
+        .login_profiles
+        .iter()
+        .flatten()
+        .map(|p| p.id.clone())
+        .collect();
+    let login_profiles = super::validate::ids("login_profiles", &login_profiles)?;
+    let now = crate::clock::now_millis();
+    let (status, secret, generated) = match (action, req.password) {
+        ("invite", _) => ("INVITED", crate::auth::password::generate(), None),
+        (_, Some(p)) => ("ACTIVE", p, None),
+        (_, None) => {
+            let p = crate::auth::password::generate();
+            ("RESET", p.clone(), Some(p))
+        }
+    };
+    let iterations = if generated.is_some() || status == "INVITED" {
+        crate::auth::password::GENERATED_ITERATIONS
+    } else {
+        crate::auth::password::CHOSEN_ITERATIONS
+    };
+    let user = UserRecord {
+        id: Id::new(),
+        account_id: scope.id(),
+        email: req.email,
+        username: req.username,
+        full_name: req.full_name,
+        address: req.address,
+        phone_number: req.phone_number,
+        status: status.to_string(),
+        password_hash: Some(crate::auth::password::hash(&secret, iterations)),
+        is_gtc_accepted: req.is_gtc_accepted.unwrap_or(false),
+        is_marketing_accepted: req.is_marketing_accepted.unwrap_or(false),
+        login_profiles,
+        groups,
+        created_at: now,
+        updated_at: now,
+        password_changed_time: Some(now),
+        etag: 1,
+        ..UserRecord::default()
+    };
+    let created = state.store.users.create(user)?.durable().await?;
+    let mut v = view(&state, &created)?;
+    v.password = generated;
+    Ok(HttpResponse::Created().json(v))
+}

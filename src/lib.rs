@@ -1,0 +1,18 @@
+//! iamd: a self-hosted server for the Pelion Device Management Account Management API v3.
+//!
+//! `server::start` opens the store, runs the first-start bootstrap and serves the API; both
+//! `main` and the integration tests call it.
+
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
+pub mod branding;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod ids;
+pub mod pki;
+pub mod provision;
+pub mod server;
+pub mod state;
+pub mod store;

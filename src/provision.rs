@@ -1,0 +1,98 @@
+//! Building a new account with everything it starts with: the `Administrators` and
+//! `Developers` groups, an admin user and an admin API key. Used by the first start and by
+//! sub-tenant creation, so both make accounts the same way.
+
+use crate::auth::{apikey, password};
+use crate::ids::Id;
+use crate::store::accounts::{AccountRecord, NewAccount};
+use crate::store::apikeys::ApiKeyRecord;
+use crate::store::groups::GroupRecord;
+use crate::store::users::UserRecord;
+
+pub const ADMINISTRATORS: &str = "Administrators";
+pub const DEVELOPERS: &str = "Developers";
+
+/// The admin user to create with an account.
+pub struct AdminPlan {
+    pub email: String,
+    pub username: Option<String>,
+    pub full_name: Option<String>,
+    /// A chosen password; `None` generates one.
+    pub password: Option<String>,
+    pub status: String,
+}
+
+/// What was created, with the secrets that are shown once.
+pub struct Provisioned {
+    pub new: NewAccount,
+    pub admin_key: String,
+    /// The generated password, when none was chosen.
+    pub generated_password: Option<String>,
+}
+
+/// Completes `account` (id, groups, timestamps) and builds its admin user and key.
+pub fn plan(mut account: AccountRecord, admin: AdminPlan) -> Provisioned {
+    let now = crate::clock::now_millis();
+    let admins = GroupRecord::new(account.id, ADMINISTRATORS);
+    let developers = GroupRecord::new(account.id, DEVELOPERS);
+    account.admin_group = admins.id;
+    account.developers_group = developers.id;
+    account.created_at = now;
+    account.updated_at = now;
+    account.etag = 1;
+    if account.password_minimum_length == 0 {
+        account.password_minimum_length = 8;
+    }
+    if account.password_recovery_expiration == 0 {
+        account.password_recovery_expiration = 30;
+    }
+
+    let (secret, iterations, generated) = match admin.password {
+        Some(p) => (p, password::CHOSEN_ITERATIONS, None),
+        None => {
+            let p = password::generate();
+            (p.clone(), password::GENERATED_ITERATIONS, Some(p))
+        }
+    };
+    let user = UserRecord {
+        id: Id::new(),
+        account_id: account.id,
+        email: admin.email,
+        username: admin.username,
+        full_name: admin.full_name,
+        status: admin.status,
+        password_hash: Some(password::hash(&secret, iterations)),
+        email_verified: true,
+        groups: vec![admins.id],
+        created_at: now,
+        updated_at: now,
+        password_changed_time: Some(now),
+        etag: 1,
+        ..UserRecord::default()
+    };
+    account.admin_user = Some(user.id);
+    let key_id = Id::new();
+    let issued = apikey::issue(&account.id, &key_id);
+    let key = ApiKeyRecord {
+        id: key_id,
+        account_id: account.id,
+        name: "Administrator key".into(),
+        owner: Some(user.id),
+        status: "ACTIVE".into(),
+        key_digest: issued.digest,
+        groups: vec![admins.id],
+        created_at: now,
+        updated_at: now,
+        etag: 1,
+    };
+    Provisioned {
+        new: NewAccount {
+            account,
+            groups: vec![admins, developers],
+            admin: user,
+            admin_key: key,
+        },
+        admin_key: issued.full,
+        generated_password: generated,
+    }
+}
