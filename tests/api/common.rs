@@ -1,0 +1,364 @@
+//! Test helpers: `spawn_app()` starts the app in-process on port 0 with a fresh data dir;
+//! `Binary` runs the real `iamd` executable. Both are called through `Client`.
+
+#![allow(dead_code)]
+
+use iamd::config::Config;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// A response: status, parsed JSON body (Null when empty or not JSON) and headers.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Asserts the status and returns the body.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        &self.body
+    }
+
+    /// Asserts an `ErrorResponse` with `status`; returns it.
+    #[track_caller]
+    pub fn expect_error(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert_error_body(&self.body, status);
+        assert_eq!(
+            self.header("x-request-id"),
+            self.body["request_id"].as_str(),
+            "header and body request ids differ"
+        );
+        &self.body
+    }
+}
+
+/// Checks the spec's `ErrorResponse` shape.
+#[track_caller]
+pub fn assert_error_body(body: &Value, status: u16) {
+    assert_eq!(body["object"], "error", "not an ErrorResponse: {body}");
+    assert_eq!(body["code"], status, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert!(
+        body["type"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert!(
+        body["request_id"].as_str().is_some_and(|m| m.len() == 32),
+        "{body}"
+    );
+}
+
+/// An HTTP client bound to one server and one API key.
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    pub key: Option<String>,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    pub fn new(base: &str, key: Option<&str>) -> Client {
+        Client {
+            base: base.to_string(),
+            key: key.map(str::to_string),
+            agent: ureq::AgentBuilder::new()
+                .timeout(Duration::from_secs(30))
+                .build(),
+        }
+    }
+
+    pub fn with_key(&self, key: &str) -> Client {
+        Client {
+            key: Some(key.to_string()),
+            ..self.clone()
+        }
+    }
+
+    pub fn anonymous(&self) -> Client {
+        Client {
+            key: None,
+            ..self.clone()
+        }
+    }
+
+    /// Sends `method path` with an optional raw body and content type.
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<(&str, &[u8])>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = self
+            .agent
+            .request(method, &format!("{}{}", self.base, path));
+        if let Some(key) = &self.key {
+            req = req.set("Authorization", &format!("Bearer {key}"));
+        }
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        let result = match body {
+            Some((content_type, bytes)) => req.set("Content-Type", content_type).send_bytes(bytes),
+            None => req.call(),
+        };
+        let response = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: transport error {e}"),
+        };
+        let status = response.status();
+        let headers = response
+            .headers_names()
+            .into_iter()
+            .filter_map(|n| response.header(&n).map(|v| (n.clone(), v.to_string())))
+            .collect();
+        let text = response.into_string().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            body,
+            text,
+            headers,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        self.raw("GET", path, None, &[])
+    }
+
+    pub fn delete(&self, path: &str) -> Resp {
+        self.raw("DELETE", path, None, &[])
+    }
+
+    pub fn post(&self, path: &str, json: &Value) -> Resp {
+        self.raw(
+            "POST",
+            path,
+            Some(("application/json", json.to_string().as_bytes())),
+            &[],
+        )
+    }
+
+    pub fn put(&self, path: &str, json: &Value) -> Resp {
+        self.raw(
+            "PUT",
+            path,
+            Some(("application/json", json.to_string().as_bytes())),
+            &[],
+        )
+    }
+}
+
+/// The app running in-process on its own actix system and thread.
+pub struct TestApp {
+    pub client: Client,
+    pub admin_key: String,
+    pub data_dir: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+pub fn test_config(data_dir: &Path) -> Config {
+    let mut config = Config::load(None, |_| None).expect("defaults load");
+    config.bind = "127.0.0.1:0".into();
+    config.data_dir = data_dir.to_path_buf();
+    config.workers = 2;
+    config
+}
+
+pub fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {})
+}
+
+/// Starts the app on a fresh temp dir after `tweak` adjusts the config.
+pub fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = test_config(dir.path());
+    tweak(&mut config);
+    let mut app = start_in_process(config);
+    app._dir = Some(dir);
+    app
+}
+
+/// Starts the app on `config` (its data dir is kept by the caller).
+pub fn start_in_process(config: Config) -> TestApp {
+    let data_dir = config.data_dir.clone();
+    let (tx, rx) = mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let started = iamd::server::start(config).await.expect("server starts");
+            let server = started.server;
+            tx.send((started.addr, started.handle, started.admin_key))
+                .unwrap();
+            let _ = server.await;
+            let _ = started.store.flush();
+        });
+    });
+    let (addr, handle, admin_key) = rx.recv().expect("server reported its address");
+    let admin_key = admin_key
+        .or_else(|| {
+            std::fs::read_to_string(data_dir.join("admin-api-key"))
+                .ok()
+                .map(|s| s.trim().to_string())
+        })
+        .expect("an admin key");
+    TestApp {
+        client: Client::new(&format!("http://{addr}"), Some(&admin_key)),
+        admin_key,
+        data_dir,
+        _dir: None,
+        handle,
+        thread: Some(thread),
+    }
+}
+
+impl TestApp {
+    /// Stops the server gracefully and waits for it (the data dir stays).
+    pub fn stop(mut self) -> Option<tempfile::TempDir> {
+        self.shutdown();
+        self._dir.take()
+    }
+
+    fn shutdown(&mut self) {
+        drop(self.handle.stop(true));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// A unique suffix for names and emails within one test run.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{prefix}{}x{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The real `iamd` executable, on `data_dir`, on a port it chooses and reports in its log.
+pub struct Binary {
+    pub child: std::process::Child,
+    pub client: Client,
+    stdout: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Binary {
+    pub fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamd"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("IAMD_DATA_DIR", data_dir)
+            .env("IAMD_BIND", "127.0.0.1:0")
+            .env("IAMD_WORKERS", "2")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("iamd starts");
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(stderr).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("iamd exited before listening")
+                .expect("readable log");
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.trim().to_string();
+            }
+        };
+        // Keep draining the log and stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let stdout = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        if let Some(out) = child.stdout.take() {
+            let sink = stdout.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    let mut s = sink.lock().unwrap();
+                    s.push_str(&line);
+                    s.push('\n');
+                }
+            });
+        }
+        let key = std::fs::read_to_string(data_dir.join("admin-api-key")).expect("admin key file");
+        Binary {
+            child,
+            client: Client::new(&format!("http://{addr}"), Some(key.trim())),
+            stdout,
+        }
+    }
+
+    /// What the process printed to stdout so far.
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then waits for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        self.child.wait().expect("iamd exits")
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
