@@ -3,9 +3,19 @@
 pub mod accounts;
 pub mod apikeys;
 pub mod body;
+pub mod branding_colors;
+pub mod branding_images;
+pub mod developer_certificates;
+pub mod identity_providers;
+pub mod invitations;
 pub mod list;
+pub mod notifications;
+pub mod policy_groups;
 pub mod request_id;
 pub mod scope;
+pub mod server_credentials;
+pub mod tenant_accounts;
+pub mod trusted_certificates;
 pub mod users;
 pub mod validate;
 
@@ -70,9 +80,32 @@ pub fn routes() -> Vec<RouteDef> {
         route!(Scoped GET "/users" => users::list),
         route!(Scoped POST "/users" => users::create),
         route!(Scoped GET "/users/{user_id}" => users::get),
+        // -- users (more) --
+
         // Account - API keys
         route!(Own GET "/api-keys/me" => apikeys::get_me),
         route!(Own PUT "/api-keys/me" => apikeys::update_me),
+        // -- api keys (more) --
+
+        // -- policy groups --
+
+        // -- user invitations --
+
+        // -- identity providers --
+
+        // -- notifications --
+
+        // -- tenant accounts --
+
+        // -- trusted certificates --
+
+        // -- developer certificates --
+
+        // -- server credentials --
+
+        // -- branding colors --
+
+        // -- branding images --
     ]
 }
 

@@ -7,12 +7,17 @@
 
 pub mod accounts;
 pub mod apikeys;
+pub mod branding;
+pub mod certificates;
 mod codec;
 mod durability;
 pub mod groups;
+pub mod identity_providers;
+pub mod invitations;
 pub mod keys;
 pub mod lastlogin;
 mod migrations;
+pub mod notifications;
 pub mod page;
 pub mod users;
 
@@ -101,6 +106,15 @@ pub struct Trees {
     pub subjectid_lastlogin: sled::Tree,
     /// account ++ entity name -> u64 BE record count (so an unfiltered total_count is O(1))
     pub account_counts: sled::Tree,
+    // -- invitations trees --
+
+    // -- identity provider trees --
+
+    // -- notification trees --
+
+    // -- certificate trees --
+
+    // -- branding trees --
 }
 
 impl Trees {
@@ -122,6 +136,15 @@ impl Trees {
             memberid_groupid: db.open_tree("memberid_groupid")?,
             subjectid_lastlogin: db.open_tree("subjectid_lastlogin")?,
             account_counts: db.open_tree("account_counts")?,
+            // -- invitations trees --
+
+            // -- identity provider trees --
+
+            // -- notification trees --
+
+            // -- certificate trees --
+
+            // -- branding trees --
         })
     }
 }
@@ -133,6 +156,15 @@ pub struct Store {
     pub users: Arc<dyn users::UserStore>,
     pub apikeys: Arc<dyn apikeys::ApiKeyStore>,
     pub groups: Arc<dyn groups::GroupStore>,
+    // -- invitations store --
+
+    // -- identity providers store --
+
+    // -- notifications store --
+
+    // -- certificates store --
+
+    // -- branding store --
     pub last_login: Arc<lastlogin::LastLogin>,
     db: sled::Db,
     flusher: Arc<Flusher>,
@@ -156,6 +188,15 @@ impl Store {
             users: Arc::new(users::SledUsers::new(trees.clone(), commit.clone())),
             apikeys: Arc::new(apikeys::SledApiKeys::new(trees.clone(), commit.clone())),
             groups: Arc::new(groups::SledGroups::new(trees.clone(), commit.clone())),
+            // -- invitations store --
+
+            // -- identity providers store --
+
+            // -- notifications store --
+
+            // -- certificates store --
+
+            // -- branding store --
             last_login: Arc::new(lastlogin::LastLogin::new(trees.subjectid_lastlogin.clone())),
             db,
             flusher,

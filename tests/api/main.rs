@@ -5,3 +5,14 @@ mod foundation;
 mod lists;
 mod real_binary;
 mod sdk;
+
+mod apikeys;
+mod branding;
+mod certificates;
+mod identity_providers;
+mod invitations;
+mod isolation;
+mod notifications;
+mod policy_groups;
+mod tenants;
+mod users;
