@@ -177,3 +177,93 @@ pub async fn update_key(
     }
     Ok(HttpResponse::Ok().json(view(state, &updated, None)?))
 }
+
+/// `ApiKeyInfoReq`.
+#[derive(Deserialize)]
+pub struct ApiKeyCreate {
+    pub name: String,
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub groups: Option<Vec<String>>,
+}
+
+/// POST /v3/api-keys
+///
+/// The owner defaults to the caller's user. Non-admins may only create keys they own, in
+/// groups they belong to themselves, and never in `Administrators`.
+pub async fn create(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    body: Json<ApiKeyCreate>,
+) -> ApiResult<HttpResponse> {
+    let req = body.0;
+    let mut c = Checks::new();
+    c.not_blank("name", &req.name);
+    c.max_len("name", Some(&req.name), 100);
+    c.one_of("status", req.status.as_deref(), &["ACTIVE", "INACTIVE"]);
+    c.finish()?;
+    let account = scope.id();
+    let owner = match req.owner.as_deref() {
+        Some(raw) => {
+            Some(Id::parse(raw).ok_or_else(|| ApiError::field("owner", "Must be a user id."))?)
+        }
+        // On tenant routes the caller's user lives in the parent account: the new key then
+        // belongs to the tenant's admin user.
+        None if scope.tenant => scope.account.admin_user,
+        None => scope.caller.user_id(),
+    };
+    let groups = super::validate::ids("groups", req.groups.as_deref().unwrap_or_default())?;
+    if !scope.is_admin() {
+        let own_user = scope.caller.user_id();
+        if owner != own_user || req.status.as_deref().is_some_and(|s| s != "ACTIVE") {
+            return Err(ApiError::Forbidden(
+                "Only administrators may create keys for other users or inactive keys.".into(),
+            ));
+        }
+        let mine = match own_user {
+            Some(u) => state
+                .store
+                .users
+                .get(&account, &u)?
+                .map(|u| u.groups)
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        if groups
+            .iter()
+            .any(|g| *g == scope.admin_group() || !mine.contains(g))
+        {
+            return Err(ApiError::Forbidden(
+                "A key can only join groups its creator belongs to (never Administrators).".into(),
+            ));
+        }
+    }
+    if let Some(o) = owner {
+        if state.store.users.get(&account, &o)?.is_none() {
+            return Err(ApiError::field(
+                "owner",
+                format!("User {o} does not exist."),
+            ));
+        }
+    }
+    let now = crate::clock::now_millis();
+    let id = Id::new();
+    let issued = apikey::issue(&account, &id);
+    let record = ApiKeyRecord {
+        id,
+        account_id: account,
+        name: req.name,
+        owner,
+        status: req.status.unwrap_or_else(|| "ACTIVE".into()),
+        key_digest: issued.digest,
+        groups,
+        created_at: now,
+        updated_at: now,
+        etag: 1,
+    };
+    let created = state.store.apikeys.create(record)?.durable().await?;
+    Ok(HttpResponse::Created().json(view(&state, &created, Some(&issued.full))?))
+}

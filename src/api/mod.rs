@@ -85,6 +85,7 @@ pub fn routes() -> Vec<RouteDef> {
         // Account - API keys
         route!(Own GET "/api-keys/me" => apikeys::get_me),
         route!(Own PUT "/api-keys/me" => apikeys::update_me),
+        route!(Scoped POST "/api-keys" => apikeys::create),
         // -- api keys (more) --
 
         // -- policy groups --

@@ -269,6 +269,33 @@ impl Drop for TestApp {
     }
 }
 
+/// A caller without admin rights: a new user (member of `Developers` when `developer`) and
+/// an API key it owns. Returns the client and the user's id.
+pub fn non_admin(app: &TestApp, developer: bool) -> (Client, String) {
+    let email = format!("{}@example.com", unique("dev"));
+    let mut body = serde_json::json!({"email": email, "password": "a long enough password"});
+    if developer {
+        let groups = app.get("/v3/policy-groups?name__eq=Developers");
+        let id = groups.body["data"][0]["id"].clone();
+        assert!(
+            id.is_string(),
+            "Developers group not found: {}",
+            groups.text
+        );
+        body["groups"] = serde_json::json!([id]);
+    }
+    let user = app.post("/v3/users", &body).expect(201).clone();
+    let user_id = user["id"].as_str().unwrap().to_string();
+    let key = app
+        .post(
+            "/v3/api-keys",
+            &serde_json::json!({"name": unique("k"), "owner": user_id}),
+        )
+        .expect(201)
+        .clone();
+    (app.with_key(key["key"].as_str().unwrap()), user_id)
+}
+
 /// A unique suffix for names and emails within one test run.
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};

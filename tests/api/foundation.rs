@@ -265,3 +265,58 @@ fn a_client_for_another_server_cannot_reuse_keys() {
         .get("/v3/accounts/me")
         .expect_error(401);
 }
+
+#[test]
+fn a_created_key_is_shown_once_and_works_without_admin_rights() {
+    let app = spawn_app();
+    let (member, user_id) = crate::common::non_admin(&app, false);
+    let me = member.get("/v3/users/me").expect(200).clone();
+    assert_eq!(me["id"], user_id.as_str());
+    let key = member.get("/v3/api-keys/me").expect(200).clone();
+    assert_eq!(key["owner"], user_id.as_str());
+    assert!(member
+        .key
+        .as_deref()
+        .unwrap()
+        .starts_with(key["key"].as_str().unwrap()));
+    assert_ne!(
+        member.key.as_deref(),
+        key["key"].as_str(),
+        "the secret is not shown again"
+    );
+    // Admin-only operations are 403 for it.
+    member
+        .put("/v3/accounts/me", &json!({"display_name": "mine"}))
+        .expect_error(403);
+    member
+        .post("/v3/users", &json!({"email": "x@y.z"}))
+        .expect_error(403);
+    member
+        .put("/v3/api-keys/me", &json!({"status": "INACTIVE"}))
+        .expect_error(403);
+    member
+        .put("/v3/users/me", &json!({"status": "INACTIVE"}))
+        .expect_error(403);
+    // But its own profile is its own.
+    member
+        .put("/v3/users/me", &json!({"full_name": "Dev"}))
+        .expect(200);
+    member
+        .put("/v3/api-keys/me", &json!({"name": "renamed"}))
+        .expect(200);
+    // A non-admin cannot mint keys for others or into Administrators.
+    let admin_id = app.get("/v3/users/me").expect(200)["id"].clone();
+    member
+        .post("/v3/api-keys", &json!({"name": "x", "owner": admin_id}))
+        .expect_error(403);
+    let admin_groups = app.get("/v3/users/me").expect(200)["groups"].clone();
+    member
+        .post(
+            "/v3/api-keys",
+            &json!({"name": "x", "groups": admin_groups}),
+        )
+        .expect_error(403);
+    member
+        .post("/v3/api-keys", &json!({"name": "own"}))
+        .expect(201);
+}
