@@ -46,22 +46,31 @@ impl LastLogin {
             .and_then(|v| v.as_ref().try_into().ok().map(i64::from_be_bytes)))
     }
 
-    /// Writes the batched times to the tree (made durable by the next flush).
+    /// Writes the batched times to the tree (made durable by the next flush). Entries leave
+    /// the map only after they are in the tree, and only if no newer use replaced them, so
+    /// a reader always finds the latest time in one place or the other.
     pub fn persist(&self) -> StoreResult<()> {
         let batch: Vec<((Id, Id), i64)> = self
             .pending
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .drain()
+            .iter()
+            .map(|(k, v)| (*k, *v))
             .collect();
         if batch.is_empty() {
             return Ok(());
         }
         let mut writes = sled::Batch::default();
-        for ((account, subject), t) in batch {
-            writes.insert(owned(&account, &subject), &t.to_be_bytes());
+        for ((account, subject), t) in &batch {
+            writes.insert(owned(account, subject), &t.to_be_bytes());
         }
         self.tree.apply_batch(writes)?;
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        for (k, t) in batch {
+            if pending.get(&k) == Some(&t) {
+                pending.remove(&k);
+            }
+        }
         Ok(())
     }
 
