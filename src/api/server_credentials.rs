@@ -81,10 +81,7 @@ pub async fn all(state: web::Data<AppState>, scope: AccountScope) -> ApiResult<H
 }
 
 /// GET /v3/server-credentials/bootstrap
-pub async fn bootstrap(
-    state: web::Data<AppState>,
-    scope: AccountScope,
-) -> ApiResult<HttpResponse> {
+pub async fn bootstrap(state: web::Data<AppState>, scope: AccountScope) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(one(&state, &scope, ServerCaKind::Bootstrap)))
 }
 

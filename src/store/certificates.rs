@@ -277,7 +277,12 @@ impl CertificateStore for SledCertificates {
         )
             .transaction(|(certs, names, subjects, devkeys, counts_tx)| {
                 claim(names, owned_text(&account, &cert.name), &id, "name")?;
-                claim(subjects, owned_text(&account, &cert.subject), &id, "subject")?;
+                claim(
+                    subjects,
+                    owned_text(&account, &cert.subject),
+                    &id,
+                    "subject",
+                )?;
                 if let Some((key, limit)) = &dev {
                     let held = counts_tx
                         .get(owned_text(&account, DEV_ENTITY))?
@@ -428,7 +433,14 @@ mod tests {
         done(certs.delete(&account, &first)).unwrap();
         assert!(certs.get(&account, &first).unwrap().is_none());
         done(certs.create(record(account, "x", "CN=a"), None)).unwrap();
-        let page = certs.list(&account, &PageRequest { want_total: true, ..PageRequest::all() }, None);
+        let page = certs.list(
+            &account,
+            &PageRequest {
+                want_total: true,
+                ..PageRequest::all()
+            },
+            None,
+        );
         assert_eq!(page.unwrap().total, Some(2));
     }
 
@@ -455,6 +467,9 @@ mod tests {
             ..key()
         };
         let shown = format!("{k:?}");
-        assert!(!shown.contains("171") && !shown.contains("private"), "{shown}");
+        assert!(
+            !shown.contains("171") && !shown.contains("private"),
+            "{shown}"
+        );
     }
 }

@@ -123,7 +123,6 @@ pub struct Trees {
     pub certsubject_certid: sled::Tree,
     /// account ++ cert -> DeveloperKeyRecord (developer certificates only)
     pub certid_devkey: sled::Tree,
-
     // -- branding trees --
 }
 
@@ -158,7 +157,6 @@ impl Trees {
             certname_certid: db.open_tree("certname_certid")?,
             certsubject_certid: db.open_tree("certsubject_certid")?,
             certid_devkey: db.open_tree("certid_devkey")?,
-
             // -- branding trees --
         })
     }

@@ -5,10 +5,11 @@ use crate::common::{non_admin, spawn_app, spawn_app_with, start_in_process, test
 use iamd::pki::testcerts;
 use serde_json::{json, Value};
 
+mod developer;
 mod device_file;
 
-const TRUSTED: &str = "/v3/trusted-certificates";
-const DEVELOPER: &str = "/v3/developer-certificates";
+pub const TRUSTED: &str = "/v3/trusted-certificates";
+pub const DEVELOPER: &str = "/v3/developer-certificates";
 
 /// DER of the first PEM block of `pem`, checking its label.
 pub fn pem_der(pem: &str, label: &str) -> Vec<u8> {
@@ -20,7 +21,7 @@ pub fn pem_der(pem: &str, label: &str) -> Vec<u8> {
     block.contents
 }
 
-fn sha256_hex(der: &[u8]) -> String {
+pub fn sha256_hex(der: &[u8]) -> String {
     ring::digest::digest(&ring::digest::SHA256, der)
         .as_ref()
         .iter()
@@ -28,7 +29,7 @@ fn sha256_hex(der: &[u8]) -> String {
         .collect()
 }
 
-fn ids(body: &Value) -> Vec<String> {
+pub fn ids(body: &Value) -> Vec<String> {
     body["data"]
         .as_array()
         .unwrap()
@@ -37,7 +38,7 @@ fn ids(body: &Value) -> Vec<String> {
         .collect()
 }
 
-fn upload(name: &str, pem: &str, service: &str) -> Value {
+pub fn upload(name: &str, pem: &str, service: &str) -> Value {
     json!({"name": name, "certificate": pem, "service": service})
 }
 
@@ -154,10 +155,11 @@ fn trusted_certificate_lifecycle() {
         leaf.validity().not_after.timestamp()
     );
     // The whole chain, re-encoded: leaf first, then its CA.
-    let blocks: Vec<_> =
-        x509_parser::pem::Pem::iter_from_buffer(created["certificate"].as_str().unwrap().as_bytes())
-            .map(|b| b.unwrap().contents)
-            .collect();
+    let blocks: Vec<_> = x509_parser::pem::Pem::iter_from_buffer(
+        created["certificate"].as_str().unwrap().as_bytes(),
+    )
+    .map(|b| b.unwrap().contents)
+    .collect();
     assert_eq!(blocks, vec![chain.leaf_der.clone(), chain.ca_der.clone()]);
 
     let id = created["id"].as_str().unwrap().to_string();
@@ -202,7 +204,12 @@ fn trusted_certificate_lifecycle() {
             &replaced["enrollment_mode"],
             &replaced["name"]
         ),
-        (&json!("bootstrap"), &json!("INACTIVE"), &json!(false), &json!("renamed"))
+        (
+            &json!("bootstrap"),
+            &json!("INACTIVE"),
+            &json!(false),
+            &json!("renamed")
+        )
     );
     assert_eq!(replaced["created_at"], created["created_at"]);
     // A bad replacement is refused and changes nothing.
@@ -241,7 +248,11 @@ fn bad_uploads_are_400_with_a_certificate_field_message() {
         ("broken chain", testcerts::broken_chain(), "signature"),
         ("unlinked chain", testcerts::unrelated_ca_chain(), "issuer"),
         ("expired", testcerts::expired_cert(), "expired"),
-        ("not yet valid", testcerts::not_yet_valid_cert(), "not valid before"),
+        (
+            "not yet valid",
+            testcerts::not_yet_valid_cert(),
+            "not valid before",
+        ),
         ("RSA-1024", testcerts::rsa1024_cert().into(), "1024-bit RSA"),
         ("SHA-1", testcerts::sha1_signed_cert().into(), "SHA-1"),
         ("MD5", testcerts::MD5_SIGNED_PEM.into(), "MD5"),
@@ -372,7 +383,10 @@ fn list_filters_and_pages() {
         .clone();
     let get = |q: &str| ids(app.get(&format!("{TRUSTED}?{q}")).expect(200));
     let all = get("");
-    assert_eq!(all, [&lw, &bs, &dev].map(|v| v.as_str().unwrap().to_string()));
+    assert_eq!(
+        all,
+        [&lw, &bs, &dev].map(|v| v.as_str().unwrap().to_string())
+    );
     let one = |v: &Value| vec![v.as_str().unwrap().to_string()];
     assert_eq!(get("name__eq=lw"), one(&lw));
     assert_eq!(get("service__eq=lwm2m"), one(&lw));
@@ -401,7 +415,9 @@ fn list_filters_and_pages() {
     );
     // Filtered total_count counts matches, not records.
     let body = app
-        .get(&format!("{TRUSTED}?service__eq=bootstrap&limit=2&include=total_count"))
+        .get(&format!(
+            "{TRUSTED}?service__eq=bootstrap&limit=2&include=total_count"
+        ))
         .expect(200)
         .clone();
     assert_eq!(body["total_count"], 2);
@@ -428,319 +444,9 @@ fn list_filters_and_pages() {
         ("colour__eq=red", "colour__eq"),
         ("limit=1", "limit"),
     ] {
-        let body = app
-            .get(&format!("{TRUSTED}?{q}"))
-            .expect_error(400)
-            .clone();
+        let body = app.get(&format!("{TRUSTED}?{q}")).expect_error(400).clone();
         assert_eq!(body["fields"][0]["name"], param, "{q}: {body}");
     }
     // Non-admins read the same list.
     assert_eq!(ids(dev_client.get(TRUSTED).expect(200)), all);
-}
-
-#[test]
-fn only_admins_change_trusted_certificates() {
-    let app = spawn_app();
-    let (dev, dev_user) = non_admin(&app, false);
-    let cert = app
-        .post(
-            TRUSTED,
-            &upload("admin", &testcerts::self_signed("admin cert"), "lwm2m"),
-        )
-        .expect(201)
-        .clone();
-    let path = format!("{TRUSTED}/{}", cert["id"].as_str().unwrap());
-    dev.post(
-        TRUSTED,
-        &upload("mine", &testcerts::self_signed("dev cert"), "lwm2m"),
-    )
-    .expect_error(403);
-    dev.put(&path, &json!({"description": "x"}))
-        .expect_error(403);
-    dev.delete(&path).expect_error(403);
-    assert_eq!(dev.get(&path).expect(200).clone(), cert);
-    assert_eq!(app.get(TRUSTED).expect(200)["total_count"], 1);
-
-    // Developer certificates: anyone creates and reads them; the owner or an admin deletes.
-    let own = dev
-        .post(DEVELOPER, &json!({"name": "dev-own"}))
-        .expect(201)
-        .clone();
-    let admins = app
-        .post(DEVELOPER, &json!({"name": "admin-own"}))
-        .expect(201)
-        .clone();
-    let own_trusted = dev
-        .get(&format!("{TRUSTED}/{}", own["id"].as_str().unwrap()))
-        .expect(200)
-        .clone();
-    assert_eq!(own_trusted["owner_id"], dev_user.as_str());
-    assert_eq!(own_trusted["device_execution_mode"], 1);
-    dev.get(&format!("{DEVELOPER}/{}", admins["id"].as_str().unwrap()))
-        .expect(200);
-    // Even its owner may not replace parts of it: updates stay admin-only.
-    dev.put(
-        &format!("{TRUSTED}/{}", own["id"].as_str().unwrap()),
-        &json!({"name": "x"}),
-    )
-    .expect_error(403);
-    dev.delete(&format!("{TRUSTED}/{}", admins["id"].as_str().unwrap()))
-        .expect_error(403);
-    dev.delete(&format!("{TRUSTED}/{}", own["id"].as_str().unwrap()))
-        .expect(204);
-    dev.get(&format!("{DEVELOPER}/{}", own["id"].as_str().unwrap()))
-        .expect_error(404);
-    app.delete(&format!("{TRUSTED}/{}", admins["id"].as_str().unwrap()))
-        .expect(204);
-
-    // Tenant routes need an aggregator admin.
-    let account = app.get("/v3/accounts/me").expect(200)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    dev.get(&format!("/v3/accounts/{account}/trusted-certificates"))
-        .expect_error(403);
-}
-
-#[test]
-fn tenant_routes_reach_the_same_handlers() {
-    let app = spawn_app();
-    let account = app.get("/v3/accounts/me").expect(200)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let base = format!("/v3/accounts/{account}/trusted-certificates");
-    let created = app
-        .post(
-            &base,
-            &upload("tenant", &testcerts::self_signed("tenant cert"), "bootstrap"),
-        )
-        .expect(201)
-        .clone();
-    assert_eq!(created["account_id"], account.as_str());
-    // Made on a tenant route, the parent admin is not recorded as the owner.
-    assert_eq!(created["owner_id"], Value::Null);
-    let path = format!("{base}/{}", created["id"].as_str().unwrap());
-    assert_eq!(app.get(&path).expect(200).clone(), created);
-    assert_eq!(
-        ids(app.get(&format!("{base}?name__eq=tenant")).expect(200)),
-        [created["id"].as_str().unwrap()]
-    );
-    let updated = app
-        .put(&path, &json!({"description": "tenant side"}))
-        .expect(200)
-        .clone();
-    assert_eq!(updated["etag"], "2");
-    app.post(
-        &base,
-        &upload("tenant", &testcerts::self_signed("other"), "bootstrap"),
-    )
-    .expect_error(409);
-    app.post(&base, &upload("tenant2", "garbage", "bootstrap"))
-        .expect_error(400);
-    app.delete(&path).expect(204);
-    app.get(&path).expect_error(404);
-    // Unknown accounts are 404, as are malformed account ids.
-    let stranger = "0123456789abcdef0123456789abcdef";
-    app.get(&format!("/v3/accounts/{stranger}/trusted-certificates"))
-        .expect_error(404);
-    app.post(
-        &format!("/v3/accounts/{stranger}/trusted-certificates"),
-        &upload("x", &testcerts::self_signed("x"), "lwm2m"),
-    )
-    .expect_error(404);
-    app.get("/v3/accounts/nope/trusted-certificates")
-        .expect_error(404);
-    // Developer certificates have no tenant route.
-    app.post(
-        &format!("/v3/accounts/{account}/developer-certificates"),
-        &json!({"name": "x"}),
-    )
-    .expect_error(404);
-}
-
-#[test]
-fn developer_certificate_is_a_trusted_certificate_with_a_device_identity() {
-    let app = spawn_app();
-    let me = app.get("/v3/users/me").expect(200)["id"].clone();
-    let account = app.get("/v3/accounts/me").expect(200)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let created = app
-        .post(
-            DEVELOPER,
-            &json!({"name": "board", "description": "for my board"}),
-        )
-        .expect(201)
-        .clone();
-    assert_eq!(created["object"], "trusted-cert");
-    assert_eq!(created["account_id"], account.as_str());
-    assert_eq!(created["name"], "board");
-    assert_eq!(created["description"], "for my board");
-    assert_eq!(created["etag"], "1");
-    let cert_pem = created["developer_certificate"].as_str().unwrap();
-    let key_pem = created["developer_private_key"].as_str().unwrap();
-    assert!(key_pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
-    let security = created["security_file_content"].as_str().unwrap();
-    assert!(security.contains(&format!("?aid={account}")), "{security}");
-    let der = pem_der(cert_pem, "CERTIFICATE");
-    let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
-    let endpoint = cert
-        .subject()
-        .iter_common_name()
-        .next()
-        .unwrap()
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(endpoint.len(), 32);
-    assert!(endpoint.chars().all(|c| c.is_ascii_hexdigit()));
-    assert_eq!(
-        cert.subject()
-            .iter_organizational_unit()
-            .next()
-            .unwrap()
-            .as_str()
-            .unwrap(),
-        account
-    );
-
-    let id = created["id"].as_str().unwrap().to_string();
-    // GET returns the same credentials, byte for byte.
-    assert_eq!(
-        app.get(&format!("{DEVELOPER}/{id}")).expect(200).clone(),
-        created
-    );
-    // The same id is a trusted certificate of the account, for the bootstrap server.
-    let trusted = app.get(&format!("{TRUSTED}/{id}")).expect(200).clone();
-    assert_eq!(trusted["device_execution_mode"], 1);
-    assert_eq!(trusted["service"], "bootstrap");
-    assert_eq!(trusted["status"], "ACTIVE");
-    assert_eq!(trusted["owner_id"], me);
-    assert_eq!(trusted["certificate"], cert_pem);
-    assert_eq!(trusted["certificate_fingerprint"], sha256_hex(&der).as_str());
-    assert_eq!(
-        trusted["subject"],
-        format!("CN={endpoint},OU={account}").as_str()
-    );
-    assert_eq!(trusted["subject"], trusted["issuer"]);
-    assert!(!trusted.to_string().contains("PRIVATE"));
-    assert!(ids(app.get(&format!("{TRUSTED}?device_execution_mode__eq=1")).expect(200))
-        .contains(&id));
-
-    // Its name is taken for trusted certificates too, and the other way round.
-    app.post(DEVELOPER, &json!({"name": "board"}))
-        .expect_error(409);
-    app.post(
-        TRUSTED,
-        &upload("board", &testcerts::self_signed("b"), "lwm2m"),
-    )
-    .expect_error(409);
-    app.post(
-        TRUSTED,
-        &upload("plain", &testcerts::self_signed("plain"), "lwm2m"),
-    )
-    .expect(201);
-    app.post(DEVELOPER, &json!({"name": "plain"}))
-        .expect_error(409);
-
-    // Renaming through the trusted route shows on the developer route; the certificate
-    // itself cannot be swapped under the stored device key.
-    let renamed = app
-        .put(
-            &format!("{TRUSTED}/{id}"),
-            &json!({"name": "board-2", "certificate": cert_pem}),
-        )
-        .expect(200)
-        .clone();
-    assert_eq!(renamed["etag"], "2");
-    let again = app.get(&format!("{DEVELOPER}/{id}")).expect(200).clone();
-    assert_eq!((&again["name"], &again["etag"]), (&json!("board-2"), &json!("2")));
-    assert_eq!(again["security_file_content"], created["security_file_content"]);
-    let body = app
-        .put(
-            &format!("{TRUSTED}/{id}"),
-            &json!({"certificate": testcerts::self_signed("swap")}),
-        )
-        .expect_error(400)
-        .clone();
-    assert_eq!(body["fields"][0]["name"], "certificate");
-
-    // Validation.
-    let missing = app
-        .post(DEVELOPER, &json!({"description": "x"}))
-        .expect_error(400)
-        .clone();
-    assert_eq!(missing["fields"][0]["name"], "name");
-    for (req, field) in [
-        (json!({"name": ""}), "name"),
-        (json!({"name": "n".repeat(101)}), "name"),
-        (json!({"name": "ok", "description": "d".repeat(501)}), "description"),
-        (json!({"name": 5}), "name"),
-    ] {
-        let body = app.post(DEVELOPER, &req).expect_error(400).clone();
-        assert_eq!(body["fields"][0]["name"], field, "{body}");
-    }
-    app.post(DEVELOPER, &json!({"name": "n".repeat(100), "description": "d".repeat(500)}))
-        .expect(201);
-
-    // A trusted certificate that is not a developer certificate, unknown and malformed ids.
-    let plain = app.get(&format!("{TRUSTED}?name__eq=plain")).expect(200)["data"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    app.get(&format!("{DEVELOPER}/{plain}")).expect_error(404);
-    app.get(&format!("{DEVELOPER}/0123456789abcdef0123456789abcdef"))
-        .expect_error(404);
-    app.get(&format!("{DEVELOPER}/xyz")).expect_error(404);
-    app.anonymous()
-        .post(DEVELOPER, &json!({"name": "anon"}))
-        .expect_error(401);
-    app.anonymous()
-        .get(&format!("{DEVELOPER}/{id}"))
-        .expect_error(401);
-
-    // Deleting the trusted certificate deletes the developer certificate.
-    app.delete(&format!("{TRUSTED}/{id}")).expect(204);
-    app.get(&format!("{DEVELOPER}/{id}")).expect_error(404);
-}
-
-#[test]
-fn developer_certificates_per_account_are_limited() {
-    let app = spawn_app_with(|c| c.limits.developer_certificates_per_account = 2);
-    let a = app
-        .post(DEVELOPER, &json!({"name": "one"}))
-        .expect(201)
-        .clone();
-    app.post(DEVELOPER, &json!({"name": "two"})).expect(201);
-    app.post(DEVELOPER, &json!({"name": "three"}))
-        .expect_error(403);
-    // Plain trusted certificates do not count against it.
-    app.post(
-        TRUSTED,
-        &upload("plain", &testcerts::self_signed("plain"), "lwm2m"),
-    )
-    .expect(201);
-    assert_eq!(app.get(TRUSTED).expect(200)["total_count"], 3);
-    app.delete(&format!("{TRUSTED}/{}", a["id"].as_str().unwrap()))
-        .expect(204);
-    app.post(DEVELOPER, &json!({"name": "three"}))
-        .expect(201);
-}
-
-#[test]
-fn developer_credentials_survive_a_restart() {
-    let app = spawn_app();
-    let created = app
-        .post(DEVELOPER, &json!({"name": "persist"}))
-        .expect(201)
-        .clone();
-    let path = format!("{DEVELOPER}/{}", created["id"].as_str().unwrap());
-    let data_dir = app.data_dir.clone();
-    let dir = app.stop().unwrap();
-    let again = start_in_process(test_config(&data_dir));
-    assert_eq!(again.get(&path).expect(200).clone(), created);
-    drop(again);
-    drop(dir);
 }

@@ -37,7 +37,8 @@ fn dumper() -> String {
     }
     c += "\nstatic void dump(const char *name, const uint8_t *p, uint32_t n)\n{\n";
     c += "    uint32_t i;\n    printf(\"%s \", name);\n";
-    c += "    for (i = 0; i < n; i++)\n        printf(\"%02x\", p[i]);\n    printf(\"\\n\");\n}\n\n";
+    c +=
+        "    for (i = 0; i < n; i++)\n        printf(\"%02x\", p[i]);\n    printf(\"\\n\");\n}\n\n";
     c += "int main(void)\n{\n";
     for s in STRINGS {
         c += &format!("    printf(\"{s} %s\\n\", {s});\n");
