@@ -1,1 +1,164 @@
-//! (to be written)
+//! Developer certificates: `/v3/developer-certificates` (own account only, as in the spec).
+//!
+//! A developer certificate is a trusted certificate of the account (same id,
+//! `device_execution_mode: 1`, service `bootstrap`) whose device identity iamd generated: a
+//! new endpoint name, a fresh P-256 key and a self-signed certificate. Because the bootstrap
+//! server trusts the account's trusted certificates, a device flashed with the returned
+//! `security_file_content` is accepted. The device key is kept so that `GET` can return the
+//! same credentials file again; it is the device's key, never a server CA key.
+//!
+//! Permissions (decided): any authenticated caller of the account may create and read
+//! developer certificates. That is what the `Developers` group is for: developers flash
+//! their own boards. Deleting goes through `DELETE /v3/trusted-certificates/{id}`.
+
+use super::body::Json;
+use super::scope::AccountScope;
+use super::server_credentials::server_uri;
+use super::trusted_certificates::{apply_parsed, find, DEVELOPER_MODE};
+use super::validate::Checks;
+use crate::clock::rfc3339;
+use crate::error::{ApiError, ApiResult};
+use crate::ids::Id;
+use crate::pki::{parse_trusted_chain, render_security_c, DeveloperCert, SecurityFileInput};
+use crate::state::AppState;
+use crate::store::certificates::{DeveloperKeyRecord, ServerCaKind, TrustedCertRecord};
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+/// `DeveloperCertificateResponseData`. Holds the device's private key: only ever sent to
+/// callers of the owning account, never logged (no `Debug`).
+#[derive(Serialize)]
+pub struct DeveloperCertView {
+    pub object: &'static str,
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub created_at: String,
+    pub etag: String,
+    pub developer_certificate: String,
+    pub developer_private_key: String,
+    pub security_file_content: String,
+}
+
+fn view(state: &AppState, cert: &TrustedCertRecord, key: &DeveloperKeyRecord) -> DeveloperCertView {
+    let account = cert.account_id.hex();
+    let bootstrap = state.store.certificates.server_ca(ServerCaKind::Bootstrap);
+    let lwm2m = state.store.certificates.server_ca(ServerCaKind::Lwm2m);
+    let uri = server_uri(state, ServerCaKind::Bootstrap, &cert.account_id);
+    let security_file_content = render_security_c(&SecurityFileInput {
+        endpoint_name: &key.endpoint_name,
+        account_id: &account,
+        bootstrap_server_uri: &uri,
+        device_cert_der: &key.cert_der,
+        bootstrap_ca_der: bootstrap.ca.cert_der(),
+        lwm2m_ca_der: lwm2m.ca.cert_der(),
+        device_private_key_der: &key.private_key_der,
+    });
+    DeveloperCertView {
+        object: "trusted-cert",
+        id: cert.id.hex(),
+        account_id: account,
+        name: cert.name.clone(),
+        description: cert.description.clone(),
+        created_at: rfc3339(cert.created_at),
+        etag: cert.etag.to_string(),
+        developer_certificate: cert.certificate.clone(),
+        developer_private_key: key.private_key_pem.clone(),
+        security_file_content,
+    }
+}
+
+/// `DeveloperCertificateRequestData`.
+#[derive(Deserialize)]
+pub struct DeveloperCertCreate {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// POST /v3/developer-certificates
+pub async fn create(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    body: Json<DeveloperCertCreate>,
+) -> ApiResult<HttpResponse> {
+    let req = body.0;
+    let mut c = Checks::new();
+    match req.name.as_deref() {
+        None => c.fail("name", "Required."),
+        Some(name) => {
+            c.not_blank("name", name);
+            c.max_len("name", Some(name), 100);
+        }
+    }
+    c.max_len("description", req.description.as_deref(), 500);
+    c.finish()?;
+    let account = scope.id();
+    let endpoint_name = Id::new().hex();
+    let dev = DeveloperCert::generate(&account.hex(), &endpoint_name)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    // The same intake as uploads, so a developer certificate is shown exactly like any
+    // other trusted certificate.
+    let parsed = parse_trusted_chain(&dev.cert_pem, time::OffsetDateTime::now_utc())
+        .map_err(|e| ApiError::Internal(format!("generated certificate refused: {e}")))?;
+    let now = crate::clock::now_millis();
+    let mut record = TrustedCertRecord {
+        id: Id::new(),
+        account_id: account,
+        name: req.name.unwrap_or_default(),
+        description: req.description,
+        service: "bootstrap".into(),
+        status: "ACTIVE".into(),
+        enrollment_mode: false,
+        device_execution_mode: DEVELOPER_MODE,
+        owner_id: scope.caller.user_id(),
+        created_at: now,
+        updated_at: now,
+        etag: 1,
+        ..TrustedCertRecord::default()
+    };
+    apply_parsed(&mut record, &parsed);
+    let key = DeveloperKeyRecord {
+        endpoint_name,
+        cert_der: dev.cert_der.clone(),
+        private_key_der: dev.private_key_der.clone(),
+        private_key_pem: dev.private_key_pem.clone(),
+    };
+    let limit = u64::from(state.config.limits.developer_certificates_per_account);
+    let created = state
+        .store
+        .certificates
+        .create(record, Some((key.clone(), limit)))?
+        .durable()
+        .await?;
+    Ok(HttpResponse::Created().json(view(&state, &created, &key)))
+}
+
+#[derive(Deserialize)]
+pub struct DeveloperCertPath {
+    #[serde(rename = "developerCertificateId")]
+    pub id: String,
+}
+
+/// GET /v3/developer-certificates/{developerCertificateId}
+///
+/// The id of a trusted certificate that is not a developer certificate is 404.
+pub async fn get(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    path: web::Path<DeveloperCertPath>,
+) -> ApiResult<HttpResponse> {
+    let not_found = || ApiError::not_found("Developer certificate");
+    let cert = match find(&state, &scope.id(), &path.id) {
+        Err(ApiError::NotFound(_)) => return Err(not_found()),
+        other => other?,
+    };
+    let key = state
+        .store
+        .certificates
+        .developer_key(&scope.id(), &cert.id)?
+        .ok_or_else(not_found)?;
+    Ok(HttpResponse::Ok().json(view(&state, &cert, &key)))
+}

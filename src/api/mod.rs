@@ -99,11 +99,18 @@ pub fn routes() -> Vec<RouteDef> {
         // -- tenant accounts --
 
         // -- trusted certificates --
-
+        route!(Scoped GET "/trusted-certificates" => trusted_certificates::list),
+        route!(Scoped POST "/trusted-certificates" => trusted_certificates::create),
+        route!(Scoped GET "/trusted-certificates/{cert_id}" => trusted_certificates::get),
+        route!(Scoped PUT "/trusted-certificates/{cert_id}" => trusted_certificates::update),
+        route!(Scoped DELETE "/trusted-certificates/{cert_id}" => trusted_certificates::delete),
         // -- developer certificates --
-
+        route!(Own POST "/developer-certificates" => developer_certificates::create),
+        route!(Own GET "/developer-certificates/{developerCertificateId}" => developer_certificates::get),
         // -- server credentials --
-
+        route!(Own GET "/server-credentials" => server_credentials::all),
+        route!(Own GET "/server-credentials/bootstrap" => server_credentials::bootstrap),
+        route!(Own GET "/server-credentials/lwm2m" => server_credentials::lwm2m),
         // -- branding colors --
 
         // -- branding images --

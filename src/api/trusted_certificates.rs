@@ -1,1 +1,461 @@
-//! (to be written)
+//! Trusted certificates: `/v3/trusted-certificates/...` and, through `AccountScope`,
+//! `/v3/accounts/{account_id}/trusted-certificates/...`.
+//!
+//! Permissions (decided): any caller of the account may list and read trusted certificates
+//! (they hold no secrets); uploading, updating and deleting them is for admins, because a
+//! trusted certificate decides which devices the bootstrap server lets in. One exception: the
+//! owner of a *developer* certificate may delete it, since any caller may create one (see
+//! `developer_certificates`) and the SDK deletes developer certificates through this route.
+//!
+//! Uploads are parsed, never trusted as text (`pki::parse_trusted_chain`): everything shown
+//! besides name, description, service, status and enrollment mode comes from the decoded
+//! certificate.
+
+use super::body::{nullable, Json};
+use super::list::{FilterSpec, ListQuery, Op, EQ, EQ_NEQ, LIKE};
+use super::scope::{AccountScope, AdminScope};
+use super::validate::Checks;
+use crate::clock::rfc3339;
+use crate::error::{ApiError, ApiResult};
+use crate::ids::Id;
+use crate::pki::{parse_trusted_chain, CertError, ParsedCert};
+use crate::state::AppState;
+use crate::store::certificates::TrustedCertRecord;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+pub const SERVICES: &[&str] = &["lwm2m", "bootstrap"];
+pub const STATUSES: &[&str] = &["ACTIVE", "INACTIVE"];
+/// `device_execution_mode` of developer certificates.
+pub const DEVELOPER_MODE: i32 = 1;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// `TrustedCertificateResp`.
+#[derive(Serialize)]
+pub struct TrustedCertView {
+    pub object: &'static str,
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub service: String,
+    pub status: String,
+    pub enrollment_mode: bool,
+    pub device_execution_mode: i32,
+    pub owner_id: Option<String>,
+    pub certificate: String,
+    pub certificate_fingerprint: String,
+    pub subject: String,
+    pub issuer: String,
+    pub validity: String,
+    pub valid: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub etag: String,
+}
+
+fn is_valid(c: &TrustedCertRecord, now: i64) -> bool {
+    c.not_before <= now && now < c.not_after
+}
+
+pub fn view(c: &TrustedCertRecord) -> TrustedCertView {
+    TrustedCertView {
+        object: "trusted-cert",
+        id: c.id.hex(),
+        account_id: c.account_id.hex(),
+        name: c.name.clone(),
+        description: c.description.clone(),
+        service: c.service.clone(),
+        status: c.status.clone(),
+        enrollment_mode: c.enrollment_mode,
+        device_execution_mode: c.device_execution_mode,
+        owner_id: c.owner_id.map(|o| o.hex()),
+        certificate: c.certificate.clone(),
+        certificate_fingerprint: c.fingerprint.clone(),
+        subject: c.subject.clone(),
+        issuer: c.issuer.clone(),
+        validity: rfc3339(c.not_after),
+        valid: is_valid(c, crate::clock::now_millis()),
+        created_at: rfc3339(c.created_at),
+        updated_at: rfc3339(c.updated_at),
+        etag: c.etag.to_string(),
+    }
+}
+
+fn millis(t: time::OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Copies what iamd derived from the certificate into the record.
+pub fn apply_parsed(c: &mut TrustedCertRecord, parsed: &ParsedCert) {
+    c.certificate = parsed.pem.clone();
+    c.subject = parsed.subject.clone();
+    c.issuer = parsed.issuer.clone();
+    c.fingerprint = parsed.fingerprint_sha256_hex.clone();
+    c.not_before = millis(parsed.not_before);
+    c.not_after = millis(parsed.not_after);
+}
+
+fn parse_pem(pem: &str) -> Result<ParsedCert, CertError> {
+    parse_trusted_chain(pem, time::OffsetDateTime::now_utc())
+}
+
+/// PEM text with whitespace and JSON-style escaped line ends removed, so a client echoing
+/// the stored certificate in another layout is recognised as "unchanged".
+fn pem_key(pem: &str) -> String {
+    pem.replace("\\r", "")
+        .replace("\\n", "")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// `TrustedCertificateReq`.
+#[derive(Deserialize)]
+pub struct TrustedCertCreate {
+    #[serde(default)]
+    pub certificate: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub service: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub enrollment_mode: Option<bool>,
+}
+
+/// POST /v3/trusted-certificates
+pub async fn create(
+    state: web::Data<AppState>,
+    scope: AdminScope,
+    body: Json<TrustedCertCreate>,
+) -> ApiResult<HttpResponse> {
+    let req = body.0;
+    let mut c = Checks::new();
+    match req.name.as_deref() {
+        None => c.fail("name", "Required."),
+        Some(name) => {
+            c.not_blank("name", name);
+            c.max_len("name", Some(name), 100);
+        }
+    }
+    match req.service.as_deref() {
+        None => c.fail("service", "Required."),
+        service => c.one_of("service", service, SERVICES),
+    }
+    c.max_len("description", req.description.as_deref(), 500);
+    c.one_of("status", req.status.as_deref(), STATUSES);
+    let parsed = match req.certificate.as_deref() {
+        None => {
+            c.fail(CertError::FIELD, "Required.");
+            None
+        }
+        Some(pem) => match parse_pem(pem) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                c.fail(CertError::FIELD, e.to_string());
+                None
+            }
+        },
+    };
+    c.finish()?;
+    let parsed = parsed.ok_or_else(|| ApiError::Internal("certificate vanished".into()))?;
+    let now = crate::clock::now_millis();
+    let mut record = TrustedCertRecord {
+        id: Id::new(),
+        account_id: scope.id(),
+        name: req.name.unwrap_or_default(),
+        description: req.description,
+        service: req.service.unwrap_or_default(),
+        status: req.status.unwrap_or_else(|| "ACTIVE".into()),
+        enrollment_mode: req.enrollment_mode.unwrap_or(false),
+        device_execution_mode: 0,
+        // On tenant routes the caller is a user of the parent account, not of this one.
+        owner_id: if scope.tenant {
+            None
+        } else {
+            scope.caller.user_id()
+        },
+        created_at: now,
+        updated_at: now,
+        etag: 1,
+        ..TrustedCertRecord::default()
+    };
+    apply_parsed(&mut record, &parsed);
+    let created = state
+        .store
+        .certificates
+        .create(record, None)?
+        .durable()
+        .await?;
+    Ok(HttpResponse::Created().json(view(&created)))
+}
+
+/// The filters of `GET /v3/trusted-certificates` (`x-filter`).
+const FILTERS: &[FilterSpec] = &[
+    FilterSpec {
+        field: "name",
+        ops: EQ,
+    },
+    FilterSpec {
+        field: "service",
+        ops: EQ,
+    },
+    FilterSpec {
+        field: "expire",
+        ops: EQ,
+    },
+    FilterSpec {
+        field: "device_execution_mode",
+        ops: EQ_NEQ,
+    },
+    FilterSpec {
+        field: "owner",
+        ops: EQ,
+    },
+    FilterSpec {
+        field: "enrollment_mode",
+        ops: EQ,
+    },
+    FilterSpec {
+        field: "status",
+        ops: EQ,
+    },
+    FilterSpec {
+        field: "issuer",
+        ops: LIKE,
+    },
+    FilterSpec {
+        field: "subject",
+        ops: LIKE,
+    },
+    FilterSpec {
+        field: "valid",
+        ops: EQ,
+    },
+];
+
+fn filter_values(c: &TrustedCertRecord, field: &str, now: i64) -> Vec<String> {
+    match field {
+        "name" => vec![c.name.clone()],
+        "service" => vec![c.service.clone()],
+        "device_execution_mode" => vec![c.device_execution_mode.to_string()],
+        "owner" => c.owner_id.iter().map(Id::hex).collect(),
+        "enrollment_mode" => vec![c.enrollment_mode.to_string()],
+        "status" => vec![c.status.clone()],
+        "issuer" => vec![c.issuer.clone()],
+        "subject" => vec![c.subject.clone()],
+        "valid" => vec![is_valid(c, now).to_string()],
+        _ => Vec::new(),
+    }
+}
+
+/// Typed filter values are checked before scanning: a wrong type is a 400 naming the
+/// parameter, not an empty list.
+fn check_filter_types(q: &ListQuery) -> ApiResult<Option<i64>> {
+    let mut expire_days = None;
+    for f in &q.filters {
+        let value = &f.values[0];
+        let op = match f.op {
+            Op::Neq => "neq",
+            Op::Like => "like",
+            _ => "eq",
+        };
+        let name = format!("{}__{op}", f.field);
+        match f.field {
+            "device_execution_mode" if value.parse::<i32>().is_err() => {
+                return Err(ApiError::field(&name, "Must be an integer."));
+            }
+            "enrollment_mode" | "valid" if value != "true" && value != "false" => {
+                return Err(ApiError::field(&name, "Must be true or false."));
+            }
+            "expire" => match value.parse::<i64>() {
+                Ok(days) if (0..=36_500).contains(&days) => expire_days = Some(days),
+                _ => {
+                    return Err(ApiError::field(
+                        &name,
+                        "Must be a number of days between 0 and 36500.",
+                    ))
+                }
+            },
+            _ => {}
+        }
+    }
+    Ok(expire_days)
+}
+
+/// GET /v3/trusted-certificates
+///
+/// `expire__eq=N` keeps the certificates that are still valid and expire within N days.
+pub async fn list(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let q = ListQuery::parse(&req, 50, FILTERS)?;
+    let expire_days = check_filter_types(&q)?;
+    let now = crate::clock::now_millis();
+    let keep = |c: &TrustedCertRecord| {
+        q.filters.iter().all(|f| match f.field {
+            "expire" => expire_days
+                .is_some_and(|days| c.not_after > now && c.not_after <= now + days * DAY_MS),
+            field => f.accepts(&filter_values(c, field, now)),
+        })
+    };
+    let page = state.store.certificates.list(
+        &scope.id(),
+        &q.page,
+        q.is_filtered()
+            .then_some(&keep as &dyn Fn(&TrustedCertRecord) -> bool),
+    )?;
+    Ok(q.respond(page.map(|c| view(&c))))
+}
+
+#[derive(Deserialize)]
+pub struct CertPath {
+    pub cert_id: String,
+}
+
+/// A certificate id from the path: malformed ids are unknown ids (404).
+pub fn find(state: &AppState, account: &Id, raw: &str) -> ApiResult<TrustedCertRecord> {
+    let not_found = || ApiError::not_found("Trusted certificate");
+    let id = Id::parse(raw).ok_or_else(not_found)?;
+    state
+        .store
+        .certificates
+        .get(account, &id)?
+        .ok_or_else(not_found)
+}
+
+/// GET /v3/trusted-certificates/{cert_id}
+pub async fn get(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    path: web::Path<CertPath>,
+) -> ApiResult<HttpResponse> {
+    let cert = find(&state, &scope.id(), &path.cert_id)?;
+    Ok(HttpResponse::Ok().json(view(&cert)))
+}
+
+/// `TrustedCertificateUpdateReq`, also accepting the whole `TrustedCertificateResp` that
+/// clients echo back (read-only fields are ignored; null means "unchanged" except for the
+/// nullable `description`, where it clears it).
+#[derive(Deserialize)]
+pub struct TrustedCertUpdate {
+    #[serde(default)]
+    pub certificate: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub description: Option<Option<String>>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub service: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub enrollment_mode: Option<bool>,
+}
+
+/// PUT /v3/trusted-certificates/{cert_id}
+pub async fn update(
+    state: web::Data<AppState>,
+    scope: AdminScope,
+    path: web::Path<CertPath>,
+    body: Json<TrustedCertUpdate>,
+) -> ApiResult<HttpResponse> {
+    let current = find(&state, &scope.id(), &path.cert_id)?;
+    let req = body.0;
+    let mut c = Checks::new();
+    if let Some(name) = &req.name {
+        c.not_blank("name", name);
+        c.max_len("name", Some(name), 100);
+    }
+    c.one_of("service", req.service.as_deref(), SERVICES);
+    c.one_of("status", req.status.as_deref(), STATUSES);
+    c.max_len(
+        "description",
+        req.description.clone().flatten().as_deref(),
+        500,
+    );
+    // The SDK re-sends the certificate it read: only a different one is re-validated.
+    let parsed = match req.certificate.as_deref() {
+        Some(pem) if pem_key(pem) != pem_key(&current.certificate) => match parse_pem(pem) {
+            Ok(p) => {
+                // The stored device key belongs to this certificate; replacing it would hand
+                // devices a key that matches nothing.
+                if current.device_execution_mode == DEVELOPER_MODE
+                    && p.fingerprint_sha256_hex != current.fingerprint
+                {
+                    c.fail(
+                        CertError::FIELD,
+                        "The certificate of a developer certificate cannot be replaced.",
+                    );
+                }
+                Some(p)
+            }
+            Err(e) => {
+                c.fail(CertError::FIELD, e.to_string());
+                None
+            }
+        },
+        _ => None,
+    };
+    c.finish()?;
+    let updated = state
+        .store
+        .certificates
+        .update(&scope.id(), &current.id, &|cert| {
+            if let Some(name) = &req.name {
+                cert.name = name.clone();
+            }
+            if let Some(description) = &req.description {
+                cert.description = description.clone();
+            }
+            if let Some(service) = &req.service {
+                cert.service = service.clone();
+            }
+            if let Some(status) = &req.status {
+                cert.status = status.clone();
+            }
+            if let Some(mode) = req.enrollment_mode {
+                cert.enrollment_mode = mode;
+            }
+            if let Some(p) = &parsed {
+                apply_parsed(cert, p);
+            }
+            Ok(())
+        })?
+        .durable()
+        .await?;
+    Ok(HttpResponse::Ok().json(view(&updated)))
+}
+
+/// DELETE /v3/trusted-certificates/{cert_id}
+///
+/// Also deletes the developer certificate of the same id. Admins, or the owner of a
+/// developer certificate (see the module comment).
+pub async fn delete(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    path: web::Path<CertPath>,
+) -> ApiResult<HttpResponse> {
+    let cert = find(&state, &scope.id(), &path.cert_id)?;
+    let own_developer_cert = cert.device_execution_mode == DEVELOPER_MODE
+        && cert.owner_id.is_some()
+        && cert.owner_id == scope.caller.user_id()
+        && !scope.tenant;
+    if !scope.is_admin() && !own_developer_cert {
+        return Err(ApiError::forbidden());
+    }
+    state
+        .store
+        .certificates
+        .delete(&scope.id(), &cert.id)?
+        .durable()
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

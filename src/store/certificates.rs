@@ -1,1 +1,475 @@
-//! (to be written)
+//! Device security: the server CAs, trusted certificates, and the key material of developer
+//! certificates (which are trusted certificates with `device_execution_mode: 1`).
+//!
+//! Trees (see `Trees`):
+//! - `caname_serverca`: `b"bootstrap"` | `b"lwm2m"` -> `ServerCaRecord` (holds a CA PRIVATE KEY)
+//! - `certid_cert`: account ++ cert -> `TrustedCertRecord`
+//! - `certname_certid`: account ++ name -> cert id (names are unique per account)
+//! - `certsubject_certid`: account ++ subject (RFC 4514) -> cert id (subjects too)
+//! - `certid_devkey`: account ++ cert -> `DeveloperKeyRecord` (the DEVICE's private key)
+
+use super::durability::Written;
+use super::keys::{owned, owned_text};
+use super::page::{counts, scan, Page, PageRequest};
+use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
+use crate::ids::Id;
+use crate::pki::ServerCa;
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use sled::Transactional;
+
+const ENTITY: &str = "trusted_certificates";
+const DEV_ENTITY: &str = "developer_certificates";
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+pub struct TrustedCertRecord {
+    pub id: Id,
+    pub account_id: Id,
+    pub name: String,
+    pub description: Option<String>,
+    /// `lwm2m` or `bootstrap`.
+    pub service: String,
+    /// `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    pub enrollment_mode: bool,
+    /// 1 for developer certificates, 0 otherwise.
+    pub device_execution_mode: i32,
+    /// The user who uploaded or generated it.
+    pub owner_id: Option<Id>,
+    /// The chain as iamd re-encoded it, leaf first.
+    pub certificate: String,
+    /// Leaf subject and issuer, RFC 4514.
+    pub subject: String,
+    pub issuer: String,
+    /// SHA-256 of the leaf DER, lowercase hex.
+    pub fingerprint: String,
+    /// Leaf validity, milliseconds since the epoch.
+    pub not_before: i64,
+    pub not_after: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub etag: u64,
+}
+
+/// What a developer certificate adds to its trusted certificate: the device's identity.
+/// It is handed back to the account on `GET /v3/developer-certificates/{id}`, so it is kept;
+/// `Debug` leaves the key out so it cannot reach a log.
+#[derive(Clone, Serialize, Deserialize, Default)]
+pub struct DeveloperKeyRecord {
+    pub endpoint_name: String,
+    pub cert_der: Vec<u8>,
+    /// PKCS#8 DER (what the credentials file embeds) and PEM (what the API returns).
+    pub private_key_der: Vec<u8>,
+    pub private_key_pem: String,
+}
+
+impl std::fmt::Debug for DeveloperKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeveloperKeyRecord")
+            .field("endpoint_name", &self.endpoint_name)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerCaKind {
+    Bootstrap,
+    Lwm2m,
+}
+
+impl ServerCaKind {
+    fn key(self) -> &'static [u8] {
+        match self {
+            ServerCaKind::Bootstrap => b"bootstrap",
+            ServerCaKind::Lwm2m => b"lwm2m",
+        }
+    }
+
+    fn common_name(self) -> &'static str {
+        match self {
+            ServerCaKind::Bootstrap => "iamd Bootstrap CA",
+            ServerCaKind::Lwm2m => "iamd LwM2M CA",
+        }
+    }
+}
+
+/// A server CA as stored: `material` is `ServerCa::to_storage_bytes` (private key included).
+#[derive(Serialize, Deserialize)]
+struct ServerCaRecord {
+    id: Id,
+    created_at: i64,
+    material: Vec<u8>,
+}
+
+/// A loaded server CA. `ServerCa`'s `Debug` omits its key.
+#[derive(Debug, Clone)]
+pub struct ServerCaEntry {
+    pub id: Id,
+    pub created_at: i64,
+    pub ca: ServerCa,
+}
+
+pub trait CertificateStore: Send + Sync {
+    /// The CA generated at first start (kept for the life of the data directory).
+    fn server_ca(&self, kind: ServerCaKind) -> ServerCaEntry;
+    fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<TrustedCertRecord>>;
+    /// The device identity of a developer certificate; `None` for other certificates.
+    fn developer_key(&self, account: &Id, id: &Id) -> StoreResult<Option<DeveloperKeyRecord>>;
+    fn list(
+        &self,
+        account: &Id,
+        page: &PageRequest,
+        keep: Option<&dyn Fn(&TrustedCertRecord) -> bool>,
+    ) -> StoreResult<Page<TrustedCertRecord>>;
+    /// Creates a certificate; a taken name or subject is a conflict. With `developer`, the
+    /// certificate is a developer certificate and the account may hold at most `limit` of them
+    /// (`Forbidden` past it).
+    fn create(
+        &self,
+        cert: TrustedCertRecord,
+        developer: Option<(DeveloperKeyRecord, u64)>,
+    ) -> StoreResult<Written<TrustedCertRecord>>;
+    /// Applies `change` (retried on contention, so it must be pure), bumps `etag` and keeps
+    /// the name and subject indexes in step.
+    fn update(
+        &self,
+        account: &Id,
+        id: &Id,
+        change: &dyn Fn(&mut TrustedCertRecord) -> StoreResult<()>,
+    ) -> StoreResult<Written<TrustedCertRecord>>;
+    /// Deletes the certificate and, for a developer certificate, its key material.
+    fn delete(&self, account: &Id, id: &Id) -> StoreResult<Written<()>>;
+}
+
+pub struct SledCertificates {
+    t: Trees,
+    commit: Commit,
+    bootstrap: ServerCaEntry,
+    lwm2m: ServerCaEntry,
+}
+
+impl SledCertificates {
+    /// Loads the server CAs, generating each on the first open of a data directory.
+    pub fn open(t: Trees, commit: Commit) -> StoreResult<SledCertificates> {
+        let bootstrap = ensure_ca(&t.caname_serverca, ServerCaKind::Bootstrap)?;
+        let lwm2m = ensure_ca(&t.caname_serverca, ServerCaKind::Lwm2m)?;
+        Ok(SledCertificates {
+            t,
+            commit,
+            bootstrap,
+            lwm2m,
+        })
+    }
+}
+
+/// Reads the CA of `kind`, or generates and stores it. The insert is a compare-and-swap
+/// from "absent", so two openers could never end up with different CAs, and it is flushed
+/// before use: a device must never see a CA that a crash then forgets.
+fn ensure_ca(tree: &sled::Tree, kind: ServerCaKind) -> StoreResult<ServerCaEntry> {
+    let raw = match tree.get(kind.key())? {
+        Some(raw) => raw,
+        None => {
+            let ca = ServerCa::generate(kind.common_name())
+                .map_err(|e| StoreError::Backend(format!("cannot generate a server CA: {e}")))?;
+            let fresh = encode(&ServerCaRecord {
+                id: Id::new(),
+                created_at: crate::clock::now_millis(),
+                material: ca.to_storage_bytes(),
+            });
+            let raw = match tree.compare_and_swap(kind.key(), None::<&[u8]>, Some(fresh.clone()))? {
+                Ok(()) => fresh.into(),
+                Err(lost) => lost
+                    .current
+                    .ok_or_else(|| StoreError::Backend("server CA vanished".into()))?,
+            };
+            tree.flush()?;
+            raw
+        }
+    };
+    let record: ServerCaRecord = decode(&raw)?;
+    let ca = ServerCa::from_storage_bytes(&record.material)
+        .map_err(|e| StoreError::Backend(format!("stored server CA: {e}")))?;
+    Ok(ServerCaEntry {
+        id: record.id,
+        created_at: record.created_at,
+        ca,
+    })
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+fn tx_cert(certs: &TransactionalTree, account: &Id, id: &Id) -> TxResult<TrustedCertRecord> {
+    match certs.get(owned(account, id))? {
+        Some(raw) => decode(&raw).map_err(ConflictableTransactionError::Abort),
+        None => abort(StoreError::NotFound("Trusted certificate")),
+    }
+}
+
+/// Claims `key` of a unique index for `id`; held by another certificate is a conflict.
+fn claim(index: &TransactionalTree, key: Vec<u8>, id: &Id, what: &str) -> TxResult<()> {
+    if let Some(holder) = index.get(&key)? {
+        if holder.as_ref() != id.as_bytes() {
+            return abort(StoreError::Conflict(format!(
+                "A trusted certificate with this {what} already exists in the account."
+            )));
+        }
+    }
+    index.insert(key, id.as_bytes())?;
+    Ok(())
+}
+
+impl CertificateStore for SledCertificates {
+    fn server_ca(&self, kind: ServerCaKind) -> ServerCaEntry {
+        match kind {
+            ServerCaKind::Bootstrap => self.bootstrap.clone(),
+            ServerCaKind::Lwm2m => self.lwm2m.clone(),
+        }
+    }
+
+    fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<TrustedCertRecord>> {
+        self.t
+            .certid_cert
+            .get(owned(account, id))?
+            .map(|raw| decode(&raw))
+            .transpose()
+    }
+
+    fn developer_key(&self, account: &Id, id: &Id) -> StoreResult<Option<DeveloperKeyRecord>> {
+        self.t
+            .certid_devkey
+            .get(owned(account, id))?
+            .map(|raw| decode(&raw))
+            .transpose()
+    }
+
+    fn list(
+        &self,
+        account: &Id,
+        page: &PageRequest,
+        keep: Option<&dyn Fn(&TrustedCertRecord) -> bool>,
+    ) -> StoreResult<Page<TrustedCertRecord>> {
+        scan(
+            &self.t.certid_cert,
+            account.as_bytes(),
+            page,
+            keep.is_some(),
+            |_, v| decode(v).map(Some),
+            |c| keep.map(|f| f(c)).unwrap_or(true),
+            || counts::get(&self.t.account_counts, account, ENTITY),
+        )
+    }
+
+    fn create(
+        &self,
+        cert: TrustedCertRecord,
+        developer: Option<(DeveloperKeyRecord, u64)>,
+    ) -> StoreResult<Written<TrustedCertRecord>> {
+        let t = &self.t;
+        let account = cert.account_id;
+        let id = cert.id;
+        let dev = developer.map(|(key, limit)| (encode(&key), limit));
+        (
+            &t.certid_cert,
+            &t.certname_certid,
+            &t.certsubject_certid,
+            &t.certid_devkey,
+            &t.account_counts,
+        )
+            .transaction(|(certs, names, subjects, devkeys, counts_tx)| {
+                claim(names, owned_text(&account, &cert.name), &id, "name")?;
+                claim(
+                    subjects,
+                    owned_text(&account, &cert.subject),
+                    &id,
+                    "subject",
+                )?;
+                if let Some((key, limit)) = &dev {
+                    let held = counts_tx
+                        .get(owned_text(&account, DEV_ENTITY))?
+                        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+                        .map(u64::from_be_bytes)
+                        .unwrap_or(0);
+                    if held >= *limit {
+                        return abort(StoreError::Forbidden(format!(
+                            "The account already has the maximum of {limit} developer certificates."
+                        )));
+                    }
+                    devkeys.insert(owned(&account, &id), key.as_slice())?;
+                    counts::add(counts_tx, &account, DEV_ENTITY, 1)?;
+                }
+                certs.insert(owned(&account, &id), encode(&cert))?;
+                counts::add(counts_tx, &account, ENTITY, 1)?;
+                Ok(())
+            })?;
+        Ok(self.commit.written(cert))
+    }
+
+    fn update(
+        &self,
+        account: &Id,
+        id: &Id,
+        change: &dyn Fn(&mut TrustedCertRecord) -> StoreResult<()>,
+    ) -> StoreResult<Written<TrustedCertRecord>> {
+        let t = &self.t;
+        let stored = (&t.certid_cert, &t.certname_certid, &t.certsubject_certid).transaction(
+            |(certs, names, subjects)| {
+                let before = tx_cert(certs, account, id)?;
+                let mut after = before.clone();
+                change(&mut after).map_err(ConflictableTransactionError::Abort)?;
+                after.id = before.id;
+                after.account_id = before.account_id;
+                after.created_at = before.created_at;
+                after.device_execution_mode = before.device_execution_mode;
+                if after.name != before.name {
+                    claim(names, owned_text(account, &after.name), id, "name")?;
+                    names.remove(owned_text(account, &before.name))?;
+                }
+                if after.subject != before.subject {
+                    claim(subjects, owned_text(account, &after.subject), id, "subject")?;
+                    subjects.remove(owned_text(account, &before.subject))?;
+                }
+                after.etag = before.etag + 1;
+                after.updated_at = crate::clock::now_millis();
+                certs.insert(owned(account, id), encode(&after))?;
+                Ok(after)
+            },
+        )?;
+        Ok(self.commit.written(stored))
+    }
+
+    fn delete(&self, account: &Id, id: &Id) -> StoreResult<Written<()>> {
+        let t = &self.t;
+        (
+            &t.certid_cert,
+            &t.certname_certid,
+            &t.certsubject_certid,
+            &t.certid_devkey,
+            &t.account_counts,
+        )
+            .transaction(|(certs, names, subjects, devkeys, counts_tx)| {
+                let cert = tx_cert(certs, account, id)?;
+                certs.remove(owned(account, id))?;
+                names.remove(owned_text(account, &cert.name))?;
+                subjects.remove(owned_text(account, &cert.subject))?;
+                if devkeys.remove(owned(account, id))?.is_some() {
+                    counts::add(counts_tx, account, DEV_ENTITY, -1)?;
+                }
+                counts::add(counts_tx, account, ENTITY, -1)?;
+                Ok(())
+            })?;
+        Ok(self.commit.written(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(account: Id, name: &str, subject: &str) -> TrustedCertRecord {
+        TrustedCertRecord {
+            id: Id::new(),
+            account_id: account,
+            name: name.into(),
+            subject: subject.into(),
+            service: "lwm2m".into(),
+            status: "ACTIVE".into(),
+            etag: 1,
+            ..TrustedCertRecord::default()
+        }
+    }
+
+    fn key() -> DeveloperKeyRecord {
+        DeveloperKeyRecord {
+            endpoint_name: "ep".into(),
+            cert_der: vec![1],
+            private_key_der: vec![2],
+            private_key_pem: "-----BEGIN PRIVATE KEY-----".into(),
+        }
+    }
+
+    /// Waits for a write to be durable, as a handler would.
+    fn done<T>(w: StoreResult<Written<T>>) -> StoreResult<T> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(w?.durable())
+    }
+
+    #[test]
+    fn cas_survive_reopen_and_indexes_stay_in_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let account = Id::new();
+        let (boot_der, first) = {
+            let store = super::super::Store::open(dir.path()).unwrap();
+            let certs = &store.certificates;
+            let boot = certs.server_ca(ServerCaKind::Bootstrap);
+            assert_ne!(
+                boot.ca.cert_der(),
+                certs.server_ca(ServerCaKind::Lwm2m).ca.cert_der()
+            );
+            let a = done(certs.create(record(account, "a", "CN=a"), None)).unwrap();
+            let dup_name = done(certs.create(record(account, "a", "CN=b"), None));
+            assert!(matches!(dup_name, Err(StoreError::Conflict(_))));
+            let dup_subject = done(certs.create(record(account, "b", "CN=a"), None));
+            assert!(matches!(dup_subject, Err(StoreError::Conflict(_))));
+            // Another account may reuse both.
+            done(certs.create(record(Id::new(), "a", "CN=a"), None)).unwrap();
+            // Renaming frees the old name; keeping the subject is not a conflict with itself.
+            done(certs.update(&account, &a.id, &|c| {
+                c.name = "renamed".into();
+                Ok(())
+            }))
+            .unwrap();
+            done(certs.create(record(account, "a", "CN=c"), None)).unwrap();
+            (boot.ca.cert_der().to_vec(), a.id)
+        };
+        let store = super::super::Store::open(dir.path()).unwrap();
+        let certs = &store.certificates;
+        assert_eq!(
+            certs.server_ca(ServerCaKind::Bootstrap).ca.cert_der(),
+            boot_der
+        );
+        assert_eq!(certs.get(&account, &first).unwrap().unwrap().etag, 2);
+        done(certs.delete(&account, &first)).unwrap();
+        assert!(certs.get(&account, &first).unwrap().is_none());
+        done(certs.create(record(account, "x", "CN=a"), None)).unwrap();
+        let page = certs.list(
+            &account,
+            &PageRequest {
+                want_total: true,
+                ..PageRequest::all()
+            },
+            None,
+        );
+        assert_eq!(page.unwrap().total, Some(2));
+    }
+
+    #[test]
+    fn developer_limit_counts_live_certificates() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::super::Store::open(dir.path()).unwrap();
+        let certs = &store.certificates;
+        let account = Id::new();
+        let one = done(certs.create(record(account, "d1", "CN=d1"), Some((key(), 1)))).unwrap();
+        let err = done(certs.create(record(account, "d2", "CN=d2"), Some((key(), 1))));
+        assert!(matches!(err, Err(StoreError::Forbidden(_))));
+        assert!(certs.get(&account, &Id::new()).unwrap().is_none());
+        assert!(certs.developer_key(&account, &one.id).unwrap().is_some());
+        done(certs.delete(&account, &one.id)).unwrap();
+        assert!(certs.developer_key(&account, &one.id).unwrap().is_none());
+        done(certs.create(record(account, "d2", "CN=d2"), Some((key(), 1)))).unwrap();
+    }
+
+    #[test]
+    fn developer_key_debug_hides_the_key() {
+        let k = DeveloperKeyRecord {
+            private_key_der: vec![0xAB; 4],
+            ..key()
+        };
+        let shown = format!("{k:?}");
+        assert!(
+            !shown.contains("171") && !shown.contains("private"),
+            "{shown}"
+        );
+    }
+}

@@ -113,7 +113,16 @@ pub struct Trees {
     // -- notification trees --
 
     // -- certificate trees --
-
+    /// "bootstrap" | "lwm2m" -> ServerCaRecord (see certificates; holds CA private keys)
+    pub caname_serverca: sled::Tree,
+    /// account ++ cert -> TrustedCertRecord
+    pub certid_cert: sled::Tree,
+    /// account ++ certificate name -> cert id
+    pub certname_certid: sled::Tree,
+    /// account ++ leaf subject (RFC 4514) -> cert id
+    pub certsubject_certid: sled::Tree,
+    /// account ++ cert -> DeveloperKeyRecord (developer certificates only)
+    pub certid_devkey: sled::Tree,
     // -- branding trees --
 }
 
@@ -143,7 +152,11 @@ impl Trees {
             // -- notification trees --
 
             // -- certificate trees --
-
+            caname_serverca: db.open_tree("caname_serverca")?,
+            certid_cert: db.open_tree("certid_cert")?,
+            certname_certid: db.open_tree("certname_certid")?,
+            certsubject_certid: db.open_tree("certsubject_certid")?,
+            certid_devkey: db.open_tree("certid_devkey")?,
             // -- branding trees --
         })
     }
@@ -163,6 +176,7 @@ pub struct Store {
     // -- notifications store --
 
     // -- certificates store --
+    pub certificates: Arc<dyn certificates::CertificateStore>,
 
     // -- branding store --
     pub last_login: Arc<lastlogin::LastLogin>,
@@ -195,6 +209,11 @@ impl Store {
             // -- notifications store --
 
             // -- certificates store --
+            // Generates the server CAs on the first open of a data directory.
+            certificates: Arc::new(certificates::SledCertificates::open(
+                trees.clone(),
+                commit.clone(),
+            )?),
 
             // -- branding store --
             last_login: Arc::new(lastlogin::LastLogin::new(trees.subjectid_lastlogin.clone())),

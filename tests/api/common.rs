@@ -222,7 +222,19 @@ pub fn start_in_process(config: Config) -> TestApp {
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let started = iamd::server::start(config).await.expect("server starts");
+            // A server stopped just before may still be releasing the data dir's lock (its
+            // worker threads drop their store handles after `stop` returns): retry briefly.
+            let mut attempts = 0;
+            let started = loop {
+                match iamd::server::start(config.clone()).await {
+                    Ok(started) => break started,
+                    Err(e) if attempts < 100 && e.to_string().contains("lock") => {
+                        attempts += 1;
+                        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    Err(e) => panic!("server starts: {e}"),
+                }
+            };
             let server = started.server;
             tx.send((started.addr, started.handle, started.admin_key))
                 .unwrap();
