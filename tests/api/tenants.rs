@@ -424,6 +424,17 @@ fn the_parent_updates_a_tenant() {
     assert_eq!(after["etag"], "3");
     assert_eq!(after["contract_number"], "CN-9");
 
+    // A blank password policy (what the SDK sends from a fresh entity) changes nothing.
+    for blank in [json!({"minimum_length": null}), json!({})] {
+        let v = app
+            .put(&path, &json!({"password_policy": blank}))
+            .expect(200)
+            .clone();
+        assert_eq!(v["password_policy"]["minimum_length"], 12);
+    }
+    app.put(&path, &json!({"password_policy": {"minimum_length": 7}}))
+        .expect_error(400);
+
     // Bad input: 400 with the fields, nothing changed.
     let err = app
         .put(
@@ -448,7 +459,7 @@ fn the_parent_updates_a_tenant() {
     ] {
         assert!(names.contains(&f), "{f} in {err}");
     }
-    assert_eq!(app.get(&path).expect(200)["etag"], "3");
+    assert_eq!(app.get(&path).expect(200)["etag"], "5");
 
     // The tenant's own admin may not change what only its parent sets.
     let tenant = app.with_key(t["admin_key"].as_str().unwrap());
