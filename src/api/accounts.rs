@@ -79,6 +79,14 @@ pub struct PasswordPolicy {
     pub minimum_length: i64,
 }
 
+/// `password_policy` in an update. The SDK sends a blank policy (`minimum_length` null)
+/// when it updates a fresh entity: that changes nothing.
+#[derive(Deserialize, Clone, Default)]
+pub struct PasswordPolicyUpdate {
+    #[serde(default)]
+    pub minimum_length: Option<i64>,
+}
+
 #[derive(Serialize)]
 pub struct ParentAccount {
     pub id: String,
@@ -277,7 +285,7 @@ pub struct AccountUpdate {
     #[serde(default)]
     pub notification_emails: Option<Vec<String>>,
     #[serde(default)]
-    pub password_policy: Option<PasswordPolicy>,
+    pub password_policy: Option<PasswordPolicyUpdate>,
     #[serde(default)]
     pub password_recovery_expiration: Option<i64>,
 }
@@ -346,12 +354,7 @@ impl AccountUpdate {
             &["enforced", "optional"],
         );
         if let Some(p) = &self.password_policy {
-            c.range(
-                "password_policy.minimum_length",
-                Some(p.minimum_length),
-                8,
-                512,
-            );
+            c.range("password_policy.minimum_length", p.minimum_length, 8, 512);
         }
         if !root_fields {
             for (name, v) in [
@@ -412,8 +415,8 @@ impl AccountUpdate {
         if let Some(v) = self.idle_timeout {
             a.idle_timeout = v.map(|n| n as u32);
         }
-        if let Some(p) = &self.password_policy {
-            a.password_minimum_length = p.minimum_length as u32;
+        if let Some(n) = self.password_policy.as_ref().and_then(|p| p.minimum_length) {
+            a.password_minimum_length = n as u32;
         }
         if let Some(v) = self.password_recovery_expiration {
             a.password_recovery_expiration = v as u32;

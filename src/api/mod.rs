@@ -97,7 +97,11 @@ pub fn routes() -> Vec<RouteDef> {
         // -- notifications --
 
         // -- tenant accounts --
-
+        // `/v3/accounts/me` (above) wins over `/v3/accounts/{account_id}`: registered first.
+        route!(Own GET "/accounts" => tenant_accounts::list),
+        route!(Own POST "/accounts" => tenant_accounts::create),
+        route!(Tenant GET "" => tenant_accounts::get),
+        route!(Tenant PUT "" => tenant_accounts::update),
         // -- trusted certificates --
         route!(Scoped GET "/trusted-certificates" => trusted_certificates::list),
         route!(Scoped POST "/trusted-certificates" => trusted_certificates::create),

@@ -45,6 +45,16 @@ impl AccountScope {
     }
 }
 
+/// Tenant management (`/v3/accounts` and `/v3/accounts/{account_id}/...`) is for admins of an
+/// account whose tier allows sub-tenants (an aggregator); anyone else gets 403.
+pub fn require_tenant_manager(caller: &Caller) -> Result<(), ApiError> {
+    if caller.is_admin && caller.account.is_aggregator {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
 pub fn resolve(req: &HttpRequest, state: &AppState) -> Result<AccountScope, ApiError> {
     let caller = crate::auth::authenticate(req, state)?;
     let Some(raw) = req.match_info().get("account_id") else {
@@ -54,9 +64,7 @@ pub fn resolve(req: &HttpRequest, state: &AppState) -> Result<AccountScope, ApiE
             tenant: false,
         });
     };
-    if !caller.is_admin || !caller.account.is_aggregator {
-        return Err(ApiError::forbidden());
-    }
+    require_tenant_manager(&caller)?;
     let not_found = || ApiError::not_found("Account");
     let id = Id::parse(raw).ok_or_else(not_found)?;
     if id == caller.account.id {

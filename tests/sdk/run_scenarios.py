@@ -3,7 +3,8 @@
 
     IAMD_SDK_HOST=http://127.0.0.1:PORT IAMD_SDK_API_KEY=ak_... python run_scenarios.py [AREA ...]
 
-AREA is one of: account iam tenants certificates branding (default: all, in that order).
+AREA is one of: account iam tenants certificates branding (default: all, in that order), or
+AREA.SCENARIO for one scenario function of an area (e.g. tenants.account_create_read_update_list).
 Prints one PASS/FAIL line per scenario (tracebacks go to stderr) and ends with the line
 "N passed, M failed"; exits non-zero if anything failed.
 """
@@ -23,6 +24,8 @@ def main(argv):
         print("IAMD_SDK_HOST and IAMD_SDK_API_KEY must be set", file=sys.stderr)
         return 2
     areas = argv or AREAS
+    only = {a.split(".", 1)[0]: a.split(".", 1)[1] for a in areas if "." in a}
+    areas = [a.split(".", 1)[0] for a in areas]
     unknown = [a for a in areas if a not in AREAS]
     if unknown:
         print("unknown area(s) %s; choose from %s" % (" ".join(unknown), " ".join(AREAS)), file=sys.stderr)
@@ -47,6 +50,8 @@ def main(argv):
             failed += 1
             continue
         for fn in scenarios:
+            if area in only and fn.__name__ != only[area]:
+                continue
             name = "%s.%s" % (area, fn.__name__)
             sdk_common.COLLECTOR.take()
             start = time.time()
