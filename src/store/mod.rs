@@ -107,11 +107,16 @@ pub struct Trees {
     /// account ++ entity name -> u64 BE record count (so an unfiltered total_count is O(1))
     pub account_counts: sled::Tree,
     // -- invitations trees --
+    /// account ++ invitation -> InvitationRecord
+    pub invitationid_invitation: sled::Tree,
+    /// SHA-256 of the acceptance token -> account ++ invitation
+    pub tokenhash_invitationid: sled::Tree,
 
     // -- identity provider trees --
 
     // -- notification trees --
-
+    /// account ++ notification -> NotificationRecord
+    pub notificationid_notification: sled::Tree,
     // -- certificate trees --
 
     // -- branding trees --
@@ -137,11 +142,13 @@ impl Trees {
             subjectid_lastlogin: db.open_tree("subjectid_lastlogin")?,
             account_counts: db.open_tree("account_counts")?,
             // -- invitations trees --
+            invitationid_invitation: db.open_tree("invitationid_invitation")?,
+            tokenhash_invitationid: db.open_tree("tokenhash_invitationid")?,
 
             // -- identity provider trees --
 
             // -- notification trees --
-
+            notificationid_notification: db.open_tree("notificationid_notification")?,
             // -- certificate trees --
 
             // -- branding trees --
@@ -157,10 +164,12 @@ pub struct Store {
     pub apikeys: Arc<dyn apikeys::ApiKeyStore>,
     pub groups: Arc<dyn groups::GroupStore>,
     // -- invitations store --
+    pub invitations: Arc<dyn invitations::InvitationStore>,
 
     // -- identity providers store --
 
     // -- notifications store --
+    pub notifications: Arc<dyn notifications::NotificationStore>,
 
     // -- certificates store --
 
@@ -189,10 +198,18 @@ impl Store {
             apikeys: Arc::new(apikeys::SledApiKeys::new(trees.clone(), commit.clone())),
             groups: Arc::new(groups::SledGroups::new(trees.clone(), commit.clone())),
             // -- invitations store --
+            invitations: Arc::new(invitations::SledInvitations::new(
+                trees.clone(),
+                commit.clone(),
+            )),
 
             // -- identity providers store --
 
             // -- notifications store --
+            notifications: Arc::new(notifications::SledNotifications::new(
+                trees.clone(),
+                commit.clone(),
+            )),
 
             // -- certificates store --
 
