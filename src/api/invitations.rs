@@ -12,7 +12,8 @@
 use super::body::Json;
 use super::list::{FilterSpec, ListQuery, EQ};
 use super::scope::{AccountScope, AdminScope};
-use super::users::{check_groups, check_login_profiles, LoginProfileRef, LoginProfileView};
+use super::user_groups::check_groups;
+use super::users::{check_login_profiles, LoginProfileRef, LoginProfileView};
 use super::validate::{self, Checks};
 use crate::clock::{now_millis, rfc3339};
 use crate::error::{ApiError, ApiResult};

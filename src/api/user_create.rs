@@ -8,7 +8,8 @@
 use super::body::Json;
 use super::invitations::{issue, NewInvitation, DEFAULT_VALID_FOR_DAYS};
 use super::scope::AdminScope;
-use super::users::{check_groups, check_login_profiles, view, LoginProfileRef};
+use super::user_groups::check_groups;
+use super::users::{check_login_profiles, view, LoginProfileRef};
 use super::validate::{self, Checks};
 use crate::auth::password;
 use crate::error::ApiResult;

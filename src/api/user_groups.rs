@@ -4,7 +4,7 @@
 use super::body::Json;
 use super::list::ListQuery;
 use super::scope::{AccountScope, AdminScope};
-use super::users::{check_groups, check_not_last_admin, find, UserPath};
+use super::users::{find, UserPath};
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::Id;
@@ -181,4 +181,37 @@ pub async fn remove(
             .await?;
     }
     Ok(updated("user", &user.id))
+}
+
+/// Groups named in a request must exist in the account: 400 naming `groups` otherwise.
+pub fn check_groups(state: &AppState, account: &Id, groups: &[Id]) -> ApiResult<()> {
+    for g in groups {
+        if state.store.groups.get(account, g)?.is_none() {
+            return Err(ApiError::field(
+                "groups",
+                format!("Group {g} does not exist."),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The `Administrators` group must keep a member: refuses (400) a removal that would empty it.
+/// The store enforces this too; checking first keeps a multi-step update from half-applying.
+pub fn check_not_last_admin(
+    state: &AppState,
+    scope: &AccountScope,
+    remove: &[Id],
+) -> ApiResult<()> {
+    let admins = scope.admin_group();
+    if !remove.contains(&admins) {
+        return Ok(());
+    }
+    match state.store.groups.get(&scope.id(), &admins)? {
+        Some(g) if g.user_count + g.apikey_count <= 1 => Err(ApiError::field(
+            "groups",
+            "The last member of the Administrators group cannot be removed.",
+        )),
+        _ => Ok(()),
+    }
 }

@@ -270,7 +270,7 @@ pub async fn update_user(
         Some(groups) => {
             let mut wanted = super::validate::ids("groups", groups)?;
             wanted.dedup();
-            check_groups(state, &account, &wanted)?;
+            super::user_groups::check_groups(state, &account, &wanted)?;
             let add: Vec<Id> = wanted
                 .iter()
                 .filter(|g| !user.groups.contains(g))
@@ -282,7 +282,7 @@ pub async fn update_user(
                 .filter(|g| !wanted.contains(g))
                 .copied()
                 .collect();
-            check_not_last_admin(state, scope, &remove)?;
+            super::user_groups::check_not_last_admin(state, scope, &remove)?;
             Some((add, remove))
         }
         None => None,
@@ -315,39 +315,6 @@ pub async fn update_user(
             .await?;
     }
     Ok(HttpResponse::Ok().json(view(state, &updated)?))
-}
-
-/// Groups named in a request must exist in the account: 400 naming `groups` otherwise.
-pub fn check_groups(state: &AppState, account: &Id, groups: &[Id]) -> ApiResult<()> {
-    for g in groups {
-        if state.store.groups.get(account, g)?.is_none() {
-            return Err(ApiError::field(
-                "groups",
-                format!("Group {g} does not exist."),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The `Administrators` group must keep a member: refuses (400) a removal that would empty it.
-/// The store enforces this too; checking first keeps a multi-step update from half-applying.
-pub fn check_not_last_admin(
-    state: &AppState,
-    scope: &AccountScope,
-    remove: &[Id],
-) -> ApiResult<()> {
-    let admins = scope.admin_group();
-    if !remove.contains(&admins) {
-        return Ok(());
-    }
-    match state.store.groups.get(&scope.id(), &admins)? {
-        Some(g) if g.user_count + g.apikey_count <= 1 => Err(ApiError::field(
-            "groups",
-            "The last member of the Administrators group cannot be removed.",
-        )),
-        _ => Ok(()),
-    }
 }
 
 /// `login_profiles` may only name identity providers of the account (400 otherwise).
