@@ -158,6 +158,15 @@ fn groups_and_existing_users() {
         .expect(204);
     app.get(&format!("/v3/users/{}", id_of(&existing)))
         .expect(200);
+    // Deleting a user takes its invitations along.
+    let third_inv = invite(&app, json!({"email": existing["email"]}));
+    assert_eq!(
+        app.delete(&format!("/v3/users/{}", id_of(&existing)))
+            .status,
+        204
+    );
+    app.get(&format!("/v3/user-invitations/{}", id_of(&third_inv)))
+        .expect_error(404);
 }
 
 #[test]

@@ -84,7 +84,18 @@ pub fn app_with_groups() -> GroupsApp {
     let data_dir = app.data_dir.clone();
     let dir = app.stop().unwrap();
     let groups = {
-        let store = iamd::store::Store::open(&data_dir).unwrap();
+        // The stopped server's workers may still be letting go of the database lock.
+        let mut tries = 0;
+        let store = loop {
+            match iamd::store::Store::open(&data_dir) {
+                Ok(store) => break store,
+                Err(_) if tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => panic!("cannot open the store: {e}"),
+            }
+        };
         let acc = store.accounts.get(&account).unwrap().unwrap();
         let third = GroupRecord::new(account, "Third");
         let third_id = third.id;
@@ -395,4 +406,61 @@ fn create_rules() {
     // Only the first user and the non-admin exist besides the bootstrap admin.
     assert_eq!(app.get("/v3/users").expect(200)["total_count"], 3);
     assert!(outbox(&app).is_empty());
+}
+
+#[test]
+fn login_profiles_cannot_be_emptied() {
+    let app = spawn_app();
+    let profile = "0123456789abcdef0123456789abcdef";
+    let user = new_user(&app, json!({"login_profiles": [{"id": profile}]}));
+    assert_eq!(user["login_profiles"], json!([{"id": profile}]));
+    let path = format!("/v3/users/{}", id_of(&user));
+    let r = app.put(&path, &json!({"login_profiles": []}));
+    assert_eq!(r.expect_error(400)["fields"][0]["name"], "login_profiles");
+    // Null (what the SDK sends for an empty list) and an echo are "unchanged".
+    app.put(&path, &json!({"login_profiles": null})).expect(200);
+    let echoed = app
+        .put(
+            &path,
+            &json!({"login_profiles": [{"id": profile, "name": null, "type": "NATIVE"}]}),
+        )
+        .expect(200)
+        .clone();
+    assert_eq!(echoed["login_profiles"], json!([{"id": profile}]));
+}
+
+#[test]
+fn every_route_here_needs_a_key() {
+    let app = spawn_app();
+    let anon = app.anonymous();
+    let acc = account_id(&app);
+    let id = "0123456789abcdef0123456789abcdef";
+    let body = json!({});
+    for (method, path) in [
+        ("PUT", format!("/v3/users/{id}")),
+        ("DELETE", format!("/v3/users/{id}")),
+        ("GET", format!("/v3/users/{id}/groups")),
+        ("POST", format!("/v3/users/{id}/groups")),
+        ("DELETE", format!("/v3/users/{id}/groups")),
+        (
+            "POST",
+            format!("/v3/accounts/{acc}/users/{id}/validate-email"),
+        ),
+        ("GET", "/v3/user-invitations".to_string()),
+        ("POST", "/v3/user-invitations".to_string()),
+        ("GET", format!("/v3/user-invitations/{id}")),
+        ("DELETE", format!("/v3/user-invitations/{id}")),
+        ("GET", "/v3/accounts/me/notifications".to_string()),
+        ("GET", format!("/v3/accounts/{acc}/notifications")),
+    ] {
+        let bytes = body.to_string();
+        let r = anon.raw(
+            method,
+            &path,
+            Some(("application/json", bytes.as_bytes())),
+            &[],
+        );
+        assert_eq!(r.status, 401, "{method} {path}: {}", r.text);
+        crate::common::assert_error_body(&r.body, 401);
+    }
 }
