@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod branding;
 pub mod clock;
 pub mod config;
+pub mod email;
 pub mod error;
 pub mod ids;
 pub mod pki;

@@ -1,1 +1,304 @@
-//! (to be written)
+//! User invitations: `/v3/user-invitations/...` and, through `AccountScope`,
+//! `/v3/accounts/{account_id}/user-invitations/...`.
+//!
+//! Who is invited: the invitation's `user_id` is the account's user with the invited email
+//! when there is one (an existing user can be re-invited); otherwise the invitation creates
+//! that user with status INVITED, in the invitation's groups and with its login profiles,
+//! exactly as `POST /v3/users?action=invite` would. Revoking an invitation that created its
+//! user removes that user again while it is still INVITED and no other live invitation
+//! names it, so a withdrawn invitation leaves nothing behind. Accepting (which needs the
+//! token, kept only as a SHA-256 digest) is not part of this API.
+
+use super::body::Json;
+use super::list::{FilterSpec, ListQuery, EQ};
+use super::scope::{AccountScope, AdminScope};
+use super::user_groups::check_groups;
+use super::users::{check_login_profiles, LoginProfileRef, LoginProfileView};
+use super::validate::{self, Checks};
+use crate::clock::{now_millis, rfc3339};
+use crate::error::{ApiError, ApiResult};
+use crate::ids::Id;
+use crate::state::AppState;
+use crate::store::accounts::AccountRecord;
+use crate::store::invitations::InvitationRecord;
+use crate::store::users::UserRecord;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+pub const DEFAULT_VALID_FOR_DAYS: i64 = 30;
+
+/// `UserInvitationResp`.
+#[derive(Serialize)]
+pub struct InvitationView {
+    pub object: &'static str,
+    pub id: String,
+    pub account_id: String,
+    pub email: String,
+    pub user_id: String,
+    pub groups: Vec<String>,
+    pub login_profiles: Vec<LoginProfileView>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub expiration: String,
+    pub etag: String,
+}
+
+pub fn view(i: &InvitationRecord) -> InvitationView {
+    InvitationView {
+        object: "user-invitation",
+        id: i.id.hex(),
+        account_id: i.account_id.hex(),
+        email: i.email.clone(),
+        user_id: i.user_id.hex(),
+        groups: i.groups.iter().map(Id::hex).collect(),
+        login_profiles: i
+            .login_profiles
+            .iter()
+            .map(|id| LoginProfileView {
+                id: id.hex(),
+                name: None,
+                kind: None,
+            })
+            .collect(),
+        created_at: rfc3339(i.created_at),
+        updated_at: rfc3339(i.updated_at),
+        expiration: rfc3339(i.expires_at),
+        etag: i.etag.to_string(),
+    }
+}
+
+/// An invitation to record and send.
+pub struct NewInvitation {
+    pub user: UserRecord,
+    pub created_user: bool,
+    pub groups: Vec<Id>,
+    pub login_profiles: Vec<Id>,
+    pub valid_for_days: i64,
+}
+
+/// Records an invitation with a fresh acceptance token and emails that token to the user.
+/// Shared with `POST /v3/users?action=invite`.
+pub async fn issue(
+    state: &AppState,
+    account: &AccountRecord,
+    new: NewInvitation,
+) -> ApiResult<InvitationRecord> {
+    let token = crate::auth::apikey::random_secret(43);
+    let now = now_millis();
+    let record = InvitationRecord {
+        id: Id::new(),
+        account_id: account.id,
+        email: new.user.email.clone(),
+        user_id: new.user.id,
+        created_user: new.created_user,
+        groups: new.groups,
+        login_profiles: new.login_profiles,
+        token_digest: crate::auth::apikey::digest(&token),
+        created_at: now,
+        updated_at: now,
+        expires_at: now + new.valid_for_days * DAY_MS,
+        etag: 1,
+    };
+    let stored = state.store.invitations.create(record)?.durable().await?;
+    let name = account
+        .display_name
+        .clone()
+        .unwrap_or_else(|| account.id.hex());
+    let link = format!(
+        "{}/invitations/accept?token={token}",
+        state.config.public_url()
+    );
+    let body = format!(
+        "Hello,\n\nYou have been invited to join the account \"{name}\".\n\n\
+         To accept, open this link:\n{link}\n\n\
+         The invitation expires at {}.\n",
+        rfc3339(stored.expires_at)
+    );
+    crate::email::send(
+        state,
+        &account.id,
+        crate::email::Email {
+            to: stored.email.clone(),
+            subject: format!("Invitation to join {name}"),
+            body,
+            secrets: vec![token],
+        },
+    )
+    .await?;
+    Ok(stored)
+}
+
+/// `UserInvitationReq`.
+#[derive(Deserialize)]
+pub struct InvitationCreate {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub groups: Option<Vec<String>>,
+    #[serde(default)]
+    pub login_profiles: Option<Vec<LoginProfileRef>>,
+    #[serde(default)]
+    pub valid_for_days: Option<i64>,
+}
+
+/// POST /v3/user-invitations
+pub async fn create(
+    state: web::Data<AppState>,
+    scope: AdminScope,
+    body: Json<InvitationCreate>,
+) -> ApiResult<HttpResponse> {
+    let req = body.0;
+    let mut c = Checks::new();
+    match &req.email {
+        Some(e) => c.email("email", Some(e)),
+        None => c.fail("email", "Required."),
+    }
+    c.range("valid_for_days", req.valid_for_days, 1, 100);
+    c.finish()?;
+    let email = req.email.unwrap_or_default();
+    let account = scope.id();
+    let groups = validate::ids("groups", req.groups.as_deref().unwrap_or_default())?;
+    check_groups(&state, &account, &groups)?;
+    let profile_ids: Vec<String> = req
+        .login_profiles
+        .iter()
+        .flatten()
+        .map(|p| p.id.clone())
+        .collect();
+    check_login_profiles(&state, &account, &profile_ids)?;
+    let login_profiles = validate::ids("login_profiles", &profile_ids)?;
+    let (user, created_user) = match state.store.users.by_email(&account, &email)? {
+        Some(user) => (user, false),
+        None => {
+            let user = super::user_create::new_record(
+                account,
+                email,
+                "INVITED",
+                &crate::auth::password::generate(),
+                groups.clone(),
+                login_profiles.clone(),
+            );
+            (state.store.users.create(user)?.durable().await?, true)
+        }
+    };
+    let invitation = issue(
+        &state,
+        &scope.account,
+        NewInvitation {
+            user,
+            created_user,
+            groups,
+            login_profiles,
+            valid_for_days: req.valid_for_days.unwrap_or(DEFAULT_VALID_FOR_DAYS),
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(view(&invitation)))
+}
+
+const FILTERS: &[FilterSpec] = &[FilterSpec {
+    field: "login_profiles",
+    ops: EQ,
+}];
+
+/// GET /v3/user-invitations
+pub async fn list(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let q = ListQuery::parse(&req, 50, FILTERS)?;
+    let keep = |i: &InvitationRecord| {
+        q.accepts(|field| match field {
+            "login_profiles" => i.login_profiles.iter().map(Id::hex).collect(),
+            _ => Vec::new(),
+        })
+    };
+    let page = state
+        .store
+        .invitations
+        .list(&scope.id(), &q.page, now_millis(), &keep)?;
+    Ok(q.respond(page.map(|i| view(&i))))
+}
+
+#[derive(Deserialize)]
+pub struct InvitationPath {
+    pub invitation_id: String,
+}
+
+/// A live invitation from the path: malformed, unknown and expired ids are all 404.
+fn find(state: &AppState, scope: &AccountScope, raw: &str) -> ApiResult<InvitationRecord> {
+    let not_found = || ApiError::not_found("Invitation");
+    let id = Id::parse(raw).ok_or_else(not_found)?;
+    state
+        .store
+        .invitations
+        .get(&scope.id(), &id, now_millis())?
+        .ok_or_else(not_found)
+}
+
+/// GET /v3/user-invitations/{invitation_id}
+pub async fn get(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    path: web::Path<InvitationPath>,
+) -> ApiResult<HttpResponse> {
+    let invitation = find(&state, &scope, &path.invitation_id)?;
+    Ok(HttpResponse::Ok().json(view(&invitation)))
+}
+
+/// DELETE /v3/user-invitations/{invitation_id}
+pub async fn delete(
+    state: web::Data<AppState>,
+    scope: AdminScope,
+    path: web::Path<InvitationPath>,
+) -> ApiResult<HttpResponse> {
+    let invitation = find(&state, &scope, &path.invitation_id)?;
+    let account = scope.id();
+    state
+        .store
+        .invitations
+        .delete(&account, &invitation.id)?
+        .durable()
+        .await?;
+    if invitation.created_user {
+        remove_invited_user(&state, &scope, &invitation).await?;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Removes the user a revoked invitation created, if nobody has made it more than that:
+/// still INVITED and not named by another live invitation.
+async fn remove_invited_user(
+    state: &AppState,
+    scope: &AccountScope,
+    invitation: &InvitationRecord,
+) -> ApiResult<()> {
+    let account = scope.id();
+    let Some(user) = state.store.users.get(&account, &invitation.user_id)? else {
+        return Ok(());
+    };
+    let still_invited = |i: &InvitationRecord| i.user_id == user.id;
+    let others = state.store.invitations.list(
+        &account,
+        &crate::store::PageRequest::all(),
+        now_millis(),
+        &still_invited,
+    )?;
+    if user.status != "INVITED" || !others.items.is_empty() {
+        return Ok(());
+    }
+    match state
+        .store
+        .users
+        .delete(&account, &user.id, Some(scope.admin_group()))
+    {
+        Ok(w) => Ok(w.durable().await?),
+        // The last administrator stays, invited or not.
+        Err(crate::store::StoreError::Invalid(..)) | Err(crate::store::StoreError::NotFound(_)) => {
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}

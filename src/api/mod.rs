@@ -16,6 +16,8 @@ pub mod scope;
 pub mod server_credentials;
 pub mod tenant_accounts;
 pub mod trusted_certificates;
+pub mod user_create;
+pub mod user_groups;
 pub mod users;
 pub mod validate;
 
@@ -81,7 +83,12 @@ pub fn routes() -> Vec<RouteDef> {
         route!(Scoped POST "/users" => users::create),
         route!(Scoped GET "/users/{user_id}" => users::get),
         // -- users (more) --
-
+        route!(Scoped PUT "/users/{user_id}" => users::update),
+        route!(Scoped DELETE "/users/{user_id}" => users::delete),
+        route!(Scoped GET "/users/{user_id}/groups" => user_groups::list),
+        route!(Scoped POST "/users/{user_id}/groups" => user_groups::add),
+        route!(Scoped DELETE "/users/{user_id}/groups" => user_groups::remove),
+        route!(Tenant POST "/users/{user_id}/validate-email" => users::validate_email),
         // Account - API keys
         route!(Own GET "/api-keys/me" => apikeys::get_me),
         route!(Own PUT "/api-keys/me" => apikeys::update_me),
@@ -91,11 +98,15 @@ pub fn routes() -> Vec<RouteDef> {
         // -- policy groups --
 
         // -- user invitations --
-
+        route!(Scoped GET "/user-invitations" => invitations::list),
+        route!(Scoped POST "/user-invitations" => invitations::create),
+        route!(Scoped GET "/user-invitations/{invitation_id}" => invitations::get),
+        route!(Scoped DELETE "/user-invitations/{invitation_id}" => invitations::delete),
         // -- identity providers --
 
         // -- notifications --
-
+        route!(Own GET "/accounts/me/notifications" => notifications::list),
+        route!(Tenant GET "/notifications" => notifications::list),
         // -- tenant accounts --
         // `/v3/accounts/me` (above) wins over `/v3/accounts/{account_id}`: registered first.
         route!(Own GET "/accounts" => tenant_accounts::list),

@@ -1,1 +1,261 @@
-//! (to be written)
+//! User invitations. An invitation names the user it invites and carries an acceptance
+//! token, of which only the SHA-256 digest is kept (indexed, so acceptance can find it).
+//!
+//! Expired invitations are not deleted: every read takes `now` and hides them, so an
+//! invitation vanishes the moment it expires without a sweeper.
+
+use super::durability::Written;
+use super::keys::owned;
+use super::page::{scan, Page, PageRequest};
+use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
+use crate::ids::Id;
+use serde::{Deserialize, Serialize};
+use sled::transaction::ConflictableTransactionError;
+use sled::Transactional;
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct InvitationRecord {
+    pub id: Id,
+    pub account_id: Id,
+    pub email: String,
+    /// The invited user (created for the invitation, or the existing user of `email`).
+    pub user_id: Id,
+    /// Whether the invitation created `user_id` (then revoking it removes that user while
+    /// it is still INVITED).
+    pub created_user: bool,
+    /// Groups the user joins on acceptance.
+    pub groups: Vec<Id>,
+    /// Identity provider ids.
+    pub login_profiles: Vec<Id>,
+    /// SHA-256 of the acceptance token; the token itself is only in the email.
+    pub token_digest: Vec<u8>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Milliseconds since the epoch after which the invitation no longer exists.
+    pub expires_at: i64,
+    pub etag: u64,
+}
+
+impl InvitationRecord {
+    pub fn is_live(&self, now: i64) -> bool {
+        now < self.expires_at
+    }
+}
+
+pub trait InvitationStore: Send + Sync {
+    /// The invitation, unless unknown or expired at `now`.
+    fn get(&self, account: &Id, id: &Id, now: i64) -> StoreResult<Option<InvitationRecord>>;
+    /// The live invitation whose token has this digest, in any account.
+    fn by_token_digest(&self, digest: &[u8], now: i64) -> StoreResult<Option<InvitationRecord>>;
+    /// Live invitations at `now` that `keep` accepts (`total` counts those too).
+    fn list(
+        &self,
+        account: &Id,
+        page: &PageRequest,
+        now: i64,
+        keep: &dyn Fn(&InvitationRecord) -> bool,
+    ) -> StoreResult<Page<InvitationRecord>>;
+    fn create(&self, invitation: InvitationRecord) -> StoreResult<Written<InvitationRecord>>;
+    /// Deletes the invitation (expired ones included); unknown: `NotFound`.
+    fn delete(&self, account: &Id, id: &Id) -> StoreResult<Written<InvitationRecord>>;
+    /// Deletes every invitation (live or expired) of `user`; returns how many went.
+    fn delete_for_user(&self, account: &Id, user: &Id) -> StoreResult<Written<usize>>;
+}
+
+pub struct SledInvitations {
+    t: Trees,
+    commit: Commit,
+}
+
+impl SledInvitations {
+    pub fn new(t: Trees, commit: Commit) -> SledInvitations {
+        SledInvitations { t, commit }
+    }
+
+    fn all_of(&self, account: &Id) -> StoreResult<Vec<InvitationRecord>> {
+        self.t
+            .invitationid_invitation
+            .scan_prefix(account.as_bytes())
+            .values()
+            .map(|v| decode(&v?))
+            .collect()
+    }
+}
+
+impl InvitationStore for SledInvitations {
+    fn get(&self, account: &Id, id: &Id, now: i64) -> StoreResult<Option<InvitationRecord>> {
+        let rec: Option<InvitationRecord> = self
+            .t
+            .invitationid_invitation
+            .get(owned(account, id))?
+            .map(|raw| decode(&raw))
+            .transpose()?;
+        Ok(rec.filter(|r| r.is_live(now)))
+    }
+
+    fn by_token_digest(&self, digest: &[u8], now: i64) -> StoreResult<Option<InvitationRecord>> {
+        let Some(raw) = self.t.tokenhash_invitationid.get(digest)? else {
+            return Ok(None);
+        };
+        if raw.len() != 32 {
+            return Err(StoreError::Backend(
+                "bad invitation token index entry".into(),
+            ));
+        }
+        let account = Id::from_slice(&raw[..16]).expect("16 bytes");
+        let id = Id::from_slice(&raw[16..]).expect("16 bytes");
+        self.get(&account, &id, now)
+    }
+
+    fn list(
+        &self,
+        account: &Id,
+        page: &PageRequest,
+        now: i64,
+        keep: &dyn Fn(&InvitationRecord) -> bool,
+    ) -> StoreResult<Page<InvitationRecord>> {
+        // Always a filtered scan: expiry is decided now, so no stored counter can know the
+        // total; invitations per account are few.
+        scan(
+            &self.t.invitationid_invitation,
+            account.as_bytes(),
+            page,
+            true,
+            |_, v| decode(v).map(Some),
+            |r: &InvitationRecord| r.is_live(now) && keep(r),
+            || Ok(0),
+        )
+    }
+
+    fn create(&self, invitation: InvitationRecord) -> StoreResult<Written<InvitationRecord>> {
+        let t = &self.t;
+        let key = owned(&invitation.account_id, &invitation.id);
+        (&t.invitationid_invitation, &t.tokenhash_invitationid).transaction(
+            |(invitations, tokens)| {
+                if tokens.get(&invitation.token_digest)?.is_some() {
+                    return abort(StoreError::Conflict("Token collision.".into()));
+                }
+                tokens.insert(&invitation.token_digest[..], &key[..])?;
+                invitations.insert(&key[..], encode(&invitation))?;
+                Ok(())
+            },
+        )?;
+        Ok(self.commit.written(invitation))
+    }
+
+    fn delete(&self, account: &Id, id: &Id) -> StoreResult<Written<InvitationRecord>> {
+        let t = &self.t;
+        let gone = (&t.invitationid_invitation, &t.tokenhash_invitationid).transaction(
+            |(invitations, tokens)| {
+                let Some(raw) = invitations.remove(owned(account, id))? else {
+                    return abort(StoreError::NotFound("Invitation"));
+                };
+                let rec: InvitationRecord =
+                    decode(&raw).map_err(ConflictableTransactionError::Abort)?;
+                tokens.remove(&rec.token_digest[..])?;
+                Ok(rec)
+            },
+        )?;
+        Ok(self.commit.written(gone))
+    }
+
+    fn delete_for_user(&self, account: &Id, user: &Id) -> StoreResult<Written<usize>> {
+        let mut n = 0;
+        for rec in self.all_of(account)? {
+            if rec.user_id == *user {
+                match self.delete(account, &rec.id) {
+                    Ok(_) => n += 1,
+                    // Deleted meanwhile by someone else: that is what we wanted.
+                    Err(StoreError::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(self.commit.written(n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expired_invitations_vanish_from_every_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(dir.path()).unwrap();
+        let account = Id::new();
+        let now = 1_000_000;
+        let make = |expires_at: i64, digest: u8| InvitationRecord {
+            id: Id::new(),
+            account_id: account,
+            email: "a@b.c".into(),
+            token_digest: vec![digest; 32],
+            expires_at,
+            etag: 1,
+            ..InvitationRecord::default()
+        };
+        let live = make(now + 1000, 1);
+        let soon = make(now + 10, 2);
+        let _ = store.invitations.create(live.clone()).unwrap();
+        let _ = store.invitations.create(soon.clone()).unwrap();
+        let all = PageRequest {
+            want_total: true,
+            ..PageRequest::all()
+        };
+        let page = store
+            .invitations
+            .list(&account, &all, now, &|_| true)
+            .unwrap();
+        assert_eq!(page.items.len(), 2);
+        assert_eq!(page.total, Some(2));
+        let later = now + 10;
+        assert!(store
+            .invitations
+            .get(&account, &soon.id, later)
+            .unwrap()
+            .is_none());
+        assert!(store
+            .invitations
+            .get(&account, &live.id, later)
+            .unwrap()
+            .is_some());
+        assert!(store
+            .invitations
+            .by_token_digest(&[2; 32], later)
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            store
+                .invitations
+                .by_token_digest(&[1; 32], later)
+                .unwrap()
+                .map(|i| i.id),
+            Some(live.id)
+        );
+        let page = store
+            .invitations
+            .list(&account, &all, later, &|_| true)
+            .unwrap();
+        assert_eq!(
+            page.items.iter().map(|i| i.id).collect::<Vec<_>>(),
+            vec![live.id]
+        );
+        assert_eq!(page.total, Some(1));
+        // Deleting frees the token; other accounts see nothing.
+        assert!(store
+            .invitations
+            .get(&Id::new(), &live.id, now)
+            .unwrap()
+            .is_none());
+        let _ = store.invitations.delete(&account, &live.id).unwrap();
+        assert!(store
+            .invitations
+            .by_token_digest(&[1; 32], now)
+            .unwrap()
+            .is_none());
+        assert!(matches!(
+            store.invitations.delete(&account, &live.id),
+            Err(StoreError::NotFound(_))
+        ));
+    }
+}

@@ -107,11 +107,16 @@ pub struct Trees {
     /// account ++ entity name -> u64 BE record count (so an unfiltered total_count is O(1))
     pub account_counts: sled::Tree,
     // -- invitations trees --
+    /// account ++ invitation -> InvitationRecord
+    pub invitationid_invitation: sled::Tree,
+    /// SHA-256 of the acceptance token -> account ++ invitation
+    pub tokenhash_invitationid: sled::Tree,
 
     // -- identity provider trees --
 
     // -- notification trees --
-
+    /// account ++ notification -> NotificationRecord
+    pub notificationid_notification: sled::Tree,
     // -- certificate trees --
     /// "bootstrap" | "lwm2m" -> ServerCaRecord (see certificates; holds CA private keys)
     pub caname_serverca: sled::Tree,
@@ -146,11 +151,13 @@ impl Trees {
             subjectid_lastlogin: db.open_tree("subjectid_lastlogin")?,
             account_counts: db.open_tree("account_counts")?,
             // -- invitations trees --
+            invitationid_invitation: db.open_tree("invitationid_invitation")?,
+            tokenhash_invitationid: db.open_tree("tokenhash_invitationid")?,
 
             // -- identity provider trees --
 
             // -- notification trees --
-
+            notificationid_notification: db.open_tree("notificationid_notification")?,
             // -- certificate trees --
             caname_serverca: db.open_tree("caname_serverca")?,
             certid_cert: db.open_tree("certid_cert")?,
@@ -170,10 +177,12 @@ pub struct Store {
     pub apikeys: Arc<dyn apikeys::ApiKeyStore>,
     pub groups: Arc<dyn groups::GroupStore>,
     // -- invitations store --
+    pub invitations: Arc<dyn invitations::InvitationStore>,
 
     // -- identity providers store --
 
     // -- notifications store --
+    pub notifications: Arc<dyn notifications::NotificationStore>,
 
     // -- certificates store --
     pub certificates: Arc<dyn certificates::CertificateStore>,
@@ -203,10 +212,18 @@ impl Store {
             apikeys: Arc::new(apikeys::SledApiKeys::new(trees.clone(), commit.clone())),
             groups: Arc::new(groups::SledGroups::new(trees.clone(), commit.clone())),
             // -- invitations store --
+            invitations: Arc::new(invitations::SledInvitations::new(
+                trees.clone(),
+                commit.clone(),
+            )),
 
             // -- identity providers store --
 
             // -- notifications store --
+            notifications: Arc::new(notifications::SledNotifications::new(
+                trees.clone(),
+                commit.clone(),
+            )),
 
             // -- certificates store --
             // Generates the server CAs on the first open of a data directory.

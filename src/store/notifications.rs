@@ -1,1 +1,67 @@
-//! (to be written)
+//! The notification log: one entry per email the server sent (or failed to send).
+//! Entries never hold secrets: the message is the email's text with tokens and generated
+//! passwords blanked out (see `crate::email`).
+
+use super::durability::Written;
+use super::keys::owned;
+use super::page::{counts, scan, Page, PageRequest};
+use super::{encode, Commit, StoreResult, Trees};
+use crate::ids::Id;
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+
+const ENTITY: &str = "notifications";
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct NotificationRecord {
+    pub id: Id,
+    pub account_id: Id,
+    pub receiver: String,
+    pub subject: String,
+    pub message: String,
+    pub success: bool,
+    pub error_msg: Option<String>,
+    /// The channel; always "email" for now.
+    pub kind: String,
+    pub created_at: i64,
+}
+
+pub trait NotificationStore: Send + Sync {
+    fn list(&self, account: &Id, page: &PageRequest) -> StoreResult<Page<NotificationRecord>>;
+    fn record(&self, entry: NotificationRecord) -> StoreResult<Written<NotificationRecord>>;
+}
+
+pub struct SledNotifications {
+    t: Trees,
+    commit: Commit,
+}
+
+impl SledNotifications {
+    pub fn new(t: Trees, commit: Commit) -> SledNotifications {
+        SledNotifications { t, commit }
+    }
+}
+
+impl NotificationStore for SledNotifications {
+    fn list(&self, account: &Id, page: &PageRequest) -> StoreResult<Page<NotificationRecord>> {
+        scan(
+            &self.t.notificationid_notification,
+            account.as_bytes(),
+            page,
+            false,
+            |_, v| super::decode(v).map(Some),
+            |_| true,
+            || counts::get(&self.t.account_counts, account, ENTITY),
+        )
+    }
+
+    fn record(&self, entry: NotificationRecord) -> StoreResult<Written<NotificationRecord>> {
+        let t = &self.t;
+        (&t.notificationid_notification, &t.account_counts).transaction(|(log, counts_tx)| {
+            log.insert(owned(&entry.account_id, &entry.id), encode(&entry))?;
+            counts::add(counts_tx, &entry.account_id, ENTITY, 1)?;
+            Ok(())
+        })?;
+        Ok(self.commit.written(entry))
+    }
+}

@@ -1,0 +1,194 @@
+//! `POST /v3/users` (and `/v3/accounts/{account_id}/users`): creating and inviting users.
+//!
+//! `action=create` with a password makes an ACTIVE user (the password checked against the
+//! account's policy); without one the server generates a password, returns it once in the
+//! response, emails it, and the user is RESET (must change it). `action=invite` makes an
+//! INVITED user and sends an invitation (see `invitations`).
+
+use super::body::Json;
+use super::invitations::{issue, NewInvitation, DEFAULT_VALID_FOR_DAYS};
+use super::scope::AdminScope;
+use super::user_groups::check_groups;
+use super::users::{check_login_profiles, view, LoginProfileRef};
+use super::validate::{self, Checks};
+use crate::auth::password;
+use crate::error::ApiResult;
+use crate::ids::Id;
+use crate::state::AppState;
+use crate::store::users::UserRecord;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+/// `UserInfoReq`.
+#[derive(Deserialize, Default)]
+pub struct UserCreate {
+    pub email: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub full_name: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub groups: Option<Vec<String>>,
+    #[serde(default)]
+    pub is_gtc_accepted: Option<bool>,
+    #[serde(default)]
+    pub is_marketing_accepted: Option<bool>,
+    #[serde(default)]
+    pub login_profiles: Option<Vec<LoginProfileRef>>,
+}
+
+#[derive(Deserialize)]
+pub struct CreateParams {
+    #[serde(default)]
+    pub action: Option<String>,
+}
+
+/// A new user record with a hash of `secret`. Passwords nobody chose (generated, or the
+/// placeholder of an invited user) get the cheap hash cost (see `auth::password`).
+pub fn new_record(
+    account: Id,
+    email: String,
+    status: &str,
+    secret: &str,
+    groups: Vec<Id>,
+    login_profiles: Vec<Id>,
+) -> UserRecord {
+    let now = crate::clock::now_millis();
+    let iterations = if status == "ACTIVE" {
+        password::CHOSEN_ITERATIONS
+    } else {
+        password::GENERATED_ITERATIONS
+    };
+    UserRecord {
+        id: Id::new(),
+        account_id: account,
+        email,
+        status: status.to_string(),
+        password_hash: Some(password::hash(secret, iterations)),
+        login_profiles,
+        groups,
+        created_at: now,
+        updated_at: now,
+        password_changed_time: Some(now),
+        etag: 1,
+        ..UserRecord::default()
+    }
+}
+
+/// POST /v3/users
+pub async fn create(
+    state: web::Data<AppState>,
+    scope: AdminScope,
+    params: web::Query<CreateParams>,
+    body: Json<UserCreate>,
+) -> ApiResult<HttpResponse> {
+    let req = body.0;
+    let action = params.action.as_deref().unwrap_or("create");
+    let mut c = Checks::new();
+    c.one_of("action", Some(action), &["create", "invite"]);
+    c.email("email", Some(&req.email));
+    c.username("username", req.username.as_deref());
+    c.max_len("full_name", req.full_name.as_deref(), 100);
+    c.max_len("address", req.address.as_deref(), 100);
+    c.max_len("phone_number", req.phone_number.as_deref(), 100);
+    if let Some(p) = &req.password {
+        let min = scope.account.password_minimum_length.max(8) as usize;
+        c.check(
+            p.chars().count() >= min,
+            "password",
+            format!("Must be at least {min} characters."),
+        );
+        c.max_len("password", Some(p), 512);
+    }
+    c.finish()?;
+    let account = scope.id();
+    let groups = validate::ids("groups", req.groups.as_deref().unwrap_or_default())?;
+    check_groups(&state, &account, &groups)?;
+    let profile_ids: Vec<String> = req
+        .login_profiles
+        .iter()
+        .flatten()
+        .map(|p| p.id.clone())
+        .collect();
+    check_login_profiles(&state, &account, &profile_ids)?;
+    let login_profiles = validate::ids("login_profiles", &profile_ids)?;
+    let (status, secret, generated) = match (action, req.password) {
+        ("invite", _) => ("INVITED", password::generate(), None),
+        (_, Some(p)) => ("ACTIVE", p, None),
+        (_, None) => {
+            let p = password::generate();
+            ("RESET", p.clone(), Some(p))
+        }
+    };
+    let user = UserRecord {
+        username: req.username,
+        full_name: req.full_name,
+        address: req.address,
+        phone_number: req.phone_number,
+        is_gtc_accepted: req.is_gtc_accepted.unwrap_or(false),
+        is_marketing_accepted: req.is_marketing_accepted.unwrap_or(false),
+        ..new_record(
+            account,
+            req.email,
+            status,
+            &secret,
+            groups.clone(),
+            login_profiles.clone(),
+        )
+    };
+    let created = state.store.users.create(user)?.durable().await?;
+    if status == "INVITED" {
+        // The user exists because of this request, not of the invitation: revoking the
+        // invitation later leaves the user alone.
+        let new = NewInvitation {
+            user: created.clone(),
+            created_user: false,
+            groups,
+            login_profiles,
+            valid_for_days: DEFAULT_VALID_FOR_DAYS,
+        };
+        issue(&state, &scope.account, new).await?;
+    }
+    if let Some(p) = &generated {
+        send_password(&state, &scope, &created, p).await?;
+    }
+    let mut v = view(&state, &created)?;
+    v.password = generated;
+    Ok(HttpResponse::Created().json(v))
+}
+
+async fn send_password(
+    state: &AppState,
+    scope: &AdminScope,
+    user: &UserRecord,
+    password: &str,
+) -> ApiResult<()> {
+    let name = scope
+        .account
+        .display_name
+        .clone()
+        .unwrap_or_else(|| scope.id().hex());
+    let body = format!(
+        "Hello,\n\nA user was created for you in the account \"{name}\".\n\n\
+         Your temporary password: {password}\n\n\
+         You must choose a new password when you first sign in.\n"
+    );
+    crate::email::send(
+        state,
+        &scope.id(),
+        crate::email::Email {
+            to: user.email.clone(),
+            subject: format!("Your new user in {name}"),
+            body,
+            secrets: vec![password.to_string()],
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,232 @@
+//! Outgoing email. iamd has no mail relay: every email it would send is written as an
+//! RFC 5322 message (`<data_dir>/outbox/<id>.eml`, written to a temporary file and renamed,
+//! so a reader never sees half a message) for an operator's mail transfer agent to pick up,
+//! and recorded in the account's notification log.
+//!
+//! The log is readable by every admin of the account, so its `message` is the email's text
+//! with the secrets (acceptance tokens, generated passwords) blanked out; only the `.eml`
+//! holds them.
+
+use crate::error::ApiResult;
+use crate::ids::Id;
+use crate::state::AppState;
+use crate::store::notifications::NotificationRecord;
+use base64::Engine;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// What stands in for a secret in the notification log.
+pub const HIDDEN: &str = "[hidden]";
+
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    /// Plain text; lines separated by `\n`.
+    pub body: String,
+    /// Parts of `body` that must appear only in the `.eml`.
+    pub secrets: Vec<String>,
+}
+
+impl Email {
+    /// The body as the notification log keeps it.
+    pub fn redacted_body(&self) -> String {
+        let mut text = self.body.clone();
+        for secret in self.secrets.iter().filter(|s| !s.is_empty()) {
+            text = text.replace(secret.as_str(), HIDDEN);
+        }
+        text
+    }
+}
+
+/// Where the `.eml` files go.
+pub fn outbox_dir(state: &AppState) -> PathBuf {
+    state.config.data_dir.join("outbox")
+}
+
+/// Writes `email` to the outbox and records it in `account`'s notification log. A failure to
+/// write the file does not fail the request that caused the email: it is logged and
+/// recorded in the entry (`success: false`, `error_msg`).
+pub async fn send(state: &AppState, account: &Id, email: Email) -> ApiResult<NotificationRecord> {
+    let id = Id::new();
+    let now = crate::clock::now_millis();
+    let domain = mail_domain(&state.config.public_host());
+    let message = render(&email, &id, account, &domain, now);
+    let dir = outbox_dir(state);
+    let written = actix_web::web::block(move || write_atomically(&dir, &id, message.as_bytes()))
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))
+        .and_then(|r| r);
+    let error_msg = match written {
+        Ok(()) => None,
+        Err(e) => {
+            log::error!("cannot write email {} to the outbox: {e}", id.hex());
+            Some("The message could not be queued for delivery.".to_string())
+        }
+    };
+    let entry = NotificationRecord {
+        id,
+        account_id: *account,
+        receiver: email.to.clone(),
+        subject: email.subject.clone(),
+        message: email.redacted_body(),
+        success: error_msg.is_none(),
+        error_msg,
+        kind: "email".into(),
+        created_at: now,
+    };
+    Ok(state.store.notifications.record(entry)?.durable().await?)
+}
+
+/// `<dir>/<id>.eml`, via a temporary file that is synced before the rename.
+fn write_atomically(dir: &Path, id: &Id, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{}.eml.tmp", id.hex()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, dir.join(format!("{}.eml", id.hex())))?;
+        // The rename itself is durable only once the directory is.
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// The domain of the sender address: the public host, as a domain literal when it is an IP.
+fn mail_domain(host: &str) -> String {
+    if host.is_empty() {
+        "localhost".into()
+    } else if host.parse::<std::net::Ipv4Addr>().is_ok() {
+        format!("[{host}]")
+    } else if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        format!("[IPv6:{v6}]")
+    } else {
+        host.to_string()
+    }
+}
+
+/// The RFC 5322 message: CRLF line ends, UTF-8 text body sent as 8bit, encoded words for a
+/// non-ASCII subject.
+pub fn render(email: &Email, id: &Id, account: &Id, domain: &str, now_millis: i64) -> String {
+    let date = time::OffsetDateTime::from_unix_timestamp(now_millis.div_euclid(1000))
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .format(&time::format_description::well_known::Rfc2822)
+        .unwrap_or_default();
+    let mut out = String::new();
+    let mut header = |name: &str, value: &str| {
+        out.push_str(name);
+        out.push_str(": ");
+        out.push_str(&one_line(value));
+        out.push_str("\r\n");
+    };
+    header("From", &format!("iamd <noreply@{domain}>"));
+    header("To", &format!("<{}>", email.to));
+    header("Subject", &encode_header(&email.subject));
+    header("Date", &date);
+    header("Message-ID", &format!("<{}@{domain}>", id.hex()));
+    header("MIME-Version", "1.0");
+    header("Content-Type", "text/plain; charset=utf-8");
+    header("Content-Transfer-Encoding", "8bit");
+    header("X-Iamd-Account", &account.hex());
+    out.push_str("\r\n");
+    for line in email.body.lines() {
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Header values never carry line breaks (no header injection through user input).
+fn one_line(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// RFC 2047 `B` encoding when the text is not plain printable ASCII.
+fn encode_header(text: &str) -> String {
+    if text.chars().all(|c| c.is_ascii() && !c.is_ascii_control()) {
+        return text.to_string();
+    }
+    // Encoded words are at most 75 characters: split the UTF-8 on character boundaries.
+    let mut words = Vec::new();
+    let mut chunk = String::new();
+    for c in text.chars() {
+        if chunk.len() + c.len_utf8() > 45 {
+            words.push(std::mem::take(&mut chunk));
+        }
+        chunk.push(c);
+    }
+    words.push(chunk);
+    words
+        .iter()
+        .map(|w| {
+            format!(
+                "=?UTF-8?B?{}?=",
+                base64::engine::general_purpose::STANDARD.encode(w)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Email {
+        Email {
+            to: "someone@example.com".into(),
+            subject: "Welcome".into(),
+            body: "Hello\nYour password: s3cr3t-Pw\nBye".into(),
+            secrets: vec!["s3cr3t-Pw".into()],
+        }
+    }
+
+    #[test]
+    fn renders_an_rfc5322_message() {
+        let (id, account) = (Id::new(), Id::new());
+        let text = render(&sample(), &id, &account, "[127.0.0.1]", 1_518_514_520_123);
+        let (head, body) = text
+            .split_once("\r\n\r\n")
+            .expect("blank line after headers");
+        assert!(head.contains("From: iamd <noreply@[127.0.0.1]>"));
+        assert!(head.contains("To: <someone@example.com>"));
+        assert!(head.contains("Subject: Welcome"));
+        assert!(head.contains("Date: Tue, 13 Feb 2018 09:35:20 +0000"));
+        assert!(head.contains(&format!("Message-ID: <{}@[127.0.0.1]>", id.hex())));
+        assert!(head.split("\r\n").all(|l| l.contains(": ")));
+        assert_eq!(body, "Hello\r\nYour password: s3cr3t-Pw\r\nBye\r\n");
+        assert!(!text.replace("\r\n", "").contains('\n'), "bare LF");
+    }
+
+    #[test]
+    fn the_log_never_sees_secrets() {
+        let e = sample();
+        let logged = e.redacted_body();
+        assert!(!logged.contains("s3cr3t-Pw"));
+        assert!(logged.contains(HIDDEN));
+    }
+
+    #[test]
+    fn headers_cannot_be_injected_and_non_ascii_is_encoded() {
+        let mut e = sample();
+        e.subject = "Hi\r\nBcc: evil@example.com".into();
+        let text = render(&e, &Id::new(), &Id::new(), "example.com", 0);
+        assert!(!text.contains("\r\nBcc:"));
+        assert_eq!(encode_header("Grüße"), "=?UTF-8?B?R3LDvMOfZQ==?=");
+        let long = "é".repeat(100);
+        assert!(encode_header(&long).split(' ').all(|w| w.len() <= 75));
+    }
+
+    #[test]
+    fn sender_domain() {
+        assert_eq!(mail_domain("127.0.0.1"), "[127.0.0.1]");
+        assert_eq!(mail_domain("[::1]"), "[IPv6:::1]");
+        assert_eq!(mail_domain("iam.example.com"), "iam.example.com");
+    }
+}
