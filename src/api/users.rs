@@ -72,15 +72,11 @@ pub fn view(state: &AppState, u: &UserRecord) -> ApiResult<UserView> {
         is_marketing_accepted: u.is_marketing_accepted,
         is_totp_enabled: u.is_totp_enabled,
         groups: u.groups.iter().map(Id::hex).collect(),
-        login_profiles: u
-            .login_profiles
-            .iter()
-            .map(|id| LoginProfileView {
-                id: id.hex(),
-                name: None,
-                kind: None,
-            })
-            .collect(),
+        login_profiles: super::identity_providers::login_profiles_view(
+            state,
+            &u.account_id,
+            &u.login_profiles,
+        )?,
         login_history: Vec::new(),
         custom_fields: u.custom_fields.clone(),
         created_at: rfc3339(u.created_at),
@@ -262,6 +258,12 @@ pub async fn update_user(
     update.validate()?;
     update.check_rights(user, scope.is_admin())?;
     let account = scope.id();
+    if let Some(profiles) = &update.login_profiles {
+        let ids: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
+        let mut added = super::validate::ids("login_profiles", &ids)?;
+        added.retain(|id| !user.login_profiles.contains(id));
+        super::identity_providers::check_login_profiles_exist(state, &account, &added)?;
+    }
     let mut updated = state
         .store
         .users
@@ -439,6 +441,7 @@ pub async fn create(
         .map(|p| p.id.clone())
         .collect();
     let login_profiles = super::validate::ids("login_profiles", &login_profiles)?;
+    super::identity_providers::check_login_profiles_exist(&state, &scope.id(), &login_profiles)?;
     let now = crate::clock::now_millis();
     let (status, secret, generated) = match (action, req.password) {
         ("invite", _) => ("INVITED", crate::auth::password::generate(), None),

@@ -109,7 +109,8 @@ pub struct Trees {
     // -- invitations trees --
 
     // -- identity provider trees --
-
+    /// account ++ identity provider -> IdentityProviderRecord
+    pub idpid_idp: sled::Tree,
     // -- notification trees --
 
     // -- certificate trees --
@@ -139,7 +140,7 @@ impl Trees {
             // -- invitations trees --
 
             // -- identity provider trees --
-
+            idpid_idp: db.open_tree("idpid_idp")?,
             // -- notification trees --
 
             // -- certificate trees --
@@ -159,6 +160,7 @@ pub struct Store {
     // -- invitations store --
 
     // -- identity providers store --
+    pub identity_providers: Arc<dyn identity_providers::IdentityProviderStore>,
 
     // -- notifications store --
 
@@ -191,6 +193,10 @@ impl Store {
             // -- invitations store --
 
             // -- identity providers store --
+            identity_providers: Arc::new(identity_providers::SledIdentityProviders::new(
+                trees.clone(),
+                commit.clone(),
+            )),
 
             // -- notifications store --
 
