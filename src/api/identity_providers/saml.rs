@@ -218,10 +218,7 @@ fn tags(xml: &str) -> Vec<Tag<'_>> {
         } else if rest.starts_with("<!") {
             skip_to(">")
         } else {
-            tag_end(xml, start).map(|end| {
-                out.push(tag_at(xml, start, end));
-                end
-            })
+            tag_end(xml, start).inspect(|&end| out.push(tag_at(xml, start, end)))
         };
         match next {
             Some(n) => pos = n,
