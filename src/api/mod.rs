@@ -103,7 +103,13 @@ pub fn routes() -> Vec<RouteDef> {
         route!(Scoped GET "/user-invitations/{invitation_id}" => invitations::get),
         route!(Scoped DELETE "/user-invitations/{invitation_id}" => invitations::delete),
         // -- identity providers --
-
+        route!(Scoped GET "/identity-providers" => identity_providers::list),
+        route!(Scoped POST "/identity-providers" => identity_providers::create),
+        route!(Scoped GET "/identity-providers/{identity_provider_id}" => identity_providers::get),
+        route!(Scoped PUT "/identity-providers/{identity_provider_id}" => identity_providers::update),
+        route!(Scoped DELETE "/identity-providers/{identity_provider_id}" => identity_providers::delete),
+        route!(Scoped POST "/identity-providers/{identity_provider_id}/generate-sp-certificate" => identity_providers::generate_sp_certificate),
+        route!(Scoped POST "/identity-providers/{identity_provider_id}/delete-sp-certificate" => identity_providers::delete_sp_certificate),
         // -- notifications --
         route!(Own GET "/accounts/me/notifications" => notifications::list),
         route!(Tenant GET "/notifications" => notifications::list),

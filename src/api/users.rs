@@ -74,15 +74,11 @@ pub fn view(state: &AppState, u: &UserRecord) -> ApiResult<UserView> {
         is_marketing_accepted: u.is_marketing_accepted,
         is_totp_enabled: u.is_totp_enabled,
         groups: u.groups.iter().map(Id::hex).collect(),
-        login_profiles: u
-            .login_profiles
-            .iter()
-            .map(|id| LoginProfileView {
-                id: id.hex(),
-                name: None,
-                kind: None,
-            })
-            .collect(),
+        login_profiles: super::identity_providers::login_profiles_view(
+            state,
+            &u.account_id,
+            &u.login_profiles,
+        )?,
         login_history: Vec::new(),
         custom_fields: u.custom_fields.clone(),
         created_at: rfc3339(u.created_at),
@@ -318,10 +314,9 @@ pub async fn update_user(
 }
 
 /// `login_profiles` may only name identity providers of the account (400 otherwise).
-pub fn check_login_profiles(_state: &AppState, _account: &Id, ids: &[String]) -> ApiResult<()> {
-    super::validate::ids("login_profiles", ids)?;
-    // TODO(idp): verify ids exist
-    Ok(())
+pub fn check_login_profiles(state: &AppState, account: &Id, ids: &[String]) -> ApiResult<()> {
+    let ids = super::validate::ids("login_profiles", ids)?;
+    super::identity_providers::check_login_profiles_exist(state, account, &ids)
 }
 
 /// The filters of `GET /v3/users` (`x-filter`).

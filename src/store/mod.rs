@@ -113,7 +113,8 @@ pub struct Trees {
     pub tokenhash_invitationid: sled::Tree,
 
     // -- identity provider trees --
-
+    /// account ++ identity provider -> IdentityProviderRecord
+    pub idpid_idp: sled::Tree,
     // -- notification trees --
     /// account ++ notification -> NotificationRecord
     pub notificationid_notification: sled::Tree,
@@ -155,7 +156,7 @@ impl Trees {
             tokenhash_invitationid: db.open_tree("tokenhash_invitationid")?,
 
             // -- identity provider trees --
-
+            idpid_idp: db.open_tree("idpid_idp")?,
             // -- notification trees --
             notificationid_notification: db.open_tree("notificationid_notification")?,
             // -- certificate trees --
@@ -180,6 +181,7 @@ pub struct Store {
     pub invitations: Arc<dyn invitations::InvitationStore>,
 
     // -- identity providers store --
+    pub identity_providers: Arc<dyn identity_providers::IdentityProviderStore>,
 
     // -- notifications store --
     pub notifications: Arc<dyn notifications::NotificationStore>,
@@ -218,6 +220,10 @@ impl Store {
             )),
 
             // -- identity providers store --
+            identity_providers: Arc::new(identity_providers::SledIdentityProviders::new(
+                trees.clone(),
+                commit.clone(),
+            )),
 
             // -- notifications store --
             notifications: Arc::new(notifications::SledNotifications::new(
