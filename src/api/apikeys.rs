@@ -2,6 +2,7 @@
 //! `/v3/accounts/{account_id}/api-keys/...`.
 
 use super::body::Json;
+use super::list::{FilterSpec, ListQuery};
 use super::scope::AccountScope;
 use super::validate::Checks;
 use crate::auth::apikey;
@@ -10,7 +11,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::Id;
 use crate::state::AppState;
 use crate::store::apikeys::ApiKeyRecord;
-use actix_web::{web, HttpResponse};
+use crate::store::Page;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 /// `ApiKeyInfoResp`.
@@ -137,7 +139,36 @@ pub async fn update_key(
         }
     }
     let account = scope.id();
-    let mut updated = state
+    // Inputs only the store can check are checked first, and the group change (which may
+    // be refused for the last admin) runs before the field update, so that a refused
+    // request changes nothing.
+    if let Some(o) = owner.filter(|o| Some(*o) != key.owner) {
+        if state.store.users.get(&account, &o)?.is_none() {
+            return Err(ApiError::field("owner", format!("User {o} does not exist.")));
+        }
+    }
+    if let Some(wanted) = wanted_groups {
+        if !super::users::same_set(&wanted, &key.groups) {
+            let add: Vec<Id> = wanted
+                .iter()
+                .filter(|g| !key.groups.contains(g))
+                .copied()
+                .collect();
+            let remove: Vec<Id> = key
+                .groups
+                .iter()
+                .filter(|g| !wanted.contains(g))
+                .copied()
+                .collect();
+            state
+                .store
+                .apikeys
+                .change_groups(&account, &key.id, &add, &remove, Some(scope.admin_group()))?
+                .durable()
+                .await?;
+        }
+    }
+    let updated = state
         .store
         .apikeys
         .update(&account, &key.id, &|k| {
@@ -154,27 +185,6 @@ pub async fn update_key(
         })?
         .durable()
         .await?;
-    if let Some(wanted) = wanted_groups {
-        if !super::users::same_set(&wanted, &updated.groups) {
-            let add: Vec<Id> = wanted
-                .iter()
-                .filter(|g| !updated.groups.contains(g))
-                .copied()
-                .collect();
-            let remove: Vec<Id> = updated
-                .groups
-                .iter()
-                .filter(|g| !wanted.contains(g))
-                .copied()
-                .collect();
-            updated = state
-                .store
-                .apikeys
-                .change_groups(&account, &key.id, &add, &remove, Some(scope.admin_group()))?
-                .durable()
-                .await?;
-        }
-    }
     Ok(HttpResponse::Ok().json(view(state, &updated, None)?))
 }
 
@@ -266,4 +276,157 @@ pub async fn create(
     };
     let created = state.store.apikeys.create(record)?.durable().await?;
     Ok(HttpResponse::Created().json(view(&state, &created, Some(&issued.full))?))
+}
+
+/// Whether the caller may change `key` without admin rights: its own key, or one its user
+/// owns (in the caller's own account).
+pub fn owns(scope: &AccountScope, key: &ApiKeyRecord) -> bool {
+    scope.caller.account_id() == key.account_id
+        && (key.id == scope.caller.apikey.id
+            || (key.owner.is_some() && key.owner == scope.caller.user_id()))
+}
+
+/// 403 unless the caller is an admin or owns `key`.
+pub fn require_owner(scope: &AccountScope, key: &ApiKeyRecord) -> ApiResult<()> {
+    if scope.is_admin() || owns(scope, key) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "Only administrators may change API keys of other users.".into(),
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ApiKeyPath {
+    pub apikey_id: String,
+}
+
+/// An API key id from the path: malformed ids are unknown ids (404).
+pub fn find(state: &AppState, scope: &AccountScope, raw: &str) -> ApiResult<ApiKeyRecord> {
+    let id = Id::parse(raw).ok_or_else(|| ApiError::not_found("API key"))?;
+    state
+        .store
+        .apikeys
+        .get(&scope.id(), &id)?
+        .ok_or_else(|| ApiError::not_found("API key"))
+}
+
+/// The filters of `GET /v3/api-keys` (`x-filter`).
+const APIKEY_FILTERS: &[FilterSpec] = &[
+    FilterSpec {
+        field: "key",
+        ops: super::list::EQ,
+    },
+    FilterSpec {
+        field: "owner",
+        ops: super::list::EQ,
+    },
+];
+
+/// GET /v3/api-keys
+///
+/// `key__eq` takes the key as responses show it or the full key (tools look up their own
+/// key that way): both name the key id. Key text is case-sensitive, so the raw value is
+/// read here rather than the list parser's lowercased one.
+pub async fn list(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let mut q = ListQuery::parse(&req, 50, APIKEY_FILTERS)?;
+    let key_filter: Option<Option<Id>> = q.filters.iter().any(|f| f.field == "key").then(|| {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+        pairs
+            .iter()
+            .rev()
+            .find(|(name, _)| name == "key__eq")
+            .and_then(|(_, value)| apikey::parse(value.trim()))
+            .filter(|(account, _)| *account == scope.id())
+            .map(|(_, id)| id)
+    });
+    q.filters.retain(|f| f.field != "key");
+    let filtered = q.is_filtered() || key_filter.is_some();
+    let keep = |k: &ApiKeyRecord| {
+        key_filter.map_or(true, |wanted| wanted == Some(k.id))
+            && q.accepts(|f| match f {
+                "owner" => k.owner.iter().map(Id::hex).collect(),
+                _ => Vec::new(),
+            })
+    };
+    let page = state.store.apikeys.list(
+        &scope.id(),
+        &q.page,
+        filtered.then_some(&keep as &dyn Fn(&ApiKeyRecord) -> bool),
+    )?;
+    let mut views = Vec::with_capacity(page.items.len());
+    for k in &page.items {
+        views.push(view(&state, k, None)?);
+    }
+    Ok(q.respond(Page {
+        items: views,
+        has_more: page.has_more,
+        total: page.total,
+    }))
+}
+
+/// GET /v3/api-keys/{apikey_id}
+pub async fn get(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    path: web::Path<ApiKeyPath>,
+) -> ApiResult<HttpResponse> {
+    let key = find(&state, &scope, &path.apikey_id)?;
+    Ok(HttpResponse::Ok().json(view(&state, &key, None)?))
+}
+
+/// PUT /v3/api-keys/{apikey_id}
+pub async fn update(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    path: web::Path<ApiKeyPath>,
+    body: Json<ApiKeyUpdate>,
+) -> ApiResult<HttpResponse> {
+    let key = find(&state, &scope, &path.apikey_id)?;
+    require_owner(&scope, &key)?;
+    update_key(&state, &scope, &key, body.0).await
+}
+
+/// DELETE /v3/api-keys/{apikey_id}
+pub async fn delete(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    path: web::Path<ApiKeyPath>,
+) -> ApiResult<HttpResponse> {
+    let key = find(&state, &scope, &path.apikey_id)?;
+    require_owner(&scope, &key)?;
+    state
+        .store
+        .apikeys
+        .delete(&scope.id(), &key.id, Some(scope.admin_group()))?
+        .durable()
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// POST /v3/accounts/{account_id}/api-keys/{apikey_id}/reset-secret
+///
+/// The old full key stops working as soon as this answers; the new one is in the response
+/// and nowhere else.
+pub async fn reset_secret(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    path: web::Path<ApiKeyPath>,
+) -> ApiResult<HttpResponse> {
+    let key = find(&state, &scope, &path.apikey_id)?;
+    require_owner(&scope, &key)?;
+    let issued = apikey::issue(&key.account_id, &key.id);
+    let updated = state
+        .store
+        .apikeys
+        .reset_secret(&scope.id(), &key.id, &issued.digest)?
+        .durable()
+        .await?;
+    Ok(HttpResponse::Ok().json(view(&state, &updated, Some(&issued.full))?))
 }
