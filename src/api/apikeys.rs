@@ -144,7 +144,10 @@ pub async fn update_key(
     // request changes nothing.
     if let Some(o) = owner.filter(|o| Some(*o) != key.owner) {
         if state.store.users.get(&account, &o)?.is_none() {
-            return Err(ApiError::field("owner", format!("User {o} does not exist.")));
+            return Err(ApiError::field(
+                "owner",
+                format!("User {o} does not exist."),
+            ));
         }
     }
     if let Some(wanted) = wanted_groups {
@@ -349,7 +352,7 @@ pub async fn list(
     q.filters.retain(|f| f.field != "key");
     let filtered = q.is_filtered() || key_filter.is_some();
     let keep = |k: &ApiKeyRecord| {
-        key_filter.map_or(true, |wanted| wanted == Some(k.id))
+        key_filter.is_none_or(|wanted| wanted == Some(k.id))
             && q.accepts(|f| match f {
                 "owner" => k.owner.iter().map(Id::hex).collect(),
                 _ => Vec::new(),

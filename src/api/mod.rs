@@ -7,6 +7,7 @@ pub mod body;
 pub mod branding_colors;
 pub mod branding_images;
 pub mod developer_certificates;
+pub mod group_members;
 pub mod identity_providers;
 pub mod invitations;
 pub mod list;
@@ -100,19 +101,17 @@ pub fn routes() -> Vec<RouteDef> {
         route!(Scoped DELETE "/api-keys/{apikey_id}/groups" => apikey_groups::remove),
         // The spec has reset-secret for tenant keys only (not under /v3/api-keys).
         route!(Tenant POST "/api-keys/{apikey_id}/reset-secret" => apikeys::reset_secret),
-
         // -- policy groups --
         route!(Scoped GET "/policy-groups" => policy_groups::list),
         route!(Scoped POST "/policy-groups" => policy_groups::create),
         route!(Scoped GET "/policy-groups/{group_id}" => policy_groups::get),
         route!(Scoped PUT "/policy-groups/{group_id}" => policy_groups::rename),
-        route!(Scoped POST "/policy-groups/{group_id}" => policy_groups::add_subjects),
+        route!(Scoped POST "/policy-groups/{group_id}" => group_members::add_subjects),
         route!(Scoped DELETE "/policy-groups/{group_id}" => policy_groups::delete),
-        route!(Scoped GET "/policy-groups/{group_id}/users" => policy_groups::users),
-        route!(Scoped DELETE "/policy-groups/{group_id}/users" => policy_groups::remove_users),
-        route!(Scoped GET "/policy-groups/{group_id}/api-keys" => policy_groups::apikeys),
-        route!(Scoped DELETE "/policy-groups/{group_id}/api-keys" => policy_groups::remove_apikeys),
-
+        route!(Scoped GET "/policy-groups/{group_id}/users" => group_members::users),
+        route!(Scoped DELETE "/policy-groups/{group_id}/users" => group_members::remove_users),
+        route!(Scoped GET "/policy-groups/{group_id}/api-keys" => group_members::apikeys),
+        route!(Scoped DELETE "/policy-groups/{group_id}/api-keys" => group_members::remove_apikeys),
         // -- user invitations --
 
         // -- identity providers --

@@ -85,7 +85,10 @@ fn create_read_rename_delete() {
     assert_eq!(names, ["Administrators", "Developers"]);
     let admins = group_named(&app, "Administrators");
     assert_eq!(admins["object"], "group");
-    assert_eq!((admins["user_count"].clone(), admins["apikey_count"].clone()), (json!(1), json!(1)));
+    assert_eq!(
+        (admins["user_count"].clone(), admins["apikey_count"].clone()),
+        (json!(1), json!(1))
+    );
 
     let name = unique("grp");
     let created = app
@@ -96,20 +99,40 @@ fn create_read_rename_delete() {
     assert_eq!(created["object"], "group");
     assert_eq!(created["name"], name.as_str());
     assert_eq!(created["etag"], "1");
-    assert_eq!(created["account_id"], app.get("/v3/accounts/me").expect(200)["id"]);
-    assert_eq!((created["user_count"].clone(), created["apikey_count"].clone()), (json!(0), json!(0)));
+    assert_eq!(
+        created["account_id"],
+        app.get("/v3/accounts/me").expect(200)["id"]
+    );
+    assert_eq!(
+        (
+            created["user_count"].clone(),
+            created["apikey_count"].clone()
+        ),
+        (json!(0), json!(0))
+    );
     assert!(created["created_at"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(app.get(&format!("/v3/policy-groups/{id}")).expect(200)["name"], name.as_str());
+    assert_eq!(
+        app.get(&format!("/v3/policy-groups/{id}")).expect(200)["name"],
+        name.as_str()
+    );
 
     app.post("/v3/policy-groups", &json!({"name": name}))
         .expect_error(409);
     app.post("/v3/policy-groups", &json!({"name": "Administrators"}))
         .expect_error(409);
-    for bad in [json!({}), json!({"name": ""}), json!({"name": "x".repeat(101)}), json!({"name": 5})] {
+    for bad in [
+        json!({}),
+        json!({"name": ""}),
+        json!({"name": "x".repeat(101)}),
+        json!({"name": 5}),
+    ] {
         app.post("/v3/policy-groups", &bad).expect_error(400);
     }
-    app.post("/v3/policy-groups", &json!({"name": "y", "members": [UNKNOWN]}))
-        .expect_error(400);
+    app.post(
+        "/v3/policy-groups",
+        &json!({"name": "y", "members": [UNKNOWN]}),
+    )
+    .expect_error(400);
 
     let filtered = app
         .get(&format!("/v3/policy-groups?name__eq={name}"))
@@ -121,22 +144,34 @@ fn create_read_rename_delete() {
     app.get("/v3/policy-groups?status__eq=x").expect_error(400);
 
     let path = format!("/v3/policy-groups/{id}");
-    let renamed = app.put(&path, &json!({"name": "renamed"})).expect(200).clone();
+    let renamed = app
+        .put(&path, &json!({"name": "renamed"}))
+        .expect(200)
+        .clone();
     assert_updated(&renamed, &id);
     let after = app.get(&path).expect(200).clone();
-    assert_eq!((after["name"].clone(), after["etag"].clone()), (json!("renamed"), json!("2")));
-    app.put(&path, &json!({"name": "Developers"})).expect_error(400);
+    assert_eq!(
+        (after["name"].clone(), after["etag"].clone()),
+        (json!("renamed"), json!("2"))
+    );
+    app.put(&path, &json!({"name": "Developers"}))
+        .expect_error(400);
     app.put(&path, &json!({"name": ""})).expect_error(400);
     app.put(&path, &json!({})).expect_error(400);
     assert_eq!(app.get(&path).expect(200)["name"], "renamed");
-    app.put(&format!("/v3/policy-groups/{UNKNOWN}"), &json!({"name": "z"}))
-        .expect_error(404);
+    app.put(
+        &format!("/v3/policy-groups/{UNKNOWN}"),
+        &json!({"name": "z"}),
+    )
+    .expect_error(404);
 
     let admins_path = format!("/v3/policy-groups/{}", id_of(&admins));
     app.delete(&admins_path).expect_error(403);
-    app.put(&admins_path, &json!({"name": "Admins"})).expect_error(403);
+    app.put(&admins_path, &json!({"name": "Admins"}))
+        .expect_error(403);
     assert_updated(
-        app.put(&admins_path, &json!({"name": "Administrators"})).expect(200),
+        app.put(&admins_path, &json!({"name": "Administrators"}))
+            .expect(200),
         &id_of(&admins),
     );
 
@@ -170,10 +205,19 @@ fn members_are_added_listed_and_removed() {
         )
         .expect(201)
         .clone();
-    assert_eq!((created["user_count"].clone(), created["apikey_count"].clone()), (json!(1), json!(1)));
+    assert_eq!(
+        (
+            created["user_count"].clone(),
+            created["apikey_count"].clone()
+        ),
+        (json!(1), json!(1))
+    );
     let gid = id_of(&created);
     let path = format!("/v3/policy-groups/{gid}");
-    let user_view = app.get(&format!("/v3/users/{}", users[0])).expect(200).clone();
+    let user_view = app
+        .get(&format!("/v3/users/{}", users[0]))
+        .expect(200)
+        .clone();
     assert_eq!(user_view["groups"], json!([gid]));
 
     // A failed creation creates nothing.
@@ -183,8 +227,15 @@ fn members_are_added_listed_and_removed() {
         &json!({"name": name, "members": {"users": [users[1], UNKNOWN]}}),
     )
     .expect_error(400);
-    assert_eq!(app.get(&format!("/v3/policy-groups?name__eq={name}")).expect(200)["data"], json!([]));
-    assert_eq!(app.get(&format!("/v3/users/{}", users[1])).expect(200)["groups"], json!([]));
+    assert_eq!(
+        app.get(&format!("/v3/policy-groups?name__eq={name}"))
+            .expect(200)["data"],
+        json!([])
+    );
+    assert_eq!(
+        app.get(&format!("/v3/users/{}", users[1])).expect(200)["groups"],
+        json!([])
+    );
     app.post(
         "/v3/policy-groups",
         &json!({"name": name, "members": {"users": users, "apikeys": keys}}),
@@ -192,25 +243,41 @@ fn members_are_added_listed_and_removed() {
     .expect_error(400);
 
     let added = app
-        .post(&path, &json!({"users": [users[1], users[2]], "apikeys": [keys[1]]}))
+        .post(
+            &path,
+            &json!({"users": [users[1], users[2]], "apikeys": [keys[1]]}),
+        )
         .expect(200)
         .clone();
     assert_updated(&added, &gid);
-    app.post(&path, &json!({"users": [users[1]]})).expect_error(409);
-    app.post(&path, &json!({"apikeys": [keys[0]]})).expect_error(409);
+    app.post(&path, &json!({"users": [users[1]]}))
+        .expect_error(409);
+    app.post(&path, &json!({"apikeys": [keys[0]]}))
+        .expect_error(409);
     let unknown = app
         .post(&path, &json!({"apikeys": [UNKNOWN]}))
         .expect_error(400)
         .clone();
     assert_eq!(unknown["fields"][0]["name"], "apikeys");
-    app.post(&path, &json!({"users": ["nope"]})).expect_error(400);
+    app.post(&path, &json!({"users": ["nope"]}))
+        .expect_error(400);
     app.post(&path, &json!({})).expect_error(400);
-    app.post(&path, &json!({"users": users, "apikeys": keys})).expect_error(400);
-    app.post(&format!("/v3/policy-groups/{UNKNOWN}"), &json!({"users": [users[0]]}))
-        .expect_error(404);
+    app.post(&path, &json!({"users": users, "apikeys": keys}))
+        .expect_error(400);
+    app.post(
+        &format!("/v3/policy-groups/{UNKNOWN}"),
+        &json!({"users": [users[0]]}),
+    )
+    .expect_error(404);
 
     let summary = app.get(&path).expect(200).clone();
-    assert_eq!((summary["user_count"].clone(), summary["apikey_count"].clone()), (json!(3), json!(2)));
+    assert_eq!(
+        (
+            summary["user_count"].clone(),
+            summary["apikey_count"].clone()
+        ),
+        (json!(3), json!(2))
+    );
     let listed = app.get(&format!("{path}/users")).expect(200).clone();
     assert_eq!(listed["object"], "list");
     assert_eq!(listed["total_count"], 3);
@@ -219,16 +286,22 @@ fn members_are_added_listed_and_removed() {
     assert_eq!(all_ids(&app, &format!("{path}/users")), users);
     let mut reversed = users.clone();
     reversed.reverse();
-    assert_eq!(ids(app.get(&format!("{path}/users?order=DESC")).expect(200)), reversed);
+    assert_eq!(
+        ids(app.get(&format!("{path}/users?order=DESC")).expect(200)),
+        reversed
+    );
     let keys_listed = app.get(&format!("{path}/api-keys")).expect(200).clone();
     assert_eq!(keys_listed["total_count"], 2);
     assert_eq!(keys_listed["data"][0]["object"], "api-key");
     assert_eq!(keys_listed["data"][0]["key"].as_str().unwrap().len(), 79);
     assert_eq!(ids(&keys_listed), keys);
     assert_eq!(all_ids(&app, &format!("{path}/api-keys")), keys);
-    app.get(&format!("{path}/api-keys?status__eq=ACTIVE")).expect_error(400);
-    app.get(&format!("/v3/policy-groups/{UNKNOWN}/users")).expect_error(404);
-    app.get(&format!("/v3/policy-groups/{UNKNOWN}/api-keys")).expect_error(404);
+    app.get(&format!("{path}/api-keys?status__eq=ACTIVE"))
+        .expect_error(400);
+    app.get(&format!("/v3/policy-groups/{UNKNOWN}/users"))
+        .expect_error(404);
+    app.get(&format!("/v3/policy-groups/{UNKNOWN}/api-keys"))
+        .expect_error(404);
 
     // Status filters on the users of a group.
     let status = app.get(&format!("/v3/users/{}", users[0])).expect(200)["status"]
@@ -236,8 +309,14 @@ fn members_are_added_listed_and_removed() {
         .unwrap()
         .to_string();
     assert_ne!(status, "ACTIVE");
-    let active = app.get(&format!("{path}/users?status__eq=ACTIVE")).expect(200).clone();
-    assert_eq!((ids(&active), active["total_count"].clone()), (vec![users[2].clone()], json!(1)));
+    let active = app
+        .get(&format!("{path}/users?status__eq=ACTIVE"))
+        .expect(200)
+        .clone();
+    assert_eq!(
+        (ids(&active), active["total_count"].clone()),
+        (vec![users[2].clone()], json!(1))
+    );
     let inn = app
         .get(&format!("{path}/users?status__in={status},ACTIVE&limit=2"))
         .expect(200)
@@ -249,33 +328,76 @@ fn members_are_added_listed_and_removed() {
         all_ids(&app, &format!("{path}/users?status__nin=ACTIVE")),
         users[..2].to_vec()
     );
-    app.get(&format!("{path}/users?email__eq=x")).expect_error(400);
+    app.get(&format!("{path}/users?email__eq=x"))
+        .expect_error(400);
 
     // Removal: a SubjectList or, as the API's examples send it, a bare array.
-    let removed = delete_json(&app, &format!("{path}/users"), &json!({"users": [users[0]]}))
-        .expect(200)
-        .clone();
+    let removed = delete_json(
+        &app,
+        &format!("{path}/users"),
+        &json!({"users": [users[0]]}),
+    )
+    .expect(200)
+    .clone();
     assert_updated(&removed, &gid);
     delete_json(&app, &format!("{path}/users"), &json!([users[1]])).expect(200);
-    delete_json(&app, &format!("{path}/api-keys"), &json!({"apikeys": [keys[0]]})).expect(200);
+    delete_json(
+        &app,
+        &format!("{path}/api-keys"),
+        &json!({"apikeys": [keys[0]]}),
+    )
+    .expect(200);
     delete_json(&app, &format!("{path}/api-keys"), &json!([keys[1]])).expect(200);
     delete_json(&app, &format!("{path}/users"), &json!({})).expect_error(400);
-    delete_json(&app, &format!("{path}/api-keys"), &json!({"users": [users[2]]})).expect_error(400);
+    delete_json(
+        &app,
+        &format!("{path}/api-keys"),
+        &json!({"users": [users[2]]}),
+    )
+    .expect_error(400);
     delete_json(&app, &format!("{path}/users"), &json!([UNKNOWN])).expect_error(400);
     delete_json(&app, &format!("{path}/users"), &json!(["bad"])).expect_error(400);
-    delete_json(&app, &format!("{path}/users"), &json!(users.iter().chain(&keys).collect::<Vec<_>>())).expect_error(400);
-    delete_json(&app, &format!("/v3/policy-groups/{UNKNOWN}/users"), &json!([users[2]]))
-        .expect_error(404);
-    delete_json(&app, &format!("/v3/policy-groups/{UNKNOWN}/api-keys"), &json!([keys[0]]))
-        .expect_error(404);
+    delete_json(
+        &app,
+        &format!("{path}/users"),
+        &json!(users.iter().chain(&keys).collect::<Vec<_>>()),
+    )
+    .expect_error(400);
+    delete_json(
+        &app,
+        &format!("/v3/policy-groups/{UNKNOWN}/users"),
+        &json!([users[2]]),
+    )
+    .expect_error(404);
+    delete_json(
+        &app,
+        &format!("/v3/policy-groups/{UNKNOWN}/api-keys"),
+        &json!([keys[0]]),
+    )
+    .expect_error(404);
     let summary = app.get(&path).expect(200).clone();
-    assert_eq!((summary["user_count"].clone(), summary["apikey_count"].clone()), (json!(1), json!(0)));
-    assert_eq!(ids(app.get(&format!("{path}/users")).expect(200)), vec![users[2].clone()]);
-    assert_eq!(app.get(&format!("/v3/api-keys/{}", keys[0])).expect(200)["groups"], json!([]));
+    assert_eq!(
+        (
+            summary["user_count"].clone(),
+            summary["apikey_count"].clone()
+        ),
+        (json!(1), json!(0))
+    );
+    assert_eq!(
+        ids(app.get(&format!("{path}/users")).expect(200)),
+        vec![users[2].clone()]
+    );
+    assert_eq!(
+        app.get(&format!("/v3/api-keys/{}", keys[0])).expect(200)["groups"],
+        json!([])
+    );
 
     // Deleting the group takes it off its members.
     assert_eq!(app.delete(&path).status, 204);
-    assert_eq!(app.get(&format!("/v3/users/{}", users[2])).expect(200)["groups"], json!([]));
+    assert_eq!(
+        app.get(&format!("/v3/users/{}", users[2])).expect(200)["groups"],
+        json!([])
+    );
 }
 
 #[test]
@@ -290,7 +412,12 @@ fn administrators_keep_a_member_and_nobody_removes_themselves() {
         .clone();
     assert_eq!(r["fields"][0]["name"], "users");
     delete_json(&app, &format!("{path}/api-keys"), &json!([me_key])).expect_error(400);
-    delete_json(&app, &format!("{path}/api-keys"), &json!({"apikeys": [me_key]})).expect_error(400);
+    delete_json(
+        &app,
+        &format!("{path}/api-keys"),
+        &json!({"apikeys": [me_key]}),
+    )
+    .expect_error(400);
 
     // Another admin may remove them, but not the very last member.
     let other = new_user(&app);
@@ -303,11 +430,23 @@ fn administrators_keep_a_member_and_nobody_removes_themselves() {
         .clone();
     let second_client = app.with_key(second["key"].as_str().unwrap());
     delete_json(&second_client, &format!("{path}/users"), &json!([me_user])).expect(200);
-    delete_json(&second_client, &format!("{path}/api-keys"), &json!([me_key])).expect(200);
+    delete_json(
+        &second_client,
+        &format!("{path}/api-keys"),
+        &json!([me_key]),
+    )
+    .expect(200);
     app.get("/v3/policy-groups").expect(200);
-    app.post("/v3/policy-groups", &json!({"name": "x"})).expect_error(403);
+    app.post("/v3/policy-groups", &json!({"name": "x"}))
+        .expect_error(403);
     let summary = second_client.get(&path).expect(200).clone();
-    assert_eq!((summary["user_count"].clone(), summary["apikey_count"].clone()), (json!(0), json!(1)));
+    assert_eq!(
+        (
+            summary["user_count"].clone(),
+            summary["apikey_count"].clone()
+        ),
+        (json!(0), json!(1))
+    );
     // A third admin, of yet another user, takes over.
     second_client
         .post(&path, &json!({"users": [other]}))
@@ -320,8 +459,14 @@ fn administrators_keep_a_member_and_nobody_removes_themselves() {
     // Now `third` is alone in Administrators.
     let third_id = id_of(third.get("/v3/api-keys/me").expect(200));
     let last = third.get(&path).expect(200).clone();
-    assert_eq!((last["user_count"].clone(), last["apikey_count"].clone()), (json!(0), json!(1)));
-    assert_eq!(ids(third.get(&format!("{path}/api-keys")).expect(200)), vec![third_id.clone()]);
+    assert_eq!(
+        (last["user_count"].clone(), last["apikey_count"].clone()),
+        (json!(0), json!(1))
+    );
+    assert_eq!(
+        ids(third.get(&format!("{path}/api-keys")).expect(200)),
+        vec![third_id.clone()]
+    );
     delete_json(&third, &format!("{path}/api-keys"), &json!([third_id])).expect_error(400);
     third.get("/v3/accounts/me").expect(200);
 }
@@ -350,45 +495,80 @@ fn only_admins_change_groups() {
     // Reads are open.
     assert_eq!(dev.get("/v3/policy-groups").expect(200)["total_count"], 2);
     dev.get(&path).expect(200);
-    assert_eq!(ids(dev.get(&format!("{path}/users")).expect(200)), vec![dev_user.clone()]);
+    assert_eq!(
+        ids(dev.get(&format!("{path}/users")).expect(200)),
+        vec![dev_user.clone()]
+    );
     dev.get(&format!("{path}/api-keys")).expect(200);
 
     // Every change is refused and changes nothing.
-    dev.post("/v3/policy-groups", &json!({"name": "mine"})).expect_error(403);
-    dev.put(&path, &json!({"name": "Devs"})).expect_error(403);
-    dev.post(&path, &json!({"apikeys": [key]})).expect_error(403);
-    dev.post(&format!("/v3/policy-groups/{admins}"), &json!({"users": [dev_user]}))
+    dev.post("/v3/policy-groups", &json!({"name": "mine"}))
         .expect_error(403);
+    dev.put(&path, &json!({"name": "Devs"})).expect_error(403);
+    dev.post(&path, &json!({"apikeys": [key]}))
+        .expect_error(403);
+    dev.post(
+        &format!("/v3/policy-groups/{admins}"),
+        &json!({"users": [dev_user]}),
+    )
+    .expect_error(403);
     delete_json(&dev, &format!("{path}/users"), &json!([dev_user])).expect_error(403);
     delete_json(&dev, &format!("{path}/api-keys"), &json!([key])).expect_error(403);
     dev.delete(&path).expect_error(403);
-    let account = app.get("/v3/accounts/me").expect(200)["id"].as_str().unwrap().to_string();
-    dev.get(&format!("/v3/accounts/{account}/policy-groups")).expect_error(403);
+    let account = app.get("/v3/accounts/me").expect(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    dev.get(&format!("/v3/accounts/{account}/policy-groups"))
+        .expect_error(403);
     let after = app.get(&path).expect(200).clone();
     assert_eq!(after["name"], "Developers");
     assert_eq!(after["etag"], "1");
-    assert_eq!((after["user_count"].clone(), after["apikey_count"].clone()), (json!(1), json!(0)));
+    assert_eq!(
+        (after["user_count"].clone(), after["apikey_count"].clone()),
+        (json!(1), json!(0))
+    );
     assert_eq!(app.get("/v3/policy-groups").expect(200)["total_count"], 2);
 }
 
 #[test]
 fn tenant_routes_reach_the_same_groups() {
     let app = spawn_app();
-    let account = app.get("/v3/accounts/me").expect(200)["id"].as_str().unwrap().to_string();
+    let account = app.get("/v3/accounts/me").expect(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let base = format!("/v3/accounts/{account}/policy-groups");
     let user = new_user(&app);
     let created = app
-        .post(&base, &json!({"name": unique("t"), "members": {"users": [user]}}))
+        .post(
+            &base,
+            &json!({"name": unique("t"), "members": {"users": [user]}}),
+        )
         .expect(201)
         .clone();
     let gid = id_of(&created);
-    assert_eq!(app.get(&format!("/v3/policy-groups/{gid}")).expect(200)["user_count"], 1);
-    assert_eq!(ids(app.get(&format!("{base}/{gid}/users")).expect(200)), vec![user.clone()]);
-    assert_updated(app.put(&format!("{base}/{gid}"), &json!({"name": "tenant"})).expect(200), &gid);
+    assert_eq!(
+        app.get(&format!("/v3/policy-groups/{gid}")).expect(200)["user_count"],
+        1
+    );
+    assert_eq!(
+        ids(app.get(&format!("{base}/{gid}/users")).expect(200)),
+        vec![user.clone()]
+    );
+    assert_updated(
+        app.put(&format!("{base}/{gid}"), &json!({"name": "tenant"}))
+            .expect(200),
+        &gid,
+    );
     delete_json(&app, &format!("{base}/{gid}/users"), &json!([user])).expect(200);
-    assert_eq!(app.get(&format!("{base}/{gid}/api-keys")).expect(200)["total_count"], 0);
+    assert_eq!(
+        app.get(&format!("{base}/{gid}/api-keys")).expect(200)["total_count"],
+        0
+    );
     assert_eq!(app.delete(&format!("{base}/{gid}")).status, 204);
-    app.get(&format!("/v3/accounts/{UNKNOWN}/policy-groups")).expect_error(404);
+    app.get(&format!("/v3/accounts/{UNKNOWN}/policy-groups"))
+        .expect_error(404);
 }
 
 #[test]
@@ -430,7 +610,11 @@ fn counts_stay_exact_under_concurrent_membership_changes() {
                             assert!(r.status == 200 || r.status == 409, "{}", r.text);
                         }
                         1 => {
-                            let route = if field == "users" { "users" } else { "api-keys" };
+                            let route = if field == "users" {
+                                "users"
+                            } else {
+                                "api-keys"
+                            };
                             delete_json(&c, &format!("{path}/{route}"), &json!([id])).expect(200);
                         }
                         _ => {
@@ -462,14 +646,22 @@ fn counts_stay_exact_under_concurrent_membership_changes() {
                 .as_array()
                 .unwrap()
                 .contains(&json!(g));
-            assert_eq!(member, listed_users.contains(u), "user {u} and group {g} disagree");
+            assert_eq!(
+                member,
+                listed_users.contains(u),
+                "user {u} and group {g} disagree"
+            );
         }
         for k in &keys {
             let member = app.get(&format!("/v3/api-keys/{k}")).expect(200)["groups"]
                 .as_array()
                 .unwrap()
                 .contains(&json!(g));
-            assert_eq!(member, listed_keys.contains(k), "key {k} and group {g} disagree");
+            assert_eq!(
+                member,
+                listed_keys.contains(k),
+                "key {k} and group {g} disagree"
+            );
         }
     }
 }
