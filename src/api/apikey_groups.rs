@@ -4,7 +4,7 @@
 //! Admins may move any key in or out of any group. Other callers may change only keys they
 //! own, only into groups their user belongs to, and never touch `Administrators`.
 
-use super::apikeys::{find, require_owner, ApiKeyPath};
+use super::apikeys::{check_group_rights, find, require_owner, ApiKeyPath};
 use super::body::Json;
 use super::list::ListQuery;
 use super::policy_groups::{groups_page, updated};
@@ -56,28 +56,10 @@ async fn change(
 ) -> ApiResult<HttpResponse> {
     require_owner(scope, key)?;
     let ids = group_ids(state, groups)?;
-    if !scope.is_admin() {
-        if ids.contains(&scope.admin_group()) {
-            return Err(ApiError::Forbidden(
-                "Only administrators may change membership of the Administrators group.".into(),
-            ));
-        }
-        if add {
-            let mine = match scope.caller.user_id() {
-                Some(u) => state
-                    .store
-                    .users
-                    .get(&scope.id(), &u)?
-                    .map(|u| u.groups)
-                    .unwrap_or_default(),
-                None => Vec::new(),
-            };
-            if ids.iter().any(|g| !mine.contains(g)) {
-                return Err(ApiError::Forbidden(
-                    "A key can only join groups its owner belongs to.".into(),
-                ));
-            }
-        }
+    if add {
+        check_group_rights(state, scope, &ids, &[])?;
+    } else {
+        check_group_rights(state, scope, &[], &ids)?;
     }
     let (add_ids, remove_ids): (&[Id], &[Id]) = if add { (&ids, &[]) } else { (&[], &ids) };
     state

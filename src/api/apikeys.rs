@@ -124,19 +124,32 @@ pub async fn update_key(
     let wanted_groups = update
         .groups
         .as_ref()
-        .map(|g| super::validate::ids("groups", g))
+        .map(|g| group_list(state, g))
         .transpose()?;
+    let (add, remove): (Vec<Id>, Vec<Id>) = match &wanted_groups {
+        Some(wanted) => (
+            wanted
+                .iter()
+                .filter(|g| !key.groups.contains(g))
+                .copied()
+                .collect(),
+            key.groups
+                .iter()
+                .filter(|g| !wanted.contains(g))
+                .copied()
+                .collect(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
     if !scope.is_admin() {
         let changes_owner = owner.is_some_and(|o| Some(o) != key.owner);
         let changes_status = update.status.as_ref().is_some_and(|s| *s != key.status);
-        let changes_groups = wanted_groups
-            .as_ref()
-            .is_some_and(|g| !super::users::same_set(g, &key.groups));
-        if changes_owner || changes_status || changes_groups {
+        if changes_owner || changes_status {
             return Err(ApiError::Forbidden(
-                "Only administrators may change a key's owner, status or groups.".into(),
+                "Only administrators may change a key's owner or status.".into(),
             ));
         }
+        check_group_rights(state, scope, &add, &remove)?;
     }
     let account = scope.id();
     // Inputs only the store can check are checked first, and the group change (which may
@@ -150,26 +163,13 @@ pub async fn update_key(
             ));
         }
     }
-    if let Some(wanted) = wanted_groups {
-        if !super::users::same_set(&wanted, &key.groups) {
-            let add: Vec<Id> = wanted
-                .iter()
-                .filter(|g| !key.groups.contains(g))
-                .copied()
-                .collect();
-            let remove: Vec<Id> = key
-                .groups
-                .iter()
-                .filter(|g| !wanted.contains(g))
-                .copied()
-                .collect();
-            state
-                .store
-                .apikeys
-                .change_groups(&account, &key.id, &add, &remove, Some(scope.admin_group()))?
-                .durable()
-                .await?;
-        }
+    if !add.is_empty() || !remove.is_empty() {
+        state
+            .store
+            .apikeys
+            .change_groups(&account, &key.id, &add, &remove, Some(scope.admin_group()))?
+            .durable()
+            .await?;
     }
     let updated = state
         .store
@@ -228,7 +228,7 @@ pub async fn create(
         None if scope.tenant => scope.account.admin_user,
         None => scope.caller.user_id(),
     };
-    let groups = super::validate::ids("groups", req.groups.as_deref().unwrap_or_default())?;
+    let groups = group_list(&state, req.groups.as_deref().unwrap_or_default())?;
     if !scope.is_admin() {
         let own_user = scope.caller.user_id();
         if owner != own_user || req.status.as_deref().is_some_and(|s| s != "ACTIVE") {
@@ -236,23 +236,7 @@ pub async fn create(
                 "Only administrators may create keys for other users or inactive keys.".into(),
             ));
         }
-        let mine = match own_user {
-            Some(u) => state
-                .store
-                .users
-                .get(&account, &u)?
-                .map(|u| u.groups)
-                .unwrap_or_default(),
-            None => Vec::new(),
-        };
-        if groups
-            .iter()
-            .any(|g| *g == scope.admin_group() || !mine.contains(g))
-        {
-            return Err(ApiError::Forbidden(
-                "A key can only join groups its creator belongs to (never Administrators).".into(),
-            ));
-        }
+        check_group_rights(&state, &scope, &groups, &[])?;
     }
     if let Some(o) = owner {
         if state.store.users.get(&account, &o)?.is_none() {
@@ -279,6 +263,57 @@ pub async fn create(
     };
     let created = state.store.apikeys.create(record)?.durable().await?;
     Ok(HttpResponse::Created().json(view(&state, &created, Some(&issued.full))?))
+}
+
+/// The `groups` of a create or update body: valid ids, each once, within the request limit.
+fn group_list(state: &AppState, raw: &[String]) -> ApiResult<Vec<Id>> {
+    let mut ids = super::validate::ids("groups", raw)?;
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(*id));
+    let max = state.config.limits.max_ids_per_request;
+    if ids.len() > max {
+        return Err(ApiError::field(
+            "groups",
+            format!("At most {max} ids are accepted in one request."),
+        ));
+    }
+    Ok(ids)
+}
+
+/// Group changes a caller without admin rights may make to a key it owns: only into groups
+/// its user belongs to, and never in or out of `Administrators`.
+pub fn check_group_rights(
+    state: &AppState,
+    scope: &AccountScope,
+    add: &[Id],
+    remove: &[Id],
+) -> ApiResult<()> {
+    if scope.is_admin() {
+        return Ok(());
+    }
+    if add.iter().chain(remove).any(|g| *g == scope.admin_group()) {
+        return Err(ApiError::Forbidden(
+            "Only administrators may change membership of the Administrators group.".into(),
+        ));
+    }
+    if add.is_empty() {
+        return Ok(());
+    }
+    let mine = match scope.caller.user_id() {
+        Some(u) => state
+            .store
+            .users
+            .get(&scope.id(), &u)?
+            .map(|u| u.groups)
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    if add.iter().any(|g| !mine.contains(g)) {
+        return Err(ApiError::Forbidden(
+            "A key can only join groups its owner belongs to.".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether the caller may change `key` without admin rights: its own key, or one its user

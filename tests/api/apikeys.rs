@@ -510,6 +510,14 @@ fn non_admins_manage_only_their_own_keys() {
     let own_id = str_of(&own, "id");
     dev.post("/v3/api-keys", &json!({"name": "x", "groups": [admins]}))
         .expect_error(403);
+    let twice = dev
+        .post(
+            "/v3/api-keys",
+            &json!({"name": unique("twice"), "groups": [developers, developers]}),
+        )
+        .expect(201)
+        .clone();
+    assert_eq!(twice["groups"], json!([developers]));
     dev.post(
         "/v3/api-keys",
         &json!({"name": "x", "groups": [other_group]}),
@@ -550,6 +558,25 @@ fn non_admins_manage_only_their_own_keys() {
         &json!({"name": "mine", "groups": [developers, admins]}),
     )
     .expect_error(403);
+    // Groups through PUT follow the same rules as the group routes.
+    let groups_of = |k: &str| app.get(&format!("/v3/api-keys/{k}")).expect(200)["groups"].clone();
+    dev.put(
+        &format!("/v3/api-keys/{own_id}"),
+        &json!({"name": "mine", "groups": []}),
+    )
+    .expect(200);
+    assert_eq!(groups_of(&own_id), json!([]));
+    dev.put(
+        &format!("/v3/api-keys/{own_id}"),
+        &json!({"name": "mine", "groups": [other_group]}),
+    )
+    .expect_error(403);
+    dev.put(
+        &format!("/v3/api-keys/{own_id}"),
+        &json!({"name": "mine", "groups": [developers, developers]}),
+    )
+    .expect(200);
+    assert_eq!(groups_of(&own_id), json!([developers]));
     dev.put(
         &format!("/v3/api-keys/{admin_key_id}"),
         &json!({"name": "hacked"}),
