@@ -2,6 +2,7 @@
 //! `/v3/accounts/{account_id}/api-keys/...`.
 
 use super::body::Json;
+use super::list::{FilterSpec, ListQuery};
 use super::scope::AccountScope;
 use super::validate::Checks;
 use crate::auth::apikey;
@@ -10,7 +11,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::Id;
 use crate::state::AppState;
 use crate::store::apikeys::ApiKeyRecord;
-use actix_web::{web, HttpResponse};
+use crate::store::Page;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 /// `ApiKeyInfoResp`.
@@ -122,22 +124,54 @@ pub async fn update_key(
     let wanted_groups = update
         .groups
         .as_ref()
-        .map(|g| super::validate::ids("groups", g))
+        .map(|g| group_list(state, g))
         .transpose()?;
+    let (add, remove): (Vec<Id>, Vec<Id>) = match &wanted_groups {
+        Some(wanted) => (
+            wanted
+                .iter()
+                .filter(|g| !key.groups.contains(g))
+                .copied()
+                .collect(),
+            key.groups
+                .iter()
+                .filter(|g| !wanted.contains(g))
+                .copied()
+                .collect(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
     if !scope.is_admin() {
         let changes_owner = owner.is_some_and(|o| Some(o) != key.owner);
         let changes_status = update.status.as_ref().is_some_and(|s| *s != key.status);
-        let changes_groups = wanted_groups
-            .as_ref()
-            .is_some_and(|g| !super::users::same_set(g, &key.groups));
-        if changes_owner || changes_status || changes_groups {
+        if changes_owner || changes_status {
             return Err(ApiError::Forbidden(
-                "Only administrators may change a key's owner, status or groups.".into(),
+                "Only administrators may change a key's owner or status.".into(),
+            ));
+        }
+        check_group_rights(state, scope, &add, &remove)?;
+    }
+    let account = scope.id();
+    // Inputs only the store can check are checked first, and the group change (which may
+    // be refused for the last admin) runs before the field update, so that a refused
+    // request changes nothing.
+    if let Some(o) = owner.filter(|o| Some(*o) != key.owner) {
+        if state.store.users.get(&account, &o)?.is_none() {
+            return Err(ApiError::field(
+                "owner",
+                format!("User {o} does not exist."),
             ));
         }
     }
-    let account = scope.id();
-    let mut updated = state
+    if !add.is_empty() || !remove.is_empty() {
+        state
+            .store
+            .apikeys
+            .change_groups(&account, &key.id, &add, &remove, Some(scope.admin_group()))?
+            .durable()
+            .await?;
+    }
+    let updated = state
         .store
         .apikeys
         .update(&account, &key.id, &|k| {
@@ -154,27 +188,6 @@ pub async fn update_key(
         })?
         .durable()
         .await?;
-    if let Some(wanted) = wanted_groups {
-        if !super::users::same_set(&wanted, &updated.groups) {
-            let add: Vec<Id> = wanted
-                .iter()
-                .filter(|g| !updated.groups.contains(g))
-                .copied()
-                .collect();
-            let remove: Vec<Id> = updated
-                .groups
-                .iter()
-                .filter(|g| !wanted.contains(g))
-                .copied()
-                .collect();
-            updated = state
-                .store
-                .apikeys
-                .change_groups(&account, &key.id, &add, &remove, Some(scope.admin_group()))?
-                .durable()
-                .await?;
-        }
-    }
     Ok(HttpResponse::Ok().json(view(state, &updated, None)?))
 }
 
@@ -215,7 +228,7 @@ pub async fn create(
         None if scope.tenant => scope.account.admin_user,
         None => scope.caller.user_id(),
     };
-    let groups = super::validate::ids("groups", req.groups.as_deref().unwrap_or_default())?;
+    let groups = group_list(&state, req.groups.as_deref().unwrap_or_default())?;
     if !scope.is_admin() {
         let own_user = scope.caller.user_id();
         if owner != own_user || req.status.as_deref().is_some_and(|s| s != "ACTIVE") {
@@ -223,23 +236,7 @@ pub async fn create(
                 "Only administrators may create keys for other users or inactive keys.".into(),
             ));
         }
-        let mine = match own_user {
-            Some(u) => state
-                .store
-                .users
-                .get(&account, &u)?
-                .map(|u| u.groups)
-                .unwrap_or_default(),
-            None => Vec::new(),
-        };
-        if groups
-            .iter()
-            .any(|g| *g == scope.admin_group() || !mine.contains(g))
-        {
-            return Err(ApiError::Forbidden(
-                "A key can only join groups its creator belongs to (never Administrators).".into(),
-            ));
-        }
+        check_group_rights(&state, &scope, &groups, &[])?;
     }
     if let Some(o) = owner {
         if state.store.users.get(&account, &o)?.is_none() {
@@ -266,4 +263,208 @@ pub async fn create(
     };
     let created = state.store.apikeys.create(record)?.durable().await?;
     Ok(HttpResponse::Created().json(view(&state, &created, Some(&issued.full))?))
+}
+
+/// The `groups` of a create or update body: valid ids, each once, within the request limit.
+fn group_list(state: &AppState, raw: &[String]) -> ApiResult<Vec<Id>> {
+    let mut ids = super::validate::ids("groups", raw)?;
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(*id));
+    let max = state.config.limits.max_ids_per_request;
+    if ids.len() > max {
+        return Err(ApiError::field(
+            "groups",
+            format!("At most {max} ids are accepted in one request."),
+        ));
+    }
+    Ok(ids)
+}
+
+/// Group changes a caller without admin rights may make to a key it owns: only into groups
+/// its user belongs to, and never in or out of `Administrators`.
+pub fn check_group_rights(
+    state: &AppState,
+    scope: &AccountScope,
+    add: &[Id],
+    remove: &[Id],
+) -> ApiResult<()> {
+    if scope.is_admin() {
+        return Ok(());
+    }
+    if add.iter().chain(remove).any(|g| *g == scope.admin_group()) {
+        return Err(ApiError::Forbidden(
+            "Only administrators may change membership of the Administrators group.".into(),
+        ));
+    }
+    if add.is_empty() {
+        return Ok(());
+    }
+    let mine = match scope.caller.user_id() {
+        Some(u) => state
+            .store
+            .users
+            .get(&scope.id(), &u)?
+            .map(|u| u.groups)
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    if add.iter().any(|g| !mine.contains(g)) {
+        return Err(ApiError::Forbidden(
+            "A key can only join groups its owner belongs to.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the caller may change `key` without admin rights: its own key, or one its user
+/// owns (in the caller's own account).
+pub fn owns(scope: &AccountScope, key: &ApiKeyRecord) -> bool {
+    scope.caller.account_id() == key.account_id
+        && (key.id == scope.caller.apikey.id
+            || (key.owner.is_some() && key.owner == scope.caller.user_id()))
+}
+
+/// 403 unless the caller is an admin or owns `key`.
+pub fn require_owner(scope: &AccountScope, key: &ApiKeyRecord) -> ApiResult<()> {
+    if scope.is_admin() || owns(scope, key) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "Only administrators may change API keys of other users.".into(),
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ApiKeyPath {
+    pub apikey_id: String,
+}
+
+/// An API key id from the path: malformed ids are unknown ids (404).
+pub fn find(state: &AppState, scope: &AccountScope, raw: &str) -> ApiResult<ApiKeyRecord> {
+    let id = Id::parse(raw).ok_or_else(|| ApiError::not_found("API key"))?;
+    state
+        .store
+        .apikeys
+        .get(&scope.id(), &id)?
+        .ok_or_else(|| ApiError::not_found("API key"))
+}
+
+/// The filters of `GET /v3/api-keys` (`x-filter`).
+const APIKEY_FILTERS: &[FilterSpec] = &[
+    FilterSpec {
+        field: "key",
+        ops: super::list::EQ,
+    },
+    FilterSpec {
+        field: "owner",
+        ops: super::list::EQ,
+    },
+];
+
+/// GET /v3/api-keys
+///
+/// `key__eq` takes the key as responses show it or the full key (tools look up their own
+/// key that way): both name the key id. Key text is case-sensitive, so the raw value is
+/// read here rather than the list parser's lowercased one.
+pub async fn list(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let mut q = ListQuery::parse(&req, 50, APIKEY_FILTERS)?;
+    let key_filter: Option<Option<Id>> = q.filters.iter().any(|f| f.field == "key").then(|| {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+        pairs
+            .iter()
+            .rev()
+            .find(|(name, _)| name == "key__eq")
+            .and_then(|(_, value)| apikey::parse(value.trim()))
+            .filter(|(account, _)| *account == scope.id())
+            .map(|(_, id)| id)
+    });
+    q.filters.retain(|f| f.field != "key");
+    let filtered = q.is_filtered() || key_filter.is_some();
+    let keep = |k: &ApiKeyRecord| {
+        key_filter.is_none_or(|wanted| wanted == Some(k.id))
+            && q.accepts(|f| match f {
+                "owner" => k.owner.iter().map(Id::hex).collect(),
+                _ => Vec::new(),
+            })
+    };
+    let page = state.store.apikeys.list(
+        &scope.id(),
+        &q.page,
+        filtered.then_some(&keep as &dyn Fn(&ApiKeyRecord) -> bool),
+    )?;
+    let mut views = Vec::with_capacity(page.items.len());
+    for k in &page.items {
+        views.push(view(&state, k, None)?);
+    }
+    Ok(q.respond(Page {
+        items: views,
+        has_more: page.has_more,
+        total: page.total,
+    }))
+}
+
+/// GET /v3/api-keys/{apikey_id}
+pub async fn get(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    path: web::Path<ApiKeyPath>,
+) -> ApiResult<HttpResponse> {
+    let key = find(&state, &scope, &path.apikey_id)?;
+    Ok(HttpResponse::Ok().json(view(&state, &key, None)?))
+}
+
+/// PUT /v3/api-keys/{apikey_id}
+pub async fn update(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    path: web::Path<ApiKeyPath>,
+    body: Json<ApiKeyUpdate>,
+) -> ApiResult<HttpResponse> {
+    let key = find(&state, &scope, &path.apikey_id)?;
+    require_owner(&scope, &key)?;
+    update_key(&state, &scope, &key, body.0).await
+}
+
+/// DELETE /v3/api-keys/{apikey_id}
+pub async fn delete(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    path: web::Path<ApiKeyPath>,
+) -> ApiResult<HttpResponse> {
+    let key = find(&state, &scope, &path.apikey_id)?;
+    require_owner(&scope, &key)?;
+    state
+        .store
+        .apikeys
+        .delete(&scope.id(), &key.id, Some(scope.admin_group()))?
+        .durable()
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// POST /v3/accounts/{account_id}/api-keys/{apikey_id}/reset-secret
+///
+/// The old full key stops working as soon as this answers; the new one is in the response
+/// and nowhere else.
+pub async fn reset_secret(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    path: web::Path<ApiKeyPath>,
+) -> ApiResult<HttpResponse> {
+    let key = find(&state, &scope, &path.apikey_id)?;
+    require_owner(&scope, &key)?;
+    let issued = apikey::issue(&key.account_id, &key.id);
+    let updated = state
+        .store
+        .apikeys
+        .reset_secret(&scope.id(), &key.id, &issued.digest)?
+        .durable()
+        .await?;
+    Ok(HttpResponse::Ok().json(view(&state, &updated, Some(&issued.full))?))
 }

@@ -1,11 +1,13 @@
 //! HTTP: one module per resource, the route table, and the conventions they share.
 
 pub mod accounts;
+pub mod apikey_groups;
 pub mod apikeys;
 pub mod body;
 pub mod branding_colors;
 pub mod branding_images;
 pub mod developer_certificates;
+pub mod group_members;
 pub mod identity_providers;
 pub mod invitations;
 pub mod list;
@@ -94,9 +96,29 @@ pub fn routes() -> Vec<RouteDef> {
         route!(Own PUT "/api-keys/me" => apikeys::update_me),
         route!(Scoped POST "/api-keys" => apikeys::create),
         // -- api keys (more) --
-
+        route!(Own GET "/api-keys/me/groups" => apikey_groups::get_me),
+        route!(Own POST "/api-keys/me/groups" => apikey_groups::add_me),
+        route!(Own DELETE "/api-keys/me/groups" => apikey_groups::remove_me),
+        route!(Scoped GET "/api-keys" => apikeys::list),
+        route!(Scoped GET "/api-keys/{apikey_id}" => apikeys::get),
+        route!(Scoped PUT "/api-keys/{apikey_id}" => apikeys::update),
+        route!(Scoped DELETE "/api-keys/{apikey_id}" => apikeys::delete),
+        route!(Scoped GET "/api-keys/{apikey_id}/groups" => apikey_groups::get),
+        route!(Scoped POST "/api-keys/{apikey_id}/groups" => apikey_groups::add),
+        route!(Scoped DELETE "/api-keys/{apikey_id}/groups" => apikey_groups::remove),
+        // The spec has reset-secret for tenant keys only (not under /v3/api-keys).
+        route!(Tenant POST "/api-keys/{apikey_id}/reset-secret" => apikeys::reset_secret),
         // -- policy groups --
-
+        route!(Scoped GET "/policy-groups" => policy_groups::list),
+        route!(Scoped POST "/policy-groups" => policy_groups::create),
+        route!(Scoped GET "/policy-groups/{group_id}" => policy_groups::get),
+        route!(Scoped PUT "/policy-groups/{group_id}" => policy_groups::rename),
+        route!(Scoped POST "/policy-groups/{group_id}" => group_members::add_subjects),
+        route!(Scoped DELETE "/policy-groups/{group_id}" => policy_groups::delete),
+        route!(Scoped GET "/policy-groups/{group_id}/users" => group_members::users),
+        route!(Scoped DELETE "/policy-groups/{group_id}/users" => group_members::remove_users),
+        route!(Scoped GET "/policy-groups/{group_id}/api-keys" => group_members::apikeys),
+        route!(Scoped DELETE "/policy-groups/{group_id}/api-keys" => group_members::remove_apikeys),
         // -- user invitations --
         route!(Scoped GET "/user-invitations" => invitations::list),
         route!(Scoped POST "/user-invitations" => invitations::create),

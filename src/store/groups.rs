@@ -262,7 +262,11 @@ impl SledGroups {
                 let after = mtx.group(account, id)?.expect("checked above");
                 if keep_nonempty && after.user_count + after.apikey_count == 0 {
                     return abort(StoreError::Invalid(
-                        "users",
+                        if members.users.is_empty() {
+                            "apikeys"
+                        } else {
+                            "users"
+                        },
                         "The last member of this group cannot be removed.".into(),
                     ));
                 }

@@ -1,0 +1,141 @@
+//! The groups of an API key: `/v3/api-keys/{apikey_id}/groups` (also under
+//! `/v3/accounts/{account_id}`) and `/v3/api-keys/me/groups`.
+//!
+//! Admins may move any key in or out of any group. Other callers may change only keys they
+//! own, only into groups their user belongs to, and never touch `Administrators`.
+
+use super::apikeys::{check_group_rights, find, require_owner, ApiKeyPath};
+use super::body::Json;
+use super::list::ListQuery;
+use super::policy_groups::{groups_page, updated};
+use super::scope::AccountScope;
+use crate::error::{ApiError, ApiResult};
+use crate::ids::Id;
+use crate::state::AppState;
+use crate::store::apikeys::ApiKeyRecord;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+fn me(state: &AppState, scope: &AccountScope) -> ApiResult<ApiKeyRecord> {
+    let key = &scope.caller.apikey;
+    state
+        .store
+        .apikeys
+        .get(&key.account_id, &key.id)?
+        .ok_or_else(|| ApiError::not_found("API key"))
+}
+
+/// The group ids of a membership request body (an array of ids), deduplicated.
+fn group_ids(state: &AppState, body: &[String]) -> ApiResult<Vec<Id>> {
+    let mut ids = super::validate::ids("groups", body)?;
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Err(ApiError::field("groups", "Name at least one group."));
+    }
+    let max = state.config.limits.max_ids_per_request;
+    if ids.len() > max {
+        return Err(ApiError::field(
+            "groups",
+            format!("At most {max} ids are accepted in one request."),
+        ));
+    }
+    Ok(ids)
+}
+
+fn list(state: &AppState, key: &ApiKeyRecord, req: &HttpRequest) -> ApiResult<HttpResponse> {
+    let q = ListQuery::parse(req, 50, &[])?;
+    groups_page(state, &key.account_id, &key.groups, &q)
+}
+
+async fn change(
+    state: &AppState,
+    scope: &AccountScope,
+    key: &ApiKeyRecord,
+    groups: &[String],
+    add: bool,
+) -> ApiResult<HttpResponse> {
+    require_owner(scope, key)?;
+    let ids = group_ids(state, groups)?;
+    if add {
+        check_group_rights(state, scope, &ids, &[])?;
+    } else {
+        check_group_rights(state, scope, &[], &ids)?;
+    }
+    let (add_ids, remove_ids): (&[Id], &[Id]) = if add { (&ids, &[]) } else { (&[], &ids) };
+    state
+        .store
+        .apikeys
+        .change_groups(
+            &scope.id(),
+            &key.id,
+            add_ids,
+            remove_ids,
+            Some(scope.admin_group()),
+        )?
+        .durable()
+        .await?;
+    Ok(updated("api-key", &key.id))
+}
+
+/// GET /v3/api-keys/{apikey_id}/groups
+pub async fn get(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    path: web::Path<ApiKeyPath>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let key = find(&state, &scope, &path.apikey_id)?;
+    list(&state, &key, &req)
+}
+
+/// POST /v3/api-keys/{apikey_id}/groups
+pub async fn add(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    path: web::Path<ApiKeyPath>,
+    body: Json<Vec<String>>,
+) -> ApiResult<HttpResponse> {
+    let key = find(&state, &scope, &path.apikey_id)?;
+    change(&state, &scope, &key, &body.0, true).await
+}
+
+/// DELETE /v3/api-keys/{apikey_id}/groups
+pub async fn remove(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    path: web::Path<ApiKeyPath>,
+    body: Json<Vec<String>>,
+) -> ApiResult<HttpResponse> {
+    let key = find(&state, &scope, &path.apikey_id)?;
+    change(&state, &scope, &key, &body.0, false).await
+}
+
+/// GET /v3/api-keys/me/groups
+pub async fn get_me(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let key = me(&state, &scope)?;
+    list(&state, &key, &req)
+}
+
+/// POST /v3/api-keys/me/groups
+pub async fn add_me(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    body: Json<Vec<String>>,
+) -> ApiResult<HttpResponse> {
+    let key = me(&state, &scope)?;
+    change(&state, &scope, &key, &body.0, true).await
+}
+
+/// DELETE /v3/api-keys/me/groups
+pub async fn remove_me(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    body: Json<Vec<String>>,
+) -> ApiResult<HttpResponse> {
+    let key = me(&state, &scope)?;
+    change(&state, &scope, &key, &body.0, false).await
+}

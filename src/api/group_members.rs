@@ -1,0 +1,261 @@
+//! Members of policy groups: `/v3/policy-groups/{group_id}` (POST adds members) and its
+//! `/users` and `/api-keys` lists and removals, also under `/v3/accounts/{account_id}`.
+//! Counts live in the group record and change in the same transaction as the members.
+
+use super::body::Json;
+use super::list::{FilterSpec, ListQuery, EQ_IN_NIN};
+use super::policy_groups::{find, page_in_memory, updated, GroupPath};
+use super::scope::{AccountScope, AdminScope};
+use crate::error::{ApiError, ApiResult};
+use crate::ids::Id;
+use crate::state::AppState;
+use crate::store::groups::{Subjects, KIND_APIKEY, KIND_USER};
+use crate::store::{Page, PageRequest};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::Value;
+
+/// Ids in a membership request: a `SubjectList` object, or (as the API's curl examples
+/// send them) a bare array of ids of the kind the route is about.
+pub struct SubjectsIn {
+    pub users: Vec<Id>,
+    pub apikeys: Vec<Id>,
+}
+
+fn id_array(field: &str, v: &Value) -> ApiResult<Vec<Id>> {
+    let items = match v {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(items) => items,
+        _ => return Err(ApiError::field(field, "Must be an array of ids.")),
+    };
+    let mut raw = Vec::with_capacity(items.len());
+    for item in items {
+        match item.as_str() {
+            Some(s) => raw.push(s.to_string()),
+            None => return Err(ApiError::field(field, "Must be an array of ids.")),
+        }
+    }
+    let mut ids = super::validate::ids(field, &raw)?;
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+impl SubjectsIn {
+    /// Reads `body`; a bare array is taken as ids of `array_kind` (`users` or `apikeys`).
+    pub fn parse(state: &AppState, body: &Value, array_kind: Option<&str>) -> ApiResult<Self> {
+        let (users, apikeys) = match (body, array_kind) {
+            (Value::Array(_), Some("users")) => (id_array("users", body)?, Vec::new()),
+            (Value::Array(_), Some(_)) => (Vec::new(), id_array("apikeys", body)?),
+            (Value::Object(map), _) => (
+                id_array("users", map.get("users").unwrap_or(&Value::Null))?,
+                id_array("apikeys", map.get("apikeys").unwrap_or(&Value::Null))?,
+            ),
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "The body must be an object with 'users' and/or 'apikeys' arrays.".into(),
+                ))
+            }
+        };
+        let max = state.config.limits.max_ids_per_request;
+        if users.len() + apikeys.len() > max {
+            return Err(ApiError::field(
+                if users.len() > max {
+                    "users"
+                } else {
+                    "apikeys"
+                },
+                format!("At most {max} ids are accepted in one request."),
+            ));
+        }
+        Ok(SubjectsIn { users, apikeys })
+    }
+
+    pub fn into_subjects(self) -> Subjects {
+        Subjects {
+            users: self.users,
+            apikeys: self.apikeys,
+        }
+    }
+}
+
+/// POST /v3/policy-groups/{group_id}
+pub async fn add_subjects(
+    state: web::Data<AppState>,
+    scope: AdminScope,
+    path: web::Path<GroupPath>,
+    body: Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let group = find(&state, &scope, &path.group_id)?;
+    let subjects = SubjectsIn::parse(&state, &body.0, None)?;
+    if subjects.users.is_empty() && subjects.apikeys.is_empty() {
+        return Err(ApiError::field(
+            "users",
+            "Name at least one user or API key to add.",
+        ));
+    }
+    state
+        .store
+        .groups
+        .add_members(&scope.id(), &group.id, &subjects.into_subjects())?
+        .durable()
+        .await?;
+    Ok(updated("group", &group.id))
+}
+
+/// Removes the subjects of one kind named in `body` from the group in `path`.
+async fn remove_subjects(
+    state: &AppState,
+    scope: &AccountScope,
+    group_id: &str,
+    body: &Value,
+    kind: u8,
+) -> ApiResult<HttpResponse> {
+    let group = find(state, scope, group_id)?;
+    let field = if kind == KIND_USER {
+        "users"
+    } else {
+        "apikeys"
+    };
+    let parsed = SubjectsIn::parse(state, body, Some(field))?;
+    let subjects = if kind == KIND_USER {
+        Subjects {
+            users: parsed.users,
+            apikeys: Vec::new(),
+        }
+    } else {
+        Subjects {
+            users: Vec::new(),
+            apikeys: parsed.apikeys,
+        }
+    };
+    if subjects.users.is_empty() && subjects.apikeys.is_empty() {
+        return Err(ApiError::field(
+            field,
+            "Name at least one member to remove.",
+        ));
+    }
+    let admins = group.id == scope.admin_group();
+    // Through the tenant routes of the caller's own account the caller is a member too.
+    if admins && scope.caller.account_id() == scope.id() {
+        let own_user = scope.caller.user_id();
+        if own_user.is_some_and(|u| subjects.users.contains(&u))
+            || subjects.apikeys.contains(&scope.caller.apikey.id)
+        {
+            return Err(ApiError::field(
+                field,
+                "You cannot remove yourself from the Administrators group.",
+            ));
+        }
+    }
+    state
+        .store
+        .groups
+        .remove_members(&scope.id(), &group.id, &subjects, admins)?
+        .durable()
+        .await?;
+    Ok(updated("group", &group.id))
+}
+
+/// DELETE /v3/policy-groups/{group_id}/users
+pub async fn remove_users(
+    state: web::Data<AppState>,
+    scope: AdminScope,
+    path: web::Path<GroupPath>,
+    body: Json<Value>,
+) -> ApiResult<HttpResponse> {
+    remove_subjects(&state, &scope, &path.group_id, &body.0, KIND_USER).await
+}
+
+/// DELETE /v3/policy-groups/{group_id}/api-keys
+pub async fn remove_apikeys(
+    state: web::Data<AppState>,
+    scope: AdminScope,
+    path: web::Path<GroupPath>,
+    body: Json<Value>,
+) -> ApiResult<HttpResponse> {
+    remove_subjects(&state, &scope, &path.group_id, &body.0, KIND_APIKEY).await
+}
+
+const MEMBER_USER_FILTERS: &[FilterSpec] = &[FilterSpec {
+    field: "status",
+    ops: EQ_IN_NIN,
+}];
+
+/// GET /v3/policy-groups/{group_id}/users
+pub async fn users(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    path: web::Path<GroupPath>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let group = find(&state, &scope, &path.group_id)?;
+    let q = ListQuery::parse(&req, 50, MEMBER_USER_FILTERS)?;
+    let account = scope.id();
+    // Unfiltered pages are range scans of the membership index; a status filter needs the
+    // member records, so it reads them all and pages in memory.
+    let request = if q.is_filtered() {
+        PageRequest::all()
+    } else {
+        q.page.clone()
+    };
+    let ids = state
+        .store
+        .groups
+        .members(&account, &group.id, KIND_USER, &request)?;
+    let mut users = Vec::with_capacity(ids.items.len());
+    for id in &ids.items {
+        if let Some(u) = state.store.users.get(&account, id)? {
+            if q.accepts(|f| match f {
+                "status" => vec![u.status.clone()],
+                _ => Vec::new(),
+            }) {
+                users.push(u);
+            }
+        }
+    }
+    let page = if q.is_filtered() {
+        page_in_memory(users, |u| u.id, &q.page)
+    } else {
+        Page {
+            items: users,
+            has_more: ids.has_more,
+            total: ids.total,
+        }
+    };
+    let mut views = Vec::with_capacity(page.items.len());
+    for u in &page.items {
+        views.push(super::users::view(&state, u)?);
+    }
+    Ok(q.respond(Page {
+        items: views,
+        has_more: page.has_more,
+        total: page.total,
+    }))
+}
+
+/// GET /v3/policy-groups/{group_id}/api-keys
+pub async fn apikeys(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    path: web::Path<GroupPath>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let group = find(&state, &scope, &path.group_id)?;
+    let q = ListQuery::parse(&req, 50, &[])?;
+    let account = scope.id();
+    let ids = state
+        .store
+        .groups
+        .members(&account, &group.id, KIND_APIKEY, &q.page)?;
+    let mut views = Vec::with_capacity(ids.items.len());
+    for id in &ids.items {
+        if let Some(k) = state.store.apikeys.get(&account, id)? {
+            views.push(super::apikeys::view(&state, &k, None)?);
+        }
+    }
+    Ok(q.respond(Page {
+        items: views,
+        has_more: ids.has_more,
+        total: ids.total,
+    }))
+}
