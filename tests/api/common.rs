@@ -308,6 +308,15 @@ pub fn non_admin(app: &TestApp, developer: bool) -> (Client, String) {
     (app.with_key(key["key"].as_str().unwrap()), user_id)
 }
 
+/// A minimal SAML2 identity provider of the caller's account; returns its id.
+pub fn new_identity_provider(app: &Client) -> String {
+    let body = serde_json::json!({"name": unique("idp"), "type": "SAML2"});
+    app.post("/v3/identity-providers", &body).expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// A unique suffix for names and emails within one test run.
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};

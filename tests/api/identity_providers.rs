@@ -502,8 +502,13 @@ fn providers_in_use_cannot_be_deleted() {
         .clone();
     assert_eq!(me["login_profiles"][0]["name"], "other");
     app.delete(&format!("{BASE}/{other_id}")).expect_error(403);
-    app.put("/v3/users/me", &json!({"login_profiles": []}))
-        .expect(200);
+    // A user's login profiles cannot be emptied; moving it to another provider releases this one.
+    let third_id = id_of(&create(&app, "third"));
+    app.put(
+        "/v3/users/me",
+        &json!({"login_profiles": [{"id": third_id}]}),
+    )
+    .expect(200);
     app.delete(&format!("{BASE}/{other_id}")).expect(204);
     // `null` (as the SDK re-sends it) leaves the user's profiles alone.
     app.put("/v3/users/me", &json!({"login_profiles": null}))

@@ -553,5 +553,5 @@ fn spec_operations_missing_from_the_route_table() {
         ops.len(),
         missing.join("\n")
     );
-    // TODO(lead): make strict once every branch is merged: assert!(missing.is_empty()).
+    // TODO(lead): make strict once branding is merged: assert!(missing.is_empty()).
 }

@@ -31,3 +31,18 @@ pub fn run_sdk(areas: &[&str]) {
 fn sdk_account_scenarios() {
     run_sdk(&["account"]);
 }
+
+#[test]
+fn sdk_iam_scenarios() {
+    run_sdk(&["iam"]);
+}
+
+#[test]
+fn sdk_tenants_scenarios() {
+    run_sdk(&["tenants"]);
+}
+
+#[test]
+fn sdk_certificates_scenarios() {
+    run_sdk(&["certificates"]);
+}

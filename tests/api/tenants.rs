@@ -644,17 +644,3 @@ fn a_tenant_of_another_parent_is_not_found() {
         vec![b.id.clone(), world.c.id.clone()]
     );
 }
-
-#[test]
-fn sdk_tenants_account_scenario() {
-    crate::sdk::run_sdk(&["tenants.account_create_read_update_list"]);
-}
-
-/// The whole tenants area needs the tenant users, API keys and invitations routes of the
-/// other branches.
-// TODO(lead): drop the #[ignore] once those routes are merged.
-#[test]
-#[ignore = "needs the tenant users/api-keys/invitations routes of other branches"]
-fn sdk_tenants_scenarios() {
-    crate::sdk::run_sdk(&["tenants"]);
-}
