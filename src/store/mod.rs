@@ -115,6 +115,14 @@ pub struct Trees {
     // -- certificate trees --
 
     // -- branding trees --
+    /// account ++ theme byte (l|d) ++ color reference -> ColorRecord (own values only)
+    pub brandingcolor_color: sled::Tree,
+    /// account ++ theme byte (l|d) ++ image reference -> ImageRecord (own values only)
+    pub brandingimage_image: sled::Tree,
+    /// content name (sha256 hex + extension) -> raw image bytes, served verbatim
+    pub imagename_blob: sled::Tree,
+    /// content name -> u64 BE number of ImageRecords pointing at it
+    pub imagename_refcount: sled::Tree,
 }
 
 impl Trees {
@@ -145,6 +153,10 @@ impl Trees {
             // -- certificate trees --
 
             // -- branding trees --
+            brandingcolor_color: db.open_tree("brandingcolor_color")?,
+            brandingimage_image: db.open_tree("brandingimage_image")?,
+            imagename_blob: db.open_tree("imagename_blob")?,
+            imagename_refcount: db.open_tree("imagename_refcount")?,
         })
     }
 }
@@ -165,6 +177,7 @@ pub struct Store {
     // -- certificates store --
 
     // -- branding store --
+    pub branding: Arc<dyn branding::BrandingStore>,
     pub last_login: Arc<lastlogin::LastLogin>,
     db: sled::Db,
     flusher: Arc<Flusher>,
@@ -197,6 +210,7 @@ impl Store {
             // -- certificates store --
 
             // -- branding store --
+            branding: Arc::new(branding::SledBranding::new(trees.clone(), commit.clone())),
             last_login: Arc::new(lastlogin::LastLogin::new(trees.subjectid_lastlogin.clone())),
             db,
             flusher,
