@@ -127,7 +127,12 @@ fn known(reference: &str) -> ApiResult<&str> {
 }
 
 /// The color in force for `reference`.
-fn effective(state: &AppState, scope: &AccountScope, theme: Theme, reference: &str) -> ApiResult<ColorView> {
+fn effective(
+    state: &AppState,
+    scope: &AccountScope,
+    theme: Theme,
+    reference: &str,
+) -> ApiResult<ColorView> {
     for account in lineage(state, scope)? {
         if let Some(rec) = state.store.branding.color(&account, theme, reference)? {
             return Ok(view(theme, reference, Some(&rec)));
@@ -145,7 +150,14 @@ pub async fn list(
     let theme = theme.0;
     let mut layers: Vec<HashMap<String, ColorRecord>> = Vec::new();
     for account in lineage(&state, &scope)? {
-        layers.push(state.store.branding.colors(&account, theme)?.into_iter().collect());
+        layers.push(
+            state
+                .store
+                .branding
+                .colors(&account, theme)?
+                .into_iter()
+                .collect(),
+        );
     }
     let data = COLOR_REFERENCES
         .iter()
@@ -179,7 +191,9 @@ pub struct ColorBody {
 fn checked_color(field: &str, color: Option<&str>) -> Result<String, FieldError> {
     match color {
         None => Err(FieldError::new(field, "A color is required.")),
-        Some(raw) => branding::validate_color(raw).map_err(|e| FieldError::new(field, e.to_string())),
+        Some(raw) => {
+            branding::validate_color(raw).map_err(|e| FieldError::new(field, e.to_string()))
+        }
     }
 }
 
@@ -192,7 +206,8 @@ pub async fn set(
     body: Json<ColorBody>,
 ) -> ApiResult<HttpResponse> {
     let reference = known(&path.reference)?;
-    let color = checked_color("color", body.0.color.as_deref()).map_err(|e| ApiError::fields(vec![e]))?;
+    let color =
+        checked_color("color", body.0.color.as_deref()).map_err(|e| ApiError::fields(vec![e]))?;
     let pair = [(reference.to_string(), color.clone())];
     let updated_at = state
         .store
@@ -236,7 +251,10 @@ pub async fn set_many(
                 None
             }
             None => {
-                errors.push(FieldError::new(format!("[{i}].reference"), "A reference is required."));
+                errors.push(FieldError::new(
+                    format!("[{i}].reference"),
+                    "A reference is required.",
+                ));
                 None
             }
         };

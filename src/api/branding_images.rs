@@ -20,6 +20,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+mod multipart;
+
 /// Room for the multipart framing (boundaries, part headers) around the image itself.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
 /// A body this many times over the limit is not drained any further; the connection closes.
@@ -90,7 +92,14 @@ pub async fn list(
     let theme = theme.0;
     let mut layers: Vec<HashMap<String, ImageRecord>> = Vec::new();
     for account in lineage(&state, &scope)? {
-        layers.push(state.store.branding.images(&account, theme)?.into_iter().collect());
+        layers.push(
+            state
+                .store
+                .branding
+                .images(&account, theme)?
+                .into_iter()
+                .collect(),
+        );
     }
     let base = base_url(&req, &state);
     let data = IMAGE_REFERENCES
@@ -146,13 +155,17 @@ fn too_large(limit: usize) -> ApiError {
 
 /// Reads the whole body, up to `limit` bytes. Over the limit, reads on (up to a bound) and
 /// discards, so the 400 reaches a client that sends the whole body before reading.
-async fn read_body(payload: &mut web::Payload, limit: usize, image_limit: usize) -> ApiResult<Vec<u8>> {
+async fn read_body(
+    payload: &mut web::Payload,
+    limit: usize,
+    image_limit: usize,
+) -> ApiResult<Vec<u8>> {
     let drain_cap = limit.saturating_mul(DRAIN_FACTOR);
     let mut body = Vec::new();
     let mut seen = 0usize;
     while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::BadRequest(format!("Cannot read the request body: {e}")))?;
+        let chunk = chunk
+            .map_err(|e| ApiError::BadRequest(format!("Cannot read the request body: {e}")))?;
         seen = seen.saturating_add(chunk.len());
         if seen > drain_cap {
             return Err(too_large(image_limit));
@@ -169,32 +182,28 @@ async fn read_body(payload: &mut web::Payload, limit: usize, image_limit: usize)
     Ok(body)
 }
 
-/// The `image` part of a `multipart/form-data` body already read into memory. The part's
-/// declared type is not trusted (the official SDK always says image/png); the bytes decide.
-async fn multipart_image(req: &HttpRequest, body: Vec<u8>) -> ApiResult<Vec<u8>> {
-    let malformed = |e: actix_multipart::MultipartError| {
-        ApiError::BadRequest(format!("Malformed multipart/form-data body: {e}."))
-    };
-    let stream = futures_util::stream::once(async move {
-        Ok::<_, actix_web::error::PayloadError>(web::Bytes::from(body))
-    });
-    let mut form = actix_multipart::Multipart::new(req.headers(), stream);
-    let mut image = None;
-    while let Some(field) = form.next().await {
-        let mut field = field.map_err(malformed)?;
-        let wanted = image.is_none() && field.name() == Some("image");
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(malformed)?;
-            if wanted {
-                bytes.extend_from_slice(&chunk);
-            }
-        }
-        if wanted {
-            image = Some(bytes);
-        }
-    }
-    image.ok_or_else(|| ApiError::field("image", "A form field named 'image' holding the image is required."))
+/// The `image` part of a `multipart/form-data` body. The part's declared type is not
+/// trusted (the official SDK always says image/png); the bytes decide.
+fn multipart_image(req: &HttpRequest, body: &[u8]) -> ApiResult<Vec<u8>> {
+    let malformed =
+        |e: &str| ApiError::BadRequest(format!("Malformed multipart/form-data body: {e}."));
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let boundary = multipart::boundary(content_type).map_err(malformed)?;
+    let parts = multipart::parse(body, &boundary).map_err(malformed)?;
+    parts
+        .into_iter()
+        .find(|part| part.name.as_deref() == Some("image"))
+        .map(|part| part.data.to_vec())
+        .ok_or_else(|| {
+            ApiError::field(
+                "image",
+                "A form field named 'image' holding the image is required.",
+            )
+        })
 }
 
 /// Checks and stores an upload; answers 201 with the new `BrandingImage`.
@@ -259,7 +268,16 @@ pub async fn upload(
         .ok_or_else(|| {
             ApiError::BadRequest("The Content-Type must be image/png or image/jpeg.".into())
         })?;
-    accept(&req, &state, &scope, theme.0, reference, &bytes, Some(declared)).await
+    accept(
+        &req,
+        &state,
+        &scope,
+        theme.0,
+        reference,
+        &bytes,
+        Some(declared),
+    )
+    .await
 }
 
 /// POST /v3/branding-images/{light|dark}/{reference}/upload-multipart
@@ -275,8 +293,13 @@ pub async fn upload_multipart(
 ) -> ApiResult<HttpResponse> {
     let reference = known(&path.reference)?;
     let limit = state.config.max_image_bytes;
-    let body = read_body(&mut payload, limit.saturating_add(MULTIPART_OVERHEAD), limit).await?;
-    let bytes = multipart_image(&req, body).await?;
+    let body = read_body(
+        &mut payload,
+        limit.saturating_add(MULTIPART_OVERHEAD),
+        limit,
+    )
+    .await?;
+    let bytes = multipart_image(&req, &body)?;
     accept(&req, &state, &scope, theme.0, reference, &bytes, None).await
 }
 
@@ -324,7 +347,11 @@ pub async fn serve_static(
     let bytes = match builtin {
         Some(bytes) => bytes,
         None => {
-            let blob = state.store.branding.blob(&path.name)?.ok_or_else(not_found)?;
+            let blob = state
+                .store
+                .branding
+                .blob(&path.name)?
+                .ok_or_else(not_found)?;
             web::Bytes::copy_from_slice(&blob)
         }
     };
@@ -352,7 +379,10 @@ mod tests {
     fn static_names_are_exact_content_names() {
         let hash = "ab".repeat(32);
         assert!(parse_name(&format!("{hash}.png")).is_some());
-        assert_eq!(parse_name(&format!("{hash}.jpg")).unwrap().1, ImageKind::Jpeg);
+        assert_eq!(
+            parse_name(&format!("{hash}.jpg")).unwrap().1,
+            ImageKind::Jpeg
+        );
         for bad in [
             format!("{hash}.jpeg"),
             format!("{hash}.PNG"),

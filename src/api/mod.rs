@@ -115,7 +115,6 @@ pub fn routes() -> Vec<RouteDef> {
         route!(Scoped GET "/branding-colors/dark/{reference}" => branding_colors::get),
         route!(Scoped PUT "/branding-colors/dark/{reference}" => branding_colors::set),
         route!(Scoped DELETE "/branding-colors/dark/{reference}" => branding_colors::reset),
-
         // -- branding images --
         route!(Scoped GET "/branding-images/light" => branding_images::list),
         route!(Scoped GET "/branding-images/light/{reference}" => branding_images::get),

@@ -38,8 +38,12 @@ pub struct ImageRecord {
 pub trait BrandingStore: Send + Sync {
     /// The account's own colors of `theme`, as `(reference, record)`, in key order.
     fn colors(&self, account: &Id, theme: Theme) -> StoreResult<Vec<(String, ColorRecord)>>;
-    fn color(&self, account: &Id, theme: Theme, reference: &str)
-        -> StoreResult<Option<ColorRecord>>;
+    fn color(
+        &self,
+        account: &Id,
+        theme: Theme,
+        reference: &str,
+    ) -> StoreResult<Option<ColorRecord>>;
     /// Sets every `(reference, normalised color)` pair in one transaction.
     fn set_colors(
         &self,
@@ -52,8 +56,12 @@ pub trait BrandingStore: Send + Sync {
 
     /// The account's own images of `theme`, as `(reference, record)`, in key order.
     fn images(&self, account: &Id, theme: Theme) -> StoreResult<Vec<(String, ImageRecord)>>;
-    fn image(&self, account: &Id, theme: Theme, reference: &str)
-        -> StoreResult<Option<ImageRecord>>;
+    fn image(
+        &self,
+        account: &Id,
+        theme: Theme,
+        reference: &str,
+    ) -> StoreResult<Option<ImageRecord>>;
     /// Stores `bytes` (already checked by `branding::sniff_image`) as the account's image.
     fn set_image(
         &self,
@@ -64,8 +72,12 @@ pub trait BrandingStore: Send + Sync {
         info: ImageInfo,
     ) -> StoreResult<Written<ImageRecord>>;
     /// Forgets the account's own image; true if it had one.
-    fn clear_image(&self, account: &Id, theme: Theme, reference: &str)
-        -> StoreResult<Written<bool>>;
+    fn clear_image(
+        &self,
+        account: &Id,
+        theme: Theme,
+        reference: &str,
+    ) -> StoreResult<Written<bool>>;
     /// Stored image bytes by content name.
     fn blob(&self, name: &str) -> StoreResult<Option<sled::IVec>>;
 }
@@ -97,7 +109,11 @@ fn theme_prefix(account: &Id, theme: Theme) -> Vec<u8> {
 
 /// `account ++ theme byte ++ reference`.
 fn entry_key(account: &Id, theme: Theme, reference: &str) -> Vec<u8> {
-    key(&[account.as_bytes(), &[theme_byte(theme)], reference.as_bytes()])
+    key(&[
+        account.as_bytes(),
+        &[theme_byte(theme)],
+        reference.as_bytes(),
+    ])
 }
 
 /// Every `(reference, record)` under `prefix`.
@@ -355,7 +371,10 @@ mod tests {
         set(&a2, Theme::Light, "primary", "#333");
         let own = b.colors(&a1, Theme::Light).unwrap();
         assert_eq!(own.len(), 1);
-        assert_eq!((own[0].0.as_str(), own[0].1.color.as_str()), ("primary", "#111"));
+        assert_eq!(
+            (own[0].0.as_str(), own[0].1.color.as_str()),
+            ("primary", "#111")
+        );
         assert_eq!(
             b.color(&a1, Theme::Dark, "primary").unwrap().unwrap().color,
             "#222"
