@@ -389,7 +389,7 @@ mod tests {
             format!("{}.png", "AB".repeat(32)),
             format!("{}.png", "ab".repeat(31)),
             format!("{hash}.png.png"),
-            format!("{hash}"),
+            hash.clone(),
             "../db.png".to_string(),
         ] {
             assert!(parse_name(&bad).is_none(), "{bad} accepted");
