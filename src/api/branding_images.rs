@@ -24,8 +24,10 @@ mod multipart;
 
 /// Room for the multipart framing (boundaries, part headers) around the image itself.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
-/// A body this many times over the limit is not drained any further; the connection closes.
+/// A body over the limit is read and discarded up to this many times the limit (and at
+/// least `DRAIN_MIN` bytes) so the client gets its 400; past that the connection closes.
 const DRAIN_FACTOR: usize = 16;
+const DRAIN_MIN: usize = 32 * 1024 * 1024;
 
 /// `BrandingImage`. `updated_at` only for an uploaded image (own or inherited).
 #[derive(Serialize)]
@@ -160,7 +162,7 @@ async fn read_body(
     limit: usize,
     image_limit: usize,
 ) -> ApiResult<Vec<u8>> {
-    let drain_cap = limit.saturating_mul(DRAIN_FACTOR);
+    let drain_cap = limit.saturating_mul(DRAIN_FACTOR).max(DRAIN_MIN);
     let mut body = Vec::new();
     let mut seen = 0usize;
     while let Some(chunk) = payload.next().await {
