@@ -155,8 +155,27 @@ pub fn routes() -> Vec<RouteDef> {
         route!(Own GET "/server-credentials/bootstrap" => server_credentials::bootstrap),
         route!(Own GET "/server-credentials/lwm2m" => server_credentials::lwm2m),
         // -- branding colors --
-
+        route!(Scoped GET "/branding-colors/light" => branding_colors::list),
+        route!(Scoped PUT "/branding-colors/light" => branding_colors::set_many),
+        route!(Scoped GET "/branding-colors/light/{reference}" => branding_colors::get),
+        route!(Scoped PUT "/branding-colors/light/{reference}" => branding_colors::set),
+        route!(Scoped DELETE "/branding-colors/light/{reference}" => branding_colors::reset),
+        route!(Scoped GET "/branding-colors/dark" => branding_colors::list),
+        route!(Scoped PUT "/branding-colors/dark" => branding_colors::set_many),
+        route!(Scoped GET "/branding-colors/dark/{reference}" => branding_colors::get),
+        route!(Scoped PUT "/branding-colors/dark/{reference}" => branding_colors::set),
+        route!(Scoped DELETE "/branding-colors/dark/{reference}" => branding_colors::reset),
         // -- branding images --
+        route!(Scoped GET "/branding-images/light" => branding_images::list),
+        route!(Scoped GET "/branding-images/light/{reference}" => branding_images::get),
+        route!(Scoped POST "/branding-images/light/{reference}/clear" => branding_images::clear),
+        route!(Scoped POST "/branding-images/light/{reference}/upload" => branding_images::upload),
+        route!(Scoped POST "/branding-images/light/{reference}/upload-multipart" => branding_images::upload_multipart),
+        route!(Scoped GET "/branding-images/dark" => branding_images::list),
+        route!(Scoped GET "/branding-images/dark/{reference}" => branding_images::get),
+        route!(Scoped POST "/branding-images/dark/{reference}/clear" => branding_images::clear),
+        route!(Scoped POST "/branding-images/dark/{reference}/upload" => branding_images::upload),
+        route!(Scoped POST "/branding-images/dark/{reference}/upload-multipart" => branding_images::upload_multipart),
     ]
 }
 
@@ -181,6 +200,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         cfg.service(resource.default_service(web::to(method_not_allowed)));
     }
     cfg.route("/health", web::get().to(health));
+    cfg.route(
+        "/static/{name}",
+        web::get().to(branding_images::serve_static),
+    );
 }
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {

@@ -130,6 +130,14 @@ pub struct Trees {
     /// account ++ cert -> DeveloperKeyRecord (developer certificates only)
     pub certid_devkey: sled::Tree,
     // -- branding trees --
+    /// account ++ theme byte (l|d) ++ color reference -> ColorRecord (own values only)
+    pub brandingcolor_color: sled::Tree,
+    /// account ++ theme byte (l|d) ++ image reference -> ImageRecord (own values only)
+    pub brandingimage_image: sled::Tree,
+    /// content name (sha256 hex + extension) -> raw image bytes, served verbatim
+    pub imagename_blob: sled::Tree,
+    /// content name -> u64 BE number of ImageRecords pointing at it
+    pub imagename_refcount: sled::Tree,
 }
 
 impl Trees {
@@ -166,6 +174,10 @@ impl Trees {
             certsubject_certid: db.open_tree("certsubject_certid")?,
             certid_devkey: db.open_tree("certid_devkey")?,
             // -- branding trees --
+            brandingcolor_color: db.open_tree("brandingcolor_color")?,
+            brandingimage_image: db.open_tree("brandingimage_image")?,
+            imagename_blob: db.open_tree("imagename_blob")?,
+            imagename_refcount: db.open_tree("imagename_refcount")?,
         })
     }
 }
@@ -190,6 +202,7 @@ pub struct Store {
     pub certificates: Arc<dyn certificates::CertificateStore>,
 
     // -- branding store --
+    pub branding: Arc<dyn branding::BrandingStore>,
     pub last_login: Arc<lastlogin::LastLogin>,
     db: sled::Db,
     flusher: Arc<Flusher>,
@@ -239,6 +252,7 @@ impl Store {
             )?),
 
             // -- branding store --
+            branding: Arc::new(branding::SledBranding::new(trees.clone(), commit.clone())),
             last_login: Arc::new(lastlogin::LastLogin::new(trees.subjectid_lastlogin.clone())),
             db,
             flusher,

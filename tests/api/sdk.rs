@@ -46,3 +46,8 @@ fn sdk_tenants_scenarios() {
 fn sdk_certificates_scenarios() {
     run_sdk(&["certificates"]);
 }
+
+#[test]
+fn sdk_branding_scenarios() {
+    run_sdk(&["branding"]);
+}

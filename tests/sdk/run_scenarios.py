@@ -3,8 +3,8 @@
 
     IAMD_SDK_HOST=http://127.0.0.1:PORT IAMD_SDK_API_KEY=ak_... python run_scenarios.py [AREA ...]
 
-AREA is one of: account iam tenants certificates branding (default: all, in that order), or
-AREA.SCENARIO for one scenario function of an area (e.g. tenants.account_create_read_update_list).
+AREA is one of: account iam tenants certificates branding (default: all, in that order),
+or AREA.SCENARIO for one scenario of an area (e.g. branding.theme_colors).
 Prints one PASS/FAIL line per scenario (tracebacks go to stderr) and ends with the line
 "N passed, M failed"; exits non-zero if anything failed.
 """
@@ -24,9 +24,7 @@ def main(argv):
         print("IAMD_SDK_HOST and IAMD_SDK_API_KEY must be set", file=sys.stderr)
         return 2
     areas = argv or AREAS
-    only = {a.split(".", 1)[0]: a.split(".", 1)[1] for a in areas if "." in a}
-    areas = [a.split(".", 1)[0] for a in areas]
-    unknown = [a for a in areas if a not in AREAS]
+    unknown = [a for a in areas if a.split(".", 1)[0] not in AREAS]
     if unknown:
         print("unknown area(s) %s; choose from %s" % (" ".join(unknown), " ".join(AREAS)), file=sys.stderr)
         return 2
@@ -41,17 +39,20 @@ def main(argv):
 
     ctx = sdk_common.Context(host, key)
     passed = failed = 0
-    for area in areas:
+    for selector in areas:
+        area, _, only = selector.partition(".")
         try:
             scenarios = importlib.import_module("scenario_" + area).SCENARIOS
+            if only:
+                scenarios = [fn for fn in scenarios if fn.__name__ == only]
+                if not scenarios:
+                    raise LookupError("no scenario %r in area %s" % (only, area))
         except Exception:
             traceback.print_exc()
             print("FAIL %s: could not load scenario module" % area, flush=True)
             failed += 1
             continue
         for fn in scenarios:
-            if area in only and fn.__name__ != only[area]:
-                continue
             name = "%s.%s" % (area, fn.__name__)
             sdk_common.COLLECTOR.take()
             start = time.time()
