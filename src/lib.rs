@@ -5,14 +5,18 @@
 
 pub mod api;
 pub mod auth;
+pub mod backup;
 pub mod bootstrap;
 pub mod branding;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod ids;
+pub mod limits;
 pub mod pki;
 pub mod provision;
+pub mod ratelimit;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod tls;
