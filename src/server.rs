@@ -148,7 +148,6 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         );
     }
     let store = Store::open(&config.data_dir)?;
-    let admin_key = crate::bootstrap::run(&store, &config).await?;
     let config = Arc::new(config);
     let state = web::Data::new(AppState {
         store: store.clone(),
@@ -189,6 +188,8 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         None => (http.bind(&config.bind).map_err(bind_error)?, "http", None),
     };
     let addr = http.addrs()[0];
+    // After binding: a busy port must not use up the first start (and its one-time key).
+    let admin_key = crate::bootstrap::run(&store, &config).await?;
     let server = http.run();
     let handle = server.handle();
     let persister = store.clone();

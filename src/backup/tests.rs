@@ -1,7 +1,10 @@
 use super::*;
 
+/// (tree, key, value)
+type Entries = Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>;
+
 /// A small database with a few trees, as (tree, key, value) triples.
-fn sample_db(dir: &Path) -> (sled::Db, Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>) {
+fn sample_db(dir: &Path) -> (sled::Db, Entries) {
     let db = sled::Config::new().path(dir.join("db")).open().unwrap();
     let mut expected = Vec::new();
     for (tree, n) in [("meta", 2usize), ("userid_user", 40), ("empty", 0)] {
@@ -26,7 +29,7 @@ fn snapshot(db: &sled::Db) -> Vec<u8> {
     bytes
 }
 
-fn collect(bytes: &[u8]) -> Result<(Summary, Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>), BackupError> {
+fn collect(bytes: &[u8]) -> Result<(Summary, Entries), BackupError> {
     let mut current = Vec::new();
     let mut seen = Vec::new();
     let summary = read_snapshot(bytes, |item| {
