@@ -4,11 +4,11 @@
 //! Unknown keys and bad values are startup errors that name the key, so a typo never silently
 //! falls back to a default.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Address the HTTP listener binds to.
@@ -27,10 +27,12 @@ pub struct Config {
     pub bootstrap: BootstrapConfig,
     pub limits: LimitsConfig,
     pub pki: PkiConfig,
+    pub tls: TlsConfig,
+    pub timeouts: TimeoutsConfig,
 }
 
 /// What the first start creates in an empty data directory.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BootstrapConfig {
     /// Display name of the root (aggregator) account.
@@ -41,19 +43,63 @@ pub struct BootstrapConfig {
     pub admin_username: String,
     /// Password of the admin user; when empty a random one is generated and never shown,
     /// and the admin works with the API key only.
+    #[serde(serialize_with = "redacted")]
     pub admin_password: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     /// Developer certificates one account may hold.
     pub developer_certificates_per_account: u32,
     /// Most ids accepted in one membership request (users or API keys added to groups).
     pub max_ids_per_request: usize,
+    /// Failed authentications one client address may make per minute before further
+    /// failures are answered 429; 0 turns the limit off.
+    pub auth_failures_per_minute: u32,
+    /// Client addresses the failure counter remembers at most (bounds its memory).
+    pub auth_failure_clients: usize,
+    /// Longest accepted query string, in bytes (longer: 414).
+    pub max_query_bytes: usize,
+    /// Largest accepted total size of the request headers, in bytes (larger: 431).
+    pub max_header_bytes: usize,
+    /// Simultaneous connections each worker accepts; more wait in the listen backlog.
+    pub max_connections_per_worker: usize,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// HTTPS. Off unless `self_signed` or both files are set.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM certificate chain (leaf first).
+    pub cert_file: String,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) matching the leaf certificate.
+    pub key_file: String,
+    /// Make (at first start) and reuse a self-signed certificate kept in the data directory.
+    pub self_signed: bool,
+    /// Names and addresses the self-signed certificate is made for.
+    pub hosts: Vec<String>,
+}
+
+/// How long the server waits for clients, and for itself when stopping. Seconds.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimeoutsConfig {
+    /// A client must send its complete request head within this time, or the connection
+    /// is closed (408).
+    pub client_request_secs: u64,
+    /// A request's body must have arrived this long after its head, or the request is
+    /// answered 408.
+    pub request_secs: u64,
+    /// How long an idle keep-alive connection stays open; 0 turns keep-alive off.
+    pub keep_alive_secs: u64,
+    /// How long a closing connection may take to shut down.
+    pub client_disconnect_secs: u64,
+    /// On SIGTERM/SIGINT, how long in-flight requests may take to finish.
+    pub shutdown_secs: u64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PkiConfig {
     /// URI devices use for the bootstrap server; empty means `coaps://<public host>:5684`.
@@ -74,6 +120,8 @@ impl Default for Config {
             bootstrap: BootstrapConfig::default(),
             limits: LimitsConfig::default(),
             pki: PkiConfig::default(),
+            tls: TlsConfig::default(),
+            timeouts: TimeoutsConfig::default(),
         }
     }
 }
@@ -94,8 +142,47 @@ impl Default for LimitsConfig {
         LimitsConfig {
             developer_certificates_per_account: 10,
             max_ids_per_request: 1000,
+            auth_failures_per_minute: 60,
+            auth_failure_clients: 10_000,
+            max_query_bytes: 8192,
+            max_header_bytes: 16384,
+            max_connections_per_worker: 1024,
         }
     }
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        TlsConfig {
+            cert_file: String::new(),
+            key_file: String::new(),
+            self_signed: false,
+            hosts: vec!["localhost".into(), "127.0.0.1".into()],
+        }
+    }
+}
+
+impl TlsConfig {
+    pub fn enabled(&self) -> bool {
+        self.self_signed || !self.cert_file.is_empty()
+    }
+}
+
+impl Default for TimeoutsConfig {
+    fn default() -> Self {
+        TimeoutsConfig {
+            client_request_secs: 5,
+            request_secs: 30,
+            keep_alive_secs: 5,
+            client_disconnect_secs: 2,
+            shutdown_secs: 10,
+        }
+    }
+}
+
+/// Secrets are shown as whether they are set, never as their value.
+fn redacted<S: serde::Serializer>(value: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if value.is_empty() { "" } else { "(set)" })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +217,16 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ),
     ("IAMD_BOOTSTRAP_SERVER_URI", "pki.bootstrap_server_uri"),
     ("IAMD_LWM2M_SERVER_URI", "pki.lwm2m_server_uri"),
+    ("IAMD_TLS_CERT_FILE", "tls.cert_file"),
+    ("IAMD_TLS_KEY_FILE", "tls.key_file"),
+    ("IAMD_TLS_SELF_SIGNED", "tls.self_signed"),
+    ("IAMD_TLS_HOSTS", "tls.hosts"),
+    (
+        "IAMD_AUTH_FAILURES_PER_MINUTE",
+        "limits.auth_failures_per_minute",
+    ),
+    ("IAMD_REQUEST_TIMEOUT_SECS", "timeouts.request_secs"),
+    ("IAMD_SHUTDOWN_TIMEOUT_SECS", "timeouts.shutdown_secs"),
 ];
 
 impl Config {
@@ -220,13 +317,88 @@ impl Config {
                 "must be positive".into(),
             ));
         }
+        self.validate_operations()
+    }
+
+    fn validate_operations(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: &str| ConfigError::Invalid {
+            key: key.into(),
+            message: message.into(),
+        };
+        let tls = &self.tls;
+        if tls.cert_file.is_empty() != tls.key_file.is_empty() {
+            let missing = if tls.cert_file.is_empty() {
+                "tls.cert_file"
+            } else {
+                "tls.key_file"
+            };
+            return Err(invalid(
+                missing,
+                "tls.cert_file and tls.key_file go together",
+            ));
+        }
+        if tls.self_signed && !tls.cert_file.is_empty() {
+            return Err(invalid(
+                "tls.self_signed",
+                "cannot be combined with tls.cert_file / tls.key_file",
+            ));
+        }
+        if tls.self_signed && tls.hosts.is_empty() {
+            return Err(invalid("tls.hosts", "needs at least one host name"));
+        }
+        if let Some(bad) = tls.hosts.iter().find(|h| !is_host(h)) {
+            return Err(ConfigError::Invalid {
+                key: "tls.hosts".into(),
+                message: format!("`{bad}` is not a host name or IP address"),
+            });
+        }
+        let l = &self.limits;
+        if l.auth_failure_clients == 0 {
+            return Err(invalid("limits.auth_failure_clients", "must be positive"));
+        }
+        if l.max_query_bytes < 256 {
+            return Err(invalid("limits.max_query_bytes", "must be at least 256"));
+        }
+        // actix refuses request heads above 128 KiB itself, with a bare 431; staying below
+        // keeps every refusal an ErrorResponse.
+        if !(1024..=65536).contains(&l.max_header_bytes) {
+            return Err(invalid(
+                "limits.max_header_bytes",
+                "must be between 1024 and 65536",
+            ));
+        }
+        if l.max_connections_per_worker == 0 {
+            return Err(invalid(
+                "limits.max_connections_per_worker",
+                "must be positive",
+            ));
+        }
+        let t = &self.timeouts;
+        for (key, value) in [
+            ("timeouts.client_request_secs", t.client_request_secs),
+            ("timeouts.request_secs", t.request_secs),
+            ("timeouts.client_disconnect_secs", t.client_disconnect_secs),
+        ] {
+            if !(1..=3600).contains(&value) {
+                return Err(invalid(key, "must be between 1 and 3600"));
+            }
+        }
+        if t.keep_alive_secs > 3600 || t.shutdown_secs > 3600 {
+            let key = if t.keep_alive_secs > 3600 {
+                "timeouts.keep_alive_secs"
+            } else {
+                "timeouts.shutdown_secs"
+            };
+            return Err(invalid(key, "must be at most 3600"));
+        }
         Ok(())
     }
 
     /// The base URL clients use, without a trailing slash.
     pub fn public_url(&self) -> String {
         if self.public_url.is_empty() {
-            format!("http://{}", self.bind)
+            let scheme = if self.tls.enabled() { "https" } else { "http" };
+            format!("{scheme}://{}", self.bind)
         } else {
             self.public_url.trim_end_matches('/').to_string()
         }
@@ -267,7 +439,23 @@ fn env_value(key: &str, raw: &str) -> Result<toml::Value, String> {
         "max_image_bytes",
         "workers",
         "limits.developer_certificates_per_account",
+        "limits.auth_failures_per_minute",
+        "timeouts.request_secs",
+        "timeouts.shutdown_secs",
     ];
+    if key == "tls.self_signed" {
+        return match raw.trim() {
+            "true" | "1" | "yes" => Ok(toml::Value::Boolean(true)),
+            "false" | "0" | "no" | "" => Ok(toml::Value::Boolean(false)),
+            _ => Err(format!("`{raw}` is not true or false")),
+        };
+    }
+    if key == "tls.hosts" {
+        let hosts = raw.split(',').map(str::trim).filter(|h| !h.is_empty());
+        return Ok(toml::Value::Array(
+            hosts.map(|h| toml::Value::String(h.into())).collect(),
+        ));
+    }
     if NUMERIC.contains(&key) {
         return raw
             .trim()
@@ -276,6 +464,23 @@ fn env_value(key: &str, raw: &str) -> Result<toml::Value, String> {
             .map_err(|_| format!("`{raw}` is not a whole number"));
     }
     Ok(toml::Value::String(raw.to_string()))
+}
+
+/// A DNS name (letters, digits, `-`, `.`, `*.` prefix) or an IP address.
+fn is_host(h: &str) -> bool {
+    if h.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    let name = h.strip_prefix("*.").unwrap_or(h);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
 }
 
 fn set_key(table: &mut toml::Table, dotted: &str, value: toml::Value) -> Result<(), String> {
@@ -308,6 +513,69 @@ mod tests {
         assert_eq!(c.bind, "127.0.0.1:8080");
         assert_eq!(c.public_url(), "http://127.0.0.1:8080");
         assert_eq!(c.bootstrap_server_uri(), "coaps://127.0.0.1:5684");
+    }
+
+    /// The example documents every key with its default: loading it changes nothing.
+    #[test]
+    fn the_example_file_is_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+        let example = Config::load(Some(&path), no_env).unwrap();
+        let defaults = Config::load(None, no_env).unwrap();
+        assert_eq!(
+            toml::to_string(&example).unwrap(),
+            toml::to_string(&defaults).unwrap()
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        let table: toml::Table = text.parse().unwrap();
+        let all: toml::Table = toml::to_string(&defaults).unwrap().parse().unwrap();
+        for (key, value) in &all {
+            match value.as_table() {
+                Some(section) => {
+                    for inner in section.keys() {
+                        assert!(
+                            table[key].as_table().unwrap().contains_key(inner),
+                            "config.example.toml lacks {key}.{inner}"
+                        );
+                    }
+                }
+                None => assert!(table.contains_key(key), "config.example.toml lacks {key}"),
+            }
+        }
+    }
+
+    #[test]
+    fn tls_and_operations_keys() {
+        let c = Config::load(None, |k| match k {
+            "IAMD_TLS_SELF_SIGNED" => Some("true".into()),
+            "IAMD_TLS_HOSTS" => Some("iam.example.com, 10.0.0.1".into()),
+            "IAMD_BIND" => Some("0.0.0.0:8443".into()),
+            "IAMD_AUTH_FAILURES_PER_MINUTE" => Some("5".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.tls.hosts, vec!["iam.example.com", "10.0.0.1"]);
+        assert_eq!(c.public_url(), "https://0.0.0.0:8443");
+        assert_eq!(c.limits.auth_failures_per_minute, 5);
+        let fails = |k: &'static str, v: &'static str| {
+            Config::load(None, move |name| (name == k).then(|| v.to_string()))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(fails("IAMD_TLS_SELF_SIGNED", "maybe").contains("IAMD_TLS_SELF_SIGNED"));
+        assert!(fails("IAMD_TLS_CERT_FILE", "/c.pem").contains("tls.key_file"));
+        assert!(fails("IAMD_TLS_HOSTS", "bad host!").contains("tls.hosts"));
+        assert!(fails("IAMD_REQUEST_TIMEOUT_SECS", "0").contains("timeouts.request_secs"));
+        let shown = toml::to_string(
+            &Config::load(None, |k| {
+                (k == "IAMD_ADMIN_PASSWORD").then(|| "s3cret pass".into())
+            })
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(
+            !shown.contains("s3cret") && shown.contains("(set)"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -47,6 +47,12 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("Too many failed authentication attempts; retry in {0} seconds.")]
     TooManyRequests(u64),
+    #[error("The request took too long to arrive.")]
+    RequestTimeout,
+    #[error("The query string is longer than {0} bytes.")]
+    UriTooLong(usize),
+    #[error("The request headers are larger than {0} bytes.")]
+    HeadersTooLarge(usize),
     /// The message is logged, never sent: it may hold internals.
     #[error("{0}")]
     Internal(String),
@@ -84,6 +90,7 @@ impl ApiError {
             405 => ApiError::MethodNotAllowed,
             413 => ApiError::PayloadTooLarge(0),
             415 => ApiError::UnsupportedMediaType("Unsupported media type.".into()),
+            408 => ApiError::RequestTimeout,
             s if (400..500).contains(&s) => ApiError::BadRequest(
                 status
                     .canonical_reason()
@@ -106,6 +113,9 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::TooManyRequests(_) => "too_many_requests",
+            ApiError::RequestTimeout => "request_timeout",
+            ApiError::UriTooLong(_) => "uri_too_long",
+            ApiError::HeadersTooLarge(_) => "request_header_fields_too_large",
             ApiError::Internal(_) => "internal_server_error",
         }
     }
@@ -135,6 +145,9 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

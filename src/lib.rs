@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod backup;
 pub mod bootstrap;
 pub mod branding;
 pub mod clock;
@@ -12,8 +13,11 @@ pub mod config;
 pub mod email;
 pub mod error;
 pub mod ids;
+pub mod limits;
 pub mod pki;
 pub mod provision;
+pub mod ratelimit;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod tls;

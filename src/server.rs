@@ -1,8 +1,12 @@
-//! Building the actix application and running the HTTP server.
+//! Building the actix application and running the HTTP(S) server: TLS, connection limits
+//! and timeouts, the request limits and write gate middleware, and graceful shutdown.
 
 use crate::api;
+use crate::backup::endpoint::{self as backup, WriteGate};
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::limits::RequestLimits;
+use crate::ratelimit::AuthLimiter;
 use crate::state::AppState;
 use crate::store::Store;
 use actix_web::body::MessageBody;
@@ -10,15 +14,55 @@ use actix_web::dev::{ServerHandle, ServiceFactory, ServiceRequest, ServiceRespon
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// How often batched last-login times are written out.
 const LAST_LOGIN_PERSIST_EVERY: Duration = Duration::from_secs(5);
 
+/// What the operations layer shares between workers (next to `AppState`).
+#[derive(Clone)]
+pub struct Shared {
+    pub limiter: web::Data<AuthLimiter>,
+    pub gate: web::Data<WriteGate>,
+    pub limits: web::Data<RequestLimits>,
+    pub stopping: web::Data<Stopping>,
+}
+
+/// Set once a graceful stop has begun: responses then close their connection, so keep-alive
+/// clients do not hold the stop up until its timeout.
+#[derive(Default)]
+pub struct Stopping(AtomicBool);
+
+impl Stopping {
+    pub fn begin(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Shared {
+    pub fn new(config: &Config) -> Shared {
+        Shared {
+            limiter: web::Data::new(AuthLimiter::new(
+                config.limits.auth_failures_per_minute,
+                config.limits.auth_failure_clients,
+            )),
+            gate: web::Data::new(WriteGate::default()),
+            limits: web::Data::new(RequestLimits {
+                max_query_bytes: config.limits.max_query_bytes,
+                max_header_bytes: config.limits.max_header_bytes,
+                request_timeout: Duration::from_secs(config.timeouts.request_secs),
+            }),
+            stopping: web::Data::new(Stopping::default()),
+        }
+    }
+}
+
 /// The application with its state, error handlers, middleware and routes.
 pub fn app(
     state: web::Data<AppState>,
+    shared: Shared,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -30,6 +74,10 @@ pub fn app(
 > {
     App::new()
         .app_data(state)
+        .app_data(shared.limiter)
+        .app_data(shared.gate)
+        .app_data(shared.limits)
+        .app_data(shared.stopping)
         .app_data(
             web::PathConfig::default()
                 .error_handler(|_, _| ApiError::NotFound("Not found.".into()).into()),
@@ -38,7 +86,11 @@ pub fn app(
             ApiError::BadRequest(format!("Invalid query string: {e}")).into()
         }))
         .configure(api::configure)
+        .route(backup::PATH, web::get().to(backup::download))
         .default_service(web::to(api::not_found))
+        .wrap(from_fn(backup::middleware))
+        .wrap(from_fn(crate::limits::middleware))
+        .wrap(from_fn(close_when_stopping))
         .wrap(from_fn(api::request_id::middleware))
 }
 
@@ -46,6 +98,8 @@ pub fn app(
 pub enum StartError {
     #[error("cannot open the data directory: {0}")]
     Store(#[from] crate::store::StoreError),
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
     #[error("first-start bootstrap failed: {0}")]
     Bootstrap(#[from] crate::bootstrap::BootstrapError),
     #[error("cannot listen on {addr}: {source}")]
@@ -55,9 +109,15 @@ pub enum StartError {
     },
 }
 
-/// A server that is listening. Await `server` to run it to completion.
+/// A server that is listening. Await `server` to run it to completion, or hand it to
+/// [`run_until_signalled`].
 pub struct Started {
     pub addr: SocketAddr,
+    /// `https` or `http`.
+    pub scheme: &'static str,
+    /// SHA-256 fingerprint of the served certificate, when TLS is on.
+    pub tls_fingerprint: Option<String>,
+    pub stopping: web::Data<Stopping>,
     pub handle: ServerHandle,
     pub server: actix_web::dev::Server,
     /// The root admin key, on the very first start only.
@@ -65,11 +125,29 @@ pub struct Started {
     pub store: Store,
 }
 
-/// Opens the store, bootstraps it if empty, binds and returns the server (not yet awaited).
-/// Must run inside an actix system.
+/// Loads TLS material, opens the store, bootstraps it if empty, binds and returns the
+/// server (not yet awaited). Must run inside an actix system. The server does not watch
+/// signals itself: see [`run_until_signalled`].
 pub async fn start(config: Config) -> Result<Started, StartError> {
+    // TLS first: a bad certificate must stop the start before the first-start bootstrap.
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        crate::store::StoreError::Backend(format!(
+            "cannot create {}: {e}",
+            config.data_dir.display()
+        ))
+    })?;
+    let tls = crate::tls::load(&config.tls, &config.data_dir)?;
+    if let Some(t) = &tls {
+        if t.generated {
+            log::info!("made a self-signed certificate: {}", t.cert_path.display());
+        }
+        log::info!(
+            "TLS certificate {} SHA-256 fingerprint {}",
+            t.cert_path.display(),
+            t.fingerprint
+        );
+    }
     let store = Store::open(&config.data_dir)?;
-    let admin_key = crate::bootstrap::run(&store, &config).await?;
     let config = Arc::new(config);
     let state = web::Data::new(AppState {
         store: store.clone(),
@@ -82,15 +160,36 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     } else {
         config.workers
     };
-    let http = HttpServer::new(move || app(state.clone()))
+    let shared = Shared::new(&config);
+    let stopping = shared.stopping.clone();
+    let t = &config.timeouts;
+    let http = HttpServer::new(move || app(state.clone(), shared.clone()))
         .workers(workers)
-        .shutdown_timeout(10)
-        .bind(&config.bind)
-        .map_err(|source| StartError::Bind {
-            addr: config.bind.clone(),
-            source,
-        })?;
+        .disable_signals()
+        .shutdown_timeout(t.shutdown_secs)
+        .client_request_timeout(Duration::from_secs(t.client_request_secs))
+        .client_disconnect_timeout(Duration::from_secs(t.client_disconnect_secs))
+        .keep_alive(match t.keep_alive_secs {
+            0 => actix_web::http::KeepAlive::Disabled,
+            n => actix_web::http::KeepAlive::Timeout(Duration::from_secs(n)),
+        })
+        .max_connections(config.limits.max_connections_per_worker);
+    let bind_error = |source| StartError::Bind {
+        addr: config.bind.clone(),
+        source,
+    };
+    let (http, scheme, tls_fingerprint) = match tls {
+        Some(t) => (
+            http.bind_rustls_0_23(&config.bind, t.config)
+                .map_err(bind_error)?,
+            "https",
+            Some(t.fingerprint),
+        ),
+        None => (http.bind(&config.bind).map_err(bind_error)?, "http", None),
+    };
     let addr = http.addrs()[0];
+    // After binding: a busy port must not use up the first start (and its one-time key).
+    let admin_key = crate::bootstrap::run(&store, &config).await?;
     let server = http.run();
     let handle = server.handle();
     let persister = store.clone();
@@ -105,9 +204,59 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     });
     Ok(Started {
         addr,
+        scheme,
+        tls_fingerprint,
+        stopping,
         handle,
         server,
         admin_key,
         store,
     })
+}
+
+/// Runs the server until SIGTERM or SIGINT, then stops it gracefully: no new connections,
+/// in-flight requests finish (at most `timeouts.shutdown_secs`), and the store is flushed
+/// (batched last-login times included). A second signal exits at once with status 1;
+/// acknowledged writes are durable already, so only unsaved last-login times are lost.
+pub async fn run_until_signalled(started: Started) -> Result<(), String> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let handle = started.handle.clone();
+    let stopping = started.stopping.clone();
+    actix_web::rt::spawn(async move {
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        log::info!(
+            "{name}: stopping; finishing requests in flight (a second signal exits at once)"
+        );
+        stopping.begin();
+        actix_web::rt::spawn(handle.stop(true));
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        log::warn!("second signal ({name}): exiting now");
+        std::process::exit(1);
+    });
+    started.server.await.map_err(|e| e.to_string())?;
+    started.store.flush().map_err(|e| e.to_string())?;
+    log::info!("stopped; store flushed");
+    Ok(())
+}
+
+async fn close_when_stopping(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let stopping = req.app_data::<web::Data<Stopping>>().cloned();
+    let mut res = next.call(req).await?;
+    if stopping.is_some_and(|s| s.0.load(Ordering::Relaxed)) {
+        res.response_mut()
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
+    Ok(res)
 }

@@ -42,8 +42,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|e| ApiError::BadRequest(format!("Cannot read the request body: {e}")))?;
+        let chunk = chunk.map_err(|e| match e {
+            // The request deadline (`limits` middleware) cut the body off.
+            actix_web::error::PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+                ApiError::RequestTimeout
+            }
+            e => ApiError::BadRequest(format!("Cannot read the request body: {e}")),
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge(limit));
         }

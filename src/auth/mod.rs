@@ -38,11 +38,28 @@ fn unauthorized(message: &str) -> ApiError {
 }
 
 /// Resolves the `Authorization: Bearer ak_...` header. Reads only; the last-use time is
-/// noted in memory (see `store::lastlogin`).
+/// noted in memory (see `store::lastlogin`). Refused credentials count against the client
+/// address (`ratelimit`): past the limit they are answered 429 instead of 401.
 pub fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
     if let Some(caller) = req.extensions().get::<Caller>() {
         return Ok(caller.clone());
     }
+    match check_key(req, state) {
+        Err(ApiError::Unauthorized(m)) if req.headers().contains_key(header::AUTHORIZATION) => {
+            let limiter = req.app_data::<web::Data<crate::ratelimit::AuthLimiter>>();
+            match (limiter, req.peer_addr()) {
+                (Some(limiter), Some(peer)) => match limiter.failure(peer.ip()) {
+                    Some(secs) => Err(ApiError::TooManyRequests(secs)),
+                    None => Err(ApiError::Unauthorized(m)),
+                },
+                _ => Err(ApiError::Unauthorized(m)),
+            }
+        }
+        other => other,
+    }
+}
+
+fn check_key(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
     let header = req
         .headers()
         .get(header::AUTHORIZATION)

@@ -266,6 +266,11 @@ impl Store {
         Ok(())
     }
 
+    /// The whole database, for whole-database operations only (backup).
+    pub fn db(&self) -> &sled::Db {
+        &self.db
+    }
+
     pub fn root_account(&self) -> StoreResult<Option<crate::ids::Id>> {
         self.accounts.root()
     }

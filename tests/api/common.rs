@@ -199,6 +199,8 @@ pub fn test_config(data_dir: &Path) -> Config {
     config.bind = "127.0.0.1:0".into();
     config.data_dir = data_dir.to_path_buf();
     config.workers = 2;
+    // Tests send refused keys on purpose, many per app; operations.rs tests the limit itself.
+    config.limits.auth_failures_per_minute = 0;
     config
 }
 

@@ -3,6 +3,7 @@
 mod common;
 mod foundation;
 mod lists;
+mod operations;
 mod real_binary;
 mod sdk;
 

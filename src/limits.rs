@@ -1,0 +1,104 @@
+//! Request limits enforced before any handler runs: query string length (414), total header
+//! size (431), and the time the request body may take to arrive (408). Each refusal is an
+//! `ErrorResponse`, produced inside the request-id middleware so it carries the id. (The
+//! request head has its own deadline in the HTTP layer: `timeouts.client_request_secs`.)
+//!
+//! The HTTP layer below has its own, larger, fixed limits (request heads above 128 KiB: a
+//! bare 431; more than 96 headers: a bare 400) which cannot be given a body; the configured
+//! header limit is validated to stay below them.
+
+use crate::error::ApiError;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
+use actix_web::http::{ConnectionType, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpMessage};
+use futures_util::Stream;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// The limits this middleware applies (from `limits` and `timeouts` in the config).
+#[derive(Debug, Clone)]
+pub struct RequestLimits {
+    pub max_query_bytes: usize,
+    pub max_header_bytes: usize,
+    pub request_timeout: Duration,
+}
+
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let Some(limits) = req.app_data::<web::Data<RequestLimits>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    if req.query_string().len() > limits.max_query_bytes {
+        return Ok(refuse(req, ApiError::UriTooLong(limits.max_query_bytes)));
+    }
+    let header_bytes: usize = req
+        .headers()
+        .iter()
+        // name, ": ", value, CRLF
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if header_bytes > limits.max_header_bytes {
+        return Ok(refuse(
+            req,
+            ApiError::HeadersTooLarge(limits.max_header_bytes),
+        ));
+    }
+    let mut req = req;
+    let deadline = tokio::time::Instant::now() + limits.request_timeout;
+    let timed: Pin<Box<dyn Stream<Item = Result<web::Bytes, PayloadError>>>> = Box::pin(Deadline {
+        inner: req.take_payload(),
+        sleep: Box::pin(tokio::time::sleep_until(deadline)),
+        expired: false,
+    });
+    req.set_payload(Payload::from(timed));
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    if res.status() == StatusCode::REQUEST_TIMEOUT {
+        // The rest of the body is still on the wire: the connection cannot be reused.
+        res.response_mut()
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
+    }
+    Ok(res)
+}
+
+/// The request body, cut off with a `TimedOut` error once the request deadline passes.
+/// Body readers turn that error into `ApiError::RequestTimeout` (408).
+struct Deadline {
+    inner: Payload,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    expired: bool,
+}
+
+impl Stream for Deadline {
+    type Item = Result<web::Bytes, PayloadError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.expired {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(item) = Pin::new(&mut this.inner).poll_next(cx) {
+            return Poll::Ready(item);
+        }
+        if this.sleep.as_mut().poll(cx).is_ready() {
+            this.expired = true;
+            log::warn!("request body not received in time: answered 408");
+            return Poll::Ready(Some(Err(PayloadError::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the request body did not arrive in time",
+            )))));
+        }
+        Poll::Pending
+    }
+}
+
+fn refuse(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
+    req.error_response(error).map_into_boxed_body()
+}

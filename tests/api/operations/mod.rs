@@ -1,0 +1,39 @@
+//! Operations: HTTPS with a self-signed certificate, graceful shutdown, backup and restore,
+//! abuse limits, and the appliance commands (`check-config`, `systemd-unit`).
+
+mod appliance;
+mod backup;
+mod limits;
+mod shutdown;
+mod tls;
+
+use std::process::Command;
+
+pub fn iamd() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamd"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd
+}
+
+/// Runs `iamd args...`; returns (exit code, stdout, stderr).
+pub fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = iamd()
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Status and body of a raw HTTP/1.1 response with a Content-Length.
+pub fn parse_response(raw: &[u8]) -> Option<(u16, String)> {
+    let text = String::from_utf8_lossy(raw);
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, body.to_string()))
+}

@@ -1,0 +1,105 @@
+//! Graceful shutdown: SIGTERM during writes, and the second signal.
+
+use crate::common::Binary;
+use serde_json::{json, Value};
+use std::io::Write;
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+#[test]
+fn sigterm_during_a_burst_of_writes_exits_0_and_keeps_every_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Binary::start(dir.path(), &[]);
+    let base = server.client.base.clone();
+    let key = server.client.key.clone().unwrap();
+    let writers: Vec<_> = (0..4)
+        .map(|t| {
+            let (base, key) = (base.clone(), key.clone());
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new()
+                    .timeout(Duration::from_secs(20))
+                    .build();
+                let mut acknowledged = Vec::new();
+                for i in 0.. {
+                    let email = format!("burst{t}-{i}@example.com");
+                    let sent = agent
+                        .post(&format!("{base}/v3/users"))
+                        .set("Authorization", &format!("Bearer {key}"))
+                        .send_json(json!({ "email": email }));
+                    match sent {
+                        Ok(r) if r.status() == 201 => {
+                            let body: Value = r.into_json().unwrap();
+                            acknowledged.push(body["id"].as_str().unwrap().to_string());
+                        }
+                        // Refused or cut connections once the server stops: not acknowledged.
+                        Ok(_) | Err(_) => break,
+                    }
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(700));
+    let started = Instant::now();
+    let status = server.terminate();
+    let took = started.elapsed();
+    let acknowledged: Vec<String> = writers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    assert!(status.success(), "SIGTERM exits 0: {status:?}");
+    assert!(took < Duration::from_secs(12), "bounded wait: {took:?}");
+    assert!(
+        acknowledged.len() > 4,
+        "the burst ran: {}",
+        acknowledged.len()
+    );
+
+    let again = Binary::start(dir.path(), &[]);
+    for id in &acknowledged {
+        again.client.get(&format!("/v3/users/{id}")).expect(200);
+    }
+    let list = again.client.get("/v3/users?limit=2").expect(200).clone();
+    assert!(list["total_count"].as_u64().unwrap() > acknowledged.len() as u64);
+}
+
+#[test]
+fn a_second_signal_exits_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Binary::start(
+        dir.path(),
+        &[
+            ("IAMD_SHUTDOWN_TIMEOUT_SECS", "60"),
+            ("IAMD_REQUEST_TIMEOUT_SECS", "60"),
+        ],
+    );
+    // A request in flight that will not finish: its body never arrives.
+    let addr = server.client.base.trim_start_matches("http://").to_string();
+    let mut slow = TcpStream::connect(&addr).unwrap();
+    write!(
+        slow,
+        "POST /v3/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"email\"",
+        server.client.key.as_deref().unwrap()
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = server.child.id().to_string();
+    let kill = |sig: &str| {
+        Command::new("kill").args([sig, &pid]).status().unwrap();
+    };
+    kill("-TERM");
+    std::thread::sleep(Duration::from_millis(500));
+    let mut child = server;
+    assert!(
+        child.child.try_wait().unwrap().is_none(),
+        "the first signal waits for the request in flight"
+    );
+    let started = Instant::now();
+    kill("-INT");
+    let status = child.child.wait().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(status.code(), Some(1), "{status:?}");
+    drop(slow);
+}
