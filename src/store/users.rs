@@ -1,7 +1,7 @@
 //! Users of an account, with their unique email and username indexes.
 
 use super::durability::Written;
-use super::groups::{MemberTx, KIND_USER};
+use super::groups::{Member, MemberTx, Protected, KIND_USER};
 use super::keys::{key, owned, owned_text};
 use super::page::{counts, scan, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
@@ -87,6 +87,15 @@ impl SledUsers {
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+impl Member for UserRecord {
+    const KIND: u8 = KIND_USER;
+    const NAME: &'static str = "User";
+    const FIELD: &'static str = "users";
+    fn groups_mut(&mut self) -> &mut Vec<Id> {
+        &mut self.groups
+    }
+}
 
 /// Index key of an email: emails are unique per account whatever their case.
 pub fn email_key(account: &Id, email: &str) -> Vec<u8> {
@@ -262,33 +271,18 @@ impl UserStore for SledUsers {
         protected: Option<Id>,
     ) -> StoreResult<Written<UserRecord>> {
         let t = &self.t;
-        let stored = (&t.userid_user, &t.groupid_group, &t.groupid_memberid).transaction(
-            |(users, groups, g2m)| {
-                let mut user = tx_user(users, account, id)?;
-                let mtx = MemberTx { groups, g2m };
-                for group in add {
-                    mtx.add(account, group, KIND_USER, id, &mut user.groups)?;
-                }
-                for group in remove {
-                    let after = mtx.remove(account, group, KIND_USER, id, &mut user.groups)?;
-                    if let (Some(rec), Some(p)) = (after, protected) {
-                        if rec.id == p && rec.user_count + rec.apikey_count == 0 {
-                            return abort(StoreError::Invalid(
-                                "groups",
-                                "The last member of this group cannot be removed.".into(),
-                            ));
-                        }
-                    }
-                }
-                users.insert(owned(account, id), encode(&user))?;
-                Ok(user)
-            },
-        )?;
+        let stored =
+            super::groups::change_groups(t, &t.userid_user, account, id, add, remove, protected)?;
         Ok(self.commit.written(stored))
     }
 
     fn delete(&self, account: &Id, id: &Id, protected: Option<Id>) -> StoreResult<Written<()>> {
         use super::apikeys::ApiKeyRecord;
+        let guard = protected.map(|group| Protected {
+            group,
+            field: "user_id",
+            message: super::groups::LAST_ADMIN_DELETED,
+        });
         // Owned keys are listed outside the transaction (sled cannot scan inside one); a key
         // created for this user meanwhile is deleted right after, by `delete_owned_by`.
         {
@@ -311,40 +305,42 @@ impl UserStore for SledUsers {
                 &t.keyhash_apikeyid,
                 &t.ownerid_apikeyid,
             )
-                .transaction(|(users, emails, usernames, counts_tx, groups, g2m, keys, hashes, owners)| {
-                    let mut user = tx_user(users, account, id)?;
-                    let mtx = MemberTx { groups, g2m };
-                    for group in user.groups.clone() {
-                        let after = mtx.remove(account, &group, KIND_USER, id, &mut user.groups)?;
-                        if let (Some(rec), Some(p)) = (after, protected) {
-                            if rec.id == p && rec.user_count + rec.apikey_count == 0 {
-                                return abort(StoreError::Invalid(
-                                    "user_id",
-                                    "The last member of the Administrators group cannot be deleted.".into(),
-                                ));
-                            }
+                .transaction(
+                    |(users, emails, usernames, counts_tx, groups, g2m, keys, hashes, owners)| {
+                        let mut user = tx_user(users, account, id)?;
+                        let mtx = MemberTx { groups, g2m };
+                        mtx.leave_all(account, KIND_USER, id, &mut user.groups, guard)?;
+                        for key_id in &owned_keys {
+                            let Some(raw) = keys.get(owned(account, key_id))? else {
+                                continue;
+                            };
+                            let mut apikey: ApiKeyRecord =
+                                decode(&raw).map_err(ConflictableTransactionError::Abort)?;
+                            mtx.leave_all(
+                                account,
+                                super::groups::KIND_APIKEY,
+                                key_id,
+                                &mut apikey.groups,
+                                None,
+                            )?;
+                            keys.remove(owned(account, key_id))?;
+                            hashes.remove(&apikey.key_digest[..])?;
+                            owners.remove(key(&[
+                                account.as_bytes(),
+                                id.as_bytes(),
+                                key_id.as_bytes(),
+                            ]))?;
+                            counts::add(counts_tx, account, super::apikeys::ENTITY, -1)?;
                         }
-                    }
-                    for key_id in &owned_keys {
-                        let Some(raw) = keys.get(owned(account, key_id))? else { continue };
-                        let mut apikey: ApiKeyRecord =
-                            decode(&raw).map_err(ConflictableTransactionError::Abort)?;
-                        for group in apikey.groups.clone() {
-                            mtx.remove(account, &group, super::groups::KIND_APIKEY, key_id, &mut apikey.groups)?;
+                        users.remove(owned(account, id))?;
+                        emails.remove(email_key(account, &user.email))?;
+                        if let Some(name) = &user.username {
+                            usernames.remove(username_key(account, name))?;
                         }
-                        keys.remove(owned(account, key_id))?;
-                        hashes.remove(&apikey.key_digest[..])?;
-                        owners.remove(key(&[account.as_bytes(), id.as_bytes(), key_id.as_bytes()]))?;
-                        counts::add(counts_tx, account, super::apikeys::ENTITY, -1)?;
-                    }
-                    users.remove(owned(account, id))?;
-                    emails.remove(email_key(account, &user.email))?;
-                    if let Some(name) = &user.username {
-                        usernames.remove(username_key(account, name))?;
-                    }
-                    counts::add(counts_tx, account, ENTITY, -1)?;
-                    Ok(())
-                });
+                        counts::add(counts_tx, account, ENTITY, -1)?;
+                        Ok(())
+                    },
+                );
             done?;
             super::apikeys::delete_owned_by(&self.t, account, id)?;
             self.t.subjectid_lastlogin.remove(owned(account, id))?;
