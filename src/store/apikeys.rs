@@ -4,7 +4,7 @@
 use super::durability::Written;
 use super::groups::{Member, MemberTx, Protected, KIND_APIKEY};
 use super::keys::{key, owned, tail_id};
-use super::page::{counts, scan, Page, PageRequest};
+use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
@@ -175,11 +175,7 @@ fn delete_key(t: &Trees, account: &Id, id: &Id, protected: Option<Id>) -> StoreR
 
 impl ApiKeyStore for SledApiKeys {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<ApiKeyRecord>> {
-        self.t
-            .apikeyid_apikey
-            .get(owned(account, id))?
-            .map(|raw| decode(&raw))
-            .transpose()
+        super::codec::read(&self.t.apikeyid_apikey, owned(account, id))
     }
 
     fn by_digest(&self, digest: &[u8]) -> StoreResult<Option<ApiKeyRecord>> {
@@ -199,14 +195,13 @@ impl ApiKeyStore for SledApiKeys {
         page: &PageRequest,
         keep: Option<&dyn Fn(&ApiKeyRecord) -> bool>,
     ) -> StoreResult<Page<ApiKeyRecord>> {
-        scan(
+        owned_records(
             &self.t.apikeyid_apikey,
-            account.as_bytes(),
+            &self.t.account_counts,
+            account,
+            ENTITY,
             page,
-            keep.is_some(),
-            |_, v| decode(v).map(Some),
-            |k| keep.map(|f| f(k)).unwrap_or(true),
-            || counts::get(&self.t.account_counts, account, ENTITY),
+            keep,
         )
     }
 

@@ -6,7 +6,7 @@
 
 use super::apikeys::ApiKeyRecord;
 use super::keys::{key, owned, owned_text, tail_id};
-use super::page::{counts, scan, Page, PageRequest};
+use super::page::{counts, owned_records, scan, Page, PageRequest};
 use super::users::UserRecord;
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
 use crate::ids::Id;
@@ -386,11 +386,7 @@ impl SledGroups {
 
 impl GroupStore for SledGroups {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<GroupRecord>> {
-        self.t
-            .groupid_group
-            .get(owned(account, id))?
-            .map(|raw| decode(&raw))
-            .transpose()
+        super::codec::read(&self.t.groupid_group, owned(account, id))
     }
 
     fn by_name(&self, account: &Id, name: &str) -> StoreResult<Option<GroupRecord>> {
@@ -409,14 +405,13 @@ impl GroupStore for SledGroups {
         page: &PageRequest,
         keep: Option<&dyn Fn(&GroupRecord) -> bool>,
     ) -> StoreResult<Page<GroupRecord>> {
-        scan(
+        owned_records(
             &self.t.groupid_group,
-            account.as_bytes(),
+            &self.t.account_counts,
+            account,
+            ENTITY,
             page,
-            keep.is_some(),
-            |_, v| decode(v).map(Some),
-            |g| keep.map(|f| f(g)).unwrap_or(true),
-            || counts::get(&self.t.account_counts, account, ENTITY),
+            keep,
         )
     }
 

@@ -3,7 +3,7 @@
 use super::durability::Written;
 use super::groups::{Member, MemberTx, Protected, KIND_USER};
 use super::keys::{key, owned, owned_text};
-use super::page::{counts, scan, Page, PageRequest};
+use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
@@ -150,11 +150,7 @@ fn tx_user(users: &TransactionalTree, account: &Id, id: &Id) -> TxResult<UserRec
 
 impl UserStore for SledUsers {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<UserRecord>> {
-        self.t
-            .userid_user
-            .get(owned(account, id))?
-            .map(|raw| decode(&raw))
-            .transpose()
+        super::codec::read(&self.t.userid_user, owned(account, id))
     }
 
     fn by_email(&self, account: &Id, email: &str) -> StoreResult<Option<UserRecord>> {
@@ -173,14 +169,13 @@ impl UserStore for SledUsers {
         page: &PageRequest,
         keep: Option<&dyn Fn(&UserRecord) -> bool>,
     ) -> StoreResult<Page<UserRecord>> {
-        scan(
+        owned_records(
             &self.t.userid_user,
-            account.as_bytes(),
+            &self.t.account_counts,
+            account,
+            ENTITY,
             page,
-            keep.is_some(),
-            |_, v| decode(v).map(Some),
-            |u| keep.map(|f| f(u)).unwrap_or(true),
-            || counts::get(&self.t.account_counts, account, ENTITY),
+            keep,
         )
     }
 
