@@ -158,13 +158,7 @@ pub async fn list(
 
 fn check_name(name: Option<&str>) -> ApiResult<String> {
     let mut c = Checks::new();
-    match name {
-        Some(n) => {
-            c.not_blank("name", n);
-            c.max_len("name", Some(n), 100);
-        }
-        None => c.fail("name", "Is required."),
-    }
+    c.required_text("name", name, 100, "Is required.");
     c.finish()?;
     Ok(name.unwrap_or_default().to_string())
 }

@@ -99,13 +99,7 @@ impl AccountCreate {
     fn validate(&self, action: &str) -> ApiResult<()> {
         let mut c = Checks::new();
         c.one_of("action", Some(action), &["create", "enroll"]);
-        match self.end_market.as_deref() {
-            None => c.fail("end_market", "Required."),
-            Some(v) => {
-                c.not_blank("end_market", v);
-                c.max_len("end_market", Some(v), 100);
-            }
-        }
+        c.required_text("end_market", self.end_market.as_deref(), 100, "Required.");
         for (name, value) in [
             ("display_name", &self.display_name),
             ("company", &self.company),

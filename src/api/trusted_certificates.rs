@@ -136,13 +136,7 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     let req = body.0;
     let mut c = Checks::new();
-    match req.name.as_deref() {
-        None => c.fail("name", "Required."),
-        Some(name) => {
-            c.not_blank("name", name);
-            c.max_len("name", Some(name), 100);
-        }
-    }
+    c.required_text("name", req.name.as_deref(), 100, "Required.");
     match req.service.as_deref() {
         None => c.fail("service", "Required."),
         service => c.one_of("service", service, SERVICES),

@@ -3,67 +3,13 @@
 
 use super::body::Json;
 use super::list::ListQuery;
+use super::policy_groups::{groups_page, updated};
 use super::scope::{AccountScope, AdminScope};
 use super::users::{find, UserPath};
-use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::Id;
 use crate::state::AppState;
-use crate::store::groups::GroupRecord;
-use crate::store::{Order, Page};
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Serialize;
-
-/// `GroupSummary`. (A local view: the policy-groups module renders the same model.)
-#[derive(Serialize)]
-pub struct GroupSummaryView {
-    pub object: &'static str,
-    pub id: String,
-    pub account_id: String,
-    pub name: String,
-    pub user_count: u32,
-    pub apikey_count: u32,
-    pub created_at: String,
-    pub updated_at: String,
-    pub etag: String,
-}
-
-pub fn group_view(g: &GroupRecord) -> GroupSummaryView {
-    GroupSummaryView {
-        object: "group",
-        id: g.id.hex(),
-        account_id: g.account_id.hex(),
-        name: g.name.clone(),
-        user_count: g.user_count,
-        apikey_count: g.apikey_count,
-        created_at: rfc3339(g.created_at),
-        updated_at: rfc3339(g.updated_at),
-        etag: g.etag.to_string(),
-    }
-}
-
-/// `UpdatedResponse`.
-#[derive(Serialize)]
-pub struct UpdatedResponse {
-    pub code: u16,
-    pub id: String,
-    pub message: &'static str,
-    pub object: &'static str,
-    pub request_id: String,
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-}
-
-pub fn updated(object: &'static str, id: &Id) -> HttpResponse {
-    HttpResponse::Ok().json(UpdatedResponse {
-        code: 200,
-        id: id.hex(),
-        message: "success",
-        object,
-        request_id: super::request_id::current(),
-        kind: "success",
-    })
-}
 
 /// GET /v3/users/{user_id}/groups
 ///
@@ -77,33 +23,7 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let q = ListQuery::parse(&req, 50, &[])?;
     let user = find(&state, &scope, &path.user_id)?;
-    let mut ids = user.groups.clone();
-    ids.sort();
-    if q.page.order == Order::Desc {
-        ids.reverse();
-    }
-    let start = match q.page.after {
-        Some(after) => ids
-            .iter()
-            .position(|id| match q.page.order {
-                Order::Asc => *id > after,
-                Order::Desc => *id < after,
-            })
-            .unwrap_or(ids.len()),
-        None => 0,
-    };
-    let mut items = Vec::new();
-    let rest = &ids[start..];
-    for id in rest.iter().take(q.page.limit) {
-        if let Some(g) = state.store.groups.get(&scope.id(), id)? {
-            items.push(group_view(&g));
-        }
-    }
-    Ok(q.respond(Page {
-        has_more: rest.len() > q.page.limit,
-        total: Some(ids.len() as u64),
-        items,
-    }))
+    groups_page(&state, &scope.id(), &user.groups, &q)
 }
 
 /// The body of the membership routes: group ids, at least one, at most the configured limit.

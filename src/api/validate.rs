@@ -54,6 +54,17 @@ impl Checks {
         }
     }
 
+    /// A required text field: `missing` when absent, else not blank and at most `max` long.
+    pub fn required_text(&mut self, name: &str, value: Option<&str>, max: usize, missing: &str) {
+        match value {
+            None => self.fail(name, missing),
+            Some(v) => {
+                self.not_blank(name, v);
+                self.max_len(name, Some(v), max);
+            }
+        }
+    }
+
     pub fn not_blank(&mut self, name: &str, value: &str) {
         if value.trim().is_empty() {
             self.fail(name, "Must not be empty.");

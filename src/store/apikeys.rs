@@ -2,9 +2,9 @@
 //! authentication finds a key without knowing its account.
 
 use super::durability::Written;
-use super::groups::{MemberTx, KIND_APIKEY};
+use super::groups::{Member, MemberTx, Protected, KIND_APIKEY};
 use super::keys::{key, owned, tail_id};
-use super::page::{counts, scan, Page, PageRequest};
+use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
@@ -82,6 +82,15 @@ impl SledApiKeys {
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
+impl Member for ApiKeyRecord {
+    const KIND: u8 = KIND_APIKEY;
+    const NAME: &'static str = "API key";
+    const FIELD: &'static str = "apikeys";
+    fn groups_mut(&mut self) -> &mut Vec<Id> {
+        &mut self.groups
+    }
+}
+
 fn owner_key(account: &Id, owner: &Id, id: &Id) -> Vec<u8> {
     key(&[account.as_bytes(), owner.as_bytes(), id.as_bytes()])
 }
@@ -135,6 +144,11 @@ pub(super) fn delete_owned_by(t: &Trees, account: &Id, owner: &Id) -> StoreResul
 }
 
 fn delete_key(t: &Trees, account: &Id, id: &Id, protected: Option<Id>) -> StoreResult<()> {
+    let guard = protected.map(|group| Protected {
+        group,
+        field: "apikey_id",
+        message: super::groups::LAST_ADMIN_DELETED,
+    });
     (
         &t.apikeyid_apikey,
         &t.keyhash_apikeyid,
@@ -146,17 +160,7 @@ fn delete_key(t: &Trees, account: &Id, id: &Id, protected: Option<Id>) -> StoreR
         .transaction(|(keys, hashes, owners, counts_tx, groups, g2m)| {
             let mut apikey = tx_key(keys, account, id)?;
             let mtx = MemberTx { groups, g2m };
-            for group in apikey.groups.clone() {
-                let after = mtx.remove(account, &group, KIND_APIKEY, id, &mut apikey.groups)?;
-                if let (Some(rec), Some(p)) = (after, protected) {
-                    if rec.id == p && rec.user_count + rec.apikey_count == 0 {
-                        return abort(StoreError::Invalid(
-                            "apikey_id",
-                            "The last member of the Administrators group cannot be deleted.".into(),
-                        ));
-                    }
-                }
-            }
+            mtx.leave_all(account, KIND_APIKEY, id, &mut apikey.groups, guard)?;
             keys.remove(owned(account, id))?;
             hashes.remove(&apikey.key_digest[..])?;
             if let Some(owner) = &apikey.owner {
@@ -171,11 +175,7 @@ fn delete_key(t: &Trees, account: &Id, id: &Id, protected: Option<Id>) -> StoreR
 
 impl ApiKeyStore for SledApiKeys {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<ApiKeyRecord>> {
-        self.t
-            .apikeyid_apikey
-            .get(owned(account, id))?
-            .map(|raw| decode(&raw))
-            .transpose()
+        super::codec::read(&self.t.apikeyid_apikey, owned(account, id))
     }
 
     fn by_digest(&self, digest: &[u8]) -> StoreResult<Option<ApiKeyRecord>> {
@@ -195,14 +195,13 @@ impl ApiKeyStore for SledApiKeys {
         page: &PageRequest,
         keep: Option<&dyn Fn(&ApiKeyRecord) -> bool>,
     ) -> StoreResult<Page<ApiKeyRecord>> {
-        scan(
+        owned_records(
             &self.t.apikeyid_apikey,
-            account.as_bytes(),
+            &self.t.account_counts,
+            account,
+            ENTITY,
             page,
-            keep.is_some(),
-            |_, v| decode(v).map(Some),
-            |k| keep.map(|f| f(k)).unwrap_or(true),
-            || counts::get(&self.t.account_counts, account, ENTITY),
+            keep,
         )
     }
 
@@ -315,27 +314,14 @@ impl ApiKeyStore for SledApiKeys {
         protected: Option<Id>,
     ) -> StoreResult<Written<ApiKeyRecord>> {
         let t = &self.t;
-        let stored = (&t.apikeyid_apikey, &t.groupid_group, &t.groupid_memberid).transaction(
-            |(keys, groups, g2m)| {
-                let mut apikey = tx_key(keys, account, id)?;
-                let mtx = MemberTx { groups, g2m };
-                for group in add {
-                    mtx.add(account, group, KIND_APIKEY, id, &mut apikey.groups)?;
-                }
-                for group in remove {
-                    let after = mtx.remove(account, group, KIND_APIKEY, id, &mut apikey.groups)?;
-                    if let (Some(rec), Some(p)) = (after, protected) {
-                        if rec.id == p && rec.user_count + rec.apikey_count == 0 {
-                            return abort(StoreError::Invalid(
-                                "groups",
-                                "The last member of this group cannot be removed.".into(),
-                            ));
-                        }
-                    }
-                }
-                keys.insert(owned(account, id), encode(&apikey))?;
-                Ok(apikey)
-            },
+        let stored = super::groups::change_groups(
+            t,
+            &t.apikeyid_apikey,
+            account,
+            id,
+            add,
+            remove,
+            protected,
         )?;
         Ok(self.commit.written(stored))
     }

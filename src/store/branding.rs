@@ -131,13 +131,6 @@ fn own_entries<T: serde::de::DeserializeOwned>(
     Ok(out)
 }
 
-fn get_record<T: serde::de::DeserializeOwned>(
-    tree: &sled::Tree,
-    k: &[u8],
-) -> StoreResult<Option<T>> {
-    tree.get(k)?.map(|raw| decode(&raw)).transpose()
-}
-
 /// The reference counts of shared image bytes, inside a transaction.
 struct Blobs<'a> {
     blobs: &'a TransactionalTree,
@@ -193,9 +186,9 @@ impl BrandingStore for SledBranding {
         theme: Theme,
         reference: &str,
     ) -> StoreResult<Option<ColorRecord>> {
-        get_record(
+        super::codec::read(
             &self.t.brandingcolor_color,
-            &entry_key(account, theme, reference),
+            entry_key(account, theme, reference),
         )
     }
 
@@ -236,9 +229,9 @@ impl BrandingStore for SledBranding {
         theme: Theme,
         reference: &str,
     ) -> StoreResult<Option<ImageRecord>> {
-        get_record(
+        super::codec::read(
             &self.t.brandingimage_image,
-            &entry_key(account, theme, reference),
+            entry_key(account, theme, reference),
         )
     }
 

@@ -10,7 +10,7 @@
 
 use super::durability::Written;
 use super::keys::{owned, owned_text};
-use super::page::{counts, scan, Page, PageRequest};
+use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
 use crate::ids::Id;
 use crate::pki::ServerCa;
@@ -227,19 +227,11 @@ impl CertificateStore for SledCertificates {
     }
 
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<TrustedCertRecord>> {
-        self.t
-            .certid_cert
-            .get(owned(account, id))?
-            .map(|raw| decode(&raw))
-            .transpose()
+        super::codec::read(&self.t.certid_cert, owned(account, id))
     }
 
     fn developer_key(&self, account: &Id, id: &Id) -> StoreResult<Option<DeveloperKeyRecord>> {
-        self.t
-            .certid_devkey
-            .get(owned(account, id))?
-            .map(|raw| decode(&raw))
-            .transpose()
+        super::codec::read(&self.t.certid_devkey, owned(account, id))
     }
 
     fn list(
@@ -248,14 +240,13 @@ impl CertificateStore for SledCertificates {
         page: &PageRequest,
         keep: Option<&dyn Fn(&TrustedCertRecord) -> bool>,
     ) -> StoreResult<Page<TrustedCertRecord>> {
-        scan(
+        owned_records(
             &self.t.certid_cert,
-            account.as_bytes(),
+            &self.t.account_counts,
+            account,
+            ENTITY,
             page,
-            keep.is_some(),
-            |_, v| decode(v).map(Some),
-            |c| keep.map(|f| f(c)).unwrap_or(true),
-            || counts::get(&self.t.account_counts, account, ENTITY),
+            keep,
         )
     }
 

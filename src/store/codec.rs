@@ -24,3 +24,8 @@ pub fn decode<T: DeserializeOwned>(raw: &[u8]) -> StoreResult<T> {
         None => Err(StoreError::Backend("empty record".into())),
     }
 }
+
+/// The record stored under `k` in `tree`, if any.
+pub fn read<T: DeserializeOwned>(tree: &sled::Tree, k: impl AsRef<[u8]>) -> StoreResult<Option<T>> {
+    tree.get(k)?.map(|raw| decode(&raw)).transpose()
+}

@@ -4,8 +4,10 @@
 //! read and written inside the same transaction as the group's counters and the
 //! `groupid_memberid` index, so counts always equal members.
 
+use super::apikeys::ApiKeyRecord;
 use super::keys::{key, owned, owned_text, tail_id};
-use super::page::{counts, scan, Page, PageRequest};
+use super::page::{counts, owned_records, scan, Page, PageRequest};
+use super::users::UserRecord;
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
@@ -107,6 +109,40 @@ impl SledGroups {
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
+/// The refusal of a change that would take the last member out of a protected group.
+pub const LAST_MEMBER: &str = "The last member of this group cannot be removed.";
+/// The refusal of deleting the Administrators group's last member (a user or an API key).
+pub const LAST_ADMIN_DELETED: &str =
+    "The last member of the Administrators group cannot be deleted.";
+
+/// A record that holds its own group list: users and API keys.
+pub trait Member: Serialize + serde::de::DeserializeOwned {
+    /// `KIND_USER` or `KIND_APIKEY`.
+    const KIND: u8;
+    /// The name in "not found" and "does not exist" errors (`User`, `API key`).
+    const NAME: &'static str;
+    /// The request field naming members of this kind (`users`, `apikeys`).
+    const FIELD: &'static str;
+    fn groups_mut(&mut self) -> &mut Vec<Id>;
+}
+
+/// A group that must keep at least one member, and the 400 (field, message) that refuses
+/// a change emptying it.
+#[derive(Clone, Copy)]
+pub struct Protected<'m> {
+    pub group: Id,
+    pub field: &'static str,
+    pub message: &'m str,
+}
+
+/// Refuses (400 on `field`) a change that left `rec` without members.
+fn refuse_if_empty(rec: &GroupRecord, field: &'static str, message: &str) -> TxResult<()> {
+    if rec.user_count + rec.apikey_count == 0 {
+        return abort(StoreError::Invalid(field, message.to_string()));
+    }
+    Ok(())
+}
+
 /// The transactional trees a membership change touches.
 pub struct MemberTx<'a> {
     pub groups: &'a TransactionalTree,
@@ -190,6 +226,106 @@ impl MemberTx<'_> {
         ]))?;
         Ok(Some(rec))
     }
+
+    /// `remove`, refusing to take the last member out of the `protected` group.
+    pub fn remove_guarded(
+        &self,
+        account: &Id,
+        group: &Id,
+        kind: u8,
+        member: &Id,
+        member_groups: &mut Vec<Id>,
+        protected: Option<Protected>,
+    ) -> TxResult<()> {
+        let after = self.remove(account, group, kind, member, member_groups)?;
+        if let (Some(rec), Some(p)) = (after, protected) {
+            if rec.id == p.group {
+                refuse_if_empty(&rec, p.field, p.message)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes `member` out of every group it is in (before it is deleted).
+    pub fn leave_all(
+        &self,
+        account: &Id,
+        kind: u8,
+        member: &Id,
+        member_groups: &mut Vec<Id>,
+        protected: Option<Protected>,
+    ) -> TxResult<()> {
+        for group in member_groups.clone() {
+            self.remove_guarded(account, &group, kind, member, member_groups, protected)?;
+        }
+        Ok(())
+    }
+}
+
+/// Adds member `id` (a record in `records`) to the groups `add` and takes it out of
+/// `remove`, in one transaction. `protected` is a group that must keep a member.
+pub(super) fn change_groups<M: Member>(
+    t: &Trees,
+    records: &sled::Tree,
+    account: &Id,
+    id: &Id,
+    add: &[Id],
+    remove: &[Id],
+    protected: Option<Id>,
+) -> StoreResult<M> {
+    let guard = protected.map(|group| Protected {
+        group,
+        field: "groups",
+        message: LAST_MEMBER,
+    });
+    let stored = (records, &t.groupid_group, &t.groupid_memberid).transaction(
+        |(records, groups, g2m)| {
+            let k = owned(account, id);
+            let Some(mut m) = tx_get::<M>(records, &k)? else {
+                return abort(StoreError::NotFound(M::NAME));
+            };
+            let mtx = MemberTx { groups, g2m };
+            for group in add {
+                mtx.add(account, group, M::KIND, id, m.groups_mut())?;
+            }
+            for group in remove {
+                mtx.remove_guarded(account, group, M::KIND, id, m.groups_mut(), guard)?;
+            }
+            records.insert(k, encode(&m))?;
+            Ok(m)
+        },
+    )?;
+    Ok(stored)
+}
+
+/// Puts `member` (a record in `records`) into `group`, or takes it out. An unknown member
+/// is a 400 on `M::FIELD` when `strict`, and skipped otherwise.
+fn change_member<M: Member>(
+    mtx: &MemberTx,
+    records: &TransactionalTree,
+    account: &Id,
+    group: &Id,
+    member: &Id,
+    add: bool,
+    strict: bool,
+) -> TxResult<()> {
+    let k = owned(account, member);
+    let Some(mut m) = tx_get::<M>(records, &k)? else {
+        if strict {
+            return abort(StoreError::Invalid(
+                M::FIELD,
+                format!("{} {member} does not exist.", M::NAME),
+            ));
+        }
+        return Ok(());
+    };
+    if add {
+        mtx.add(account, group, M::KIND, member, m.groups_mut())?;
+    } else {
+        mtx.remove(account, group, M::KIND, member, m.groups_mut())?;
+    }
+    records.insert(k, encode(&m))?;
+    Ok(())
 }
 
 /// Reads a member record (user or API key) inside a transaction.
@@ -215,8 +351,6 @@ impl SledGroups {
         add: bool,
         keep_nonempty: bool,
     ) -> StoreResult<GroupRecord> {
-        use super::apikeys::ApiKeyRecord;
-        use super::users::UserRecord;
         let t = &self.t;
         let rec = (
             &t.groupid_group,
@@ -230,45 +364,19 @@ impl SledGroups {
                     return abort(StoreError::NotFound("Group"));
                 }
                 for user in &members.users {
-                    let k = owned(account, user);
-                    let Some(mut u) = tx_get::<UserRecord>(users, &k)? else {
-                        return abort(StoreError::Invalid(
-                            "users",
-                            format!("User {user} does not exist."),
-                        ));
-                    };
-                    if add {
-                        mtx.add(account, id, KIND_USER, user, &mut u.groups)?;
-                    } else {
-                        mtx.remove(account, id, KIND_USER, user, &mut u.groups)?;
-                    }
-                    users.insert(k, encode(&u))?;
+                    change_member::<UserRecord>(&mtx, users, account, id, user, add, true)?;
                 }
                 for apikey in &members.apikeys {
-                    let k = owned(account, apikey);
-                    let Some(mut a) = tx_get::<ApiKeyRecord>(keys, &k)? else {
-                        return abort(StoreError::Invalid(
-                            "apikeys",
-                            format!("API key {apikey} does not exist."),
-                        ));
-                    };
-                    if add {
-                        mtx.add(account, id, KIND_APIKEY, apikey, &mut a.groups)?;
-                    } else {
-                        mtx.remove(account, id, KIND_APIKEY, apikey, &mut a.groups)?;
-                    }
-                    keys.insert(k, encode(&a))?;
+                    change_member::<ApiKeyRecord>(&mtx, keys, account, id, apikey, add, true)?;
                 }
                 let after = mtx.group(account, id)?.expect("checked above");
-                if keep_nonempty && after.user_count + after.apikey_count == 0 {
-                    return abort(StoreError::Invalid(
-                        if members.users.is_empty() {
-                            "apikeys"
-                        } else {
-                            "users"
-                        },
-                        "The last member of this group cannot be removed.".into(),
-                    ));
+                if keep_nonempty {
+                    let field = if members.users.is_empty() {
+                        "apikeys"
+                    } else {
+                        "users"
+                    };
+                    refuse_if_empty(&after, field, LAST_MEMBER)?;
                 }
                 Ok(after)
             })?;
@@ -278,11 +386,7 @@ impl SledGroups {
 
 impl GroupStore for SledGroups {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<GroupRecord>> {
-        self.t
-            .groupid_group
-            .get(owned(account, id))?
-            .map(|raw| decode(&raw))
-            .transpose()
+        super::codec::read(&self.t.groupid_group, owned(account, id))
     }
 
     fn by_name(&self, account: &Id, name: &str) -> StoreResult<Option<GroupRecord>> {
@@ -301,14 +405,13 @@ impl GroupStore for SledGroups {
         page: &PageRequest,
         keep: Option<&dyn Fn(&GroupRecord) -> bool>,
     ) -> StoreResult<Page<GroupRecord>> {
-        scan(
+        owned_records(
             &self.t.groupid_group,
-            account.as_bytes(),
+            &self.t.account_counts,
+            account,
+            ENTITY,
             page,
-            keep.is_some(),
-            |_, v| decode(v).map(Some),
-            |g| keep.map(|f| f(g)).unwrap_or(true),
-            || counts::get(&self.t.account_counts, account, ENTITY),
+            keep,
         )
     }
 
@@ -412,18 +515,12 @@ impl GroupStore for SledGroups {
                         return Ok(false);
                     }
                     for user in &members.users {
-                        let k = owned(account, user);
-                        if let Some(mut u) = tx_get::<super::users::UserRecord>(users, &k)? {
-                            mtx.remove(account, id, KIND_USER, user, &mut u.groups)?;
-                            users.insert(k, encode(&u))?;
-                        }
+                        change_member::<UserRecord>(&mtx, users, account, id, user, false, false)?;
                     }
                     for apikey in &members.apikeys {
-                        let k = owned(account, apikey);
-                        if let Some(mut a) = tx_get::<super::apikeys::ApiKeyRecord>(keys, &k)? {
-                            mtx.remove(account, id, KIND_APIKEY, apikey, &mut a.groups)?;
-                            keys.insert(k, encode(&a))?;
-                        }
+                        change_member::<ApiKeyRecord>(
+                            &mtx, keys, account, id, apikey, false, false,
+                        )?;
                     }
                     groups.remove(owned(account, id))?;
                     names.remove(owned_text(account, &rec.name))?;

@@ -5,7 +5,7 @@
 
 use super::durability::Written;
 use super::keys::owned;
-use super::page::{counts, scan, Page, PageRequest};
+use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
@@ -79,11 +79,7 @@ impl SledIdentityProviders {
 
 impl IdentityProviderStore for SledIdentityProviders {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<IdentityProviderRecord>> {
-        self.t
-            .idpid_idp
-            .get(owned(account, id))?
-            .map(|raw| decode(&raw))
-            .transpose()
+        super::codec::read(&self.t.idpid_idp, owned(account, id))
     }
 
     fn list(
@@ -92,14 +88,13 @@ impl IdentityProviderStore for SledIdentityProviders {
         page: &PageRequest,
         keep: Option<&dyn Fn(&IdentityProviderRecord) -> bool>,
     ) -> StoreResult<Page<IdentityProviderRecord>> {
-        scan(
+        owned_records(
             &self.t.idpid_idp,
-            account.as_bytes(),
+            &self.t.account_counts,
+            account,
+            ENTITY,
             page,
-            keep.is_some(),
-            |_, v| decode(v).map(Some),
-            |r| keep.map(|f| f(r)).unwrap_or(true),
-            || counts::get(&self.t.account_counts, account, ENTITY),
+            keep,
         )
     }
 

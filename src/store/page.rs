@@ -59,6 +59,27 @@ impl<T> Page<T> {
     }
 }
 
+/// A page of `account`'s records in `tree` (keys `account ++ id`); the unfiltered total is
+/// the account's `entity` counter in `counts_tree`.
+pub fn owned_records<T: serde::de::DeserializeOwned>(
+    tree: &sled::Tree,
+    counts_tree: &sled::Tree,
+    account: &Id,
+    entity: &'static str,
+    req: &PageRequest,
+    keep: Option<&dyn Fn(&T) -> bool>,
+) -> StoreResult<Page<T>> {
+    scan(
+        tree,
+        account.as_bytes(),
+        req,
+        keep.is_some(),
+        |_, v| super::decode(v).map(Some),
+        |r| keep.map(|f| f(r)).unwrap_or(true),
+        || counts::get(counts_tree, account, entity),
+    )
+}
+
 /// Scans keys `prefix ++ id` of `tree` in `req.order`, starting after `req.after`, keeping
 /// the records `keep` accepts. `count_all` gives the unfiltered total cheaply when `keep`
 /// accepts everything (`filtered == false`).

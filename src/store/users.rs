@@ -1,9 +1,9 @@
 //! Users of an account, with their unique email and username indexes.
 
 use super::durability::Written;
-use super::groups::{MemberTx, KIND_USER};
+use super::groups::{Member, MemberTx, Protected, KIND_USER};
 use super::keys::{key, owned, owned_text};
-use super::page::{counts, scan, Page, PageRequest};
+use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
@@ -88,6 +88,15 @@ impl SledUsers {
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
+impl Member for UserRecord {
+    const KIND: u8 = KIND_USER;
+    const NAME: &'static str = "User";
+    const FIELD: &'static str = "users";
+    fn groups_mut(&mut self) -> &mut Vec<Id> {
+        &mut self.groups
+    }
+}
+
 /// Index key of an email: emails are unique per account whatever their case.
 pub fn email_key(account: &Id, email: &str) -> Vec<u8> {
     owned_text(account, &email.to_lowercase())
@@ -141,11 +150,7 @@ fn tx_user(users: &TransactionalTree, account: &Id, id: &Id) -> TxResult<UserRec
 
 impl UserStore for SledUsers {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<UserRecord>> {
-        self.t
-            .userid_user
-            .get(owned(account, id))?
-            .map(|raw| decode(&raw))
-            .transpose()
+        super::codec::read(&self.t.userid_user, owned(account, id))
     }
 
     fn by_email(&self, account: &Id, email: &str) -> StoreResult<Option<UserRecord>> {
@@ -164,14 +169,13 @@ impl UserStore for SledUsers {
         page: &PageRequest,
         keep: Option<&dyn Fn(&UserRecord) -> bool>,
     ) -> StoreResult<Page<UserRecord>> {
-        scan(
+        owned_records(
             &self.t.userid_user,
-            account.as_bytes(),
+            &self.t.account_counts,
+            account,
+            ENTITY,
             page,
-            keep.is_some(),
-            |_, v| decode(v).map(Some),
-            |u| keep.map(|f| f(u)).unwrap_or(true),
-            || counts::get(&self.t.account_counts, account, ENTITY),
+            keep,
         )
     }
 
@@ -262,33 +266,18 @@ impl UserStore for SledUsers {
         protected: Option<Id>,
     ) -> StoreResult<Written<UserRecord>> {
         let t = &self.t;
-        let stored = (&t.userid_user, &t.groupid_group, &t.groupid_memberid).transaction(
-            |(users, groups, g2m)| {
-                let mut user = tx_user(users, account, id)?;
-                let mtx = MemberTx { groups, g2m };
-                for group in add {
-                    mtx.add(account, group, KIND_USER, id, &mut user.groups)?;
-                }
-                for group in remove {
-                    let after = mtx.remove(account, group, KIND_USER, id, &mut user.groups)?;
-                    if let (Some(rec), Some(p)) = (after, protected) {
-                        if rec.id == p && rec.user_count + rec.apikey_count == 0 {
-                            return abort(StoreError::Invalid(
-                                "groups",
-                                "The last member of this group cannot be removed.".into(),
-                            ));
-                        }
-                    }
-                }
-                users.insert(owned(account, id), encode(&user))?;
-                Ok(user)
-            },
-        )?;
+        let stored =
+            super::groups::change_groups(t, &t.userid_user, account, id, add, remove, protected)?;
         Ok(self.commit.written(stored))
     }
 
     fn delete(&self, account: &Id, id: &Id, protected: Option<Id>) -> StoreResult<Written<()>> {
         use super::apikeys::ApiKeyRecord;
+        let guard = protected.map(|group| Protected {
+            group,
+            field: "user_id",
+            message: super::groups::LAST_ADMIN_DELETED,
+        });
         // Owned keys are listed outside the transaction (sled cannot scan inside one); a key
         // created for this user meanwhile is deleted right after, by `delete_owned_by`.
         {
@@ -311,40 +300,42 @@ impl UserStore for SledUsers {
                 &t.keyhash_apikeyid,
                 &t.ownerid_apikeyid,
             )
-                .transaction(|(users, emails, usernames, counts_tx, groups, g2m, keys, hashes, owners)| {
-                    let mut user = tx_user(users, account, id)?;
-                    let mtx = MemberTx { groups, g2m };
-                    for group in user.groups.clone() {
-                        let after = mtx.remove(account, &group, KIND_USER, id, &mut user.groups)?;
-                        if let (Some(rec), Some(p)) = (after, protected) {
-                            if rec.id == p && rec.user_count + rec.apikey_count == 0 {
-                                return abort(StoreError::Invalid(
-                                    "user_id",
-                                    "The last member of the Administrators group cannot be deleted.".into(),
-                                ));
-                            }
+                .transaction(
+                    |(users, emails, usernames, counts_tx, groups, g2m, keys, hashes, owners)| {
+                        let mut user = tx_user(users, account, id)?;
+                        let mtx = MemberTx { groups, g2m };
+                        mtx.leave_all(account, KIND_USER, id, &mut user.groups, guard)?;
+                        for key_id in &owned_keys {
+                            let Some(raw) = keys.get(owned(account, key_id))? else {
+                                continue;
+                            };
+                            let mut apikey: ApiKeyRecord =
+                                decode(&raw).map_err(ConflictableTransactionError::Abort)?;
+                            mtx.leave_all(
+                                account,
+                                super::groups::KIND_APIKEY,
+                                key_id,
+                                &mut apikey.groups,
+                                None,
+                            )?;
+                            keys.remove(owned(account, key_id))?;
+                            hashes.remove(&apikey.key_digest[..])?;
+                            owners.remove(key(&[
+                                account.as_bytes(),
+                                id.as_bytes(),
+                                key_id.as_bytes(),
+                            ]))?;
+                            counts::add(counts_tx, account, super::apikeys::ENTITY, -1)?;
                         }
-                    }
-                    for key_id in &owned_keys {
-                        let Some(raw) = keys.get(owned(account, key_id))? else { continue };
-                        let mut apikey: ApiKeyRecord =
-                            decode(&raw).map_err(ConflictableTransactionError::Abort)?;
-                        for group in apikey.groups.clone() {
-                            mtx.remove(account, &group, super::groups::KIND_APIKEY, key_id, &mut apikey.groups)?;
+                        users.remove(owned(account, id))?;
+                        emails.remove(email_key(account, &user.email))?;
+                        if let Some(name) = &user.username {
+                            usernames.remove(username_key(account, name))?;
                         }
-                        keys.remove(owned(account, key_id))?;
-                        hashes.remove(&apikey.key_digest[..])?;
-                        owners.remove(key(&[account.as_bytes(), id.as_bytes(), key_id.as_bytes()]))?;
-                        counts::add(counts_tx, account, super::apikeys::ENTITY, -1)?;
-                    }
-                    users.remove(owned(account, id))?;
-                    emails.remove(email_key(account, &user.email))?;
-                    if let Some(name) = &user.username {
-                        usernames.remove(username_key(account, name))?;
-                    }
-                    counts::add(counts_tx, account, ENTITY, -1)?;
-                    Ok(())
-                });
+                        counts::add(counts_tx, account, ENTITY, -1)?;
+                        Ok(())
+                    },
+                );
             done?;
             super::apikeys::delete_owned_by(&self.t, account, id)?;
             self.t.subjectid_lastlogin.remove(owned(account, id))?;

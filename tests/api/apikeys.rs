@@ -1,7 +1,9 @@
 //! API keys: `/v3/api-keys/...`, `/v3/api-keys/me/groups` and the tenant twins, with the
 //! rules on secrets, ownership and the Administrators group.
 
-use crate::common::{non_admin, spawn_app, spawn_app_with, unique, Client, Resp, TestApp};
+use crate::common::{
+    files_under, ids, non_admin, spawn_app, spawn_app_with, unique, Client, Resp, TestApp,
+};
 use serde_json::{json, Value};
 
 /// DELETE with a JSON body (membership removals).
@@ -12,15 +14,6 @@ pub fn delete_json(c: &Client, path: &str, body: &Value) -> Resp {
         Some(("application/json", body.to_string().as_bytes())),
         &[],
     )
-}
-
-fn ids(body: &Value) -> Vec<String> {
-    body["data"]
-        .as_array()
-        .unwrap_or_else(|| panic!("not a list: {body}"))
-        .iter()
-        .map(|k| k["id"].as_str().unwrap().to_string())
-        .collect()
 }
 
 fn str_of(v: &Value, field: &str) -> String {
@@ -658,18 +651,7 @@ fn no_issued_secret_is_ever_written_to_the_data_dir() {
     }
     let data_dir = app.data_dir.clone();
     let scan = |when: &str| {
-        let mut files = Vec::new();
-        let mut stack = vec![data_dir.clone()];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else {
-                    files.push(path);
-                }
-            }
-        }
+        let files = files_under(&data_dir);
         assert!(!files.is_empty());
         for file in files {
             let bytes = std::fs::read(&file).unwrap();

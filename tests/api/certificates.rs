@@ -1,6 +1,7 @@
 //! Device security over HTTP: server credentials, trusted certificates (own and tenant
 //! routes), developer certificates and the credentials file they hand to devices.
 
+pub use crate::common::ids;
 use crate::common::{non_admin, spawn_app, spawn_app_with, start_in_process, test_config, unique};
 use iamd::pki::testcerts;
 use serde_json::{json, Value};
@@ -26,15 +27,6 @@ pub fn sha256_hex(der: &[u8]) -> String {
         .as_ref()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-pub fn ids(body: &Value) -> Vec<String> {
-    body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_string())
         .collect()
 }
 

@@ -1,6 +1,6 @@
 //! Identity providers: `/v3/identity-providers/...` and the tenant twins.
 
-use crate::common::{non_admin, spawn_app, unique, Client, TestApp};
+use crate::common::{field_names, id_of, non_admin, spawn_app, unique, Client, TestApp};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
@@ -28,24 +28,8 @@ fn create(app: &Client, name: &str) -> Value {
     app.post(BASE, &saml_body(name)).expect(201).clone()
 }
 
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_string()
-}
-
 fn total(app: &TestApp) -> u64 {
     app.get(BASE).expect(200)["total_count"].as_u64().unwrap()
-}
-
-/// Names of the fields an ErrorResponse lists.
-fn field_names(body: &Value) -> Vec<String> {
-    body["fields"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .map(|e| e["name"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[test]

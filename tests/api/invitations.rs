@@ -1,6 +1,6 @@
 //! User invitations: create, read, list (filters, paging), delete; tokens and emails.
 
-use crate::common::{non_admin, spawn_app, unique, TestApp};
+use crate::common::{files_under, non_admin, spawn_app, unique, TestApp};
 use crate::users::{
     account_id, app_with_groups, email_to, id_of, ids, new_user, notifications, GroupsApp,
 };
@@ -24,19 +24,6 @@ fn millis(rfc3339: &Value) -> i64 {
 }
 
 /// Every file under `dir`, recursively.
-fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
 #[test]
 fn create_read_list_and_delete() {
     let app = spawn_app();

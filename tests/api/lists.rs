@@ -1,16 +1,7 @@
 //! The list conventions (limit, after, order, total_count, filters), on users.
 
-use crate::common::{spawn_app, unique};
-use serde_json::{json, Value};
-
-fn ids(body: &Value) -> Vec<String> {
-    body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["id"].as_str().unwrap().to_string())
-        .collect()
-}
+use crate::common::{ids, spawn_app, unique};
+use serde_json::json;
 
 #[test]
 fn pages_follow_the_cursor_in_both_orders() {

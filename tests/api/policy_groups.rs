@@ -2,26 +2,10 @@
 //! rules about the Administrators group.
 
 use crate::apikeys::delete_json;
-use crate::common::{non_admin, spawn_app, spawn_app_with, unique, Client, TestApp};
+use crate::common::{id_of, ids, non_admin, spawn_app, spawn_app_with, unique, Client, TestApp};
 use serde_json::{json, Value};
 
 const UNKNOWN: &str = "0123456789abcdef0123456789abcdef";
-
-fn ids(body: &Value) -> Vec<String> {
-    body["data"]
-        .as_array()
-        .unwrap_or_else(|| panic!("not a list: {body}"))
-        .iter()
-        .map(|k| k["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn id_of(v: &Value) -> String {
-    v["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no id in {v}"))
-        .to_string()
-}
 
 fn group_named(app: &TestApp, name: &str) -> Value {
     app.get(&format!("/v3/policy-groups?name__eq={name}"))

@@ -1,7 +1,7 @@
 //! Tenant accounts: `/v3/accounts` and `/v3/accounts/{account_id}` (create, enroll, read,
 //! update, list) and who may call them.
 
-use crate::common::{non_admin, spawn_app, unique, Client, TestApp};
+use crate::common::{id_of, ids, non_admin, spawn_app, unique, Client, TestApp};
 use serde_json::{json, Value};
 
 /// A creation request with the required field and a unique admin.
@@ -28,16 +28,8 @@ fn create_tenant(app: &TestApp, extra: Value) -> Value {
         .clone()
 }
 
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_string()
-}
-
-fn ids(list: &Value) -> Vec<String> {
-    list["data"].as_array().unwrap().iter().map(id).collect()
-}
-
 fn root_id(app: &TestApp) -> String {
-    id(app.get("/v3/accounts/me").expect(200))
+    id_of(app.get("/v3/accounts/me").expect(200))
 }
 
 fn total(app: &Client, path: &str) -> u64 {
@@ -86,7 +78,7 @@ fn create_with_a_password_makes_a_complete_tenant() {
     assert!(key.starts_with("ak_"), "{key}");
 
     // The admin user and its key exist in the tenant, with admin rights there only.
-    let tid = id(&t);
+    let tid = id_of(&t);
     let admin_id = t["admin_id"].as_str().unwrap();
     let admin = app
         .get(&format!("/v3/accounts/{tid}/users/{admin_id}"))
@@ -123,7 +115,7 @@ fn create_with_a_password_makes_a_complete_tenant() {
         .expect(200);
     // ... and none elsewhere.
     tenant
-        .get(&format!("/v3/users/{}", id(&root_admin)))
+        .get(&format!("/v3/users/{}", id_of(&root_admin)))
         .expect_error(404);
     tenant.get("/v3/accounts").expect_error(403);
     tenant
@@ -151,7 +143,7 @@ fn create_without_a_password_generates_one_and_resets() {
     let admin = app
         .get(&format!(
             "/v3/accounts/{}/users/{}",
-            id(&t),
+            id_of(&t),
             t["admin_id"].as_str().unwrap()
         ))
         .expect(200)
@@ -159,7 +151,7 @@ fn create_without_a_password_generates_one_and_resets() {
     assert_eq!(admin["status"], "RESET");
     // A second read never shows it again.
     let again = app
-        .get(&format!("/v3/accounts/{}", id(&t)))
+        .get(&format!("/v3/accounts/{}", id_of(&t)))
         .expect(200)
         .clone();
     for secret in ["admin_password", "admin_key"] {
@@ -177,7 +169,7 @@ fn enroll_makes_an_enrolling_admin_whose_key_works() {
     let admin = app
         .get(&format!(
             "/v3/accounts/{}/users/{}",
-            id(&t),
+            id_of(&t),
             t["admin_id"].as_str().unwrap()
         ))
         .expect(200)
@@ -214,7 +206,7 @@ fn an_existing_user_of_the_parent_is_linked_not_duplicated() {
     let admin = app
         .get(&format!(
             "/v3/accounts/{}/users/{}",
-            id(&t),
+            id_of(&t),
             t["admin_id"].as_str().unwrap()
         ))
         .expect(200)
@@ -223,7 +215,7 @@ fn an_existing_user_of_the_parent_is_linked_not_duplicated() {
     assert_eq!(admin["username"], person["username"]);
     // Not duplicated in the parent; one user in the tenant.
     assert_eq!(total(&app, "/v3/users"), 2);
-    assert_eq!(total(&app, &format!("/v3/accounts/{}/users", id(&t))), 1);
+    assert_eq!(total(&app, &format!("/v3/accounts/{}/users", id_of(&t))), 1);
 
     // enroll of an existing RESET user keeps RESET rather than ENROLLING.
     let email = format!("{}@example.com", unique("reset"));
@@ -238,7 +230,7 @@ fn an_existing_user_of_the_parent_is_linked_not_duplicated() {
     let admin = app
         .get(&format!(
             "/v3/accounts/{}/users/{}",
-            id(&t),
+            id_of(&t),
             t["admin_id"].as_str().unwrap()
         ))
         .expect(200)
@@ -341,12 +333,13 @@ fn an_alias_in_use_is_a_conflict() {
     assert_eq!(total(&app, "/v3/accounts"), 1);
     // The failed creations left the aliases they did not take free.
     let second = create_tenant(&app, json!({"aliases": [unique("other-alias-")]}));
-    let path = format!("/v3/accounts/{}", id(&second));
+    let path = format!("/v3/accounts/{}", id_of(&second));
     app.put(&path, &json!({"aliases": [alias]}))
         .expect_error(409);
     assert_eq!(app.get(&path).expect(200)["etag"], "1");
     assert_eq!(
-        app.get(&format!("/v3/accounts/{}", id(&first))).expect(200)["aliases"],
+        app.get(&format!("/v3/accounts/{}", id_of(&first)))
+            .expect(200)["aliases"],
         json!([alias])
     );
 }
@@ -356,7 +349,7 @@ fn get_reads_a_tenant_or_the_callers_own_account() {
     let app = spawn_app();
     let root = root_id(&app);
     let t = create_tenant(&app, json!({"country": "Ireland"}));
-    let tid = id(&t);
+    let tid = id_of(&t);
     let got = app.get(&format!("/v3/accounts/{tid}")).expect(200).clone();
     assert_eq!(got["object"], "account");
     assert_eq!(got["id"], tid.as_str());
@@ -394,7 +387,7 @@ fn get_reads_a_tenant_or_the_callers_own_account() {
 fn the_parent_updates_a_tenant() {
     let app = spawn_app();
     let t = create_tenant(&app, json!({"company": "Before", "phone_number": "1"}));
-    let path = format!("/v3/accounts/{}", id(&t));
+    let path = format!("/v3/accounts/{}", id_of(&t));
     let updated = app
         .put(
             &path,
@@ -493,7 +486,7 @@ fn list_filters_and_pages() {
     let a = create_tenant(&app, json!({"country": "Ireland", "end_market": "IT"}));
     let b = create_tenant(&app, json!({"country": "Finland", "end_market": "Health"}));
     let c = create_tenant(&app, json!({"country": "France", "end_market": "IT"}));
-    let all = vec![id(&a), id(&b), id(&c)];
+    let all = vec![id_of(&a), id_of(&b), id_of(&c)];
 
     let list = app.get("/v3/accounts").expect(200).clone();
     assert_eq!(list["object"], "list");
@@ -528,10 +521,13 @@ fn list_filters_and_pages() {
         ("tier__eq=2".into(), vec![]),
         (format!("parent__eq={root}"), all.clone()),
         (format!("parent__eq={}", "0".repeat(32)), vec![]),
-        ("end_market__eq=IT".into(), vec![id(&a), id(&c)]),
-        ("country__like=LAND".into(), vec![id(&a), id(&b)]),
-        ("country__like=fran".into(), vec![id(&c)]),
-        ("end_market__eq=IT&country__like=land".into(), vec![id(&a)]),
+        ("end_market__eq=IT".into(), vec![id_of(&a), id_of(&c)]),
+        ("country__like=LAND".into(), vec![id_of(&a), id_of(&b)]),
+        ("country__like=fran".into(), vec![id_of(&c)]),
+        (
+            "end_market__eq=IT&country__like=land".into(),
+            vec![id_of(&a)],
+        ),
     ];
     for (query, want) in cases {
         let got = app
@@ -544,11 +540,11 @@ fn list_filters_and_pages() {
     let filtered = app
         .get(&format!(
             "/v3/accounts?end_market__eq=IT&limit=2&after={}",
-            id(&a)
+            id_of(&a)
         ))
         .expect(200)
         .clone();
-    assert_eq!(ids(&filtered), vec![id(&c)]);
+    assert_eq!(ids(&filtered), vec![id_of(&c)]);
     assert_eq!(
         filtered["total_count"], 2,
         "total_count counts from the start"
@@ -569,7 +565,7 @@ fn list_filters_and_pages() {
 fn only_aggregator_admins_manage_tenants() {
     let app = spawn_app();
     let t = create_tenant(&app, json!({}));
-    let tid = id(&t);
+    let tid = id_of(&t);
     let (dev, _) = non_admin(&app, false);
     dev.get("/v3/accounts").expect_error(403);
     dev.post("/v3/accounts", &tenant_body(json!({})))

@@ -1,6 +1,7 @@
 //! Users by id: update, delete, validate-email, the emails creation sends; helpers shared
 //! with the invitation and notification tests.
 
+pub use crate::common::{id_of, ids};
 use crate::common::{non_admin, spawn_app, start_in_process, test_config, unique, TestApp};
 use serde_json::{json, Value};
 
@@ -17,14 +18,6 @@ pub fn new_user(app: &TestApp, extra: Value) -> Value {
         body[k] = v.clone();
     }
     app.post("/v3/users", &body).expect(201).clone()
-}
-
-pub fn id_of(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_string()
-}
-
-pub fn ids(list: &Value) -> Vec<String> {
-    list["data"].as_array().unwrap().iter().map(id_of).collect()
 }
 
 pub fn account_id(app: &TestApp) -> String {
