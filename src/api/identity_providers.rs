@@ -38,13 +38,15 @@ const ALL_ALGORITHMS: &[&str] = &[
     "ECDSA521",
 ];
 
-/// `IdentityProviderInfo`.
+/// `IdentityProviderInfo`. Unset optional fields are left out: the spec does not mark them
+/// nullable.
 #[derive(Serialize)]
 pub struct IdentityProviderView {
     pub object: &'static str,
     pub id: String,
     pub account_id: String,
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(rename = "type")]
     pub kind: String,
@@ -59,11 +61,15 @@ pub struct IdentityProviderView {
 #[derive(Serialize)]
 pub struct Saml2View {
     pub assertion_endpoint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub idp_entity_id: Option<String>,
     pub idp_x509_certs: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub slo_endpoint: Option<String>,
     pub sp_entity_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sp_x509_cert: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sso_endpoint: Option<String>,
 }
 
