@@ -206,7 +206,11 @@ fn json_bytes() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         prop::collection::vec(any::<u8>(), 0..300),
         "\\PC{0,300}".prop_map(String::into_bytes),
-        (0..BODY_SAMPLES.len(), edits(), prop::option::of(any::<usize>()))
+        (
+            0..BODY_SAMPLES.len(),
+            edits(),
+            prop::option::of(any::<usize>())
+        )
             .prop_map(|(i, e, cut)| mutate(BODY_SAMPLES[i].as_bytes(), &e, cut)),
         // Deep nesting: serde_json's recursion limit must turn it into an error, not a crash.
         (1usize..5000).prop_map(|depth| {
@@ -332,8 +336,11 @@ fn image_bytes() -> impl Strategy<Value = Vec<u8>> {
             out.append(&mut v);
             out
         }),
-        (0usize..3, edits(), prop::option::of(any::<usize>()))
-            .prop_map(|(i, e, cut)| mutate(&image_samples()[i], &e, cut)),
+        (0usize..3, edits(), prop::option::of(any::<usize>())).prop_map(|(i, e, cut)| mutate(
+            &image_samples()[i],
+            &e,
+            cut
+        )),
     ]
 }
 

@@ -196,7 +196,14 @@ fn send(conn: &Conn, method: &str, path: &str, body: Option<&Value>) -> Result<A
     })
 }
 
-fn worker(client: &Client, model: &Mutex<Model>, ops: &[Op], me: usize, seed: u64, stop: &AtomicBool) {
+fn worker(
+    client: &Client,
+    model: &Mutex<Model>,
+    ops: &[Op],
+    me: usize,
+    seed: u64,
+    stop: &AtomicBool,
+) {
     let mut rng = Rng(seed | 1);
     let client = &Conn {
         agent: ureq::AgentBuilder::new()
@@ -268,7 +275,12 @@ fn step(client: &Conn, model: &Mutex<Model>, op: Op, me: usize, rng: &mut Rng) -
             }
             let name = fresh("me");
             model.lock().unwrap().me.1 = Some(name.clone());
-            match send(client, "PUT", "/v3/users/me", Some(&json!({"full_name": name}))) {
+            match send(
+                client,
+                "PUT",
+                "/v3/users/me",
+                Some(&json!({"full_name": name})),
+            ) {
                 Ok(r) if r.status == 200 => model.lock().unwrap().me = (Some(name), None),
                 Ok(r) => {
                     model.lock().unwrap().me.1 = None;
@@ -386,7 +398,13 @@ fn step(client: &Conn, model: &Mutex<Model>, op: Op, me: usize, rng: &mut Rng) -
                 }
                 mine[rng.below(mine.len())].clone()
             };
-            model.lock().unwrap().keys.get_mut(&id).unwrap().pending_delete = true;
+            model
+                .lock()
+                .unwrap()
+                .keys
+                .get_mut(&id)
+                .unwrap()
+                .pending_delete = true;
             match send(client, "DELETE", &format!("/v3/api-keys/{id}"), None) {
                 Ok(r) if r.status == 204 => {
                     let mut m = model.lock().unwrap();
@@ -396,7 +414,13 @@ fn step(client: &Conn, model: &Mutex<Model>, op: Op, me: usize, rng: &mut Rng) -
                     k.touched = true;
                 }
                 Ok(r) => {
-                    model.lock().unwrap().keys.get_mut(&id).unwrap().pending_delete = false;
+                    model
+                        .lock()
+                        .unwrap()
+                        .keys
+                        .get_mut(&id)
+                        .unwrap()
+                        .pending_delete = false;
                     violation(format!("delete key: {} {}", r.status, r.text));
                 }
                 Err(()) => return false,
@@ -590,7 +614,11 @@ fn verify(client: &Client, model: &mut Model, admin: (&str, &str), rng: &mut Rng
         }
         let row = row.unwrap_or_else(|| panic!("acknowledged user {id} ({}) is lost", u.email));
         assert_eq!(row["email"], u.email.as_str(), "user {id}");
-        assert_eq!(row["full_name"].as_str(), u.full_name.as_deref(), "user {id}");
+        assert_eq!(
+            row["full_name"].as_str(),
+            u.full_name.as_deref(),
+            "user {id}"
+        );
         if model.group.is_some() {
             let groups: BTreeSet<String> = row["groups"]
                 .as_array()
@@ -635,7 +663,11 @@ fn verify(client: &Client, model: &mut Model, admin: (&str, &str), rng: &mut Rng
             .post("/v3/users", &json!({"email": email.to_uppercase()}))
             .expect_error(409);
         if i < 40 {
-            assert_eq!(by_email(client, email), vec![id.clone()], "email lookup of {email}");
+            assert_eq!(
+                by_email(client, email),
+                vec![id.clone()],
+                "email lookup of {email}"
+            );
         }
     }
     for email in std::mem::take(&mut model.retired_emails) {
@@ -692,7 +724,11 @@ fn verify(client: &Client, model: &mut Model, admin: (&str, &str), rng: &mut Rng
             assert_eq!(r.status, 401, "deleted key {id} still authenticates");
         } else {
             assert_eq!(r.status, 200, "acknowledged key {id} is lost: {}", r.text);
-            assert_eq!(r.body["id"], id.as_str(), "key {id} authenticates as another");
+            assert_eq!(
+                r.body["id"],
+                id.as_str(),
+                "key {id} authenticates as another"
+            );
         }
     }
     if has_route("GET", "/api-keys") {
@@ -700,13 +736,18 @@ fn verify(client: &Client, model: &mut Model, admin: (&str, &str), rng: &mut Rng
         for key in &keys {
             let id = key["id"].as_str().unwrap();
             let known = model.keys.get(id).is_some_and(|k| !k.deleted)
-                || model.lost_key_creates.contains(key["name"].as_str().unwrap_or(""))
+                || model
+                    .lost_key_creates
+                    .contains(key["name"].as_str().unwrap_or(""))
                 || id == admin_key_id;
             assert!(known, "key {id} exists but no request created it");
         }
         for (id, k) in &model.keys {
             if !k.deleted {
-                assert!(keys.iter().any(|x| x["id"] == id.as_str()), "key {id} not listed");
+                assert!(
+                    keys.iter().any(|x| x["id"] == id.as_str()),
+                    "key {id} not listed"
+                );
             }
         }
     }
