@@ -80,7 +80,16 @@ impl ListQuery {
         default_limit: usize,
         allowed: &[FilterSpec],
     ) -> Result<ListQuery, ApiError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
+        Self::parse_query(req.query_string(), default_limit, allowed)
+    }
+
+    /// [`ListQuery::parse`] over a raw query string (no leading `?`).
+    pub fn parse_query(
+        query: &str,
+        default_limit: usize,
+        allowed: &[FilterSpec],
+    ) -> Result<ListQuery, ApiError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
             .map_err(|_| ApiError::BadRequest("The query string is malformed.".into()))?;
         let mut q = ListQuery {
             page: PageRequest {

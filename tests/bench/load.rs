@@ -1,0 +1,401 @@
+//! `cargo bench --bench load`: iamd under load over loopback, against a bare actix-web
+//! handler as the framework ceiling. Prints a markdown report (also written to
+//! `target/bench-load.md`); README.md § Benchmarks holds the latest figures.
+//!
+//! One run: seeds a temp data dir through the store (one flush at the end: seeding is not
+//! what is measured), starts the real release binary on it (production logging, stderr to
+//! /dev/null) and drives it with a closed-loop generator: N threads, each with its own
+//! HTTP/1.1 keep-alive connection, for a fixed time, recording every latency.
+//!
+//! `IAMD_BENCH_QUICK=1` runs small counts for a few seconds; the full run seeds 100,000
+//! users and takes a few minutes. CI runs the quick mode on the debug build
+//! (`IAMD_BENCH_QUICK=1 cargo test --bench load -- --bench`) as a smoke test: any
+//! unexpected answer fails the run; its figures mean nothing.
+
+mod http;
+mod servers;
+
+use http::{get, load, once, page_ids, post, total_count, Stats};
+use servers::{bare_server, dir_bytes, measured, seed, Iamd};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+struct Plan {
+    quick: bool,
+    duration: Duration,
+    levels: &'static [usize],
+    small: usize,
+    large: usize,
+}
+
+fn plan() -> Plan {
+    if std::env::var("IAMD_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0") {
+        Plan {
+            quick: true,
+            duration: Duration::from_millis(700),
+            levels: &[1, 16],
+            small: 1_000,
+            large: 10_000,
+        }
+    } else {
+        Plan {
+            quick: false,
+            duration: Duration::from_secs(5),
+            levels: &[1, 16, 64],
+            small: 1_000,
+            large: 100_000,
+        }
+    }
+}
+
+// ---- the report ---------------------------------------------------------------------------
+
+struct Report {
+    rows: Vec<String>,
+    notes: Vec<String>,
+    /// Some request got an unexpected answer: the run fails (it doubles as a smoke test).
+    errors: bool,
+}
+
+impl Report {
+    fn row(&mut self, what: &str, c: usize, s: &Stats, ceiling: Option<f64>) {
+        let ratio = ceiling.map_or("".into(), |b| format!("{:.0}%", 100.0 * s.rps() / b));
+        self.errors |= s.errors > 0;
+        let errors = if s.errors > 0 {
+            format!(
+                " ({} errors: {})",
+                s.errors,
+                s.first_error.as_deref().unwrap_or("")
+            )
+        } else {
+            String::new()
+        };
+        let cpu = s.cpu_us.map_or(String::new(), |us| format!("{us:.0}"));
+        let line = format!(
+            "| {what} | {c} | {:.0} | {:.2} | {:.2} | {ratio} | {cpu} |{errors}",
+            s.rps(),
+            s.pct(0.5),
+            s.pct(0.99)
+        );
+        eprintln!("{line}");
+        self.rows.push(line);
+    }
+
+    fn na(&mut self, what: &str, why: &str) {
+        let line = format!("| {what} | | n/a | | | | | {why}");
+        eprintln!("{line}");
+        self.rows.push(line);
+    }
+
+    fn fail(&mut self, what: &str, why: &str) {
+        self.errors = true;
+        self.na(what, why);
+    }
+
+    fn note(&mut self, line: String) {
+        eprintln!("{line}");
+        self.notes.push(line);
+    }
+}
+
+fn target(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "MISSED"
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` would run this too: skip then.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let plan = plan();
+    let d = plan.duration;
+    let mut r = Report {
+        rows: Vec::new(),
+        notes: Vec::new(),
+        errors: false,
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+
+    let empty_key = seed(&dir, 0);
+    let empty_bytes = dir_bytes(&dir);
+    let key = seed(&dir, plan.small - 1);
+    let key = key.as_str();
+    assert_eq!(key, empty_key);
+
+    // -- small data set ----------------------------------------------------------------
+    let mut server = Iamd::start(&dir);
+    server.wait_for(&get("/health", None), 200);
+    let addr = server.addr;
+    let me = get("/v3/users/me", Some(key));
+    let (_, me_body) = once(addr, &me).unwrap();
+    let (bare_addr, bare_handle) = bare_server(me_body.len());
+    let bare_req = get("/bare", None);
+    let (_, bare_body) = once(bare_addr, &bare_req).unwrap();
+    assert_eq!(bare_body.len(), me_body.len());
+
+    load(bare_addr, 16, d / 2, 200, &|_| bare_req.clone());
+    load(addr, 16, d / 2, 200, &|_| me.clone());
+    let mut ceiling = std::collections::BTreeMap::new();
+    for &c in plan.levels {
+        let s = load(bare_addr, c, d, 200, &|_| bare_req.clone());
+        r.row(
+            &format!("bare actix-web handler ({} B body)", me_body.len()),
+            c,
+            &s,
+            None,
+        );
+        ceiling.insert(c, s.rps());
+    }
+    let mut me_ratio_16 = 0.0;
+    for &c in plan.levels {
+        let s = measured(&server, || load(addr, c, d, 200, &|_| me.clone()));
+        if c == 16 {
+            me_ratio_16 = s.rps() / ceiling[&c];
+        }
+        r.row("GET /v3/users/me (authenticated)", c, &s, Some(ceiling[&c]));
+    }
+
+    let ids = page_ids(addr, key);
+    let deep = ids[ids.len() / 2].clone();
+    let first_page = get("/v3/users?limit=50", Some(key));
+    let deep_page = get(&format!("/v3/users?limit=50&after={deep}"), Some(key));
+    let mut small_pages = Vec::new();
+    for (name, req) in [("first", &first_page), ("deep", &deep_page)] {
+        let s = measured(&server, || load(addr, 16, d, 200, &|_| req.clone()));
+        r.row(
+            &format!("GET /v3/users?limit=50, {name} page, {} users", plan.small),
+            16,
+            &s,
+            Some(ceiling[&16]),
+        );
+        small_pages.push(s.rps());
+    }
+
+    let serial = AtomicU64::new(0);
+    let mut create_p99_16 = Vec::new();
+    for &c in &plan.levels[..2] {
+        let s = measured(&server, || {
+            load(addr, c, d, 201, &|_| {
+                let n = serial.fetch_add(1, Ordering::Relaxed);
+                post(
+                    "/v3/users",
+                    key,
+                    &format!("{{\"email\":\"b{n}@bench.example\"}}"),
+                )
+            })
+        });
+        if c == 16 {
+            create_p99_16.push(("users", s.pct(0.99)));
+        }
+        r.row("POST /v3/users (durable)", c, &s, None);
+    }
+    for &c in &plan.levels[..2] {
+        let s = measured(&server, || {
+            load(addr, c, d, 201, &|_| {
+                let n = serial.fetch_add(1, Ordering::Relaxed);
+                post("/v3/api-keys", key, &format!("{{\"name\":\"bench-{n}\"}}"))
+            })
+        });
+        if c == 16 {
+            create_p99_16.push(("api-keys", s.pct(0.99)));
+        }
+        r.row("POST /v3/api-keys (durable)", c, &s, None);
+    }
+    let probe = post(
+        "/v3/developer-certificates",
+        key,
+        "{\"name\":\"bench-probe\"}",
+    );
+    match once(addr, &probe).unwrap() {
+        (404, _) | (405, _) => r.na(
+            "POST /v3/developer-certificates",
+            "route not available in this build",
+        ),
+        (201, _) => {
+            for &c in &plan.levels[..2] {
+                let s = measured(&server, || {
+                    load(addr, c, d, 201, &|_| {
+                        let n = serial.fetch_add(1, Ordering::Relaxed);
+                        post(
+                            "/v3/developer-certificates",
+                            key,
+                            &format!("{{\"name\":\"bench-{n}\"}}"),
+                        )
+                    })
+                });
+                r.row("POST /v3/developer-certificates (durable)", c, &s, None);
+            }
+        }
+        (status, body) => r.fail(
+            "POST /v3/developer-certificates",
+            &format!(
+                "probe answered {status}: {}",
+                String::from_utf8_lossy(&body)
+            ),
+        ),
+    }
+    let count = total_count(addr, key);
+    server.stop();
+
+    // -- large data set ------------------------------------------------------------------
+    let add = plan.large.saturating_sub(count as usize);
+    let seeding = Instant::now();
+    seed(&dir, add);
+    r.note(format!(
+        "Seeded {add} more users through the store in {:.1} s (one flush at the end).",
+        seeding.elapsed().as_secs_f64()
+    ));
+    let large_bytes = dir_bytes(&dir);
+
+    let mut server = Iamd::start(&dir);
+    let health = server.wait_for(&get("/health", None), 200);
+    let first_auth = server.wait_for(&me, 200);
+    std::thread::sleep(Duration::from_secs(1));
+    let idle_kib = server.rss_kib();
+    let addr = server.addr;
+    let users = total_count(addr, key);
+    let ids = page_ids(addr, key);
+    let deep = ids[ids.len() / 2].clone();
+    let deep_page = get(&format!("/v3/users?limit=50&after={deep}"), Some(key));
+
+    let peak = std::sync::atomic::AtomicU64::new(0);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let mut large_pages = Vec::new();
+    let mut me_large = 0.0;
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                peak.fetch_max(server.rss_kib(), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        load(addr, 16, d / 2, 200, &|_| first_page.clone());
+        for (name, req) in [("first", &first_page), ("deep", &deep_page)] {
+            let s = measured(&server, || load(addr, 16, d, 200, &|_| req.clone()));
+            r.row(
+                &format!("GET /v3/users?limit=50, {name} page, {users} users"),
+                16,
+                &s,
+                Some(ceiling[&16]),
+            );
+            large_pages.push(s.rps());
+        }
+        let s = measured(&server, || load(addr, 16, d, 200, &|_| me.clone()));
+        me_large = s.rps();
+        r.row(
+            &format!("GET /v3/users/me, {users} users"),
+            16,
+            &s,
+            Some(ceiling[&16]),
+        );
+        done.store(true, Ordering::Relaxed);
+    });
+    let _ = me_large;
+    let load_kib = peak.load(Ordering::Relaxed);
+    server.stop();
+    // sled writes its snapshot while opening, so the first start after a write-heavy run
+    // replays that run's log; a second start has the snapshot.
+    let mut again = Iamd::start(&dir);
+    let restart = again.wait_for(&me, 200);
+    again.stop();
+    drop(bare_handle.stop(true));
+
+    // -- summary ---------------------------------------------------------------------------
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let per_100k =
+        (large_bytes.saturating_sub(empty_bytes)) as f64 * 100_000.0 / (users as f64 - 1.0);
+    let list_ratio = small_pages
+        .iter()
+        .zip(&large_pages)
+        .map(|(s, l)| s / l)
+        .fold(0.0, f64::max);
+    r.note(format!(
+        "Cold start with {users} users, first start after seeding them: first 200 of /health after {:.0} ms, of an authenticated GET after {:.0} ms; next restart: {:.0} ms.",
+        ms(health),
+        ms(first_auth),
+        ms(restart)
+    ));
+    r.note(format!(
+        "Resident memory with {users} users: {:.1} MiB idle, {:.1} MiB peak under load.",
+        mib(idle_kib),
+        mib(load_kib)
+    ));
+    r.note(format!(
+        "Data directory: {:.1} MiB with {users} users ({:.1} MiB per 100,000 users; {} KiB freshly bootstrapped).",
+        large_bytes as f64 / 1048576.0,
+        per_100k / 1048576.0,
+        empty_bytes / 1024
+    ));
+    let mut targets = vec![
+        format!(
+            "- authenticated GET >= 60% of the bare handler (c=16): {:.0}% — {}",
+            100.0 * me_ratio_16,
+            target(me_ratio_16 >= 0.6)
+        ),
+        format!(
+            "- list page with {users} users within 1.5x of {} users: worst {list_ratio:.2}x — {}",
+            plan.small,
+            target(list_ratio <= 1.5)
+        ),
+        format!(
+            "- durable create p99 < 10 ms at c=16: {} — {}",
+            create_p99_16
+                .iter()
+                .map(|(what, p)| format!("{what} {p:.2} ms"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            target(create_p99_16.iter().all(|(_, p)| *p < 10.0))
+        ),
+        format!(
+            "- cold start < 200 ms with {users} users: {:.0} ms first start after seeding, {:.0} ms next restart — {}",
+            ms(first_auth),
+            ms(restart),
+            target(ms(first_auth) < 200.0)
+        ),
+        format!(
+            "- idle memory < 64 MiB with {users} users: {:.1} MiB — {}",
+            mib(idle_kib),
+            target(mib(idle_kib) < 64.0)
+        ),
+    ];
+    if plan.quick {
+        targets.push(
+            "- (quick mode: small counts and short runs; figures are indicative only)".into(),
+        );
+    }
+    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    targets.push(format!(
+        "- machine: {} cores; load average at the end {} (other work on the machine skews p99)",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        loadavg.split(' ').take(3).collect::<Vec<_>>().join(" ")
+    ));
+    let report = format!(
+        "| scenario | concurrency | req/s | p50 ms | p99 ms | req/s of bare | server CPU µs/req |\n|---|---|---|---|---|---|---|\n{}\n\n{}\n\nTargets:\n{}\n",
+        r.rows.join("\n"),
+        r.notes.join("\n"),
+        targets.join("\n")
+    );
+    println!("\n{report}");
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-load.md");
+    let _ = std::fs::write(out, &report);
+    let failed = r
+        .rows
+        .iter()
+        .filter(|row| row.contains(" errors: ") || row.contains("probe answered"))
+        .count();
+    println!("bench: {} passed, {failed} failed", r.rows.len() - failed);
+    if r.errors {
+        eprintln!("some requests got unexpected answers (see the rows marked with errors)");
+        std::process::exit(1);
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
