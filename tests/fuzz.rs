@@ -223,7 +223,7 @@ fn json_bytes() -> impl Strategy<Value = Vec<u8>> {
 
 fn parse_all(bytes: &[u8]) {
     use iamd::api::body::parse;
-    let _ = parse::<iamd::api::users::UserCreate>(bytes);
+    let _ = parse::<iamd::api::user_create::UserCreate>(bytes);
     let _ = parse::<iamd::api::users::UserUpdate>(bytes);
     let _ = parse::<iamd::api::apikeys::ApiKeyCreate>(bytes);
     let _ = parse::<iamd::api::apikeys::ApiKeyUpdate>(bytes);

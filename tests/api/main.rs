@@ -1,6 +1,7 @@
 //! Integration tests: every module drives the server over HTTP, as clients do.
 
 mod common;
+mod conformance;
 mod crash;
 mod foundation;
 mod lists;

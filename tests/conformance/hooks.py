@@ -66,3 +66,32 @@ class ImageSerializer:
 
     def as_werkzeug(self, context, value):
         return {"data": _image_bytes(value)}
+
+
+from schemathesis.specs.openapi.checks import content_type_conformance
+
+
+@schemathesis.check
+def iamd_content_type_conformance(ctx, response, case):
+    """content_type_conformance, except: a 204 No Content carries no body and so no
+    Content-Type, although the spec lists `produces: application/json` on those operations
+    (bulk color sets, image clears) (README: "204 without a Content-Type")."""
+    if response.status_code == 204 and not response.content:
+        return None
+    return content_type_conformance(ctx, response, case)
+
+
+@schemathesis.hook
+def map_body(context, body):
+    """The run authenticates with one admin key: a generated (valid) `PUT /v3/api-keys/me`
+    that deactivates that very key would turn every later request into a 401 and test
+    nothing (README: "The run keeps its own key"). Only that one value is changed."""
+    op = context.operation
+    if (
+        op.method.upper() == "PUT"
+        and op.path == "/v3/api-keys/me"
+        and isinstance(body, dict)
+        and body.get("status") == "INACTIVE"
+    ):
+        body = dict(body, status="ACTIVE")
+    return body

@@ -72,7 +72,7 @@ exec timeout --signal=INT --kill-after=30 "$BUDGET" \
   "$VENV/bin/schemathesis" run "$SPEC" \
   --base-url "$IAMD_URL" \
   -H "Authorization: Bearer $KEY" \
-  --checks not_a_server_error,iamd_status_code_conformance,content_type_conformance,response_schema_conformance \
+  --checks not_a_server_error,iamd_status_code_conformance,iamd_content_type_conformance,response_schema_conformance \
   --data-generation-method all \
   --hypothesis-max-examples "$EXAMPLES" \
   --hypothesis-deadline 30000 \

@@ -114,17 +114,22 @@ pub(super) fn verify(client: &Client, model: &mut Model, admin: (&str, &str), rn
             Some(Pending::Update { email, full_name }) => {
                 let row = row.unwrap_or_else(|| panic!("user {id} vanished"));
                 let now = (row["email"].as_str().unwrap(), row["full_name"].as_str());
+                // An email is retired only if the update really changed it.
                 if now == (email.as_str(), full_name.as_deref()) {
                     let old = std::mem::replace(&mut u.email, email);
                     u.full_name = full_name;
-                    model.retired_emails.push(old);
+                    if old != u.email {
+                        model.retired_emails.push(old);
+                    }
                 } else {
                     assert_eq!(
                         now,
                         (u.email.as_str(), u.full_name.as_deref()),
                         "user {id}: an unanswered update is half-applied"
                     );
-                    model.retired_emails.push(email);
+                    if email != u.email {
+                        model.retired_emails.push(email);
+                    }
                 }
             }
             Some(Pending::Join(g)) | Some(Pending::Leave(g)) => {
