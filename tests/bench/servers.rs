@@ -66,6 +66,9 @@ impl Iamd {
             .env_clear()
             .env("IAMD_DATA_DIR", dir)
             .env("IAMD_BIND", format!("127.0.0.1:{port}"))
+            // The developer-certificate rows create thousands in one account; the default
+            // per-account limit (10) is a policy, not what is measured.
+            .env("IAMD_DEVELOPER_CERTIFICATES_PER_ACCOUNT", "100000000")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
