@@ -1,6 +1,6 @@
 //! Backup of a running and of a stopped server, restore, and the refusals of corrupt files.
 
-use super::run;
+use super::{restore, run};
 use crate::common::{unique, Binary, Client};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -197,16 +197,7 @@ fn backup_of_a_running_server_restores_to_a_server_that_answers_alike() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("trees"), "{out}");
     let during = dir.path().join("during");
-    let (code, _, err) = run(
-        &[
-            "restore",
-            "--in",
-            file.to_str().unwrap(),
-            "--data-dir",
-            during.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let (code, _, err) = restore(&file, &during);
     assert_eq!(code, 0, "{err}");
     std::fs::copy(&key_file, during.join("admin-api-key")).unwrap();
     let mid = Binary::start(&during, &[]);
@@ -235,16 +226,7 @@ fn backup_of_a_running_server_restores_to_a_server_that_answers_alike() {
     );
     assert_eq!(code, 0, "{err}");
     let restored_dir = dir.path().join("restored");
-    let (code, out, err) = run(
-        &[
-            "restore",
-            "--in",
-            file.to_str().unwrap(),
-            "--data-dir",
-            restored_dir.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let (code, out, err) = restore(&file, &restored_dir);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("restored"), "{out}");
     assert!(
@@ -337,16 +319,7 @@ fn offline_backup_and_the_refusals_of_restore() {
     assert!(out.contains("verified"), "{out}");
 
     // Refusals: a non-empty target, a flipped byte, a truncated file.
-    let (code, _, err) = run(
-        &[
-            "restore",
-            "--in",
-            file_s,
-            "--data-dir",
-            data.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let (code, _, err) = restore(&file, &data);
     assert_eq!(code, 1);
     assert!(err.contains("not empty"), "{err}");
     let bytes = std::fs::read(&file).unwrap();
@@ -356,16 +329,7 @@ fn offline_backup_and_the_refusals_of_restore() {
     let bad = dir.path().join("flipped.iamdbackup");
     std::fs::write(&bad, &flipped).unwrap();
     let target = dir.path().join("target");
-    let (code, _, err) = run(
-        &[
-            "restore",
-            "--in",
-            bad.to_str().unwrap(),
-            "--data-dir",
-            target.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let (code, _, err) = restore(&bad, &target);
     assert_eq!(code, 1);
     assert!(
         err.contains("corrupt") || err.contains("truncated"),
@@ -374,16 +338,7 @@ fn offline_backup_and_the_refusals_of_restore() {
     assert!(!target.exists(), "nothing is written for a refused backup");
     let cut = dir.path().join("cut.iamdbackup");
     std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
-    let (code, _, err) = run(
-        &[
-            "restore",
-            "--in",
-            cut.to_str().unwrap(),
-            "--data-dir",
-            target.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let (code, _, err) = restore(&cut, &target);
     assert_eq!(code, 1);
     assert!(err.contains("truncated"), "{err}");
     assert!(!target.exists());
@@ -393,16 +348,7 @@ fn offline_backup_and_the_refusals_of_restore() {
 
     // The good file restores into an empty directory that already exists.
     std::fs::create_dir_all(&target).unwrap();
-    let (code, _, err) = run(
-        &[
-            "restore",
-            "--in",
-            file_s,
-            "--data-dir",
-            target.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let (code, _, err) = restore(&file, &target);
     assert_eq!(code, 0, "{err}");
     std::fs::write(target.join("admin-api-key"), &admin_key).unwrap();
     let original = Binary::start(&data, &[]);

@@ -17,6 +17,12 @@ pub fn iamd() -> Command {
 }
 
 /// Runs `iamd args...`; returns (exit code, stdout, stderr).
+/// `iamd restore --in FILE --data-dir DIR`.
+pub fn restore(file: &std::path::Path, dir: &std::path::Path) -> (i32, String, String) {
+    let (file, dir) = (file.to_str().unwrap(), dir.to_str().unwrap());
+    run(&["restore", "--in", file, "--data-dir", dir], &[])
+}
+
 pub fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let out = iamd()
         .args(args)
