@@ -14,6 +14,7 @@ pub mod email;
 pub mod error;
 pub mod ids;
 pub mod limits;
+pub mod logging;
 pub mod pki;
 pub mod provision;
 pub mod ratelimit;

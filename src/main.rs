@@ -106,7 +106,7 @@ fn serve(args: &Args) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(USAGE_ERROR, &e),
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    iamd::logging::init("info");
     let data_dir = config.data_dir.clone();
     let run = async move {
         let started = iamd::server::start(config)
@@ -127,7 +127,9 @@ fn serve(args: &Args) -> ExitCode {
         );
         iamd::server::run_until_signalled(started).await
     };
-    match actix_web::rt::System::new().block_on(run) {
+    let result = actix_web::rt::System::new().block_on(run);
+    iamd::logging::flush();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(USAGE_ERROR, &e),
     }

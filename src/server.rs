@@ -239,6 +239,7 @@ pub async fn run_until_signalled(started: Started) -> Result<(), String> {
             _ = int.recv() => "SIGINT",
         };
         log::warn!("second signal ({name}): exiting now");
+        crate::logging::flush();
         std::process::exit(1);
     });
     started.server.await.map_err(|e| e.to_string())?;
