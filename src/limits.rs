@@ -51,13 +51,20 @@ pub async fn middleware(
         ));
     }
     let mut req = req;
-    let deadline = tokio::time::Instant::now() + limits.request_timeout;
-    let timed: Pin<Box<dyn Stream<Item = Result<web::Bytes, PayloadError>>>> = Box::pin(Deadline {
-        inner: req.take_payload(),
-        sleep: Box::pin(tokio::time::sleep_until(deadline)),
-        expired: false,
-    });
-    req.set_payload(Payload::from(timed));
+    let payload = req.take_payload();
+    if matches!(payload, Payload::None) {
+        // No body (most GETs): nothing to time out, and no timer to set up per request.
+        req.set_payload(payload);
+    } else {
+        let deadline = tokio::time::Instant::now() + limits.request_timeout;
+        let timed: Pin<Box<dyn Stream<Item = Result<web::Bytes, PayloadError>>>> =
+            Box::pin(Deadline {
+                inner: payload,
+                sleep: Box::pin(tokio::time::sleep_until(deadline)),
+                expired: false,
+            });
+        req.set_payload(Payload::from(timed));
+    }
     let mut res = next.call(req).await?.map_into_boxed_body();
     if res.status() == StatusCode::REQUEST_TIMEOUT {
         // The rest of the body is still on the wire: the connection cannot be reused.
