@@ -11,11 +11,12 @@ use crate::store::accounts::AccountRecord;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use std::future::{ready, Ready};
+use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct AccountScope {
     pub caller: Caller,
-    pub account: AccountRecord,
+    pub account: Arc<AccountRecord>,
     /// Reached through `/v3/accounts/{account_id}/...`.
     pub tenant: bool,
 }
@@ -74,7 +75,11 @@ pub fn resolve(req: &HttpRequest, state: &AppState) -> Result<AccountScope, ApiE
             tenant: true,
         });
     }
-    let account = state.store.accounts.get(&id)?.ok_or_else(not_found)?;
+    let account = state
+        .store
+        .accounts
+        .get_shared(&id)?
+        .ok_or_else(not_found)?;
     if account.parent_id != Some(caller.account.id) {
         return Err(not_found());
     }

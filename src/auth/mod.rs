@@ -12,12 +12,15 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use std::future::{ready, Ready};
+use std::sync::Arc;
 
 /// The authenticated caller: its account, the API key it used and that key's owner.
+/// Extractors hand out copies of it (and of its account) on every request: the records are
+/// shared, not cloned field by field.
 #[derive(Clone)]
 pub struct Caller {
-    pub account: AccountRecord,
-    pub apikey: ApiKeyRecord,
+    pub account: Arc<AccountRecord>,
+    pub apikey: Arc<ApiKeyRecord>,
     /// Member of the account's `Administrators` group.
     pub is_admin: bool,
 }
@@ -87,7 +90,7 @@ fn check_key(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
     let account = state
         .store
         .accounts
-        .get(&key.account_id)?
+        .get_shared(&key.account_id)?
         .ok_or_else(|| unauthorized("The API key's account no longer exists."))?;
     let now = crate::clock::now_millis();
     state.store.last_login.touch(&account.id, &key.id, now);

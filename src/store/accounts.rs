@@ -2,6 +2,7 @@
 //! An account's key is its own id; `parentid_accountid` lists an aggregator's children.
 
 use super::apikeys::{ApiKeyRecord, ApiKeyTx};
+use super::codec::DecodeCache;
 use super::durability::Written;
 use super::groups::{GroupRecord, MemberTx, KIND_APIKEY, KIND_USER};
 use super::keys::{key, owned_text, tail_id};
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError;
 use sled::Transactional;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 const ROOT_KEY: &[u8] = b"root_account";
 
@@ -76,6 +78,9 @@ pub trait AccountStore: Send + Sync {
     /// The account made at first start, if the data dir has been bootstrapped.
     fn root(&self) -> StoreResult<Option<Id>>;
     fn get(&self, id: &Id) -> StoreResult<Option<AccountRecord>>;
+    /// `get` for authentication and scoping, which read an account on every request: the
+    /// record is shared, decoded once per stored version.
+    fn get_shared(&self, id: &Id) -> StoreResult<Option<Arc<AccountRecord>>>;
     /// The direct sub-tenants of `parent`.
     fn children(
         &self,
@@ -98,11 +103,16 @@ pub trait AccountStore: Send + Sync {
 pub struct SledAccounts {
     t: Trees,
     commit: Commit,
+    decoded: DecodeCache<AccountRecord>,
 }
 
 impl SledAccounts {
     pub fn new(t: Trees, commit: Commit) -> SledAccounts {
-        SledAccounts { t, commit }
+        SledAccounts {
+            t,
+            commit,
+            decoded: DecodeCache::new(),
+        }
     }
 }
 
@@ -121,6 +131,10 @@ impl AccountStore for SledAccounts {
             .get(id.as_bytes())?
             .map(|raw| decode(&raw))
             .transpose()
+    }
+
+    fn get_shared(&self, id: &Id) -> StoreResult<Option<Arc<AccountRecord>>> {
+        self.decoded.read(&self.t.accountid_account, id.as_bytes())
     }
 
     fn children(

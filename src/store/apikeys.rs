@@ -1,6 +1,7 @@
 //! API keys. Only a SHA-256 digest of each full key is stored; the digest index is how
 //! authentication finds a key without knowing its account.
 
+use super::codec::DecodeCache;
 use super::durability::Written;
 use super::groups::{Member, MemberTx, Protected, KIND_APIKEY};
 use super::keys::{key, owned, tail_id};
@@ -10,6 +11,7 @@ use crate::ids::Id;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
+use std::sync::Arc;
 
 pub(super) const ENTITY: &str = "apikeys";
 
@@ -33,8 +35,9 @@ pub struct ApiKeyRecord {
 
 pub trait ApiKeyStore: Send + Sync {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<ApiKeyRecord>>;
-    /// Finds a key by the digest of its full text, in any account.
-    fn by_digest(&self, digest: &[u8]) -> StoreResult<Option<ApiKeyRecord>>;
+    /// Finds a key by the digest of its full text, in any account (authentication: the
+    /// record is shared, decoded once per stored version).
+    fn by_digest(&self, digest: &[u8]) -> StoreResult<Option<Arc<ApiKeyRecord>>>;
     fn list(
         &self,
         account: &Id,
@@ -72,11 +75,16 @@ pub trait ApiKeyStore: Send + Sync {
 pub struct SledApiKeys {
     t: Trees,
     commit: Commit,
+    decoded: DecodeCache<ApiKeyRecord>,
 }
 
 impl SledApiKeys {
     pub fn new(t: Trees, commit: Commit) -> SledApiKeys {
-        SledApiKeys { t, commit }
+        SledApiKeys {
+            t,
+            commit,
+            decoded: DecodeCache::new(),
+        }
     }
 }
 
@@ -178,7 +186,7 @@ impl ApiKeyStore for SledApiKeys {
         super::codec::read(&self.t.apikeyid_apikey, owned(account, id))
     }
 
-    fn by_digest(&self, digest: &[u8]) -> StoreResult<Option<ApiKeyRecord>> {
+    fn by_digest(&self, digest: &[u8]) -> StoreResult<Option<Arc<ApiKeyRecord>>> {
         let Some(location) = self.t.keyhash_apikeyid.get(digest)? else {
             return Ok(None);
         };
@@ -186,7 +194,8 @@ impl ApiKeyStore for SledApiKeys {
             (Some(a), Some(i)) if location.len() == 32 => (a, i),
             _ => return Err(StoreError::Backend("bad key digest index entry".into())),
         };
-        self.get(&account, &id)
+        self.decoded
+            .read(&self.t.apikeyid_apikey, &owned(&account, &id))
     }
 
     fn list(

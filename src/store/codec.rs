@@ -4,6 +4,8 @@
 use super::{StoreError, StoreResult};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// The record layout this release writes.
 pub const RECORD_VERSION: u8 = 1;
@@ -28,4 +30,75 @@ pub fn decode<T: DeserializeOwned>(raw: &[u8]) -> StoreResult<T> {
 /// The record stored under `k` in `tree`, if any.
 pub fn read<T: DeserializeOwned>(tree: &sled::Tree, k: impl AsRef<[u8]>) -> StoreResult<Option<T>> {
     tree.get(k)?.map(|raw| decode(&raw)).transpose()
+}
+
+/// Decoded records by the bytes they were decoded from. Authentication reads the same API
+/// key and account records on every request, and decoding them was most of its cost. An
+/// entry is used only when the stored bytes are still identical (so a changed record is
+/// never served stale, with no invalidation to forget), and readers share the decoded value.
+pub struct DecodeCache<T> {
+    /// By sled key.
+    entries: Mutex<HashMap<Vec<u8>, Decoded<T>>>,
+}
+
+/// The stored bytes and the record decoded from them.
+type Decoded<T> = (sled::IVec, Arc<T>);
+
+/// Entries kept before the cache starts over (bounds its memory: records are small).
+const DECODE_CACHE_ENTRIES: usize = 4096;
+
+impl<T: DeserializeOwned> DecodeCache<T> {
+    pub fn new() -> DecodeCache<T> {
+        DecodeCache {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The record stored under `k` in `tree`, if any, decoded once per stored version.
+    pub fn read(&self, tree: &sled::Tree, k: &[u8]) -> StoreResult<Option<Arc<T>>> {
+        let Some(raw) = tree.get(k)? else {
+            return Ok(None);
+        };
+        let lock = || self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((bytes, record)) = lock().get(k) {
+            if *bytes == raw {
+                return Ok(Some(record.clone()));
+            }
+        }
+        let record = Arc::new(decode::<T>(&raw)?);
+        let mut entries = lock();
+        if entries.len() >= DECODE_CACHE_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(k.to_vec(), (raw, record.clone()));
+        Ok(Some(record))
+    }
+}
+
+impl<T: DeserializeOwned> Default for DecodeCache<T> {
+    fn default() -> Self {
+        DecodeCache::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_decode_cache_follows_the_stored_bytes() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let tree = db.open_tree("t").unwrap();
+        let cache = DecodeCache::<String>::new();
+        assert!(cache.read(&tree, b"k").unwrap().is_none());
+        tree.insert(b"k", encode(&"one".to_string())).unwrap();
+        let first = cache.read(&tree, b"k").unwrap().unwrap();
+        assert_eq!(*first, "one");
+        let again = cache.read(&tree, b"k").unwrap().unwrap();
+        assert!(std::sync::Arc::ptr_eq(&first, &again), "decoded once");
+        tree.insert(b"k", encode(&"two".to_string())).unwrap();
+        assert_eq!(*cache.read(&tree, b"k").unwrap().unwrap(), "two");
+        tree.remove(b"k").unwrap();
+        assert!(cache.read(&tree, b"k").unwrap().is_none());
+    }
 }
