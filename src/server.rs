@@ -151,6 +151,9 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     let config = Arc::new(config);
     let state = web::Data::new(AppState {
         store: store.clone(),
+        outbox: Arc::new(crate::email::outbox::Outbox::new(
+            config.data_dir.join("outbox"),
+        )),
         config: config.clone(),
     });
     let workers = if config.workers == 0 {

@@ -1,6 +1,7 @@
-//! What every handler can reach: the store and the configuration.
+//! What every handler can reach: the store, the configuration and the email outbox.
 
 use crate::config::Config;
+use crate::email::outbox::Outbox;
 use crate::store::Store;
 use std::sync::Arc;
 
@@ -8,4 +9,5 @@ use std::sync::Arc;
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
+    pub outbox: Arc<Outbox>,
 }

@@ -100,7 +100,8 @@ pub async fn issue(
         expires_at: now + new.valid_for_days * DAY_MS,
         etag: 1,
     };
-    let stored = state.store.invitations.create(record)?.durable().await?;
+    let written = state.store.invitations.create(record)?;
+    let stored = written.value();
     let name = account
         .display_name
         .clone()
@@ -115,18 +116,20 @@ pub async fn issue(
          The invitation expires at {}.\n",
         rfc3339(stored.expires_at)
     );
-    crate::email::send(
+    let to = stored.email.clone();
+    // The invitation and its email become durable together.
+    crate::email::send_with(
         state,
         &account.id,
         crate::email::Email {
-            to: stored.email.clone(),
+            to,
             subject: format!("Invitation to join {name}"),
             body,
             secrets: vec![token],
         },
+        written,
     )
-    .await?;
-    Ok(stored)
+    .await
 }
 
 /// `UserInvitationReq`.

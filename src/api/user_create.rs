@@ -16,6 +16,7 @@ use crate::error::ApiResult;
 use crate::ids::Id;
 use crate::state::AppState;
 use crate::store::users::UserRecord;
+use crate::store::Written;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -142,7 +143,12 @@ pub async fn create(
             login_profiles.clone(),
         )
     };
-    let created = state.store.users.create(user)?.durable().await?;
+    let written = state.store.users.create(user)?;
+    let created = match &generated {
+        // The password email and the user become durable together.
+        Some(p) => send_password(&state, &scope, written, p).await?,
+        None => written.durable().await?,
+    };
     if status == "INVITED" {
         // The user exists because of this request, not of the invitation: revoking the
         // invitation later leaves the user alone.
@@ -155,9 +161,6 @@ pub async fn create(
         };
         issue(&state, &scope.account, new).await?;
     }
-    if let Some(p) = &generated {
-        send_password(&state, &scope, &created, p).await?;
-    }
     let mut v = view(&state, &created)?;
     v.password = generated;
     Ok(HttpResponse::Created().json(v))
@@ -166,9 +169,9 @@ pub async fn create(
 async fn send_password(
     state: &AppState,
     scope: &AdminScope,
-    user: &UserRecord,
+    user: Written<UserRecord>,
     password: &str,
-) -> ApiResult<()> {
+) -> ApiResult<UserRecord> {
     let name = scope
         .account
         .display_name
@@ -179,16 +182,17 @@ async fn send_password(
          Your temporary password: {password}\n\n\
          You must choose a new password when you first sign in.\n"
     );
-    crate::email::send(
+    let to = user.value().email.clone();
+    crate::email::send_with(
         state,
         &scope.id(),
         crate::email::Email {
-            to: user.email.clone(),
+            to,
             subject: format!("Your new user in {name}"),
             body,
             secrets: vec![password.to_string()],
         },
+        user,
     )
-    .await?;
-    Ok(())
+    .await
 }

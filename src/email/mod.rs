@@ -1,7 +1,6 @@
 //! Outgoing email. iamd has no mail relay: every email it would send is written as an
-//! RFC 5322 message (`<data_dir>/outbox/<id>.eml`, written to a temporary file and renamed,
-//! so a reader never sees half a message) for an operator's mail transfer agent to pick up,
-//! and recorded in the account's notification log.
+//! RFC 5322 message (`<data_dir>/outbox/<id>.eml`, see `outbox`) for an operator's mail
+//! transfer agent to pick up, and recorded in the account's notification log.
 //!
 //! The log is readable by every admin of the account, so its `message` is the email's text
 //! with the secrets (acceptance tokens, generated passwords) blanked out; only the `.eml`
@@ -11,9 +10,10 @@ use crate::error::ApiResult;
 use crate::ids::Id;
 use crate::state::AppState;
 use crate::store::notifications::NotificationRecord;
+use crate::store::Written;
 use base64::Engine;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+
+pub mod outbox;
 
 /// What stands in for a secret in the notification log.
 pub const HIDDEN: &str = "[hidden]";
@@ -38,61 +38,82 @@ impl Email {
     }
 }
 
-/// Where the `.eml` files go.
-pub fn outbox_dir(state: &AppState) -> PathBuf {
-    state.config.data_dir.join("outbox")
+/// What cannot be delivered is still logged, with this error.
+const NOT_QUEUED: &str = "The message could not be queued for delivery.";
+
+/// Writes `email` to the outbox and records it in `account`'s notification log; both are
+/// durable when this returns. A failure to write the file does not fail the request that
+/// caused the email: it is logged and recorded in the entry (`success: false`).
+pub async fn send(state: &AppState, account: &Id, email: Email) -> ApiResult<()> {
+    let (logged, id, message) = prepare(state, account, &email)?;
+    finish(state, logged, account, id, message).await?;
+    Ok(())
 }
 
-/// Writes `email` to the outbox and records it in `account`'s notification log. A failure to
-/// write the file does not fail the request that caused the email: it is logged and
-/// recorded in the entry (`success: false`, `error_msg`).
-pub async fn send(state: &AppState, account: &Id, email: Email) -> ApiResult<NotificationRecord> {
+/// `send`, for an email caused by `cause`, a committed write that is not durable yet: one
+/// flush makes the write and the log entry durable while the file is written (rather than
+/// one after the other). Returns `cause`'s value.
+pub async fn send_with<T>(
+    state: &AppState,
+    account: &Id,
+    email: Email,
+    cause: Written<T>,
+) -> ApiResult<T> {
+    let (logged, id, message) = prepare(state, account, &email)?;
+    let (value, _) = finish(state, cause.and(logged), account, id, message).await?;
+    Ok(value)
+}
+
+/// Renders the message and commits its log entry (optimistically marked sent; the entry
+/// and the file share the id).
+fn prepare(
+    state: &AppState,
+    account: &Id,
+    email: &Email,
+) -> ApiResult<(Written<NotificationRecord>, Id, Vec<u8>)> {
     let id = Id::new();
     let now = crate::clock::now_millis();
     let domain = mail_domain(&state.config.public_host());
-    let message = render(&email, &id, account, &domain, now);
-    let dir = outbox_dir(state);
-    let written = actix_web::web::block(move || write_atomically(&dir, &id, message.as_bytes()))
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))
-        .and_then(|r| r);
-    let error_msg = match written {
-        Ok(()) => None,
-        Err(e) => {
-            log::error!("cannot write email {} to the outbox: {e}", id.hex());
-            Some("The message could not be queued for delivery.".to_string())
-        }
-    };
+    let message = render(email, &id, account, &domain, now);
     let entry = NotificationRecord {
         id,
         account_id: *account,
         receiver: email.to.clone(),
         subject: email.subject.clone(),
         message: email.redacted_body(),
-        success: error_msg.is_none(),
-        error_msg,
+        success: true,
+        error_msg: None,
         kind: "email".into(),
         created_at: now,
     };
-    Ok(state.store.notifications.record(entry)?.durable().await?)
+    Ok((
+        state.store.notifications.record(entry)?,
+        id,
+        message.into_bytes(),
+    ))
 }
 
-/// `<dir>/<id>.eml`, via a temporary file that is synced before the rename.
-fn write_atomically(dir: &Path, id: &Id, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.eml.tmp", id.hex()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, dir.join(format!("{}.eml", id.hex())))?;
-        // The rename itself is durable only once the directory is.
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+/// Writes the file while `records` are flushed; corrects the entry if the file failed.
+async fn finish<T>(
+    state: &AppState,
+    records: Written<T>,
+    account: &Id,
+    id: Id,
+    message: Vec<u8>,
+) -> ApiResult<T> {
+    let (flushed, written) =
+        futures_util::join!(records.durable(), state.outbox.write(id, message));
+    let value = flushed?;
+    if let Err(e) = written {
+        log::error!("cannot write email {} to the outbox: {e}", id.hex());
+        state
+            .store
+            .notifications
+            .mark_failed(account, &id, NOT_QUEUED)?
+            .durable()
+            .await?;
     }
-    result
+    Ok(value)
 }
 
 /// The domain of the sender address: the public host, as a domain literal when it is an IP.

@@ -22,10 +22,9 @@ pub mod page;
 pub mod users;
 
 pub use codec::{decode, encode};
-pub use durability::Commit;
+pub use durability::{Commit, Flusher, Written};
 pub use page::{Order, Page, PageRequest};
 
-use durability::Flusher;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use std::path::Path;
 use std::sync::Arc;

@@ -29,6 +29,8 @@ pub struct NotificationRecord {
 pub trait NotificationStore: Send + Sync {
     fn list(&self, account: &Id, page: &PageRequest) -> StoreResult<Page<NotificationRecord>>;
     fn record(&self, entry: NotificationRecord) -> StoreResult<Written<NotificationRecord>>;
+    /// Marks a recorded entry as not sent (its email could not be queued after all).
+    fn mark_failed(&self, account: &Id, id: &Id, error_msg: &str) -> StoreResult<Written<()>>;
 }
 
 pub struct SledNotifications {
@@ -63,5 +65,18 @@ impl NotificationStore for SledNotifications {
             Ok(())
         })?;
         Ok(self.commit.written(entry))
+    }
+
+    fn mark_failed(&self, account: &Id, id: &Id, error_msg: &str) -> StoreResult<Written<()>> {
+        let key = owned(account, id);
+        let log = &self.t.notificationid_notification;
+        // Entries are never changed otherwise: a plain read and write cannot lose an update.
+        if let Some(raw) = log.get(&key)? {
+            let mut entry: NotificationRecord = super::decode(&raw)?;
+            entry.success = false;
+            entry.error_msg = Some(error_msg.to_string());
+            log.insert(key, encode(&entry))?;
+        }
+        Ok(self.commit.written(()))
     }
 }
