@@ -100,6 +100,25 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Several runs of the same load as one.
+    pub fn merge(runs: Vec<Stats>) -> Stats {
+        let ok: u64 = runs.iter().map(|s| s.ok).sum();
+        let cpu = runs
+            .iter()
+            .map(|s| s.cpu_us.map(|us| us * s.ok as f64))
+            .sum::<Option<f64>>();
+        let mut merged = Stats {
+            cpu_us: cpu.filter(|_| ok > 0).map(|total| total / ok as f64),
+            ok,
+            errors: runs.iter().map(|s| s.errors).sum(),
+            first_error: runs.iter().find_map(|s| s.first_error.clone()),
+            secs: runs.iter().map(|s| s.secs).sum(),
+            lat: runs.into_iter().flat_map(|s| s.lat).collect(),
+        };
+        merged.lat.sort_unstable();
+        merged
+    }
+
     pub fn rps(&self) -> f64 {
         self.ok as f64 / self.secs
     }
