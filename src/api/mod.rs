@@ -192,6 +192,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             }
         }
     }
+    // actix tries resources in order, and a path with `{...}` segments is a regex match:
+    // fixed paths go first (a string comparison each; most requests end there), which also
+    // keeps `/me` ahead of the `{id}` it would otherwise match.
+    by_path.sort_by_key(|(path, _)| path.contains('{'));
     for (path, makers) in by_path {
         let mut resource = web::resource(path.as_str());
         for make in makers {

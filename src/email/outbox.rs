@@ -52,10 +52,16 @@ impl Outbox {
 
 /// `<dir>/<id>.eml`, via a temporary file whose data is synced before the rename.
 fn write_file(dir: &Path, id: &Id, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(".{}.eml.tmp", id.hex()));
     let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
+        let mut file = match std::fs::File::create(&tmp) {
+            // The first email (or an operator removed the directory).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(dir)?;
+                std::fs::File::create(&tmp)?
+            }
+            other => other?,
+        };
         file.write_all(bytes)?;
         file.sync_data()?;
         std::fs::rename(&tmp, dir.join(format!("{}.eml", id.hex())))
