@@ -93,9 +93,12 @@ fn check_key(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
         .get_shared(&key.account_id)?
         .ok_or_else(|| unauthorized("The API key's account no longer exists."))?;
     let now = crate::clock::now_millis();
-    state.store.last_login.touch(&account.id, &key.id, now);
-    if let Some(owner) = key.owner {
-        state.store.last_login.touch(&account.id, &owner, now);
+    match key.owner {
+        Some(owner) => state
+            .store
+            .last_login
+            .touch(&account.id, &[key.id, owner], now),
+        None => state.store.last_login.touch(&account.id, &[key.id], now),
     }
     let caller = Caller {
         is_admin: key.groups.contains(&account.admin_group),

@@ -33,10 +33,6 @@ impl Outbox {
         Outbox { dir, dir_sync }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Writes `<id>.eml`; it is durable when this returns `Ok`.
     pub async fn write(&self, id: Id, message: Vec<u8>) -> std::io::Result<()> {
         let dir = self.dir.clone();

@@ -23,12 +23,12 @@ impl LastLogin {
         }
     }
 
-    /// Notes a use of `subject` now. Memory only.
-    pub fn touch(&self, account: &Id, subject: &Id, millis: i64) {
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert((*account, *subject), millis);
+    /// Notes a use of `subjects` (a key and its owner) now, under one lock. Memory only.
+    pub fn touch(&self, account: &Id, subjects: &[Id], millis: i64) {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        for subject in subjects {
+            pending.insert((*account, *subject), millis);
+        }
     }
 
     pub fn get(&self, account: &Id, subject: &Id) -> StoreResult<Option<i64>> {
