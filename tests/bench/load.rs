@@ -2,10 +2,12 @@
 //! handler as the framework ceiling. Prints a markdown report (also written to
 //! `target/bench-load.md`); README.md § Benchmarks holds the latest figures.
 //!
-//! One run: seeds a temp data dir through the store (one flush at the end: seeding is not
-//! what is measured), starts the real release binary on it (production logging, stderr to
-//! /dev/null) and drives it with a closed-loop generator: N threads, each with its own
-//! HTTP/1.1 keep-alive connection, for a fixed time, recording every latency.
+//! One run: seeds two temp data dirs through the store (1,000 and 100,000 users; one flush
+//! at the end: seeding is not what is measured), starts the real release binary on each
+//! (production logging, stderr to /dev/null) and drives them with a closed-loop generator:
+//! N threads, each with its own HTTP/1.1 keep-alive connection, for a fixed time, recording
+//! every latency. Comparisons (iamd against the bare handler, the small data set against
+//! the large one) are measured in alternating rounds.
 //!
 //! `IAMD_BENCH_QUICK=1` runs small counts for a few seconds; the full run seeds 100,000
 //! users and takes a few minutes. CI runs the quick mode on the debug build
@@ -123,16 +125,26 @@ fn main() {
         errors: false,
     };
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("data");
-
-    let empty_key = seed(&dir, 0);
-    let empty_bytes = dir_bytes(&dir);
-    let key = seed(&dir, plan.small - 1);
+    // Two data sets, served side by side, so that the list pages of the small and the large
+    // one are measured in alternating rounds like the ceiling and the authenticated GET.
+    let small_dir = tmp.path().join("small");
+    let large_dir = tmp.path().join("large");
+    let key = seed(&small_dir, 0);
+    let empty_bytes = dir_bytes(&small_dir);
+    seed(&small_dir, plan.small - 1);
     let key = key.as_str();
-    assert_eq!(key, empty_key);
+    let seeding = Instant::now();
+    let large_key = seed(&large_dir, plan.large - 1);
+    let large_key = large_key.as_str();
+    r.note(format!(
+        "Seeded {} users through the store in {:.1} s (one flush at the end).",
+        plan.large - 1,
+        seeding.elapsed().as_secs_f64()
+    ));
+    let large_bytes = dir_bytes(&large_dir);
 
-    // -- small data set ----------------------------------------------------------------
-    let mut server = Iamd::start(&dir);
+    // -- the ceiling and the authenticated GET (small data set) ------------------------------
+    let mut server = Iamd::start(&small_dir);
     server.wait_for(&get("/health", None), 200);
     let addr = server.addr;
     let me = get("/v3/users/me", Some(key));
@@ -174,22 +186,81 @@ fn main() {
         r.row("GET /v3/users/me (authenticated)", c, &s, Some(ceiling[&c]));
     }
 
-    let ids = page_ids(addr, key);
-    let deep = ids[ids.len() / 2].clone();
-    let first_page = get("/v3/users?limit=50", Some(key));
-    let deep_page = get(&format!("/v3/users?limit=50&after={deep}"), Some(key));
-    let mut small_pages = Vec::new();
-    for (name, req) in [("first", &first_page), ("deep", &deep_page)] {
-        let s = measured(&server, || load(addr, 16, d, 200, &|_| req.clone()));
+    // -- the large data set: cold start, memory, list pages against the small one ----------
+    let mut large = Iamd::start(&large_dir);
+    let health = large.wait_for(&get("/health", None), 200);
+    let large_me = get("/v3/users/me", Some(large_key));
+    let first_auth = large.wait_for(&large_me, 200);
+    std::thread::sleep(Duration::from_secs(1));
+    let idle_kib = large.rss_kib();
+    let users = total_count(large.addr, large_key);
+    let list_requests = |addr, key| {
+        let ids = page_ids(addr, key);
+        let deep = ids[ids.len() / 2].clone();
+        [
+            ("first", get("/v3/users?limit=50", Some(key))),
+            (
+                "deep",
+                get(&format!("/v3/users?limit=50&after={deep}"), Some(key)),
+            ),
+        ]
+    };
+    let small_lists = list_requests(addr, key);
+    let large_lists = list_requests(large.addr, large_key);
+
+    let peak = AtomicU64::new(0);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let mut list_ratio: f64 = 0.0;
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                peak.fetch_max(large.rss_kib(), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        for ((name, small_req), (_, large_req)) in small_lists.iter().zip(&large_lists) {
+            load(addr, 16, d / 2, 200, &|_| small_req.clone());
+            load(large.addr, 16, d / 2, 200, &|_| large_req.clone());
+            let (mut small_runs, mut large_runs) = (Vec::new(), Vec::new());
+            for _ in 0..ROUNDS {
+                small_runs.push(measured(&server, || {
+                    load(addr, 16, d / 2, 200, &|_| small_req.clone())
+                }));
+                large_runs.push(measured(&large, || {
+                    load(large.addr, 16, d / 2, 200, &|_| large_req.clone())
+                }));
+            }
+            let (small_s, large_s) = (Stats::merge(small_runs), Stats::merge(large_runs));
+            list_ratio = list_ratio.max(small_s.rps() / large_s.rps());
+            for (count, s) in [(plan.small as u64, &small_s), (users, &large_s)] {
+                r.row(
+                    &format!("GET /v3/users?limit=50, {name} page, {count} users"),
+                    16,
+                    s,
+                    Some(ceiling[&16]),
+                );
+            }
+        }
+        let s = measured(&large, || {
+            load(large.addr, 16, d, 200, &|_| large_me.clone())
+        });
         r.row(
-            &format!("GET /v3/users?limit=50, {name} page, {} users", plan.small),
+            &format!("GET /v3/users/me, {users} users"),
             16,
             &s,
             Some(ceiling[&16]),
         );
-        small_pages.push(s.rps());
-    }
+        done.store(true, Ordering::Relaxed);
+    });
+    let load_kib = peak.load(Ordering::Relaxed);
+    large.stop();
+    // sled writes its snapshot while opening, so the first start after seeding replays the
+    // seeding's log; a second start has the snapshot.
+    let mut again = Iamd::start(&large_dir);
+    let restart = again.wait_for(&large_me, 200);
+    again.stop();
 
+    // -- durable creates (small data set) ----------------------------------------------------
     let serial = AtomicU64::new(0);
     let mut create_p99_16 = Vec::new();
     for &c in &plan.levels[..2] {
@@ -253,81 +324,13 @@ fn main() {
             ),
         ),
     }
-    let count = total_count(addr, key);
     server.stop();
-
-    // -- large data set ------------------------------------------------------------------
-    let add = plan.large.saturating_sub(count as usize);
-    let seeding = Instant::now();
-    seed(&dir, add);
-    r.note(format!(
-        "Seeded {add} more users through the store in {:.1} s (one flush at the end).",
-        seeding.elapsed().as_secs_f64()
-    ));
-    let large_bytes = dir_bytes(&dir);
-
-    let mut server = Iamd::start(&dir);
-    let health = server.wait_for(&get("/health", None), 200);
-    let first_auth = server.wait_for(&me, 200);
-    std::thread::sleep(Duration::from_secs(1));
-    let idle_kib = server.rss_kib();
-    let addr = server.addr;
-    let users = total_count(addr, key);
-    let ids = page_ids(addr, key);
-    let deep = ids[ids.len() / 2].clone();
-    let deep_page = get(&format!("/v3/users?limit=50&after={deep}"), Some(key));
-
-    let peak = std::sync::atomic::AtomicU64::new(0);
-    let done = std::sync::atomic::AtomicBool::new(false);
-    let mut large_pages = Vec::new();
-    let mut me_large = 0.0;
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            while !done.load(Ordering::Relaxed) {
-                peak.fetch_max(server.rss_kib(), Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        });
-        load(addr, 16, d / 2, 200, &|_| first_page.clone());
-        for (name, req) in [("first", &first_page), ("deep", &deep_page)] {
-            let s = measured(&server, || load(addr, 16, d, 200, &|_| req.clone()));
-            r.row(
-                &format!("GET /v3/users?limit=50, {name} page, {users} users"),
-                16,
-                &s,
-                Some(ceiling[&16]),
-            );
-            large_pages.push(s.rps());
-        }
-        let s = measured(&server, || load(addr, 16, d, 200, &|_| me.clone()));
-        me_large = s.rps();
-        r.row(
-            &format!("GET /v3/users/me, {users} users"),
-            16,
-            &s,
-            Some(ceiling[&16]),
-        );
-        done.store(true, Ordering::Relaxed);
-    });
-    let _ = me_large;
-    let load_kib = peak.load(Ordering::Relaxed);
-    server.stop();
-    // sled writes its snapshot while opening, so the first start after a write-heavy run
-    // replays that run's log; a second start has the snapshot.
-    let mut again = Iamd::start(&dir);
-    let restart = again.wait_for(&me, 200);
-    again.stop();
     drop(bare_handle.stop(true));
 
     // -- summary ---------------------------------------------------------------------------
     let mib = |kib: u64| kib as f64 / 1024.0;
     let per_100k =
         (large_bytes.saturating_sub(empty_bytes)) as f64 * 100_000.0 / (users as f64 - 1.0);
-    let list_ratio = small_pages
-        .iter()
-        .zip(&large_pages)
-        .map(|(s, l)| s / l)
-        .fold(0.0, f64::max);
     r.note(format!(
         "Cold start with {users} users, first start after seeding them: first 200 of /health after {:.0} ms, of an authenticated GET after {:.0} ms; next restart: {:.0} ms.",
         ms(health),
