@@ -31,13 +31,9 @@ fn next_request_id() -> String {
     static BASE: OnceLock<[u64; 2]> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let base = BASE.get_or_init(|| {
-        let mut bytes = [0u8; 16];
-        crate::ids::random_bytes(&mut bytes);
-        let (a, b) = bytes.split_at(8);
-        [
-            u64::from_le_bytes(a.try_into().unwrap_or_default()),
-            u64::from_le_bytes(b.try_into().unwrap_or_default()),
-        ]
+        let mut halves = [[0u8; 8]; 2];
+        halves.iter_mut().for_each(|h| crate::ids::random_bytes(h));
+        halves.map(u64::from_le_bytes)
     });
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     // Multiplying by an odd number is a bijection on u64: ids cannot repeat.

@@ -93,13 +93,8 @@ fn check_key(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
         .get_shared(&key.account_id)?
         .ok_or_else(|| unauthorized("The API key's account no longer exists."))?;
     let now = crate::clock::now_millis();
-    match key.owner {
-        Some(owner) => state
-            .store
-            .last_login
-            .touch(&account.id, &[key.id, owner], now),
-        None => state.store.last_login.touch(&account.id, &[key.id], now),
-    }
+    let used = std::iter::once(key.id).chain(key.owner);
+    state.store.last_login.touch(&account.id, used, now);
     let caller = Caller {
         is_admin: key.groups.contains(&account.admin_group),
         account,

@@ -24,10 +24,10 @@ impl LastLogin {
     }
 
     /// Notes a use of `subjects` (a key and its owner) now, under one lock. Memory only.
-    pub fn touch(&self, account: &Id, subjects: &[Id], millis: i64) {
+    pub fn touch(&self, account: &Id, subjects: impl IntoIterator<Item = Id>, millis: i64) {
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         for subject in subjects {
-            pending.insert((*account, *subject), millis);
+            pending.insert((*account, subject), millis);
         }
     }
 

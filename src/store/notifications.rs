@@ -71,8 +71,7 @@ impl NotificationStore for SledNotifications {
         let key = owned(account, id);
         let log = &self.t.notificationid_notification;
         // Entries are never changed otherwise: a plain read and write cannot lose an update.
-        if let Some(raw) = log.get(&key)? {
-            let mut entry: NotificationRecord = super::decode(&raw)?;
+        if let Some(mut entry) = super::codec::read::<NotificationRecord>(log, &key)? {
             entry.success = false;
             entry.error_msg = Some(error_msg.to_string());
             log.insert(key, encode(&entry))?;
