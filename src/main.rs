@@ -4,6 +4,7 @@ use iamd::backup;
 use iamd::config::Config;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 const USAGE: &str = "usage:
   iamd [--config FILE]              run the server
@@ -108,6 +109,7 @@ fn serve(args: &Args) -> ExitCode {
     };
     iamd::logging::init("info");
     let data_dir = config.data_dir.clone();
+    let db_dir = data_dir.clone();
     let run = async move {
         let started = iamd::server::start(config)
             .await
@@ -128,6 +130,13 @@ fn serve(args: &Args) -> ExitCode {
         iamd::server::run_until_signalled(started).await
     };
     let result = actix_web::rt::System::new().block_on(run);
+    if result.is_ok() {
+        // Every handle to the store is gone with the actix system.
+        match iamd::store::checkpoint(&db_dir, Duration::from_secs(5)) {
+            Ok(()) => log::info!("database snapshot written"),
+            Err(e) => log::warn!("no database snapshot at stop (the next start replays): {e}"),
+        }
+    }
     iamd::logging::flush();
     match result {
         Ok(()) => ExitCode::SUCCESS,

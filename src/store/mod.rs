@@ -181,6 +181,34 @@ impl Trees {
     }
 }
 
+fn sled_config(dir: &Path) -> sled::Config {
+    sled::Config::new()
+        .path(dir.join("db"))
+        .cache_capacity(64 * 1024 * 1024)
+}
+
+/// Opens and closes the database under `dir` once, so that the next start is fast.
+///
+/// sled 0.34 writes its recovery snapshot only while opening a database: without this, the
+/// next start replays everything written since this one began (a few hundred ms per
+/// 100,000 inserts). Call it after a graceful stop; it waits up to `wait` for the last
+/// handle of the stopping server to release the database's lock.
+pub fn checkpoint(dir: &Path, wait: std::time::Duration) -> StoreResult<()> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match sled_config(dir).open() {
+            Ok(db) => {
+                drop(db);
+                return Ok(());
+            }
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// The storage handed to handlers: one trait object per entity.
 #[derive(Clone)]
 pub struct Store {
@@ -212,10 +240,7 @@ impl Store {
     pub fn open(dir: &Path) -> StoreResult<Store> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .cache_capacity(64 * 1024 * 1024)
-            .open()?;
+        let db = sled_config(dir).open()?;
         let trees = Trees::open(&db)?;
         migrations::run(&db, &trees)?;
         let flusher = Arc::new(Flusher::start(db.clone()));

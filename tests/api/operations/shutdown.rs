@@ -103,3 +103,48 @@ fn a_second_signal_exits_at_once() {
     assert_eq!(status.code(), Some(1), "{status:?}");
     drop(slow);
 }
+
+/// sled's recovery snapshots, `db/snap.<log position>`; the newest covers the most.
+fn snapshots(data_dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(data_dir.join("db"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("snap.") && !n.ends_with(".generating"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_graceful_stop_writes_the_database_snapshot_so_the_next_start_replays_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Binary::start(dir.path(), &[]);
+    for i in 0..50 {
+        let email = format!("snap{i}@example.com");
+        server
+            .client
+            .post("/v3/users", &json!({ "email": email }))
+            .expect(201);
+    }
+    // The snapshot of the start covers none of the writes above.
+    let at_start = snapshots(dir.path());
+    assert!(server.terminate().success());
+    let at_stop = snapshots(dir.path());
+    assert_eq!(at_stop.len(), 1, "one snapshot kept: {at_stop:?}");
+    assert!(
+        at_start.last() < at_stop.last(),
+        "the stop wrote a newer snapshot: {at_start:?} then {at_stop:?}"
+    );
+
+    // The next start finds nothing to replay, so it writes no newer snapshot, and it has
+    // every user.
+    let again = Binary::start(dir.path(), &[]);
+    assert_eq!(snapshots(dir.path()), at_stop);
+    let list = again
+        .client
+        .get("/v3/users?limit=2&include=total_count")
+        .expect(200)
+        .clone();
+    assert_eq!(list["total_count"], 51);
+}
