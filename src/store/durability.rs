@@ -1,19 +1,15 @@
 //! Group commit: a write is acknowledged only after a flush that started after it.
 //!
-//! Writers take a ticket and wait; one background thread runs the sync action (flushing
-//! sled, for the store) and releases every ticket issued before that sync began. Under load,
-//! many writes share one fsync, so durability costs one sync per batch rather than one per
-//! request. The email outbox uses the same machinery for its directory.
+//! Writers take a ticket and wait; one background thread flushes sled and releases every
+//! ticket issued before that flush began. Under load, many writes share one fsync, so
+//! durability costs one flush per batch rather than one per request.
 
 use super::{StoreError, StoreResult};
 use std::sync::{Arc, Condvar, Mutex};
 use tokio::sync::watch;
 
-/// Makes everything written so far durable; false when it failed (and logged why).
-type SyncAction = Box<dyn Fn() -> bool + Send + Sync>;
-
 struct Inner {
-    sync: SyncAction,
+    db: sled::Db,
     /// (tickets issued, shutting down)
     state: Mutex<(u64, bool)>,
     wake: Condvar,
@@ -27,42 +23,26 @@ pub struct Flusher {
 }
 
 impl Flusher {
-    /// The store's flusher: syncs sled.
     pub fn start(db: sled::Db) -> Flusher {
-        Flusher::with_action(
-            "iamd-flusher",
-            Box::new(move || match db.flush() {
-                Ok(_) => true,
-                Err(e) => {
-                    log::error!("flushing the database failed: {e}");
-                    false
-                }
-            }),
-        )
-    }
-
-    /// A group commit around any sync action, run on a thread called `name`.
-    pub fn with_action(name: &str, sync: SyncAction) -> Flusher {
         let (done, _) = watch::channel((0, true));
         let inner = Arc::new(Inner {
-            sync,
+            db,
             state: Mutex::new((0, false)),
             wake: Condvar::new(),
             done,
         });
         let worker = inner.clone();
         let thread = std::thread::Builder::new()
-            .name(name.into())
+            .name("iamd-flusher".into())
             .spawn(move || flush_loop(&worker))
-            .expect("cannot start a group-commit thread");
+            .expect("cannot start the flusher thread");
         Flusher {
             inner,
             thread: Some(thread),
         }
     }
 
-    /// Waits for a sync that starts after this call.
-    pub async fn wait_durable(&self) -> StoreResult<()> {
+    async fn wait_durable(&self) -> StoreResult<()> {
         let ticket = {
             let mut state = self.inner.state.lock().unwrap_or_else(|p| p.into_inner());
             state.0 += 1;
@@ -77,7 +57,7 @@ impl Flusher {
         if seen.1 {
             Ok(())
         } else {
-            Err(StoreError::Backend("syncing to disk failed".into()))
+            Err(StoreError::Backend("flushing the database failed".into()))
         }
     }
 }
@@ -110,7 +90,13 @@ fn flush_loop(inner: &Inner) {
             }
             state.0
         };
-        let ok = (inner.sync)();
+        let ok = match inner.db.flush() {
+            Ok(_) => true,
+            Err(e) => {
+                log::error!("flushing the database failed: {e}");
+                false
+            }
+        };
         flushed = target;
         inner.done.send_replace((flushed, ok));
     }
@@ -148,20 +134,6 @@ pub struct Written<T> {
 }
 
 impl<T> Written<T> {
-    /// Both writes (each committed already, in the same store), acknowledged together by
-    /// one flush.
-    pub fn and<U>(self, other: Written<U>) -> Written<(T, U)> {
-        Written {
-            value: (self.value, other.value),
-            flusher: self.flusher,
-        }
-    }
-
-    /// The committed value, before it is durable (to prepare what goes with it).
-    pub fn value(&self) -> &T {
-        &self.value
-    }
-
     pub async fn durable(self) -> StoreResult<T> {
         self.flusher.wait_durable().await?;
         Ok(self.value)

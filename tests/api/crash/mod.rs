@@ -190,15 +190,15 @@ fn acknowledged_writes_survive_random_sigkills() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Some(Binary::start(dir.path(), NO_AUTH_LIMIT));
     let admin = server.as_ref().unwrap().client.clone();
-    let admin_id = admin.get("/v3/users/me").expect(200)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let me = admin.get("/v3/users/me").expect(200).clone();
+    let admin_id = me["id"].as_str().unwrap().to_string();
     let admin_key_id = admin.get("/v3/api-keys/me").expect(200)["id"]
         .as_str()
         .unwrap()
         .to_string();
     let model = Mutex::new(Model::default());
+    // The bootstrap's name stands until an update of it is acknowledged.
+    model.lock().unwrap().me.0 = me["full_name"].as_str().map(str::to_string);
     if ops.contains(&Op::JoinGroup) {
         let g = admin
             .post("/v3/policy-groups", &json!({"name": fresh("crash")}))
