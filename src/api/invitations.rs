@@ -100,8 +100,6 @@ pub async fn issue(
         expires_at: now + new.valid_for_days * DAY_MS,
         etag: 1,
     };
-    let written = state.store.invitations.create(record)?;
-    let stored = written.value();
     let name = account
         .display_name
         .clone()
@@ -114,22 +112,21 @@ pub async fn issue(
         "Hello,\n\nYou have been invited to join the account \"{name}\".\n\n\
          To accept, open this link:\n{link}\n\n\
          The invitation expires at {}.\n",
-        rfc3339(stored.expires_at)
+        rfc3339(record.expires_at)
     );
-    let to = stored.email.clone();
-    // The invitation and its email become durable together.
-    crate::email::send_with(
-        state,
-        &account.id,
-        crate::email::Email {
-            to,
-            subject: format!("Invitation to join {name}"),
-            body,
-            secrets: vec![token],
-        },
-        written,
-    )
-    .await
+    let email = crate::email::Email {
+        to: record.email.clone(),
+        subject: format!("Invitation to join {name}"),
+        body,
+        secrets: vec![token],
+    };
+    let outgoing = crate::email::compose(state, &account.id, &email);
+    // The invitation and its email's log entry commit together.
+    let written = state
+        .store
+        .invitations
+        .create(record, Some(&outgoing.entry))?;
+    crate::email::deliver(state, written, outgoing).await
 }
 
 /// `UserInvitationReq`.
@@ -182,7 +179,7 @@ pub async fn create(
                 groups.clone(),
                 login_profiles.clone(),
             );
-            (state.store.users.create(user)?.durable().await?, true)
+            (state.store.users.create(user, None)?.durable().await?, true)
         }
     };
     let invitation = issue(

@@ -16,7 +16,6 @@ use crate::error::ApiResult;
 use crate::ids::Id;
 use crate::state::AppState;
 use crate::store::users::UserRecord;
-use crate::store::Written;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -143,10 +142,16 @@ pub async fn create(
             login_profiles.clone(),
         )
     };
-    let written = state.store.users.create(user)?;
-    let created = match &generated {
-        // The password email and the user become durable together.
-        Some(p) => send_password(&state, &scope, written, p).await?,
+    let outgoing = generated
+        .as_deref()
+        .map(|p| password_email(&state, &scope, &user.email, p));
+    // The user and its password email's log entry commit together.
+    let written = state
+        .store
+        .users
+        .create(user, outgoing.as_ref().map(|o| &o.entry))?;
+    let created = match outgoing {
+        Some(o) => crate::email::deliver(&state, written, o).await?,
         None => written.durable().await?,
     };
     if status == "INVITED" {
@@ -166,12 +171,12 @@ pub async fn create(
     Ok(HttpResponse::Created().json(v))
 }
 
-async fn send_password(
+fn password_email(
     state: &AppState,
     scope: &AdminScope,
-    user: Written<UserRecord>,
+    to: &str,
     password: &str,
-) -> ApiResult<UserRecord> {
+) -> crate::email::Outgoing {
     let name = scope
         .account
         .display_name
@@ -182,17 +187,11 @@ async fn send_password(
          Your temporary password: {password}\n\n\
          You must choose a new password when you first sign in.\n"
     );
-    let to = user.value().email.clone();
-    crate::email::send_with(
-        state,
-        &scope.id(),
-        crate::email::Email {
-            to,
-            subject: format!("Your new user in {name}"),
-            body,
-            secrets: vec![password.to_string()],
-        },
-        user,
-    )
-    .await
+    let email = crate::email::Email {
+        to: to.to_string(),
+        subject: format!("Your new user in {name}"),
+        body,
+        secrets: vec![password.to_string()],
+    };
+    crate::email::compose(state, &scope.id(), &email)
 }

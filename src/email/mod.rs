@@ -41,75 +41,59 @@ impl Email {
 /// What cannot be delivered is still logged, with this error.
 const NOT_QUEUED: &str = "The message could not be queued for delivery.";
 
-/// Writes `email` to the outbox and records it in `account`'s notification log; both are
-/// durable when this returns. A failure to write the file does not fail the request that
-/// caused the email: it is logged and recorded in the entry (`success: false`).
-pub async fn send(state: &AppState, account: &Id, email: Email) -> ApiResult<()> {
-    let (logged, id, message) = prepare(state, account, &email)?;
-    finish(state, logged, account, id, message).await?;
-    Ok(())
+/// An email ready to go: its log entry, optimistically marked sent, and the message. The
+/// entry and the `.eml` file share the id.
+pub struct Outgoing {
+    pub entry: NotificationRecord,
+    message: Vec<u8>,
 }
 
-/// `send`, for an email caused by `cause`, a committed write that is not durable yet: one
-/// flush makes the write and the log entry durable while the file is written (rather than
-/// one after the other). Returns `cause`'s value.
-pub async fn send_with<T>(
-    state: &AppState,
-    account: &Id,
-    email: Email,
-    cause: Written<T>,
-) -> ApiResult<T> {
-    let (logged, id, message) = prepare(state, account, &email)?;
-    let (value, _) = finish(state, cause.and(logged), account, id, message).await?;
-    Ok(value)
-}
-
-/// Renders the message and commits its log entry (optimistically marked sent; the entry
-/// and the file share the id).
-fn prepare(
-    state: &AppState,
-    account: &Id,
-    email: &Email,
-) -> ApiResult<(Written<NotificationRecord>, Id, Vec<u8>)> {
+/// Renders `email` for `account`; writes nothing.
+pub fn compose(state: &AppState, account: &Id, email: &Email) -> Outgoing {
     let id = Id::new();
     let now = crate::clock::now_millis();
     let domain = mail_domain(&state.config.public_host());
     let message = render(email, &id, account, &domain, now);
-    let entry = NotificationRecord {
-        id,
-        account_id: *account,
-        receiver: email.to.clone(),
-        subject: email.subject.clone(),
-        message: email.redacted_body(),
-        success: true,
-        error_msg: None,
-        kind: "email".into(),
-        created_at: now,
-    };
-    Ok((
-        state.store.notifications.record(entry)?,
-        id,
-        message.into_bytes(),
-    ))
+    Outgoing {
+        entry: NotificationRecord {
+            id,
+            account_id: *account,
+            receiver: email.to.clone(),
+            subject: email.subject.clone(),
+            message: email.redacted_body(),
+            success: true,
+            error_msg: None,
+            kind: "email".into(),
+            created_at: now,
+        },
+        message: message.into_bytes(),
+    }
 }
 
-/// Writes the file while `records` are flushed; corrects the entry if the file failed.
-async fn finish<T>(
-    state: &AppState,
-    records: Written<T>,
-    account: &Id,
-    id: Id,
-    message: Vec<u8>,
-) -> ApiResult<T> {
+/// Writes `email` to the outbox and records it in `account`'s notification log; both are
+/// durable when this returns. A failure to write the file does not fail the request that
+/// caused the email: it is logged and recorded in the entry (`success: false`).
+pub async fn send(state: &AppState, account: &Id, email: Email) -> ApiResult<()> {
+    let outgoing = compose(state, account, &email);
+    let logged = state.store.notifications.record(outgoing.entry.clone())?;
+    deliver(state, logged, outgoing).await?;
+    Ok(())
+}
+
+/// `send`'s second half, for a `write` that committed `outgoing.entry` (with whatever caused
+/// the email) and is not durable yet: the file is written while the write is flushed.
+/// Returns the write's value once both are done; corrects the entry if the file failed.
+pub async fn deliver<T>(state: &AppState, write: Written<T>, outgoing: Outgoing) -> ApiResult<T> {
+    let Outgoing { entry, message } = outgoing;
     let (flushed, written) =
-        futures_util::join!(records.durable(), state.outbox.write(id, message));
+        futures_util::join!(write.durable(), state.outbox.write(entry.id, message));
     let value = flushed?;
     if let Err(e) = written {
-        log::error!("cannot write email {} to the outbox: {e}", id.hex());
+        log::error!("cannot write email {} to the outbox: {e}", entry.id.hex());
         state
             .store
             .notifications
-            .mark_failed(account, &id, NOT_QUEUED)?
+            .mark_failed(&entry.account_id, &entry.id, NOT_QUEUED)?
             .durable()
             .await?;
     }

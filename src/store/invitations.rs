@@ -6,6 +6,7 @@
 
 use super::durability::Written;
 use super::keys::owned;
+use super::notifications::{self, NotificationRecord};
 use super::page::{scan, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
 use crate::ids::Id;
@@ -55,7 +56,12 @@ pub trait InvitationStore: Send + Sync {
         now: i64,
         keep: &dyn Fn(&InvitationRecord) -> bool,
     ) -> StoreResult<Page<InvitationRecord>>;
-    fn create(&self, invitation: InvitationRecord) -> StoreResult<Written<InvitationRecord>>;
+    /// Inserts the invitation, with the log entry of its email.
+    fn create(
+        &self,
+        invitation: InvitationRecord,
+        email: Option<&NotificationRecord>,
+    ) -> StoreResult<Written<InvitationRecord>>;
     /// Deletes the invitation (expired ones included); unknown: `NotFound`.
     fn delete(&self, account: &Id, id: &Id) -> StoreResult<Written<InvitationRecord>>;
     /// Deletes every invitation (live or expired) of `user`; returns how many went.
@@ -127,19 +133,30 @@ impl InvitationStore for SledInvitations {
         )
     }
 
-    fn create(&self, invitation: InvitationRecord) -> StoreResult<Written<InvitationRecord>> {
+    fn create(
+        &self,
+        invitation: InvitationRecord,
+        email: Option<&NotificationRecord>,
+    ) -> StoreResult<Written<InvitationRecord>> {
         let t = &self.t;
         let key = owned(&invitation.account_id, &invitation.id);
-        (&t.invitationid_invitation, &t.tokenhash_invitationid).transaction(
-            |(invitations, tokens)| {
+        (
+            &t.invitationid_invitation,
+            &t.tokenhash_invitationid,
+            &t.notificationid_notification,
+            &t.account_counts,
+        )
+            .transaction(|(invitations, tokens, log, counts_tx)| {
                 if tokens.get(&invitation.token_digest)?.is_some() {
                     return abort(StoreError::Conflict("Token collision.".into()));
                 }
                 tokens.insert(&invitation.token_digest[..], &key[..])?;
                 invitations.insert(&key[..], encode(&invitation))?;
-                Ok(())
-            },
-        )?;
+                match email {
+                    Some(entry) => notifications::insert(log, counts_tx, entry),
+                    None => Ok(()),
+                }
+            })?;
         Ok(self.commit.written(invitation))
     }
 
@@ -196,8 +213,8 @@ mod tests {
         };
         let live = make(now + 1000, 1);
         let soon = make(now + 10, 2);
-        let _ = store.invitations.create(live.clone()).unwrap();
-        let _ = store.invitations.create(soon.clone()).unwrap();
+        let _ = store.invitations.create(live.clone(), None).unwrap();
+        let _ = store.invitations.create(soon.clone(), None).unwrap();
         let all = PageRequest {
             want_total: true,
             ..PageRequest::all()

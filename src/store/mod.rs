@@ -22,7 +22,8 @@ pub mod page;
 pub mod users;
 
 pub use codec::{decode, encode};
-pub use durability::{Commit, Flusher, Written};
+use durability::Flusher;
+pub use durability::{Commit, Written};
 pub use page::{Order, Page, PageRequest};
 
 use sled::transaction::{ConflictableTransactionError, TransactionError};

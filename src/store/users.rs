@@ -3,6 +3,7 @@
 use super::durability::Written;
 use super::groups::{Member, MemberTx, Protected, KIND_USER};
 use super::keys::{key, owned, owned_text};
+use super::notifications::{self, NotificationRecord};
 use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
 use crate::ids::Id;
@@ -51,7 +52,12 @@ pub trait UserStore: Send + Sync {
         keep: Option<&dyn Fn(&UserRecord) -> bool>,
     ) -> StoreResult<Page<UserRecord>>;
     /// Creates the user in its `groups`; a taken email or username is a conflict.
-    fn create(&self, user: UserRecord) -> StoreResult<Written<UserRecord>>;
+    /// Inserts the user, with the log entry of the email its creation sends.
+    fn create(
+        &self,
+        user: UserRecord,
+        email: Option<&NotificationRecord>,
+    ) -> StoreResult<Written<UserRecord>>;
     /// Applies `change` to the stored record (retried on contention, so it must be pure),
     /// bumps `etag` and keeps the indexes in step. Group lists are changed with
     /// `change_groups`, not here.
@@ -179,7 +185,11 @@ impl UserStore for SledUsers {
         )
     }
 
-    fn create(&self, user: UserRecord) -> StoreResult<Written<UserRecord>> {
+    fn create(
+        &self,
+        user: UserRecord,
+        email: Option<&NotificationRecord>,
+    ) -> StoreResult<Written<UserRecord>> {
         let t = &self.t;
         let account = user.account_id;
         let stored = (
@@ -189,8 +199,12 @@ impl UserStore for SledUsers {
             &t.account_counts,
             &t.groupid_group,
             &t.groupid_memberid,
+            &t.notificationid_notification,
         )
-            .transaction(|(users, emails, usernames, counts_tx, groups, g2m)| {
+            .transaction(|(users, emails, usernames, counts_tx, groups, g2m, log)| {
+                if let Some(entry) = email {
+                    notifications::insert(log, counts_tx, entry)?;
+                }
                 let mut user = user.clone();
                 let wanted = std::mem::take(&mut user.groups);
                 let mtx = MemberTx { groups, g2m };

@@ -165,7 +165,7 @@ pub fn seed(dir: &Path, n: usize) -> String {
                 ..UserRecord::default()
             };
             // Made durable below, once for the whole batch.
-            drop(store.users.create(user).expect("seed user"));
+            drop(store.users.create(user, None).expect("seed user"));
         }
         store.durable().await.unwrap();
         store.flush().unwrap();
