@@ -60,7 +60,7 @@ pub trait InvitationStore: Send + Sync {
     fn create(
         &self,
         invitation: InvitationRecord,
-        email: Option<&NotificationRecord>,
+        logged_email: Option<&NotificationRecord>,
     ) -> StoreResult<Written<InvitationRecord>>;
     /// Deletes the invitation (expired ones included); unknown: `NotFound`.
     fn delete(&self, account: &Id, id: &Id) -> StoreResult<Written<InvitationRecord>>;
@@ -136,7 +136,7 @@ impl InvitationStore for SledInvitations {
     fn create(
         &self,
         invitation: InvitationRecord,
-        email: Option<&NotificationRecord>,
+        logged_email: Option<&NotificationRecord>,
     ) -> StoreResult<Written<InvitationRecord>> {
         let t = &self.t;
         let key = owned(&invitation.account_id, &invitation.id);
@@ -152,7 +152,7 @@ impl InvitationStore for SledInvitations {
                 }
                 tokens.insert(&invitation.token_digest[..], &key[..])?;
                 invitations.insert(&key[..], encode(&invitation))?;
-                match email {
+                match logged_email {
                     Some(entry) => notifications::insert(log, counts_tx, entry),
                     None => Ok(()),
                 }

@@ -56,7 +56,7 @@ pub trait UserStore: Send + Sync {
     fn create(
         &self,
         user: UserRecord,
-        email: Option<&NotificationRecord>,
+        logged_email: Option<&NotificationRecord>,
     ) -> StoreResult<Written<UserRecord>>;
     /// Applies `change` to the stored record (retried on contention, so it must be pure),
     /// bumps `etag` and keeps the indexes in step. Group lists are changed with
@@ -188,7 +188,7 @@ impl UserStore for SledUsers {
     fn create(
         &self,
         user: UserRecord,
-        email: Option<&NotificationRecord>,
+        logged_email: Option<&NotificationRecord>,
     ) -> StoreResult<Written<UserRecord>> {
         let t = &self.t;
         let account = user.account_id;
@@ -202,7 +202,7 @@ impl UserStore for SledUsers {
             &t.notificationid_notification,
         )
             .transaction(|(users, emails, usernames, counts_tx, groups, g2m, log)| {
-                if let Some(entry) = email {
+                if let Some(entry) = logged_email {
                     notifications::insert(log, counts_tx, entry)?;
                 }
                 let mut user = user.clone();
