@@ -38,9 +38,13 @@ impl Outbox {
     pub fn new(dir: PathBuf) -> Outbox {
         let queue = Arc::new(Queue::default());
         let (worker, synced) = (queue.clone(), dir.clone());
+        let started = std::time::SystemTime::now();
         let thread = std::thread::Builder::new()
             .name("iamd-outbox".into())
-            .spawn(move || commit_loop(&synced, &worker))
+            .spawn(move || {
+                remove_leftovers(&synced, started);
+                commit_loop(&synced, &worker)
+            })
             .expect("cannot start the outbox thread");
         Outbox {
             dir,
@@ -102,6 +106,30 @@ fn write_tmp(dir: &Path, tmp: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = std::fs::remove_file(tmp);
     }
     result
+}
+
+/// Temporary files of emails a killed process never finished (their requests got no
+/// answer). Only files older than this start are touched: newer ones are being written.
+/// Runs on the outbox thread, so a large outbox does not slow the start down.
+fn remove_leftovers(dir: &Path, started: std::time::SystemTime) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let unfinished = name.starts_with('.') && name.ends_with(".eml.tmp");
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t < started);
+        if unfinished && old {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => log::info!("removed the unfinished email {name} from the outbox"),
+                Err(e) => log::warn!("cannot remove {name} from the outbox: {e}"),
+            }
+        }
+    }
 }
 
 fn commit_loop(dir: &Path, queue: &Queue) {

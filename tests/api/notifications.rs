@@ -132,3 +132,35 @@ fn the_outbox_keeps_no_temporary_files() {
         .iter()
         .all(|n| n.ends_with(".eml") && !n.starts_with('.')));
 }
+
+#[test]
+fn the_temporary_file_of_an_email_a_killed_server_never_finished_is_removed_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    std::fs::create_dir_all(&outbox).unwrap();
+    let leftover = outbox.join(".0123456789abcdef0123456789abcdef.eml.tmp");
+    std::fs::write(&leftover, b"From: half a messa").unwrap();
+    let kept = outbox.join("notes.txt");
+    std::fs::write(&kept, b"an operator's file").unwrap();
+    // Written before the start by at least the file system's time granularity.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+
+    let app = crate::common::start_in_process(crate::common::test_config(dir.path()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while leftover.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!leftover.exists(), "the unfinished email is gone");
+    assert!(kept.exists(), "other files stay");
+    // And the outbox still works.
+    user_with_generated_password(&app);
+    assert_eq!(outbox_files(&outbox), 1);
+}
+
+fn outbox_files(outbox: &std::path::Path) -> usize {
+    std::fs::read_dir(outbox)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+        .count()
+}
