@@ -456,3 +456,23 @@ impl Drop for Binary {
         let _ = self.child.wait();
     }
 }
+
+/// Runs the repository's script `tests/<script>` with bash and `args`, `env` set; returns its
+/// stdout, or panics with both outputs, saying what `failed` means, when it exits non-zero.
+pub fn run_script(script: &str, args: &[&str], env: &[(&str, &str)], failed: &str) -> String {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new("bash")
+        .arg(format!("{root}/tests/{script}"))
+        .args(args)
+        .current_dir(root)
+        .envs(env.iter().copied())
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{failed}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+    stdout
+}

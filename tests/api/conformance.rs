@@ -4,8 +4,7 @@
 //! (CONFORMANCE_EXAMPLES cases per operation, 10 by default); README § Proof has the long
 //! run.
 
-use crate::common::Binary;
-use std::process::Command;
+use crate::common::{run_script, Binary};
 
 #[test]
 fn every_operation_conforms_to_the_spec() {
@@ -18,20 +17,16 @@ fn every_operation_conforms_to_the_spec() {
     let dir = tempfile::tempdir().unwrap();
     let server = Binary::start(dir.path(), &[]);
     let examples = std::env::var("CONFORMANCE_EXAMPLES").unwrap_or_else(|_| "10".into());
-    let out = Command::new("bash")
-        .arg(format!("{root}/tests/conformance/run.sh"))
-        .current_dir(root)
-        .env("IAMD_URL", &server.client.base)
-        .env("IAMD_API_KEY", server.client.key.as_deref().unwrap())
-        .env("CONFORMANCE_EXAMPLES", examples)
-        .env("CONFORMANCE_BUDGET", "1200")
-        .output()
-        .expect("bash runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "schemathesis found non-conforming responses\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    let stdout = run_script(
+        "conformance/run.sh",
+        &[],
+        &[
+            ("IAMD_URL", &server.client.base),
+            ("IAMD_API_KEY", server.client.key.as_deref().unwrap()),
+            ("CONFORMANCE_EXAMPLES", &examples),
+            ("CONFORMANCE_BUDGET", "1200"),
+        ],
+        "schemathesis found non-conforming responses",
     );
     assert!(
         stdout.contains("146 passed"),
