@@ -6,7 +6,7 @@ use super::durability::Written;
 use super::groups::{Member, MemberTx, Protected, KIND_APIKEY};
 use super::keys::{key, owned, tail_id};
 use super::page::{counts, owned_records, Page, PageRequest};
-use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
+use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
@@ -87,8 +87,6 @@ impl SledApiKeys {
         }
     }
 }
-
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
 impl Member for ApiKeyRecord {
     const KIND: u8 = KIND_APIKEY;

@@ -8,7 +8,7 @@
 
 use super::durability::Written;
 use super::keys::key;
-use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
+use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
 use crate::branding::{content_name, ImageInfo, ImageKind, Theme};
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
@@ -92,8 +92,6 @@ impl SledBranding {
         SledBranding { t, commit }
     }
 }
-
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
 fn theme_byte(theme: Theme) -> u8 {
     match theme {

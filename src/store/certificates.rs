@@ -11,7 +11,7 @@
 use super::durability::Written;
 use super::keys::{owned, owned_text};
 use super::page::{counts, owned_records, Page, PageRequest};
-use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
+use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
 use crate::ids::Id;
 use crate::pki::ServerCa;
 use serde::{Deserialize, Serialize};
@@ -195,8 +195,6 @@ fn ensure_ca(tree: &sled::Tree, kind: ServerCaKind) -> StoreResult<ServerCaEntry
         ca,
     })
 }
-
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
 fn tx_cert(certs: &TransactionalTree, account: &Id, id: &Id) -> TxResult<TrustedCertRecord> {
     match certs.get(owned(account, id))? {

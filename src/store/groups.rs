@@ -8,7 +8,7 @@ use super::apikeys::ApiKeyRecord;
 use super::keys::{key, owned, owned_text, tail_id};
 use super::page::{counts, owned_records, scan, Page, PageRequest};
 use super::users::UserRecord;
-use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
+use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
@@ -106,8 +106,6 @@ impl SledGroups {
         SledGroups { t, commit }
     }
 }
-
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
 /// The refusal of a change that would take the last member out of a protected group.
 pub const LAST_MEMBER: &str = "The last member of this group cannot be removed.";

@@ -67,7 +67,10 @@ impl From<TransactionError<StoreError>> for StoreError {
 }
 
 /// Aborts a sled transaction with a store error.
-pub fn abort<T>(e: StoreError) -> Result<T, ConflictableTransactionError<StoreError>> {
+/// What a step inside a sled transaction returns.
+pub type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+pub fn abort<T>(e: StoreError) -> TxResult<T> {
     Err(ConflictableTransactionError::Abort(e))
 }
 

@@ -5,10 +5,10 @@
 use super::durability::Written;
 use super::keys::owned;
 use super::page::{counts, scan, Page, PageRequest};
-use super::{encode, Commit, StoreError, StoreResult, Trees};
+use super::{encode, Commit, StoreResult, Trees, TxResult};
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use sled::transaction::TransactionalTree;
 use sled::Transactional;
 
 const ENTITY: &str = "notifications";
@@ -41,7 +41,7 @@ pub fn insert(
     log: &TransactionalTree,
     counts_tx: &TransactionalTree,
     entry: &NotificationRecord,
-) -> Result<(), ConflictableTransactionError<StoreError>> {
+) -> TxResult<()> {
     log.insert(owned(&entry.account_id, &entry.id), encode(entry))?;
     counts::add(counts_tx, &entry.account_id, ENTITY, 1)?;
     Ok(())

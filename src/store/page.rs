@@ -2,7 +2,7 @@
 //! so its cost depends on the page size (and on how many records a filter skips), never on
 //! how many records precede it.
 
-use super::{StoreError, StoreResult};
+use super::{StoreResult, TxResult};
 use crate::ids::Id;
 use std::ops::Bound;
 
@@ -174,18 +174,13 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 /// Per-account record counters, kept in the same transaction as the records.
 pub mod counts {
     use super::*;
-    use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+    use sled::transaction::TransactionalTree;
 
     fn counter_key(account: &Id, entity: &str) -> Vec<u8> {
         super::super::keys::owned_text(account, entity)
     }
 
-    pub fn add(
-        tx: &TransactionalTree,
-        account: &Id,
-        entity: &str,
-        delta: i64,
-    ) -> Result<(), ConflictableTransactionError<StoreError>> {
+    pub fn add(tx: &TransactionalTree, account: &Id, entity: &str, delta: i64) -> TxResult<()> {
         let key = counter_key(account, entity);
         let current = tx.get(&key)?.map(|v| read_u64(&v)).unwrap_or(0);
         let next = (current as i64 + delta).max(0) as u64;

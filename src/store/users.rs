@@ -5,7 +5,7 @@ use super::groups::{Member, MemberTx, Protected, KIND_USER};
 use super::keys::{key, owned, owned_text};
 use super::notifications::{self, NotificationRecord};
 use super::page::{counts, owned_records, Page, PageRequest};
-use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
+use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
@@ -91,8 +91,6 @@ impl SledUsers {
         SledUsers { t, commit }
     }
 }
-
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
 impl Member for UserRecord {
     const KIND: u8 = KIND_USER;
