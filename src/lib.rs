@@ -16,6 +16,7 @@ pub mod ids;
 pub mod limits;
 pub mod logging;
 pub mod pki;
+pub mod private;
 pub mod provision;
 pub mod ratelimit;
 pub mod server;

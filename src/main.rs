@@ -73,6 +73,8 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn main() -> ExitCode {
+    // Whatever the caller's umask: the data directory holds keys and password hashes.
+    iamd::private::set_umask();
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => return fail(USAGE_ERROR, &format!("{e}\n{USAGE}")),

@@ -130,12 +130,16 @@ pub struct Started {
 /// signals itself: see [`run_until_signalled`].
 pub async fn start(config: Config) -> Result<Started, StartError> {
     // TLS first: a bad certificate must stop the start before the first-start bootstrap.
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+    crate::private::create_dir(&config.data_dir).map_err(|e| {
         crate::store::StoreError::Backend(format!(
             "cannot create {}: {e}",
             config.data_dir.display()
         ))
     })?;
+    // What an earlier release made readable by others.
+    if let Err(e) = crate::private::tighten(&config.data_dir) {
+        log::warn!("cannot make {} private: {e}", config.data_dir.display());
+    }
     let tls = crate::tls::load(&config.tls, &config.data_dir)?;
     if let Some(t) = &tls {
         if t.generated {

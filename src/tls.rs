@@ -194,12 +194,14 @@ fn ensure_self_signed(
     let made = params
         .self_signed(&pair)
         .map_err(|e| TlsError::Generate(e.to_string()))?;
-    std::fs::create_dir_all(dir).map_err(|source| TlsError::Write {
+    crate::private::create_dir(dir).map_err(|source| TlsError::Write {
         path: dir.to_path_buf(),
         source,
     })?;
+    // The certificate is public, but everything in the data directory is private: clients
+    // that pin it copy it out (see README.md § HTTPS).
     write_file(key, pair.serialize_pem().as_bytes(), 0o600)?;
-    write_file(cert, made.pem().as_bytes(), 0o644)?;
+    write_file(cert, made.pem().as_bytes(), 0o600)?;
     Ok(true)
 }
 

@@ -364,7 +364,7 @@ pub fn restore(backup: &Path, data_dir: &Path) -> Result<Summary, BackupError> {
 }
 
 fn import(backup: &Path, data_dir: &Path) -> Result<(), BackupError> {
-    std::fs::create_dir_all(data_dir)?;
+    crate::private::create_dir(data_dir)?;
     let db = sled::Config::new().path(data_dir.join("db")).open()?;
     let mut tree: Option<sled::Tree> = None;
     let mut batch = sled::Batch::default();

@@ -92,11 +92,11 @@ impl Drop for Outbox {
 
 fn write_tmp(dir: &Path, tmp: &Path, bytes: &[u8]) -> io::Result<()> {
     let result = (|| {
-        let mut file = match File::create(tmp) {
+        let mut file = match crate::private::create_file(tmp) {
             // The first email (or an operator removed the directory).
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(dir)?;
-                File::create(tmp)?
+                crate::private::create_dir(dir)?;
+                crate::private::create_file(tmp)?
             }
             other => other?,
         };
@@ -109,7 +109,8 @@ fn write_tmp(dir: &Path, tmp: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// Temporary files of emails a killed process never finished (their requests got no
-/// answer). Only files older than this start are touched: newer ones are being written.
+/// answer), and emails an earlier release left readable by others (made private, see
+/// `private`). Only files older than this start are touched: newer ones are being written.
 /// Runs on the outbox thread, so a large outbox does not slow the start down.
 fn remove_leftovers(dir: &Path, started: std::time::SystemTime) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -127,6 +128,10 @@ fn remove_leftovers(dir: &Path, started: std::time::SystemTime) {
             match std::fs::remove_file(entry.path()) {
                 Ok(()) => log::info!("removed the unfinished email {name} from the outbox"),
                 Err(e) => log::warn!("cannot remove {name} from the outbox: {e}"),
+            }
+        } else if name.ends_with(".eml") && old {
+            if let Err(e) = crate::private::restrict(&entry.path(), 0o600) {
+                log::warn!("cannot make {name} private: {e}");
             }
         }
     }

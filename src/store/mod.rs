@@ -242,7 +242,7 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database under `dir`, migrating it to this release.
     pub fn open(dir: &Path) -> StoreResult<Store> {
-        std::fs::create_dir_all(dir)
+        crate::private::create_dir(dir)
             .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
         let db = sled_config(dir).open()?;
         let trees = Trees::open(&db)?;

@@ -383,9 +383,29 @@ pub struct Binary {
 
 impl Binary {
     pub fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
+        Binary::launch(
+            std::process::Command::new(env!("CARGO_BIN_EXE_iamd")),
+            data_dir,
+            extra_env,
+        )
+    }
+
+    /// `start`, from a shell that first sets `umask`.
+    pub fn start_with_umask(data_dir: &Path, extra_env: &[(&str, &str)], umask: &str) -> Binary {
+        let mut cmd = std::process::Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("umask {umask} && exec \"$0\""))
+            .arg(env!("CARGO_BIN_EXE_iamd"));
+        Binary::launch(cmd, data_dir, extra_env)
+    }
+
+    fn launch(
+        mut cmd: std::process::Command,
+        data_dir: &Path,
+        extra_env: &[(&str, &str)],
+    ) -> Binary {
         use std::io::{BufRead, BufReader};
-        use std::process::{Command, Stdio};
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamd"));
+        use std::process::Stdio;
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("IAMD_DATA_DIR", data_dir)

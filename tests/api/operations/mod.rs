@@ -1,9 +1,10 @@
 //! Operations: HTTPS with a self-signed certificate, graceful shutdown, backup and restore,
-//! abuse limits, and the appliance commands (`check-config`, `systemd-unit`).
+//! abuse limits, the appliance commands (`check-config`, `systemd-unit`), and file modes.
 
 mod appliance;
 mod backup;
 mod limits;
+mod modes;
 mod shutdown;
 mod tls;
 
