@@ -1,6 +1,8 @@
 //! First start: an empty data directory gets the root (aggregator) account, its admin user,
 //! groups and an admin API key. The key is printed once and written to
-//! `<data_dir>/admin-api-key` (mode 0600). Later starts find the root account and do nothing.
+//! `<data_dir>/admin-api-key` (mode 0600). Then the directory is marked initialised (see
+//! `store::MARKER`): it is never bootstrapped again, whatever happens to its database.
+//! Later starts find the root account and only make sure the marker is there.
 
 use crate::config::Config;
 use crate::provision::{plan, AdminPlan};
@@ -25,6 +27,8 @@ pub enum BootstrapError {
 /// Creates the root account if the store has none. Returns the admin key on first start.
 pub async fn run(store: &Store, config: &Config) -> Result<Option<String>, BootstrapError> {
     if store.root_account()?.is_some() {
+        // A directory made before markers existed gets one now.
+        store.mark_initialised()?;
         return Ok(None);
     }
     let account = AccountRecord {
@@ -59,6 +63,7 @@ pub async fn run(store: &Store, config: &Config) -> Result<Option<String>, Boots
         .provision(provisioned.new, true)?
         .durable()
         .await?;
+    store.mark_initialised()?;
     Ok(Some(provisioned.admin_key))
 }
 

@@ -194,6 +194,7 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::Invalid(field, message) => ApiError::field(field, message),
             StoreError::Forbidden(message) => ApiError::Forbidden(message),
             StoreError::Backend(detail) => ApiError::Internal(detail),
+            e @ StoreError::Damaged { .. } => ApiError::Internal(e.to_string()),
         }
     }
 }

@@ -17,6 +17,8 @@ const USAGE: &str = "usage:
   iamd verify-backup --in FILE      check a backup file's framing and checksum
   iamd restore --in FILE --data-dir DIR
                                     restore a backup into a new or empty directory
+  iamd verify --data-dir DIR        check every record and index of a stopped server's
+                                    data directory (exit 1 on any problem)
   iamd systemd-unit                 print a systemd unit for running iamd as a service
   iamd --version
 
@@ -61,7 +63,7 @@ fn parse_args() -> Result<Args, String> {
             "--ca-file" => parsed.ca_file = Some(value(&arg)?.into()),
             "--version" | "-V" => parsed.command = Some("version".into()),
             "--help" | "-h" => parsed.command = Some("help".into()),
-            "check-config" | "backup" | "verify-backup" | "restore" | "systemd-unit"
+            "check-config" | "backup" | "verify-backup" | "restore" | "systemd-unit" | "verify"
                 if parsed.command.is_none() =>
             {
                 parsed.command = Some(arg)
@@ -96,6 +98,7 @@ fn main() -> ExitCode {
         Some("backup") => run_backup(&args),
         Some("verify-backup") => verify_backup(&args),
         Some("restore") => run_restore(&args),
+        Some("verify") => verify(&args),
         _ => serve(&args),
     }
 }
@@ -238,6 +241,43 @@ fn run_restore(args: &Args) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(FAILED, &format!("restore refused: {e}")),
+    }
+}
+
+fn verify(args: &Args) -> ExitCode {
+    let Some(dir) = &args.data_dir else {
+        return fail(USAGE_ERROR, "verify needs --data-dir DIR");
+    };
+    let report = match iamd::store::verify::data_dir(dir) {
+        Ok(r) => r,
+        Err(e @ iamd::store::StoreError::Damaged { .. }) => {
+            println!("{e}");
+            println!("1 problem found");
+            return ExitCode::from(FAILED);
+        }
+        Err(e) => return fail(FAILED, &e.to_string()),
+    };
+    println!(
+        "verified {}: {} trees, {} entries",
+        dir.display(),
+        report.trees,
+        report.entries
+    );
+    let records: Vec<String> = report
+        .records
+        .iter()
+        .map(|(entity, n)| format!("{entity}: {n}"))
+        .collect();
+    println!("records: {}", records.join(", "));
+    for problem in &report.problems {
+        println!("problem: {problem}");
+    }
+    if report.problem_count == 0 {
+        println!("no problems found");
+        ExitCode::SUCCESS
+    } else {
+        println!("{} problems found", report.problem_count);
+        ExitCode::from(FAILED)
     }
 }
 

@@ -52,7 +52,7 @@ pub fn restrict(path: &Path, mode: u32) -> io::Result<()> {
 /// a failure and returns the first.
 pub fn tighten(data_dir: &Path) -> io::Result<()> {
     let mut first = create_dir(data_dir).err();
-    let files = [crate::bootstrap::KEY_FILE];
+    let files = [crate::bootstrap::KEY_FILE, crate::store::MARKER];
     for name in files {
         let path = data_dir.join(name);
         if let Err(e) = restrict(&path, 0o600) {

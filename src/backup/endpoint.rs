@@ -108,7 +108,8 @@ fn snapshot_to_temp(
     let fail = |e: &dyn std::fmt::Display| ApiError::Internal(format!("backup: {e}"));
     let mut file = super::secret_file(&path).map_err(|e| fail(&e))?;
     let _ = std::fs::remove_file(&path);
-    let summary = super::write_snapshot(store.db(), &mut file).map_err(|e| fail(&e))?;
+    let open = store.db()?;
+    let summary = super::write_snapshot(&open.db, &mut file).map_err(|e| fail(&e))?;
     let len = file.stream_position().map_err(|e| fail(&e))?;
     file.seek(SeekFrom::Start(0)).map_err(|e| fail(&e))?;
     Ok((file, len, summary))

@@ -356,6 +356,7 @@ pub fn restore(backup: &Path, data_dir: &Path) -> Result<Summary, BackupError> {
     let result = import(backup, data_dir);
     if result.is_err() {
         let _ = std::fs::remove_dir_all(data_dir.join("db"));
+        let _ = std::fs::remove_file(data_dir.join(crate::store::MARKER));
         if created_dir {
             let _ = std::fs::remove_dir(data_dir);
         }
@@ -397,9 +398,18 @@ fn import(backup: &Path, data_dir: &Path) -> Result<(), BackupError> {
     db.flush()?;
     drop(tree);
     drop(db);
-    // Opening it as the server does runs migrations and proves it readable.
-    let store = crate::store::Store::open(data_dir)
-        .map_err(|e| BackupError::Corrupt(format!("the restored database does not open: {e}")))?;
+    // Opening it as the server does runs migrations and proves it readable. sled's threads
+    // may hold the lock of the handle just dropped for a moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let store = loop {
+        match crate::store::Store::open(data_dir) {
+            Err(e) if e.to_string().contains("lock") && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10))
+            }
+            opened => break opened,
+        }
+    }
+    .map_err(|e| BackupError::Corrupt(format!("the restored database does not open: {e}")))?;
     if store.root_account().ok().flatten().is_none() {
         return Err(BackupError::Corrupt(
             "the backup holds no root account".into(),
@@ -407,6 +417,7 @@ fn import(backup: &Path, data_dir: &Path) -> Result<(), BackupError> {
     }
     store
         .flush()
+        .and_then(|()| store.mark_initialised())
         .map_err(|e| BackupError::Corrupt(e.to_string()))?;
     Ok(())
 }

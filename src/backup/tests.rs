@@ -7,7 +7,7 @@ type Entries = Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>;
 fn sample_db(dir: &Path) -> (sled::Db, Entries) {
     let db = sled::Config::new().path(dir.join("db")).open().unwrap();
     let mut expected = Vec::new();
-    for (tree, n) in [("meta", 2usize), ("userid_user", 40), ("empty", 0)] {
+    for (tree, n) in [("meta", 2usize), ("some_tree", 40), ("empty", 0)] {
         let t = db.open_tree(tree).unwrap();
         for i in 0..n {
             let key = format!("{tree}-key-{i:03}").into_bytes();

@@ -120,6 +120,7 @@ impl AccountStore for SledAccounts {
     fn root(&self) -> StoreResult<Option<Id>> {
         Ok(self
             .t
+            .get()?
             .meta
             .get(ROOT_KEY)?
             .and_then(|raw| Id::from_slice(&raw)))
@@ -127,6 +128,7 @@ impl AccountStore for SledAccounts {
 
     fn get(&self, id: &Id) -> StoreResult<Option<AccountRecord>> {
         self.t
+            .get()?
             .accountid_account
             .get(id.as_bytes())?
             .map(|raw| decode(&raw))
@@ -134,7 +136,8 @@ impl AccountStore for SledAccounts {
     }
 
     fn get_shared(&self, id: &Id) -> StoreResult<Option<Arc<AccountRecord>>> {
-        self.decoded.read(&self.t.accountid_account, id.as_bytes())
+        self.decoded
+            .read(&self.t.get()?.accountid_account, id.as_bytes())
     }
 
     fn children(
@@ -144,7 +147,7 @@ impl AccountStore for SledAccounts {
         keep: Option<&dyn Fn(&AccountRecord) -> bool>,
     ) -> StoreResult<Page<AccountRecord>> {
         scan(
-            &self.t.parentid_accountid,
+            &self.t.get()?.parentid_accountid,
             parent.as_bytes(),
             page,
             keep.is_some(),
@@ -156,6 +159,7 @@ impl AccountStore for SledAccounts {
             || {
                 Ok(self
                     .t
+                    .get()?
                     .parentid_accountid
                     .scan_prefix(parent.as_bytes())
                     .count() as u64)
@@ -164,7 +168,7 @@ impl AccountStore for SledAccounts {
     }
 
     fn provision(&self, new: NewAccount, make_root: bool) -> StoreResult<Written<AccountRecord>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         let account_id = new.account.id;
         (
             &t.meta,
@@ -269,7 +273,7 @@ impl AccountStore for SledAccounts {
         id: &Id,
         change: &dyn Fn(&mut AccountRecord) -> StoreResult<()>,
     ) -> StoreResult<Written<AccountRecord>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         let stored =
             (&t.accountid_account, &t.alias_accountid).transaction(|(accounts, aliases)| {
                 let Some(raw) = accounts.get(id.as_bytes())? else {

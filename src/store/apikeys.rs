@@ -6,7 +6,7 @@ use super::durability::Written;
 use super::groups::{Member, MemberTx, Protected, KIND_APIKEY};
 use super::keys::{key, owned, tail_id};
 use super::page::{counts, owned_records, Page, PageRequest};
-use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
+use super::{abort, decode, encode, Commit, StoreError, StoreResult, TreeSet, Trees, TxResult};
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
@@ -133,7 +133,7 @@ impl ApiKeyTx<'_> {
 }
 
 /// Deletes every key `owner` still owns (keys of a deleted user).
-pub(super) fn delete_owned_by(t: &Trees, account: &Id, owner: &Id) -> StoreResult<()> {
+pub(super) fn delete_owned_by(t: &TreeSet, account: &Id, owner: &Id) -> StoreResult<()> {
     let ids: Vec<Id> = t
         .ownerid_apikeyid
         .scan_prefix(key(&[account.as_bytes(), owner.as_bytes()]))
@@ -149,7 +149,7 @@ pub(super) fn delete_owned_by(t: &Trees, account: &Id, owner: &Id) -> StoreResul
     Ok(())
 }
 
-fn delete_key(t: &Trees, account: &Id, id: &Id, protected: Option<Id>) -> StoreResult<()> {
+fn delete_key(t: &TreeSet, account: &Id, id: &Id, protected: Option<Id>) -> StoreResult<()> {
     let guard = protected.map(|group| Protected {
         group,
         field: "apikey_id",
@@ -181,11 +181,11 @@ fn delete_key(t: &Trees, account: &Id, id: &Id, protected: Option<Id>) -> StoreR
 
 impl ApiKeyStore for SledApiKeys {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<ApiKeyRecord>> {
-        super::codec::read(&self.t.apikeyid_apikey, owned(account, id))
+        super::codec::read(&self.t.get()?.apikeyid_apikey, owned(account, id))
     }
 
     fn by_digest(&self, digest: &[u8]) -> StoreResult<Option<Arc<ApiKeyRecord>>> {
-        let Some(location) = self.t.keyhash_apikeyid.get(digest)? else {
+        let Some(location) = self.t.get()?.keyhash_apikeyid.get(digest)? else {
             return Ok(None);
         };
         let (account, id) = match (Id::from_slice(&location[..16]), tail_id(&location)) {
@@ -193,7 +193,7 @@ impl ApiKeyStore for SledApiKeys {
             _ => return Err(StoreError::Backend("bad key digest index entry".into())),
         };
         self.decoded
-            .read(&self.t.apikeyid_apikey, &owned(&account, &id))
+            .read(&self.t.get()?.apikeyid_apikey, &owned(&account, &id))
     }
 
     fn list(
@@ -203,8 +203,8 @@ impl ApiKeyStore for SledApiKeys {
         keep: Option<&dyn Fn(&ApiKeyRecord) -> bool>,
     ) -> StoreResult<Page<ApiKeyRecord>> {
         owned_records(
-            &self.t.apikeyid_apikey,
-            &self.t.account_counts,
+            &self.t.get()?.apikeyid_apikey,
+            &self.t.get()?.account_counts,
             account,
             ENTITY,
             page,
@@ -213,7 +213,7 @@ impl ApiKeyStore for SledApiKeys {
     }
 
     fn create(&self, apikey: ApiKeyRecord) -> StoreResult<Written<ApiKeyRecord>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         let account = apikey.account_id;
         let stored = (
             &t.apikeyid_apikey,
@@ -260,7 +260,7 @@ impl ApiKeyStore for SledApiKeys {
         id: &Id,
         change: &dyn Fn(&mut ApiKeyRecord) -> StoreResult<()>,
     ) -> StoreResult<Written<ApiKeyRecord>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         let stored = (&t.apikeyid_apikey, &t.ownerid_apikeyid, &t.userid_user).transaction(
             |(keys, owners, users)| {
                 let before = tx_key(keys, account, id)?;
@@ -298,7 +298,7 @@ impl ApiKeyStore for SledApiKeys {
         id: &Id,
         digest: &[u8],
     ) -> StoreResult<Written<ApiKeyRecord>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         let stored = (&t.apikeyid_apikey, &t.keyhash_apikeyid).transaction(|(keys, hashes)| {
             let mut apikey = tx_key(keys, account, id)?;
             hashes.remove(&apikey.key_digest[..])?;
@@ -320,7 +320,7 @@ impl ApiKeyStore for SledApiKeys {
         remove: &[Id],
         protected: Option<Id>,
     ) -> StoreResult<Written<ApiKeyRecord>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         let stored = super::groups::change_groups(
             t,
             &t.apikeyid_apikey,
@@ -334,7 +334,8 @@ impl ApiKeyStore for SledApiKeys {
     }
 
     fn delete(&self, account: &Id, id: &Id, protected: Option<Id>) -> StoreResult<Written<()>> {
-        delete_key(&self.t, account, id, protected)?;
+        let t = self.t.get()?;
+        delete_key(&t, account, id, protected)?;
         Ok(self.commit.written(()))
     }
 }

@@ -175,7 +175,10 @@ impl Blobs<'_> {
 
 impl BrandingStore for SledBranding {
     fn colors(&self, account: &Id, theme: Theme) -> StoreResult<Vec<(String, ColorRecord)>> {
-        own_entries(&self.t.brandingcolor_color, &theme_prefix(account, theme))
+        own_entries(
+            &self.t.get()?.brandingcolor_color,
+            &theme_prefix(account, theme),
+        )
     }
 
     fn color(
@@ -185,7 +188,7 @@ impl BrandingStore for SledBranding {
         reference: &str,
     ) -> StoreResult<Option<ColorRecord>> {
         super::codec::read(
-            &self.t.brandingcolor_color,
+            &self.t.get()?.brandingcolor_color,
             entry_key(account, theme, reference),
         )
     }
@@ -197,7 +200,7 @@ impl BrandingStore for SledBranding {
         colors: &[(String, String)],
     ) -> StoreResult<Written<i64>> {
         let now = crate::clock::now_millis();
-        self.t.brandingcolor_color.transaction(|tree| {
+        self.t.get()?.brandingcolor_color.transaction(|tree| {
             for (reference, color) in colors {
                 let rec = ColorRecord {
                     color: color.clone(),
@@ -212,13 +215,17 @@ impl BrandingStore for SledBranding {
 
     fn reset_color(&self, account: &Id, theme: Theme, reference: &str) -> StoreResult<Written<()>> {
         self.t
+            .get()?
             .brandingcolor_color
             .remove(entry_key(account, theme, reference))?;
         Ok(self.commit.written(()))
     }
 
     fn images(&self, account: &Id, theme: Theme) -> StoreResult<Vec<(String, ImageRecord)>> {
-        own_entries(&self.t.brandingimage_image, &theme_prefix(account, theme))
+        own_entries(
+            &self.t.get()?.brandingimage_image,
+            &theme_prefix(account, theme),
+        )
     }
 
     fn image(
@@ -228,7 +235,7 @@ impl BrandingStore for SledBranding {
         reference: &str,
     ) -> StoreResult<Option<ImageRecord>> {
         super::codec::read(
-            &self.t.brandingimage_image,
+            &self.t.get()?.brandingimage_image,
             entry_key(account, theme, reference),
         )
     }
@@ -250,7 +257,7 @@ impl BrandingStore for SledBranding {
             updated_at: crate::clock::now_millis(),
         };
         let k = entry_key(account, theme, reference);
-        let t = &self.t;
+        let t = &self.t.get()?;
         (
             &t.brandingimage_image,
             &t.imagename_blob,
@@ -282,7 +289,7 @@ impl BrandingStore for SledBranding {
         reference: &str,
     ) -> StoreResult<Written<bool>> {
         let k = entry_key(account, theme, reference);
-        let t = &self.t;
+        let t = &self.t.get()?;
         let had = (
             &t.brandingimage_image,
             &t.imagename_blob,
@@ -303,7 +310,7 @@ impl BrandingStore for SledBranding {
     }
 
     fn blob(&self, name: &str) -> StoreResult<Option<sled::IVec>> {
-        Ok(self.t.imagename_blob.get(name.as_bytes())?)
+        Ok(self.t.get()?.imagename_blob.get(name.as_bytes())?)
     }
 }
 

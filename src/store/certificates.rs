@@ -95,7 +95,7 @@ impl ServerCaKind {
 
 /// A server CA as stored: `material` is `ServerCa::to_storage_bytes` (private key included).
 #[derive(Serialize, Deserialize)]
-struct ServerCaRecord {
+pub(super) struct ServerCaRecord {
     id: Id,
     created_at: i64,
     material: Vec<u8>,
@@ -151,8 +151,8 @@ pub struct SledCertificates {
 impl SledCertificates {
     /// Loads the server CAs, generating each on the first open of a data directory.
     pub fn open(t: Trees, commit: Commit) -> StoreResult<SledCertificates> {
-        let bootstrap = ensure_ca(&t.caname_serverca, ServerCaKind::Bootstrap)?;
-        let lwm2m = ensure_ca(&t.caname_serverca, ServerCaKind::Lwm2m)?;
+        let bootstrap = ensure_ca(&t.get()?.caname_serverca, ServerCaKind::Bootstrap)?;
+        let lwm2m = ensure_ca(&t.get()?.caname_serverca, ServerCaKind::Lwm2m)?;
         Ok(SledCertificates {
             t,
             commit,
@@ -225,11 +225,11 @@ impl CertificateStore for SledCertificates {
     }
 
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<TrustedCertRecord>> {
-        super::codec::read(&self.t.certid_cert, owned(account, id))
+        super::codec::read(&self.t.get()?.certid_cert, owned(account, id))
     }
 
     fn developer_key(&self, account: &Id, id: &Id) -> StoreResult<Option<DeveloperKeyRecord>> {
-        super::codec::read(&self.t.certid_devkey, owned(account, id))
+        super::codec::read(&self.t.get()?.certid_devkey, owned(account, id))
     }
 
     fn list(
@@ -239,8 +239,8 @@ impl CertificateStore for SledCertificates {
         keep: Option<&dyn Fn(&TrustedCertRecord) -> bool>,
     ) -> StoreResult<Page<TrustedCertRecord>> {
         owned_records(
-            &self.t.certid_cert,
-            &self.t.account_counts,
+            &self.t.get()?.certid_cert,
+            &self.t.get()?.account_counts,
             account,
             ENTITY,
             page,
@@ -253,7 +253,7 @@ impl CertificateStore for SledCertificates {
         cert: TrustedCertRecord,
         developer: Option<(DeveloperKeyRecord, u64)>,
     ) -> StoreResult<Written<TrustedCertRecord>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         let account = cert.account_id;
         let id = cert.id;
         let dev = developer.map(|(key, limit)| (encode(&key), limit));
@@ -299,7 +299,7 @@ impl CertificateStore for SledCertificates {
         id: &Id,
         change: &dyn Fn(&mut TrustedCertRecord) -> StoreResult<()>,
     ) -> StoreResult<Written<TrustedCertRecord>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         let stored = (&t.certid_cert, &t.certname_certid, &t.certsubject_certid).transaction(
             |(certs, names, subjects)| {
                 let before = tx_cert(certs, account, id)?;
@@ -327,7 +327,7 @@ impl CertificateStore for SledCertificates {
     }
 
     fn delete(&self, account: &Id, id: &Id) -> StoreResult<Written<()>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         (
             &t.certid_cert,
             &t.certname_certid,

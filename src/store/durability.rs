@@ -2,14 +2,15 @@
 //!
 //! Writers take a ticket and wait; one background thread flushes sled and releases every
 //! ticket issued before that flush began. Under load, many writes share one fsync, so
-//! durability costs one flush per batch rather than one per request.
+//! durability costs one flush per batch rather than one per request. (Each flush is also
+//! recorded outside the database, see `Trees::flush`.)
 
-use super::{StoreError, StoreResult};
+use super::{StoreError, StoreResult, Trees};
 use std::sync::{Arc, Condvar, Mutex};
 use tokio::sync::watch;
 
 struct Inner {
-    db: sled::Db,
+    trees: Trees,
     /// (tickets issued, shutting down)
     state: Mutex<(u64, bool)>,
     wake: Condvar,
@@ -23,10 +24,10 @@ pub struct Flusher {
 }
 
 impl Flusher {
-    pub fn start(db: sled::Db) -> Flusher {
+    pub fn start(trees: Trees) -> Flusher {
         let (done, _) = watch::channel((0, true));
         let inner = Arc::new(Inner {
-            db,
+            trees,
             state: Mutex::new((0, false)),
             wake: Condvar::new(),
             done,
@@ -90,8 +91,8 @@ fn flush_loop(inner: &Inner) {
             }
             state.0
         };
-        let ok = match inner.db.flush() {
-            Ok(_) => true,
+        let ok = match inner.trees.flush() {
+            Ok(()) => true,
             Err(e) => {
                 log::error!("flushing the database failed: {e}");
                 false

@@ -8,7 +8,7 @@ use super::apikeys::ApiKeyRecord;
 use super::keys::{key, owned, owned_text, tail_id};
 use super::page::{counts, owned_records, scan, Page, PageRequest};
 use super::users::UserRecord;
-use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
+use super::{abort, decode, encode, Commit, StoreError, StoreResult, TreeSet, Trees, TxResult};
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
@@ -263,7 +263,7 @@ impl MemberTx<'_> {
 /// Adds member `id` (a record in `records`) to the groups `add` and takes it out of
 /// `remove`, in one transaction. `protected` is a group that must keep a member.
 pub(super) fn change_groups<M: Member>(
-    t: &Trees,
+    t: &TreeSet,
     records: &sled::Tree,
     account: &Id,
     id: &Id,
@@ -349,7 +349,7 @@ impl SledGroups {
         add: bool,
         keep_nonempty: bool,
     ) -> StoreResult<GroupRecord> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         let rec = (
             &t.groupid_group,
             &t.groupid_memberid,
@@ -384,11 +384,16 @@ impl SledGroups {
 
 impl GroupStore for SledGroups {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<GroupRecord>> {
-        super::codec::read(&self.t.groupid_group, owned(account, id))
+        super::codec::read(&self.t.get()?.groupid_group, owned(account, id))
     }
 
     fn by_name(&self, account: &Id, name: &str) -> StoreResult<Option<GroupRecord>> {
-        match self.t.groupname_groupid.get(owned_text(account, name))? {
+        match self
+            .t
+            .get()?
+            .groupname_groupid
+            .get(owned_text(account, name))?
+        {
             Some(raw) => match Id::from_slice(&raw) {
                 Some(id) => self.get(account, &id),
                 None => Err(StoreError::Backend("bad group name index entry".into())),
@@ -404,8 +409,8 @@ impl GroupStore for SledGroups {
         keep: Option<&dyn Fn(&GroupRecord) -> bool>,
     ) -> StoreResult<Page<GroupRecord>> {
         owned_records(
-            &self.t.groupid_group,
-            &self.t.account_counts,
+            &self.t.get()?.groupid_group,
+            &self.t.get()?.account_counts,
             account,
             ENTITY,
             page,
@@ -418,7 +423,7 @@ impl GroupStore for SledGroups {
         group: GroupRecord,
         members: &Subjects,
     ) -> StoreResult<super::durability::Written<GroupRecord>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         let account = group.account_id;
         (&t.groupid_group, &t.groupname_groupid, &t.account_counts).transaction(
             |(groups, names, counts_tx)| {
@@ -454,7 +459,7 @@ impl GroupStore for SledGroups {
         id: &Id,
         name: &str,
     ) -> StoreResult<super::durability::Written<GroupRecord>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         let rec = (&t.groupid_group, &t.groupname_groupid).transaction(|(groups, names)| {
             let Some(raw) = groups.get(owned(account, id))? else {
                 return abort(StoreError::NotFound("Group"));
@@ -493,7 +498,7 @@ impl GroupStore for SledGroups {
                 users,
                 apikeys: keys,
             };
-            let t = &self.t;
+            let t = &self.t.get()?;
             let outcome = (
                 &t.groupid_group,
                 &t.groupname_groupid,
@@ -570,7 +575,7 @@ impl GroupStore for SledGroups {
                 .unwrap_or(0))
         };
         scan(
-            &self.t.groupid_memberid,
+            &self.t.get()?.groupid_memberid,
             &prefix,
             page,
             false,

@@ -79,7 +79,7 @@ impl SledIdentityProviders {
 
 impl IdentityProviderStore for SledIdentityProviders {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<IdentityProviderRecord>> {
-        super::codec::read(&self.t.idpid_idp, owned(account, id))
+        super::codec::read(&self.t.get()?.idpid_idp, owned(account, id))
     }
 
     fn list(
@@ -89,8 +89,8 @@ impl IdentityProviderStore for SledIdentityProviders {
         keep: Option<&dyn Fn(&IdentityProviderRecord) -> bool>,
     ) -> StoreResult<Page<IdentityProviderRecord>> {
         owned_records(
-            &self.t.idpid_idp,
-            &self.t.account_counts,
+            &self.t.get()?.idpid_idp,
+            &self.t.get()?.account_counts,
             account,
             ENTITY,
             page,
@@ -99,7 +99,7 @@ impl IdentityProviderStore for SledIdentityProviders {
     }
 
     fn create(&self, idp: IdentityProviderRecord) -> StoreResult<Written<IdentityProviderRecord>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         let account = idp.account_id;
         (&t.idpid_idp, &t.account_counts).transaction(|(idps, counts_tx)| {
             let k = owned(&account, &idp.id);
@@ -121,7 +121,7 @@ impl IdentityProviderStore for SledIdentityProviders {
         id: &Id,
         change: &dyn Fn(&mut IdentityProviderRecord) -> StoreResult<()>,
     ) -> StoreResult<Written<IdentityProviderRecord>> {
-        let stored = self.t.idpid_idp.transaction(|idps| {
+        let stored = self.t.get()?.idpid_idp.transaction(|idps| {
             let k = owned(account, id);
             let Some(raw) = idps.get(&k)? else {
                 return abort(StoreError::NotFound("Identity provider"));
@@ -142,7 +142,7 @@ impl IdentityProviderStore for SledIdentityProviders {
     }
 
     fn delete(&self, account: &Id, id: &Id) -> StoreResult<Written<()>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         (&t.idpid_idp, &t.account_counts).transaction(|(idps, counts_tx)| {
             if idps.remove(owned(account, id))?.is_none() {
                 return abort(StoreError::NotFound("Identity provider"));

@@ -80,6 +80,7 @@ impl SledInvitations {
 
     fn all_of(&self, account: &Id) -> StoreResult<Vec<InvitationRecord>> {
         self.t
+            .get()?
             .invitationid_invitation
             .scan_prefix(account.as_bytes())
             .values()
@@ -92,6 +93,7 @@ impl InvitationStore for SledInvitations {
     fn get(&self, account: &Id, id: &Id, now: i64) -> StoreResult<Option<InvitationRecord>> {
         let rec: Option<InvitationRecord> = self
             .t
+            .get()?
             .invitationid_invitation
             .get(owned(account, id))?
             .map(|raw| decode(&raw))
@@ -100,7 +102,7 @@ impl InvitationStore for SledInvitations {
     }
 
     fn by_token_digest(&self, digest: &[u8], now: i64) -> StoreResult<Option<InvitationRecord>> {
-        let Some(raw) = self.t.tokenhash_invitationid.get(digest)? else {
+        let Some(raw) = self.t.get()?.tokenhash_invitationid.get(digest)? else {
             return Ok(None);
         };
         if raw.len() != 32 {
@@ -123,7 +125,7 @@ impl InvitationStore for SledInvitations {
         // Always a filtered scan: expiry is decided now, so no stored counter can know the
         // total; invitations per account are few.
         scan(
-            &self.t.invitationid_invitation,
+            &self.t.get()?.invitationid_invitation,
             account.as_bytes(),
             page,
             true,
@@ -138,7 +140,7 @@ impl InvitationStore for SledInvitations {
         invitation: InvitationRecord,
         logged_email: Option<&NotificationRecord>,
     ) -> StoreResult<Written<InvitationRecord>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         let key = owned(&invitation.account_id, &invitation.id);
         (
             &t.invitationid_invitation,
@@ -161,7 +163,7 @@ impl InvitationStore for SledInvitations {
     }
 
     fn delete(&self, account: &Id, id: &Id) -> StoreResult<Written<InvitationRecord>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         let gone = (&t.invitationid_invitation, &t.tokenhash_invitationid).transaction(
             |(invitations, tokens)| {
                 let Some(raw) = invitations.remove(owned(account, id))? else {

@@ -5,20 +5,20 @@
 //! shutdown); reads merge the map over what is on disk.
 
 use super::keys::owned;
-use super::StoreResult;
+use super::{StoreResult, Trees};
 use crate::ids::Id;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 pub struct LastLogin {
-    tree: sled::Tree,
+    trees: Trees,
     pending: Mutex<HashMap<(Id, Id), i64>>,
 }
 
 impl LastLogin {
-    pub fn new(tree: sled::Tree) -> LastLogin {
+    pub fn new(trees: Trees) -> LastLogin {
         LastLogin {
-            tree,
+            trees,
             pending: Mutex::new(HashMap::new()),
         }
     }
@@ -41,7 +41,9 @@ impl LastLogin {
             return Ok(Some(*t));
         }
         Ok(self
-            .tree
+            .trees
+            .get()?
+            .subjectid_lastlogin
             .get(owned(account, subject))?
             .and_then(|v| v.as_ref().try_into().ok().map(i64::from_be_bytes)))
     }
@@ -64,7 +66,7 @@ impl LastLogin {
         for ((account, subject), t) in &batch {
             writes.insert(owned(account, subject), &t.to_be_bytes());
         }
-        self.tree.apply_batch(writes)?;
+        self.trees.get()?.subjectid_lastlogin.apply_batch(writes)?;
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         for (k, t) in batch {
             if pending.get(&k) == Some(&t) {
@@ -80,7 +82,10 @@ impl LastLogin {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&(*account, *subject));
-        self.tree.remove(owned(account, subject))?;
+        self.trees
+            .get()?
+            .subjectid_lastlogin
+            .remove(owned(account, subject))?;
         Ok(())
     }
 }

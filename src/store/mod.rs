@@ -13,21 +13,26 @@ mod codec;
 mod durability;
 pub mod groups;
 pub mod identity_providers;
+mod integrity;
 pub mod invitations;
 pub mod keys;
 pub mod lastlogin;
+mod live;
 mod migrations;
 pub mod notifications;
 pub mod page;
 pub mod users;
+pub mod verify;
 
 pub use codec::{decode, encode};
 use durability::Flusher;
 pub use durability::{Commit, Written};
+pub use integrity::MARKER;
+pub use live::{Open, Trees};
 pub use page::{Order, Page, PageRequest};
 
 use sled::transaction::{ConflictableTransactionError, TransactionError};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +52,13 @@ pub enum StoreError {
     /// The database failed or holds something unreadable.
     #[error("storage failure: {0}")]
     Backend(String),
+    /// The data directory is damaged: found at start, it stops the server.
+    #[error(
+        "{path}: {detail}. The data directory is damaged: move it aside and restore the last \
+         backup into a new one with `iamd restore --in BACKUP --data-dir DIR` \
+         (`iamd verify --data-dir DIR` lists what is wrong)"
+    )]
+    Damaged { path: PathBuf, detail: String },
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -75,8 +87,9 @@ pub fn abort<T>(e: StoreError) -> TxResult<T> {
 }
 
 /// Every tree of the database. Names are `<key>_<value>`; the key layout is beside each.
+/// Stores reach it through [`Trees`], which follows the database when it is reopened.
 #[derive(Clone)]
-pub struct Trees {
+pub struct TreeSet {
     /// "schema_version" -> u32 BE; "root_account" -> account id.
     pub meta: sled::Tree,
     /// account -> AccountRecord
@@ -143,9 +156,9 @@ pub struct Trees {
     pub imagename_refcount: sled::Tree,
 }
 
-impl Trees {
-    fn open(db: &sled::Db) -> sled::Result<Trees> {
-        Ok(Trees {
+impl TreeSet {
+    fn open(db: &sled::Db) -> sled::Result<TreeSet> {
+        Ok(TreeSet {
             meta: db.open_tree("meta")?,
             accountid_account: db.open_tree("accountid_account")?,
             parentid_accountid: db.open_tree("parentid_accountid")?,
@@ -182,6 +195,44 @@ impl Trees {
             imagename_blob: db.open_tree("imagename_blob")?,
             imagename_refcount: db.open_tree("imagename_refcount")?,
         })
+    }
+
+    /// Every tree, by name.
+    pub fn all(&self) -> Vec<(&'static str, &sled::Tree)> {
+        vec![
+            ("meta", &self.meta),
+            ("accountid_account", &self.accountid_account),
+            ("parentid_accountid", &self.parentid_accountid),
+            ("alias_accountid", &self.alias_accountid),
+            ("userid_user", &self.userid_user),
+            ("email_userid", &self.email_userid),
+            ("username_userid", &self.username_userid),
+            ("apikeyid_apikey", &self.apikeyid_apikey),
+            ("keyhash_apikeyid", &self.keyhash_apikeyid),
+            ("ownerid_apikeyid", &self.ownerid_apikeyid),
+            ("groupid_group", &self.groupid_group),
+            ("groupname_groupid", &self.groupname_groupid),
+            ("groupid_memberid", &self.groupid_memberid),
+            ("memberid_groupid", &self.memberid_groupid),
+            ("subjectid_lastlogin", &self.subjectid_lastlogin),
+            ("account_counts", &self.account_counts),
+            ("invitationid_invitation", &self.invitationid_invitation),
+            ("tokenhash_invitationid", &self.tokenhash_invitationid),
+            ("idpid_idp", &self.idpid_idp),
+            (
+                "notificationid_notification",
+                &self.notificationid_notification,
+            ),
+            ("caname_serverca", &self.caname_serverca),
+            ("certid_cert", &self.certid_cert),
+            ("certname_certid", &self.certname_certid),
+            ("certsubject_certid", &self.certsubject_certid),
+            ("certid_devkey", &self.certid_devkey),
+            ("brandingcolor_color", &self.brandingcolor_color),
+            ("brandingimage_image", &self.brandingimage_image),
+            ("imagename_blob", &self.imagename_blob),
+            ("imagename_refcount", &self.imagename_refcount),
+        ]
     }
 }
 
@@ -235,19 +286,21 @@ pub struct Store {
     // -- branding store --
     pub branding: Arc<dyn branding::BrandingStore>,
     pub last_login: Arc<lastlogin::LastLogin>,
-    db: sled::Db,
+    trees: Trees,
     flusher: Arc<Flusher>,
 }
 
 impl Store {
     /// Opens (creating if needed) the database under `dir`, migrating it to this release.
+    /// A damaged database is `StoreError::Damaged` (see `integrity`).
     pub fn open(dir: &Path) -> StoreResult<Store> {
         crate::private::create_dir(dir)
             .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
-        let db = sled_config(dir).open()?;
-        let trees = Trees::open(&db)?;
-        migrations::run(&db, &trees)?;
-        let flusher = Arc::new(Flusher::start(db.clone()));
+        let marker = integrity::Marker::read(dir)?;
+        let acknowledged = marker.as_ref().map(integrity::Marker::acknowledged);
+        let (db, trees) = integrity::open_checked(dir, acknowledged, true)?;
+        let trees = Trees::new(dir, db, trees, marker);
+        let flusher = Arc::new(Flusher::start(trees.clone()));
         let commit = Commit::new(flusher.clone());
         Ok(Store {
             accounts: Arc::new(accounts::SledAccounts::new(trees.clone(), commit.clone())),
@@ -281,8 +334,8 @@ impl Store {
 
             // -- branding store --
             branding: Arc::new(branding::SledBranding::new(trees.clone(), commit.clone())),
-            last_login: Arc::new(lastlogin::LastLogin::new(trees.subjectid_lastlogin.clone())),
-            db,
+            last_login: Arc::new(lastlogin::LastLogin::new(trees.clone())),
+            trees,
             flusher,
         })
     }
@@ -290,13 +343,17 @@ impl Store {
     /// Writes everything buffered (batched last-login times included) to disk.
     pub fn flush(&self) -> StoreResult<()> {
         self.last_login.persist()?;
-        self.db.flush()?;
-        Ok(())
+        self.trees.flush()
     }
 
     /// The whole database, for whole-database operations only (backup).
-    pub fn db(&self) -> &sled::Db {
-        &self.db
+    pub fn db(&self) -> StoreResult<Arc<Open>> {
+        self.trees.get()
+    }
+
+    /// Records that this data directory is initialised (see `integrity`); once is enough.
+    pub fn mark_initialised(&self) -> StoreResult<()> {
+        self.trees.mark_initialised()
     }
 
     pub fn root_account(&self) -> StoreResult<Option<crate::ids::Id>> {

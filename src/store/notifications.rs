@@ -61,18 +61,18 @@ impl SledNotifications {
 impl NotificationStore for SledNotifications {
     fn list(&self, account: &Id, page: &PageRequest) -> StoreResult<Page<NotificationRecord>> {
         scan(
-            &self.t.notificationid_notification,
+            &self.t.get()?.notificationid_notification,
             account.as_bytes(),
             page,
             false,
             |_, v| super::decode(v).map(Some),
             |_| true,
-            || counts::get(&self.t.account_counts, account, ENTITY),
+            || counts::get(&self.t.get()?.account_counts, account, ENTITY),
         )
     }
 
     fn record(&self, entry: NotificationRecord) -> StoreResult<Written<NotificationRecord>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         (&t.notificationid_notification, &t.account_counts)
             .transaction(|(log, counts_tx)| insert(log, counts_tx, &entry))?;
         Ok(self.commit.written(entry))
@@ -80,7 +80,7 @@ impl NotificationStore for SledNotifications {
 
     fn mark_failed(&self, account: &Id, id: &Id, error_msg: &str) -> StoreResult<Written<()>> {
         let key = owned(account, id);
-        let log = &self.t.notificationid_notification;
+        let log = &self.t.get()?.notificationid_notification;
         // Entries are never changed otherwise: a plain read and write cannot lose an update.
         if let Some(mut entry) = super::codec::read::<NotificationRecord>(log, &key)? {
             entry.success = false;

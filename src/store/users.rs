@@ -154,11 +154,11 @@ fn tx_user(users: &TransactionalTree, account: &Id, id: &Id) -> TxResult<UserRec
 
 impl UserStore for SledUsers {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<UserRecord>> {
-        super::codec::read(&self.t.userid_user, owned(account, id))
+        super::codec::read(&self.t.get()?.userid_user, owned(account, id))
     }
 
     fn by_email(&self, account: &Id, email: &str) -> StoreResult<Option<UserRecord>> {
-        match self.t.email_userid.get(email_key(account, email))? {
+        match self.t.get()?.email_userid.get(email_key(account, email))? {
             Some(raw) => match Id::from_slice(&raw) {
                 Some(id) => self.get(account, &id),
                 None => Err(StoreError::Backend("bad email index entry".into())),
@@ -174,8 +174,8 @@ impl UserStore for SledUsers {
         keep: Option<&dyn Fn(&UserRecord) -> bool>,
     ) -> StoreResult<Page<UserRecord>> {
         owned_records(
-            &self.t.userid_user,
-            &self.t.account_counts,
+            &self.t.get()?.userid_user,
+            &self.t.get()?.account_counts,
             account,
             ENTITY,
             page,
@@ -188,7 +188,7 @@ impl UserStore for SledUsers {
         user: UserRecord,
         logged_email: Option<&NotificationRecord>,
     ) -> StoreResult<Written<UserRecord>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         let account = user.account_id;
         let stored = (
             &t.userid_user,
@@ -227,7 +227,7 @@ impl UserStore for SledUsers {
         id: &Id,
         change: &dyn Fn(&mut UserRecord) -> StoreResult<()>,
     ) -> StoreResult<Written<UserRecord>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         let stored = (&t.userid_user, &t.email_userid, &t.username_userid).transaction(
             |(users, emails, usernames)| {
                 let before = tx_user(users, account, id)?;
@@ -277,7 +277,7 @@ impl UserStore for SledUsers {
         remove: &[Id],
         protected: Option<Id>,
     ) -> StoreResult<Written<UserRecord>> {
-        let t = &self.t;
+        let t = &self.t.get()?;
         let stored =
             super::groups::change_groups(t, &t.userid_user, account, id, add, remove, protected)?;
         Ok(self.commit.written(stored))
@@ -295,12 +295,13 @@ impl UserStore for SledUsers {
         {
             let owned_keys: Vec<Id> = self
                 .t
+                .get()?
                 .ownerid_apikeyid
                 .scan_prefix(key(&[account.as_bytes(), id.as_bytes()]))
                 .keys()
                 .filter_map(|k| k.ok().and_then(|k| super::keys::tail_id(&k)))
                 .collect();
-            let t = &self.t;
+            let t = &self.t.get()?;
             let done = (
                 &t.userid_user,
                 &t.email_userid,
@@ -349,8 +350,12 @@ impl UserStore for SledUsers {
                     },
                 );
             done?;
-            super::apikeys::delete_owned_by(&self.t, account, id)?;
-            self.t.subjectid_lastlogin.remove(owned(account, id))?;
+            let t = self.t.get()?;
+            super::apikeys::delete_owned_by(&t, account, id)?;
+            self.t
+                .get()?
+                .subjectid_lastlogin
+                .remove(owned(account, id))?;
             Ok(self.commit.written(()))
         }
     }

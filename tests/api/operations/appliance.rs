@@ -50,6 +50,7 @@ fn the_systemd_unit_runs_iamd_unprivileged_and_hardened() {
         "Environment=IAMD_DATA_DIR=/var/lib/iamd",
         "ExecStart=/usr/local/bin/iamd --config /etc/iamd/iamd.toml",
         "Restart=on-failure",
+        "RestartPreventExitStatus=2",
         "NoNewPrivileges=yes",
         "CapabilityBoundingSet=",
         "ProtectSystem=strict",

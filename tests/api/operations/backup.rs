@@ -83,7 +83,7 @@ fn assert_same_answers(a: &Client, b: &Client, users: &[(String, String)]) {
 /// Users with keys of their own, an admin profile change, and one of every other kind of
 /// record (group, certificates, identity provider, invitation, tenant, branding): state
 /// worth comparing.
-fn populate(admin: &Client, n: usize) -> Vec<(String, String)> {
+pub(super) fn populate(admin: &Client, n: usize) -> Vec<(String, String)> {
     admin
         .put("/v3/accounts/me", &json!({"display_name": "Backed up"}))
         .expect(200);

@@ -1,8 +1,10 @@
 //! Operations: HTTPS with a self-signed certificate, graceful shutdown, backup and restore,
-//! abuse limits, the appliance commands (`check-config`, `systemd-unit`), and file modes.
+//! abuse limits, the appliance commands (`check-config`, `systemd-unit`), damaged data
+//! directories and `verify`, and file modes.
 
 mod appliance;
 mod backup;
+mod damage;
 mod limits;
 mod modes;
 mod shutdown;

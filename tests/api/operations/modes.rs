@@ -93,6 +93,7 @@ fn every_file_of_the_data_directory_is_private_whatever_the_umask() {
         .collect();
     for expected in [
         "admin-api-key",
+        "iamd-initialised",
         "db/conf",
         "db/db",
         "tls/cert.pem",
@@ -173,5 +174,6 @@ fn every_file_of_the_data_directory_is_private_whatever_the_umask() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(restored.join("iamd-initialised").exists());
     assert_eq!(public_entries(&restored), Vec::<String>::new(), "restored");
 }

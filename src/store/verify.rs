@@ -1,0 +1,499 @@
+//! Reading the whole database back: what every start checks (`Depth::Records`) and what
+//! `iamd verify` checks (`Depth::Indexes`).
+//!
+//! Records: every entry of every tree is read (sled checks each page it reads from disk),
+//! every record decodes as its type and sits under the key its ids make, and every counter
+//! of `account_counts` equals the records it counts. Indexes: every index holds exactly the
+//! entries its records imply, and every group's member counts equal the members whose records
+//! name it (member records are the source of truth, see `groups`).
+
+use super::accounts::AccountRecord;
+use super::apikeys::ApiKeyRecord;
+use super::branding::{ColorRecord, ImageRecord};
+use super::certificates::{DeveloperKeyRecord, ServerCaRecord, TrustedCertRecord};
+use super::groups::{GroupRecord, KIND_APIKEY, KIND_USER};
+use super::identity_providers::IdentityProviderRecord;
+use super::invitations::InvitationRecord;
+use super::keys::{key, owned, owned_text};
+use super::notifications::NotificationRecord;
+use super::users::{email_key, UserRecord};
+use super::TreeSet;
+use crate::ids::Id;
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    Records,
+    Indexes,
+}
+
+/// Problems listed at most; the rest are only counted.
+const SHOWN: usize = 20;
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub trees: usize,
+    pub entries: u64,
+    /// Records per entity (counter name), over all accounts.
+    pub records: BTreeMap<&'static str, u64>,
+    pub problems: Vec<String>,
+    pub problem_count: u64,
+}
+
+impl Report {
+    fn problem(&mut self, text: String) {
+        self.problem_count += 1;
+        if self.problems.len() < SHOWN {
+            self.problems.push(text);
+        }
+    }
+}
+
+/// Index entries (tree -> key -> value) that the records imply.
+type Expected = BTreeMap<&'static str, BTreeMap<Vec<u8>, Vec<u8>>>;
+
+struct Pass<'a> {
+    t: &'a TreeSet,
+    report: Report,
+    /// (account, counter name) -> records counted.
+    counted: BTreeMap<(Id, &'static str), u64>,
+    /// Only with `Depth::Indexes`.
+    expected: Option<Expected>,
+    /// (account, group, kind) -> members whose records name the group.
+    members: BTreeMap<(Id, Id, u8), u32>,
+}
+
+impl Pass<'_> {
+    fn expect(&mut self, tree: &'static str, k: Vec<u8>, v: &[u8]) {
+        if let Some(expected) = self.expected.as_mut() {
+            let previous = expected.entry(tree).or_default().insert(k, v.to_vec());
+            if previous.is_some_and(|p| p != v) {
+                self.report
+                    .problem(format!("{tree}: two records claim the same entry"));
+            }
+        }
+    }
+
+    fn count(&mut self, account: Id, entity: &'static str) {
+        *self.counted.entry((account, entity)).or_default() += 1;
+        *self.report.records.entry(entity).or_default() += 1;
+    }
+
+    /// Decodes every record of `tree` as `T`, handing each (key, record) to `each`.
+    fn records<T: DeserializeOwned>(
+        &mut self,
+        tree: &sled::Tree,
+        name: &'static str,
+        mut each: impl FnMut(&mut Self, &[u8], T),
+    ) {
+        for item in tree.iter() {
+            let (k, v) = match item {
+                Ok(entry) => entry,
+                Err(e) => {
+                    self.report.problem(format!("{name}: unreadable: {e}"));
+                    return;
+                }
+            };
+            self.report.entries += 1;
+            match super::decode::<T>(&v) {
+                Ok(record) => each(self, &k, record),
+                Err(e) => self
+                    .report
+                    .problem(format!("{name}: record {}: {e}", hex(&k))),
+            }
+        }
+    }
+
+    /// Checks that an owned record's key is `account ++ id` of the record.
+    fn owned_key(&mut self, name: &str, k: &[u8], account: &Id, id: &Id) -> bool {
+        if k != owned(account, id).as_slice() {
+            self.report
+                .problem(format!("{name}: record {} is under another key", hex(k)));
+            return false;
+        }
+        true
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads and checks everything (see the module doc).
+pub fn check(t: &TreeSet, depth: Depth) -> Report {
+    let mut p = Pass {
+        t,
+        report: Report::default(),
+        counted: BTreeMap::new(),
+        expected: (depth == Depth::Indexes).then(BTreeMap::new),
+        members: BTreeMap::new(),
+    };
+    // The trees that hold no records are read on a second thread meanwhile (it halves the
+    // time a start takes on a large database).
+    let others = std::thread::scope(|s| {
+        let others = s.spawn(|| read_all(t));
+        accounts(&mut p);
+        users_and_keys(&mut p);
+        groups(&mut p);
+        the_rest(&mut p);
+        others.join()
+    });
+    match others {
+        Ok(others) => {
+            p.report.trees = t.all().len();
+            p.report.entries += others.entries;
+            for problem in others.problems {
+                p.report.problem(problem);
+            }
+        }
+        Err(_) => p.report.problem("reading the database failed".into()),
+    }
+    if p.report.problem_count > 0 {
+        return p.report;
+    }
+    counters(&mut p);
+    if let Some(expected) = p.expected.take() {
+        indexes(&mut p, expected);
+    }
+    p.report
+}
+
+/// Reads every entry of the trees that hold no records (sled checks what it reads).
+fn read_all(t: &TreeSet) -> Report {
+    let mut report = Report::default();
+    for (name, tree) in t.all() {
+        if RECORDS.contains(&name) {
+            continue;
+        }
+        for item in tree.iter() {
+            match item {
+                Ok(_) => report.entries += 1,
+                Err(e) => {
+                    report.problem(format!("{name}: unreadable: {e}"));
+                    break;
+                }
+            }
+        }
+    }
+    report
+}
+
+fn accounts(p: &mut Pass) {
+    let t = p.t;
+    p.records(
+        &t.accountid_account,
+        "accounts",
+        |p, k, a: AccountRecord| {
+            if k != a.id.as_bytes() {
+                p.report
+                    .problem(format!("accounts: record {} is under another key", hex(k)));
+            }
+            *p.report.records.entry("accounts").or_default() += 1;
+            if let Some(parent) = &a.parent_id {
+                p.expect(
+                    "parentid_accountid",
+                    key(&[parent.as_bytes(), a.id.as_bytes()]),
+                    &[],
+                );
+            }
+            for alias in &a.aliases {
+                p.expect(
+                    "alias_accountid",
+                    alias.as_bytes().to_vec(),
+                    a.id.as_bytes(),
+                );
+            }
+        },
+    );
+    match t.meta.get(b"root_account") {
+        Ok(Some(root)) if t.accountid_account.get(&root).ok().flatten().is_none() => p
+            .report
+            .problem("meta: the root account has no record".into()),
+        Err(e) => p.report.problem(format!("meta: {e}")),
+        _ => {}
+    }
+}
+
+fn users_and_keys(p: &mut Pass) {
+    let t = p.t;
+    p.records(&t.userid_user, "users", |p, k, u: UserRecord| {
+        if !p.owned_key("users", k, &u.account_id, &u.id) {
+            return;
+        }
+        p.count(u.account_id, "users");
+        p.expect(
+            "email_userid",
+            email_key(&u.account_id, &u.email),
+            u.id.as_bytes(),
+        );
+        if let Some(name) = &u.username {
+            let k = owned_text(&u.account_id, &name.to_lowercase());
+            p.expect("username_userid", k, u.id.as_bytes());
+        }
+        for g in &u.groups {
+            member(p, &u.account_id, g, KIND_USER, &u.id);
+        }
+    });
+    p.records(&t.apikeyid_apikey, "apikeys", |p, k, a: ApiKeyRecord| {
+        if !p.owned_key("apikeys", k, &a.account_id, &a.id) {
+            return;
+        }
+        p.count(a.account_id, "apikeys");
+        let location = owned(&a.account_id, &a.id);
+        p.expect("keyhash_apikeyid", a.key_digest.clone(), &location);
+        if let Some(owner) = &a.owner {
+            let k = key(&[a.account_id.as_bytes(), owner.as_bytes(), a.id.as_bytes()]);
+            p.expect("ownerid_apikeyid", k, &[]);
+        }
+        for g in &a.groups {
+            member(p, &a.account_id, g, KIND_APIKEY, &a.id);
+        }
+    });
+}
+
+fn member(p: &mut Pass, account: &Id, group: &Id, kind: u8, id: &Id) {
+    *p.members.entry((*account, *group, kind)).or_default() += 1;
+    let k = key(&[account.as_bytes(), group.as_bytes(), &[kind], id.as_bytes()]);
+    p.expect("groupid_memberid", k, &[]);
+}
+
+fn groups(p: &mut Pass) {
+    let t = p.t;
+    let mut counts = Vec::new();
+    p.records(&t.groupid_group, "groups", |p, k, g: GroupRecord| {
+        if !p.owned_key("groups", k, &g.account_id, &g.id) {
+            return;
+        }
+        p.count(g.account_id, "groups");
+        p.expect(
+            "groupname_groupid",
+            owned_text(&g.account_id, &g.name),
+            g.id.as_bytes(),
+        );
+        counts.push(g);
+    });
+    if p.expected.is_none() {
+        return;
+    }
+    for g in counts {
+        for (kind, stored) in [(KIND_USER, g.user_count), (KIND_APIKEY, g.apikey_count)] {
+            let members = p
+                .members
+                .get(&(g.account_id, g.id, kind))
+                .copied()
+                .unwrap_or(0);
+            if members != stored {
+                p.report.problem(format!(
+                    "groups: group {} counts {stored} members of kind '{}', its members say \
+                     {members}",
+                    g.id, kind as char
+                ));
+            }
+        }
+    }
+}
+
+fn the_rest(p: &mut Pass) {
+    let t = p.t;
+    p.records(
+        &t.invitationid_invitation,
+        "invitations",
+        |p, k, i: InvitationRecord| {
+            if p.owned_key("invitations", k, &i.account_id, &i.id) {
+                *p.report.records.entry("invitations").or_default() += 1;
+                let location = owned(&i.account_id, &i.id);
+                p.expect("tokenhash_invitationid", i.token_digest.clone(), &location);
+            }
+        },
+    );
+    p.records(
+        &t.idpid_idp,
+        "identity_providers",
+        |p, k, i: IdentityProviderRecord| {
+            if p.owned_key("identity_providers", k, &i.account_id, &i.id) {
+                p.count(i.account_id, "identity_providers");
+            }
+        },
+    );
+    p.records(
+        &t.notificationid_notification,
+        "notifications",
+        |p, k, n: NotificationRecord| {
+            if p.owned_key("notifications", k, &n.account_id, &n.id) {
+                p.count(n.account_id, "notifications");
+            }
+        },
+    );
+    p.records(
+        &t.caname_serverca,
+        "server CAs",
+        |_, _, _: ServerCaRecord| {},
+    );
+    p.records(
+        &t.certid_cert,
+        "trusted_certificates",
+        |p, k, c: TrustedCertRecord| {
+            if !p.owned_key("trusted_certificates", k, &c.account_id, &c.id) {
+                return;
+            }
+            p.count(c.account_id, "trusted_certificates");
+            let id = c.id.as_bytes();
+            p.expect("certname_certid", owned_text(&c.account_id, &c.name), id);
+            p.expect(
+                "certsubject_certid",
+                owned_text(&c.account_id, &c.subject),
+                id,
+            );
+        },
+    );
+    p.records(
+        &t.certid_devkey,
+        "developer_certificates",
+        |p, k, _: DeveloperKeyRecord| match Id::from_slice(&k[..k.len().min(16)]) {
+            Some(account) if k.len() == 32 => p.count(account, "developer_certificates"),
+            _ => p
+                .report
+                .problem(format!("developer_certificates: bad key {}", hex(k))),
+        },
+    );
+    p.records(
+        &t.brandingcolor_color,
+        "branding colors",
+        |_, _, _: ColorRecord| {},
+    );
+    let mut references: BTreeMap<String, u64> = BTreeMap::new();
+    p.records(
+        &t.brandingimage_image,
+        "branding images",
+        |_, _, i: ImageRecord| {
+            *references.entry(i.name).or_default() += 1;
+        },
+    );
+    for (name, n) in references {
+        p.expect(
+            "imagename_refcount",
+            name.as_bytes().to_vec(),
+            &n.to_be_bytes(),
+        );
+        if p.expected.is_some() && !matches!(t.imagename_blob.get(&name), Ok(Some(_))) {
+            p.report
+                .problem(format!("imagename_blob: the image {name} has no bytes"));
+        }
+    }
+}
+
+/// Every counter equals the records it counts.
+fn counters(p: &mut Pass) {
+    let mut stored: BTreeMap<(Id, String), u64> = BTreeMap::new();
+    for item in p.t.account_counts.iter() {
+        let Ok((k, v)) = item else { return };
+        let account = Id::from_slice(&k[..k.len().min(16)]);
+        let value = <[u8; 8]>::try_from(v.as_ref()).map(u64::from_be_bytes);
+        match (account, value) {
+            (Some(account), Ok(n)) if k.len() > 16 => {
+                let entity = String::from_utf8_lossy(&k[16..]).into_owned();
+                stored.insert((account, entity), n);
+            }
+            _ => p
+                .report
+                .problem(format!("account_counts: bad entry {}", hex(&k))),
+        }
+    }
+    let counted = std::mem::take(&mut p.counted);
+    for ((account, entity), n) in &counted {
+        let s = stored.remove(&(*account, entity.to_string())).unwrap_or(0);
+        if s != *n {
+            p.report.problem(format!(
+                "account_counts: account {account} counts {s} {entity}, it has {n}"
+            ));
+        }
+    }
+    for ((account, entity), s) in stored {
+        if s != 0 {
+            p.report.problem(format!(
+                "account_counts: account {account} counts {s} {entity}, it has none"
+            ));
+        }
+    }
+}
+
+/// Every index holds exactly the entries its records imply.
+fn indexes(p: &mut Pass, mut expected: Expected) {
+    let t = p.t;
+    for (name, tree) in t.all() {
+        if !INDEXES.contains(&name) {
+            continue;
+        }
+        let mut want = expected.remove(name).unwrap_or_default();
+        for item in tree.iter() {
+            let Ok((k, v)) = item else { return };
+            match want.remove(k.as_ref()) {
+                Some(w) if w == v.as_ref() => {}
+                Some(_) => p
+                    .report
+                    .problem(format!("{name}: entry {} points elsewhere", hex(&k))),
+                None => p
+                    .report
+                    .problem(format!("{name}: entry {} has no record", hex(&k))),
+            }
+        }
+        for k in want.keys() {
+            p.report
+                .problem(format!("{name}: entry {} is missing", hex(k)));
+        }
+    }
+}
+
+/// The trees whose every entry `check` decodes as a record.
+const RECORDS: &[&str] = &[
+    "accountid_account",
+    "userid_user",
+    "apikeyid_apikey",
+    "groupid_group",
+    "invitationid_invitation",
+    "idpid_idp",
+    "notificationid_notification",
+    "caname_serverca",
+    "certid_cert",
+    "certid_devkey",
+    "brandingcolor_color",
+    "brandingimage_image",
+];
+
+/// The trees `indexes` compares with what the records imply.
+const INDEXES: &[&str] = &[
+    "parentid_accountid",
+    "alias_accountid",
+    "email_userid",
+    "username_userid",
+    "keyhash_apikeyid",
+    "ownerid_apikeyid",
+    "groupname_groupid",
+    "groupid_memberid",
+    "tokenhash_invitationid",
+    "certname_certid",
+    "certsubject_certid",
+    "imagename_refcount",
+];
+
+/// `iamd verify`: opens the stopped server's database under `dir` as a start would (the
+/// checks of `integrity` included) and checks every record and index. sled's recovery runs
+/// as at a start, so a damaged log is cut as a start would cut it; the marker keeps the
+/// damage visible.
+pub fn data_dir(dir: &std::path::Path) -> super::StoreResult<Report> {
+    let marker = super::integrity::Marker::read(dir)?;
+    if marker.is_none() && !dir.join("db").join("conf").exists() {
+        return Err(super::StoreError::Backend(format!(
+            "{} holds no iamd database",
+            dir.display()
+        )));
+    }
+    let acknowledged = marker.as_ref().map(super::integrity::Marker::acknowledged);
+    let (_db, trees) = super::integrity::open_checked(dir, acknowledged, false)?;
+    Ok(check(&trees, Depth::Indexes))
+}
+
+#[cfg(test)]
+#[path = "verify_tests.rs"]
+mod tests;

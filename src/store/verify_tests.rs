@@ -1,0 +1,119 @@
+//! Tests of `verify`: each broken rule is named; an unreadable record stops the open.
+
+use super::*;
+use crate::store::groups::Subjects;
+use crate::store::{Store, StoreError};
+
+/// A store with one user, one key it owns and one group holding both.
+fn sample(dir: &std::path::Path) -> (Store, UserRecord, Id) {
+    let store = Store::open(dir).unwrap();
+    let account = Id::new();
+    let user = UserRecord {
+        account_id: account,
+        email: "Someone@Example.com".into(),
+        username: Some("someone".into()),
+        ..UserRecord::default()
+    };
+    let _ = store.users.create(user.clone(), None).unwrap();
+    let key = ApiKeyRecord {
+        account_id: account,
+        owner: Some(user.id),
+        key_digest: vec![7; 32],
+        ..ApiKeyRecord::default()
+    };
+    let _ = store.apikeys.create(key.clone()).unwrap();
+    let members = Subjects {
+        users: vec![user.id],
+        apikeys: vec![key.id],
+    };
+    let group = GroupRecord::new(account, "group");
+    let _ = store.groups.create(group.clone(), &members).unwrap();
+    (store, user, group.id)
+}
+
+fn problems(store: &Store, depth: Depth) -> Vec<String> {
+    check(&store.db().unwrap(), depth).problems
+}
+
+#[test]
+fn every_broken_rule_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, user, group) = sample(dir.path());
+    let t = store.db().unwrap();
+    let report = check(&t, Depth::Indexes);
+    assert_eq!(report.problems, Vec::<String>::new());
+    assert_eq!(report.records["users"], 1);
+    assert_eq!(report.records["apikeys"], 1);
+
+    let email = email_key(&user.account_id, &user.email);
+    t.email_userid.remove(&email).unwrap();
+    let found = problems(&store, Depth::Indexes);
+    assert!(found[0].starts_with("email_userid: entry"), "{found:?}");
+    assert!(found[0].ends_with("is missing"), "{found:?}");
+    assert!(
+        problems(&store, Depth::Records).is_empty(),
+        "indexes: verify only"
+    );
+    t.email_userid.insert(&email, Id::new().as_bytes()).unwrap();
+    let found = problems(&store, Depth::Indexes);
+    assert!(found[0].ends_with("points elsewhere"), "{found:?}");
+    t.email_userid.insert(&email, user.id.as_bytes()).unwrap();
+
+    let membership = key(&[
+        user.account_id.as_bytes(),
+        group.as_bytes(),
+        &[KIND_USER],
+        user.id.as_bytes(),
+    ]);
+    assert!(t.groupid_memberid.remove(&membership).unwrap().is_some());
+    assert_eq!(problems(&store, Depth::Indexes).len(), 1);
+    t.groupid_memberid.insert(&membership, &[]).unwrap();
+
+    let counter = owned_text(&user.account_id, "users");
+    t.account_counts
+        .insert(&counter, &5u64.to_be_bytes())
+        .unwrap();
+    let found = problems(&store, Depth::Records);
+    assert!(found[0].contains("counts 5 users, it has 1"), "{found:?}");
+    t.account_counts
+        .insert(&counter, &1u64.to_be_bytes())
+        .unwrap();
+
+    let k = owned(&user.account_id, &user.id);
+    let good = t
+        .userid_user
+        .insert(&k, &b"\x01garbage"[..])
+        .unwrap()
+        .unwrap();
+    let found = problems(&store, Depth::Records);
+    assert!(found[0].starts_with("users: record"), "{found:?}");
+    t.userid_user.insert(&k, good).unwrap();
+    assert!(problems(&store, Depth::Indexes).is_empty());
+}
+
+#[test]
+fn a_record_that_does_not_decode_stops_the_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, user, _) = sample(dir.path());
+    let t = store.db().unwrap();
+    let k = owned(&user.account_id, &user.id);
+    t.userid_user.insert(&k, &b"\x01\xff\xff"[..]).unwrap();
+    drop(t);
+    store.flush().unwrap();
+    drop(store);
+    let err = loop {
+        match Store::open(dir.path()) {
+            Err(e) if e.to_string().contains("lock") => {
+                std::thread::sleep(std::time::Duration::from_millis(10))
+            }
+            Err(e) => break e,
+            Ok(_) => panic!("a database with an unreadable record opened"),
+        }
+    };
+    let StoreError::Damaged { path, detail } = &err else {
+        panic!("{err}");
+    };
+    assert_eq!(*path, dir.path().join("db/db"));
+    assert!(detail.starts_with("users: record"), "{detail}");
+    assert!(err.to_string().contains("iamd restore"), "{err}");
+}
