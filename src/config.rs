@@ -65,6 +65,9 @@ pub struct LimitsConfig {
     pub max_header_bytes: usize,
     /// Simultaneous connections each worker accepts; more wait in the listen backlog.
     pub max_connections_per_worker: usize,
+    /// Free space the data directory's file system must keep: below it, writes are answered
+    /// 503 before they start (and `/health` is 503). 0 turns the check off.
+    pub min_free_disk_bytes: u64,
 }
 
 /// HTTPS. Off unless `self_signed` or both files are set.
@@ -147,6 +150,7 @@ impl Default for LimitsConfig {
             max_query_bytes: 8192,
             max_header_bytes: 16384,
             max_connections_per_worker: 1024,
+            min_free_disk_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -225,6 +229,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
         "IAMD_AUTH_FAILURES_PER_MINUTE",
         "limits.auth_failures_per_minute",
     ),
+    ("IAMD_MIN_FREE_DISK_BYTES", "limits.min_free_disk_bytes"),
     ("IAMD_REQUEST_TIMEOUT_SECS", "timeouts.request_secs"),
     ("IAMD_SHUTDOWN_TIMEOUT_SECS", "timeouts.shutdown_secs"),
 ];
@@ -440,6 +445,7 @@ fn env_value(key: &str, raw: &str) -> Result<toml::Value, String> {
         "workers",
         "limits.developer_certificates_per_account",
         "limits.auth_failures_per_minute",
+        "limits.min_free_disk_bytes",
         "timeouts.request_secs",
         "timeouts.shutdown_secs",
     ];

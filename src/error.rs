@@ -56,6 +56,9 @@ pub enum ApiError {
     /// The message is logged, never sent: it may hold internals.
     #[error("{0}")]
     Internal(String),
+    /// The server cannot write now (its disk is full or failing); retry later.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl ApiError {
@@ -117,6 +120,7 @@ impl ApiError {
             ApiError::UriTooLong(_) => "uri_too_long",
             ApiError::HeadersTooLarge(_) => "request_header_fields_too_large",
             ApiError::Internal(_) => "internal_server_error",
+            ApiError::Unavailable(_) => "service_unavailable",
         }
     }
 }
@@ -149,6 +153,7 @@ impl ResponseError for ApiError {
             ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -178,6 +183,9 @@ impl ResponseError for ApiError {
         if let ApiError::TooManyRequests(secs) = self {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
+        if let ApiError::Unavailable(_) = self {
+            response.insert_header((header::RETRY_AFTER, "5"));
+        }
         if let ApiError::Unauthorized(_) = self {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
@@ -194,6 +202,7 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::Invalid(field, message) => ApiError::field(field, message),
             StoreError::Forbidden(message) => ApiError::Forbidden(message),
             StoreError::Backend(detail) => ApiError::Internal(detail),
+            StoreError::Unavailable(message) => ApiError::Unavailable(message),
             e @ StoreError::Damaged { .. } => ApiError::Internal(e.to_string()),
         }
     }

@@ -218,11 +218,17 @@ pub async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound("No such route.".into()))
 }
 
-/// GET /health
+/// GET /health: 503 while the store cannot take writes (a full or failing disk).
 async fn health(state: web::Data<crate::state::AppState>) -> Result<HttpResponse, ApiError> {
+    let min_free = state.config.limits.min_free_disk_bytes;
+    state
+        .store
+        .writable(min_free)
+        .map_err(ApiError::Unavailable)?;
     let root = state.store.root_account()?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "status": "ok",
+        "store": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "bootstrapped": root.is_some(),
     })))

@@ -5,6 +5,9 @@
 //! The backup takes the write side, so it starts once the writes in flight are durable and
 //! no write starts until the snapshot is taken. The snapshot goes to an unlinked temporary
 //! file first, so a slow download never holds writers up.
+//!
+//! The same middleware refuses a write (503) while the store cannot take one (a full disk,
+//! see `Store::writable`) before anything of it runs.
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -31,6 +34,14 @@ pub async fn middleware(
     let gate = req.app_data::<web::Data<WriteGate>>().cloned();
     match gate {
         Some(gate) if !reads_only => {
+            if let Some(state) = req.app_data::<web::Data<AppState>>() {
+                let min_free = state.config.limits.min_free_disk_bytes;
+                if let Err(why) = state.store.writable(min_free) {
+                    return Ok(req
+                        .error_response(ApiError::Unavailable(why))
+                        .map_into_boxed_body());
+                }
+            }
             let _shared = gate.0.read().await;
             Ok(next.call(req).await?.map_into_boxed_body())
         }

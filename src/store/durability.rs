@@ -58,7 +58,9 @@ impl Flusher {
         if seen.1 {
             Ok(())
         } else {
-            Err(StoreError::Backend("flushing the database failed".into()))
+            Err(StoreError::Unavailable(
+                "The server could not write to its disk; the change was not saved.".into(),
+            ))
         }
     }
 }
@@ -91,13 +93,8 @@ fn flush_loop(inner: &Inner) {
             }
             state.0
         };
-        let ok = match inner.trees.flush() {
-            Ok(()) => true,
-            Err(e) => {
-                log::error!("flushing the database failed: {e}");
-                false
-            }
-        };
+        // `Trees::flush` logs a failure and takes the database out of service.
+        let ok = inner.trees.flush().is_ok();
         flushed = target;
         inner.done.send_replace((flushed, ok));
     }

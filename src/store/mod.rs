@@ -52,6 +52,10 @@ pub enum StoreError {
     /// The database failed or holds something unreadable.
     #[error("storage failure: {0}")]
     Backend(String),
+    /// The disk cannot take writes now (full, or failing): retry later. The message says
+    /// why, for the client.
+    #[error("{0}")]
+    Unavailable(String),
     /// The data directory is damaged: found at start, it stops the server.
     #[error(
         "{path}: {detail}. The data directory is damaged: move it aside and restore the last \
@@ -349,6 +353,11 @@ impl Store {
     /// The whole database, for whole-database operations only (backup).
     pub fn db(&self) -> StoreResult<Arc<Open>> {
         self.trees.get()
+    }
+
+    /// Whether a write may start now (see `Trees::writable`); the error says why not.
+    pub fn writable(&self, min_free_bytes: u64) -> Result<(), String> {
+        self.trees.writable(min_free_bytes)
     }
 
     /// Records that this data directory is initialised (see `integrity`); once is enough.

@@ -201,6 +201,9 @@ pub fn test_config(data_dir: &Path) -> Config {
     config.workers = 2;
     // Tests send refused keys on purpose, many per app; operations.rs tests the limit itself.
     config.limits.auth_failures_per_minute = 0;
+    // The free space of the test machine's disk is not what these tests are about
+    // (operations/full_disk.rs tests the reserve on a file system of its own).
+    config.limits.min_free_disk_bytes = 0;
     config
 }
 
@@ -412,6 +415,8 @@ impl Binary {
             .env("IAMD_BIND", "127.0.0.1:0")
             .env("IAMD_WORKERS", "2")
             .env("RUST_LOG", "info")
+            // As in `test_config`; a test's `extra_env` may set it.
+            .env("IAMD_MIN_FREE_DISK_BYTES", "0")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (k, v) in extra_env {

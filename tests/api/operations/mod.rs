@@ -1,10 +1,11 @@
 //! Operations: HTTPS with a self-signed certificate, graceful shutdown, backup and restore,
 //! abuse limits, the appliance commands (`check-config`, `systemd-unit`), damaged data
-//! directories and `verify`, and file modes.
+//! directories and `verify`, file modes, and a full disk.
 
 mod appliance;
 mod backup;
 mod damage;
+mod full_disk;
 mod limits;
 mod modes;
 mod shutdown;
