@@ -1,10 +1,12 @@
 //! `GET /admin/backup`: a consistent snapshot of the running server's database.
 //!
 //! Consistency: every request that may write (any method but GET/HEAD/OPTIONS) holds the
-//! read side of [`WriteGate`] from arrival until its response, acknowledgement included.
-//! The backup takes the write side, so it starts once the writes in flight are durable and
-//! no write starts until the snapshot is taken. The snapshot goes to an unlinked temporary
-//! file first, so a slow download never holds writers up.
+//! read side of [`WriteGate`] from the moment its body has arrived until its response,
+//! acknowledgement included. The backup takes the write side, so it starts once the writes
+//! in flight are durable and no write starts until the snapshot is taken. A body still
+//! arriving holds nothing: a slow client would otherwise keep the backup waiting, and every
+//! write queued behind the backup with it. The snapshot goes to an unlinked temporary file
+//! first, so a slow download never holds writers up.
 //!
 //! The same middleware refuses a write (503) while the store cannot take one (a full disk,
 //! see `Store::writable`) before anything of it runs.
@@ -13,12 +15,17 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody, SizedStream};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpResponse};
+use actix_web::{web, Error, HttpMessage, HttpResponse};
+use futures_util::StreamExt;
 use std::io::{Read, Seek, SeekFrom};
 use tokio::sync::RwLock;
+
+type Body = std::pin::Pin<
+    Box<dyn futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>,
+>;
 
 /// Held shared by writing requests, exclusively by a backup.
 #[derive(Default)]
@@ -27,26 +34,51 @@ pub struct WriteGate(RwLock<()>);
 pub const PATH: &str = "/admin/backup";
 
 pub async fn middleware(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let reads_only = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let gate = req.app_data::<web::Data<WriteGate>>().cloned();
-    match gate {
-        Some(gate) if !reads_only => {
-            if let Some(state) = req.app_data::<web::Data<AppState>>() {
-                let min_free = state.config.limits.min_free_disk_bytes;
-                if let Err(why) = state.store.writable(min_free) {
-                    return Ok(req
-                        .error_response(ApiError::Unavailable(why))
-                        .map_into_boxed_body());
-                }
-            }
-            let _shared = gate.0.read().await;
-            Ok(next.call(req).await?.map_into_boxed_body())
+    let (Some(gate), false) = (gate, reads_only) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let mut cap = 1024 * 1024;
+    if let Some(state) = req.app_data::<web::Data<AppState>>() {
+        let c = &state.config;
+        if let Err(why) = state.store.writable(c.limits.min_free_disk_bytes) {
+            return Ok(req
+                .error_response(ApiError::Unavailable(why))
+                .map_into_boxed_body());
         }
-        _ => Ok(next.call(req).await?.map_into_boxed_body()),
+        cap = c.max_json_body_bytes.max(c.max_image_bytes + 64 * 1024);
     }
+    let body = req.take_payload();
+    req.set_payload(arrived(body, cap).await);
+    let _shared = gate.0.read().await;
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// The request body, read into memory (up to `cap` bytes, the largest body a route takes)
+/// so the request holds the gate only once it has arrived. What does not fit, and a failure
+/// of the body (its deadline, see `limits`), reach the handler as they came.
+async fn arrived(body: Payload, cap: usize) -> Payload {
+    if matches!(body, Payload::None) {
+        return body;
+    }
+    let mut body = body;
+    let mut read = Vec::new();
+    let mut len = 0;
+    while let Some(chunk) = body.next().await {
+        let failed = chunk.is_err();
+        len += chunk.as_ref().map_or(0, |c| c.len());
+        read.push(chunk);
+        if failed || len > cap {
+            let rest: Body = Box::pin(futures_util::stream::iter(read).chain(body));
+            return Payload::from(rest);
+        }
+    }
+    let whole: Body = Box::pin(futures_util::stream::iter(read));
+    Payload::from(whole)
 }
 
 /// GET /admin/backup

@@ -356,3 +356,51 @@ fn offline_backup_and_the_refusals_of_restore() {
     assert_ne!(original.client.base, base, "a new port; same data");
     assert_same_answers(&original.client, &restored.client, &users);
 }
+
+/// A write whose body is still arriving holds nothing up: a backup started meanwhile and
+/// the writes after it complete at once (the backup waits only for writes already running).
+#[test]
+fn a_slow_request_body_does_not_stall_a_backup_or_other_writes() {
+    use std::io::Write;
+    let app = crate::common::spawn_app_with(|c| c.timeouts.request_secs = 60);
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    let body = json!({"full_name": "slow"}).to_string();
+    write!(
+        slow,
+        "PUT /v3/users/me HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+        app.admin_key,
+        body.len(),
+        &body[..body.len() / 2]
+    )
+    .unwrap();
+    slow.flush().unwrap();
+    // Two answered requests: the server has taken the slow request's head by now (one
+    // connection per worker, in the order they were accepted).
+    for _ in 0..2 {
+        app.anonymous().get("/health").expect(200);
+    }
+    let started = std::time::Instant::now();
+    let backup = app.raw("GET", "/admin/backup", None, &[]);
+    assert_eq!(backup.status, 200, "{}", backup.text);
+    app.put("/v3/users/me", &json!({"full_name": "quick"}))
+        .expect(200);
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_secs(10),
+        "the backup and a write waited {waited:?} for a body still arriving"
+    );
+    // The slow request is still served once its body is complete.
+    slow.write_all(&body.as_bytes()[body.len() / 2..]).unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    while !String::from_utf8_lossy(&answer).contains("\"full_name\"") {
+        let n = std::io::Read::read(&mut slow, &mut buf).unwrap();
+        assert!(n > 0, "closed: {}", String::from_utf8_lossy(&answer));
+        answer.extend_from_slice(&buf[..n]);
+    }
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+}
