@@ -140,6 +140,7 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     if let Err(e) = crate::private::tighten(&config.data_dir) {
         log::warn!("cannot make {} private: {e}", config.data_dir.display());
     }
+    let outbox = config.data_dir.join("outbox");
     let tls = crate::tls::load(&config.tls, &config.data_dir)?;
     if let Some(t) = &tls {
         if t.generated {
@@ -152,12 +153,11 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         );
     }
     let store = Store::open(&config.data_dir)?;
+    crate::email::recover(&store, &outbox)?;
     let config = Arc::new(config);
     let state = web::Data::new(AppState {
         store: store.clone(),
-        outbox: Arc::new(crate::email::outbox::Outbox::new(
-            config.data_dir.join("outbox"),
-        )),
+        outbox: Arc::new(crate::email::outbox::Outbox::new(outbox)),
         config: config.clone(),
     });
     let workers = if config.workers == 0 {

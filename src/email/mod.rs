@@ -40,20 +40,30 @@ impl Email {
 
 /// What cannot be delivered is still logged, with this error.
 const NOT_QUEUED: &str = "The message could not be queued for delivery.";
+/// The error of an email the server stopped before finishing (see `recover`).
+const NOT_FINISHED: &str =
+    "The message was not queued for delivery: the server stopped before it was written.";
 
-/// An email ready to go: its log entry, optimistically marked sent, and the message. The
-/// entry and the `.eml` file share the id.
+/// An email ready to go: its log entry, marked sent if its file is on the way, and the file
+/// under its temporary name (see `outbox`). The entry and the `.eml` file share the id.
 pub struct Outgoing {
     pub entry: NotificationRecord,
-    message: Vec<u8>,
+    file: Option<outbox::Prepared>,
 }
 
-/// Renders `email` for `account`; writes nothing.
+/// Renders `email` for `account` and writes it to the outbox under a temporary name, before
+/// anything logs it: a server that stops before the file is final leaves it behind, and the
+/// next start corrects the entry (see `recover`). Dropped unsent, the file goes.
 pub fn compose(state: &AppState, account: &Id, email: &Email) -> Outgoing {
     let id = Id::new();
     let now = crate::clock::now_millis();
     let domain = mail_domain(&state.config.public_host());
     let message = render(email, &id, account, &domain, now);
+    let file = state
+        .outbox
+        .prepare(&id, account, message.as_bytes())
+        .map_err(|e| log::error!("cannot write email {} to the outbox: {e}", id.hex()))
+        .ok();
     Outgoing {
         entry: NotificationRecord {
             id,
@@ -61,13 +71,41 @@ pub fn compose(state: &AppState, account: &Id, email: &Email) -> Outgoing {
             receiver: email.to.clone(),
             subject: email.subject.clone(),
             message: email.redacted_body(),
-            success: true,
-            error_msg: None,
+            success: file.is_some(),
+            error_msg: file.is_none().then(|| NOT_QUEUED.to_string()),
             kind: "email".into(),
             created_at: now,
         },
-        message: message.into_bytes(),
+        file,
     }
+}
+
+/// At start, before any email is written: emails a stopped server left unfinished in the
+/// outbox were never sent. Their log entries (committed with the write that caused them,
+/// optimistically saying sent) are corrected and made durable, then the files go.
+pub fn recover(
+    store: &crate::store::Store,
+    dir: &std::path::Path,
+) -> crate::store::StoreResult<()> {
+    let unfinished = outbox::unfinished(dir);
+    if unfinished.is_empty() {
+        return Ok(());
+    }
+    for (ids, _) in &unfinished {
+        if let Some((id, account)) = ids {
+            let _corrected = store.notifications.mark_failed(account, id, NOT_FINISHED)?;
+        }
+    }
+    store.flush()?;
+    for (ids, path) in unfinished {
+        if let Some((id, _)) = ids {
+            log::warn!("email {} was never finished: logged as not sent", id.hex());
+        }
+        if let Err(e) = std::fs::remove_file(&path) {
+            log::warn!("cannot remove {}: {e}", path.display());
+        }
+    }
+    Ok(())
 }
 
 /// Writes `email` to the outbox and records it in `account`'s notification log; both are
@@ -81,12 +119,14 @@ pub async fn send(state: &AppState, account: &Id, email: Email) -> ApiResult<()>
 }
 
 /// `send`'s second half, for a `write` that committed `outgoing.entry` (with whatever caused
-/// the email) and is not durable yet: the file is written while the write is flushed.
+/// the email) and is not durable yet: the file is made final while the write is flushed.
 /// Returns the write's value once both are done; corrects the entry if the file failed.
 pub async fn deliver<T>(state: &AppState, write: Written<T>, outgoing: Outgoing) -> ApiResult<T> {
-    let Outgoing { entry, message } = outgoing;
-    let (flushed, written) =
-        futures_util::join!(write.durable(), state.outbox.write(entry.id, message));
+    let Outgoing { entry, file } = outgoing;
+    let Some(file) = file else {
+        return Ok(write.durable().await?);
+    };
+    let (flushed, written) = futures_util::join!(write.durable(), state.outbox.commit(file));
     let value = flushed?;
     if let Err(e) = written {
         log::error!("cannot write email {} to the outbox: {e}", entry.id.hex());

@@ -6,6 +6,10 @@
 //! data, renames them all, then syncs the directory, and answers each writer. On Linux the
 //! data sync is one `syncfs` for the whole batch: syncing each file on its own issued a
 //! synchronous write of its inode, and cost about twice the CPU per email.
+//!
+//! The temporary file (`.<id>.<account>.eml.tmp`) is written before the write that logs the
+//! email commits, and is the evidence of an email in progress: one a stopped server left
+//! behind was never sent, and the next start corrects its log entry (`email::recover`).
 
 use crate::ids::Id;
 use std::fs::File;
@@ -42,7 +46,11 @@ impl Outbox {
         let thread = std::thread::Builder::new()
             .name("iamd-outbox".into())
             .spawn(move || {
-                remove_leftovers(&synced, started);
+                tighten(&synced, started);
+                if std::env::var_os(STALL).is_some() {
+                    log::warn!("{STALL} is set: no email is ever finished (tests only)");
+                    return stall(&worker);
+                }
                 commit_loop(&synced, &worker)
             })
             .expect("cannot start the outbox thread");
@@ -53,19 +61,29 @@ impl Outbox {
         }
     }
 
-    /// Writes `<id>.eml`; it is durable when this returns `Ok`.
-    pub async fn write(&self, id: Id, message: Vec<u8>) -> io::Result<()> {
-        let hex = id.hex();
-        let tmp = self.dir.join(format!(".{hex}.eml.tmp"));
-        // Written on the calling worker: creating and filling a small file in the page cache
-        // costs less than handing it to another thread. Nothing here waits for the disk.
-        write_tmp(&self.dir, &tmp, &message)?;
+    /// Writes the email `id` of `account` under its temporary name; `commit` makes it final.
+    /// Written on the calling worker: creating and filling a small file in the page cache
+    /// costs less than handing it to another thread. Nothing here waits for the disk.
+    pub fn prepare(&self, id: &Id, account: &Id, message: &[u8]) -> io::Result<Prepared> {
+        let tmp = self.dir.join(tmp_name(id, account));
+        write_tmp(&self.dir, &tmp, message)?;
+        Ok(Prepared {
+            tmp: Some(tmp),
+            dest: self.dir.join(format!("{}.eml", id.hex())),
+        })
+    }
+
+    /// Makes a prepared email `<id>.eml`; it is durable when this returns `Ok`.
+    pub async fn commit(&self, mut prepared: Prepared) -> io::Result<()> {
+        let Some(tmp) = prepared.tmp.take() else {
+            return Err(io::Error::other("already committed"));
+        };
         let (done, answer) = oneshot::channel();
         {
             let mut state = self.queue.state.lock().unwrap_or_else(|p| p.into_inner());
             state.0.push(Job {
                 tmp,
-                dest: self.dir.join(format!("{hex}.eml")),
+                dest: prepared.dest.clone(),
                 done,
             });
         }
@@ -74,6 +92,44 @@ impl Outbox {
             .await
             .unwrap_or_else(|_| Err(io::Error::other("the outbox stopped")))
     }
+}
+
+/// An email under its temporary name; dropped uncommitted, the file goes.
+pub struct Prepared {
+    tmp: Option<PathBuf>,
+    dest: PathBuf,
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        if let Some(tmp) = self.tmp.take() {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+fn tmp_name(id: &Id, account: &Id) -> String {
+    format!(".{}.{}.eml.tmp", id.hex(), account.hex())
+}
+
+/// The (email, account) ids of the emails a stopped server left unfinished in `dir`, and
+/// every leftover temporary file (older ones named no account).
+pub fn unfinished(dir: &Path) -> Vec<(Option<(Id, Id)>, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name();
+            let name = name.to_str()?;
+            let stem = name.strip_prefix('.')?.strip_suffix(".eml.tmp")?;
+            let ids = stem
+                .split_once('.')
+                .and_then(|(id, account)| Some((Id::parse(id)?, Id::parse(account)?)));
+            Some((ids, entry.path()))
+        })
+        .collect()
 }
 
 impl Drop for Outbox {
@@ -108,30 +164,37 @@ fn write_tmp(dir: &Path, tmp: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
-/// Temporary files of emails a killed process never finished (their requests got no
-/// answer), and emails an earlier release left readable by others (made private, see
-/// `private`). Only files older than this start are touched: newer ones are being written.
-/// Runs on the outbox thread, so a large outbox does not slow the start down.
-fn remove_leftovers(dir: &Path, started: std::time::SystemTime) {
+/// Test hook: with this variable set, the outbox never finishes an email (its thread keeps
+/// every job unanswered), so a test can stop the server with emails in progress.
+const STALL: &str = "IAMD_TEST_STALL_OUTBOX";
+
+fn stall(queue: &Queue) {
+    let mut held = Vec::new();
+    let mut state = queue.state.lock().unwrap_or_else(|p| p.into_inner());
+    while !state.1 {
+        held.append(&mut state.0);
+        state = queue.wake.wait(state).unwrap_or_else(|p| p.into_inner());
+    }
+}
+
+/// Makes the emails an earlier release left readable by others private (see `private`).
+/// (Temporary files are gone by now: see `email::recover`.)
+/// Only files older than this start: newer ones are private already. Runs on the outbox
+/// thread, so a large outbox does not slow the start down.
+fn tighten(dir: &Path, started: std::time::SystemTime) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let unfinished = name.starts_with('.') && name.ends_with(".eml.tmp");
+        let ours = name.to_string_lossy().ends_with(".eml");
         let old = entry
             .metadata()
             .and_then(|m| m.modified())
             .is_ok_and(|t| t < started);
-        if unfinished && old {
-            match std::fs::remove_file(entry.path()) {
-                Ok(()) => log::info!("removed the unfinished email {name} from the outbox"),
-                Err(e) => log::warn!("cannot remove {name} from the outbox: {e}"),
-            }
-        } else if name.ends_with(".eml") && old {
+        if ours && old {
             if let Err(e) = crate::private::restrict(&entry.path(), 0o600) {
-                log::warn!("cannot make {name} private: {e}");
+                log::warn!("cannot make {} private: {e}", entry.path().display());
             }
         }
     }

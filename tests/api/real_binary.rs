@@ -81,3 +81,75 @@ fn acknowledged_writes_survive_sigkill() {
     );
     assert_eq!(list["data"].as_array().unwrap().len(), created.len() + 1);
 }
+
+/// An email whose `.eml` was not yet on disk when the server was killed: its log entry,
+/// committed (and durable) with the user, is corrected at the next start to say it was not
+/// sent. `IAMD_TEST_STALL_OUTBOX` holds every email before its file is made final.
+#[test]
+fn an_email_unfinished_at_a_crash_is_logged_as_not_sent() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Binary::start(dir.path(), &[("IAMD_TEST_STALL_OUTBOX", "1")]);
+    let client = server.client.clone();
+    // The create waits for its email, which never finishes: send it and do not wait.
+    let addr = client.base.trim_start_matches("http://").to_string();
+    let body = json!({"email": "stalled@example.com"}).to_string();
+    let mut creating = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        creating,
+        "POST /v3/users HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        client.key.as_deref().unwrap(),
+        body.len()
+    )
+    .unwrap();
+    let entry_of = |c: &crate::common::Client| {
+        c.get("/v3/accounts/me/notifications?limit=1000")
+            .expect(200)["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["receiver"] == "stalled@example.com")
+            .cloned()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let entry = loop {
+        if let Some(e) = entry_of(&client) {
+            break e;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the entry never appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(
+        entry["success"], true,
+        "optimistic while the email is written"
+    );
+    // Any later acknowledged write means a flush after the entry's commit: it is durable.
+    client
+        .put("/v3/users/me", &json!({"full_name": "flushed"}))
+        .expect(200);
+    server.kill9();
+    drop(creating);
+
+    let again = Binary::start(dir.path(), &[]);
+    let entry = entry_of(&again.client).expect("the entry survived");
+    assert_eq!(entry["success"], false, "{entry}");
+    assert!(
+        entry["error_msg"].as_str().is_some_and(|m| !m.is_empty()),
+        "{entry}"
+    );
+    let id = entry["id"].as_str().unwrap();
+    let outbox: Vec<String> = std::fs::read_dir(dir.path().join("outbox"))
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        !outbox.iter().any(|name| name.contains(id)),
+        "no file, finished or not, is left of it: {outbox:?}"
+    );
+}
