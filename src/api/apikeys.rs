@@ -448,10 +448,11 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// POST /v3/accounts/{account_id}/api-keys/{apikey_id}/reset-secret
+/// POST /v3/api-keys/{apikey_id}/reset-secret (and its tenant twin)
 ///
 /// The old full key stops working as soon as this answers; the new one is in the response
-/// and nowhere else.
+/// and nowhere else. The document sets no rule of its own on who may reset, so it is that
+/// of update and delete: admins, and the caller for keys it owns (its own key included).
 pub async fn reset_secret(
     state: web::Data<AppState>,
     scope: AccountScope,

@@ -106,8 +106,7 @@ pub fn routes() -> Vec<RouteDef> {
         route!(Scoped GET "/api-keys/{apikey_id}/groups" => apikey_groups::get),
         route!(Scoped POST "/api-keys/{apikey_id}/groups" => apikey_groups::add),
         route!(Scoped DELETE "/api-keys/{apikey_id}/groups" => apikey_groups::remove),
-        // The spec has reset-secret for tenant keys only (not under /v3/api-keys).
-        route!(Tenant POST "/api-keys/{apikey_id}/reset-secret" => apikeys::reset_secret),
+        route!(Scoped POST "/api-keys/{apikey_id}/reset-secret" => apikeys::reset_secret),
         // -- policy groups --
         route!(Scoped GET "/policy-groups" => policy_groups::list),
         route!(Scoped POST "/policy-groups" => policy_groups::create),

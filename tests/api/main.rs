@@ -3,6 +3,7 @@
 mod common;
 mod conformance;
 mod crash;
+mod exact;
 mod foundation;
 mod lists;
 mod operations;
