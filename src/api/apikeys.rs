@@ -58,10 +58,10 @@ pub fn view(state: &AppState, k: &ApiKeyRecord, full_key: Option<&str>) -> ApiRe
 }
 
 /// `ApiKeyUpdateReq`, also accepting the whole `ApiKeyInfoResp` that clients echo back.
+/// `name` is required (the document: "400 ... missing display name").
 #[derive(Deserialize, Default, Clone)]
 pub struct ApiKeyUpdate {
-    #[serde(default)]
-    pub name: Option<String>,
+    pub name: String,
     #[serde(default)]
     pub owner: Option<String>,
     #[serde(default)]
@@ -73,10 +73,8 @@ pub struct ApiKeyUpdate {
 impl ApiKeyUpdate {
     pub fn validate(&self) -> ApiResult<()> {
         let mut c = Checks::new();
-        if let Some(name) = &self.name {
-            c.not_blank("name", name);
-        }
-        c.max_len("name", self.name.as_deref(), 100);
+        c.not_blank("name", &self.name);
+        c.max_len("name", Some(&self.name), 100);
         c.one_of("status", self.status.as_deref(), &["ACTIVE", "INACTIVE"]);
         if let Some(owner) = &self.owner {
             c.check(Id::parse(owner).is_some(), "owner", "Must be a user id.");
@@ -175,9 +173,7 @@ pub async fn update_key(
         .store
         .apikeys
         .update(&account, &key.id, &|k| {
-            if let Some(name) = &update.name {
-                k.name = name.clone();
-            }
+            k.name = update.name.clone();
             if let Some(status) = &update.status {
                 k.status = status.clone();
             }

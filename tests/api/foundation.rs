@@ -292,7 +292,10 @@ fn a_created_key_is_shown_once_and_works_without_admin_rights() {
         .post("/v3/users", &json!({"email": "x@y.z"}))
         .expect_error(403);
     member
-        .put("/v3/api-keys/me", &json!({"status": "INACTIVE"}))
+        .put(
+            "/v3/api-keys/me",
+            &json!({"name": "renamed", "status": "INACTIVE"}),
+        )
         .expect_error(403);
     member
         .put("/v3/users/me", &json!({"status": "INACTIVE"}))
