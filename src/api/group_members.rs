@@ -9,7 +9,7 @@ use super::scope::{AccountScope, AdminScope};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::Id;
 use crate::state::AppState;
-use crate::store::groups::{Subjects, KIND_APIKEY, KIND_USER};
+use crate::store::groups::{Keep, Subjects, KIND_APIKEY, KIND_USER};
 use crate::store::{Page, PageRequest};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
@@ -147,10 +147,17 @@ async fn remove_subjects(
             ));
         }
     }
+    // The document refuses removing the last user of Administrators on the tenant routes;
+    // on the own account's, the caller cannot remove itself (above), and keys may remain.
+    let keep = match (admins, scope.tenant) {
+        (false, _) => Keep::Anything,
+        (true, false) => Keep::AMember,
+        (true, true) => Keep::AUser,
+    };
     state
         .store
         .groups
-        .remove_members(&scope.id(), &group.id, &subjects, admins)?
+        .remove_members(&scope.id(), &group.id, &subjects, keep)?
         .durable()
         .await?;
     Ok(updated("group", &group.id))

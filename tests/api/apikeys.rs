@@ -319,9 +319,9 @@ fn key_groups_can_be_listed_added_and_removed() {
         .expect_error(409);
     let unknown = app
         .post(&groups_path, &json!(["0123456789abcdef0123456789abcdef"]))
-        .expect_error(400)
+        .expect_error(404)
         .clone();
-    assert_eq!(unknown["fields"][0]["name"], "groups");
+    assert_eq!(unknown["type"], "not_found");
     app.post(&groups_path, &json!(["nope"])).expect_error(400);
     app.post(&groups_path, &json!([])).expect_error(400);
     app.post(&groups_path, &json!({"groups": [developers]}))

@@ -2,10 +2,21 @@
 //! the body (the field named in `fields`, header values) and not only the status.
 
 mod bodies;
+mod groups;
 mod reset_secret;
 
 use crate::common::{id_of, unique, Client, Resp, TestApp};
 use serde_json::{json, Value};
+
+/// DELETE with a JSON body (membership removals).
+pub fn delete_json(c: &Client, path: &str, body: &Value) -> Resp {
+    c.raw(
+        "DELETE",
+        path,
+        Some(("application/json", body.to_string().as_bytes())),
+        &[],
+    )
+}
 
 /// The app's own account id.
 pub fn own_account(app: &TestApp) -> String {
