@@ -32,8 +32,8 @@ pub struct ApiKeyView {
     pub created_at: String,
     pub creation_time: i64,
     pub updated_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_login_time: Option<i64>,
+    /// 0 until the key is first used (the document's examples always carry it).
+    pub last_login_time: i64,
     pub etag: String,
 }
 
@@ -52,7 +52,11 @@ pub fn view(state: &AppState, k: &ApiKeyRecord, full_key: Option<&str>) -> ApiRe
         created_at: rfc3339(k.created_at),
         creation_time: k.created_at,
         updated_at: rfc3339(k.updated_at),
-        last_login_time: state.store.last_login.get(&k.account_id, &k.id)?,
+        last_login_time: state
+            .store
+            .last_login
+            .get(&k.account_id, &k.id)?
+            .unwrap_or(0),
         etag: k.etag.to_string(),
     })
 }
@@ -201,8 +205,9 @@ pub struct ApiKeyCreate {
 
 /// POST /v3/api-keys
 ///
-/// The owner defaults to the caller's user. Non-admins may only create keys they own, in
-/// groups they belong to themselves, and never in `Administrators`.
+/// The owner defaults to the caller's user; on the tenant route there is no default (the
+/// document: "There is no default value for the owner ID"). Non-admins may only create keys
+/// they own, in groups they belong to themselves, and never in `Administrators`.
 pub async fn create(
     state: web::Data<AppState>,
     scope: AccountScope,
@@ -219,9 +224,7 @@ pub async fn create(
         Some(raw) => {
             Some(Id::parse(raw).ok_or_else(|| ApiError::field("owner", "Must be a user id."))?)
         }
-        // On tenant routes the caller's user lives in the parent account: the new key then
-        // belongs to the tenant's admin user.
-        None if scope.tenant => scope.account.admin_user,
+        None if scope.tenant => None,
         None => scope.caller.user_id(),
     };
     let groups = group_list(&state, req.groups.as_deref().unwrap_or_default())?;

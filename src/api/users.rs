@@ -39,8 +39,8 @@ pub struct UserView {
     pub created_at: String,
     pub creation_time: i64,
     pub updated_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_login_time: Option<i64>,
+    /// 0 until the user first logs in (the document's examples always carry it).
+    pub last_login_time: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password_changed_time: Option<i64>,
     pub etag: String,
@@ -84,7 +84,11 @@ pub fn view(state: &AppState, u: &UserRecord) -> ApiResult<UserView> {
         created_at: rfc3339(u.created_at),
         creation_time: u.created_at,
         updated_at: rfc3339(u.updated_at),
-        last_login_time: state.store.last_login.get(&u.account_id, &u.id)?,
+        last_login_time: state
+            .store
+            .last_login
+            .get(&u.account_id, &u.id)?
+            .unwrap_or(0),
         password_changed_time: u.password_changed_time,
         etag: u.etag.to_string(),
         password: None,
@@ -259,6 +263,15 @@ pub async fn update_user(
 ) -> ApiResult<HttpResponse> {
     update.validate()?;
     update.check_rights(user, scope.is_admin())?;
+    // The document: `status` "Can be changed by the Aggregator Admin only"; an admin of an
+    // account that is not an aggregator (a tenant's own admin) may only echo it.
+    if update.status.as_ref().is_some_and(|s| *s != user.status) {
+        super::scope::require_tenant_manager(&scope.caller).map_err(|_| {
+            ApiError::Forbidden(
+                "Only an administrator of an aggregator account may change a user's status.".into(),
+            )
+        })?;
+    }
     let account = scope.id();
     // Everything that can be checked is checked before the first write, so that a request
     // that fails changes nothing.
@@ -285,7 +298,8 @@ pub async fn update_user(
     };
     if let Some(profiles) = &update.login_profiles {
         let ids: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
-        if ids.is_empty() && !user.login_profiles.is_empty() {
+        // The document: "The list cannot be empty." (`null` leaves the list as it is.)
+        if ids.is_empty() {
             return Err(ApiError::field(
                 "login_profiles",
                 "The list cannot be empty.",

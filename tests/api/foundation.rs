@@ -201,7 +201,11 @@ fn own_user_reads_and_updates() {
         .clone();
     assert_eq!(updated["full_name"], "Ada Lovelace");
     assert_eq!(updated["etag"], "2");
-    let echoed = app.put("/v3/users/me", &updated).expect(200).clone();
+    // The whole read model echoed back, less `login_profiles: []`: the document refuses an
+    // empty list ("The list cannot be empty").
+    let mut echo = updated.clone();
+    echo.as_object_mut().unwrap().remove("login_profiles");
+    let echoed = app.put("/v3/users/me", &echo).expect(200).clone();
     assert_eq!(echoed["phone_number"], "123");
     app.put("/v3/users/me", &json!({"email": "bad"}))
         .expect_error(400);

@@ -227,7 +227,9 @@ fn non_admins_update_only_themselves() {
         &json!({"groups": ["0123456789abcdef0123456789abcdef"]}),
     )
     .expect_error(403);
-    let read = dev.get(&own).expect(200).clone();
+    let mut read = dev.get(&own).expect(200).clone();
+    // `login_profiles: []` is refused ("The list cannot be empty"): not echoed.
+    read.as_object_mut().unwrap().remove("login_profiles");
     let echoed = dev.put(&own, &read).expect(200).clone();
     assert_eq!(echoed["status"], read["status"]);
     assert_eq!(

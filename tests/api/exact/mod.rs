@@ -4,6 +4,7 @@
 mod bodies;
 mod groups;
 mod reset_secret;
+mod users;
 
 use crate::common::{id_of, unique, Client, Resp, TestApp};
 use serde_json::{json, Value};
