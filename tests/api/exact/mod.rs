@@ -3,6 +3,7 @@
 
 mod bodies;
 mod groups;
+mod lists;
 mod reset_secret;
 mod users;
 
