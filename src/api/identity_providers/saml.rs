@@ -315,7 +315,7 @@ mod tests {
     }
 
     fn cert_b64() -> (String, String) {
-        let pem = crate::pki::generate_sp_certificate("idp", 30).unwrap();
+        let pem = crate::pki::generate_sp_certificate("idp", 30, crate::pki::SpKey::P256).unwrap();
         let body: String = pem
             .lines()
             .filter(|l| !l.starts_with("-----"))

@@ -5,6 +5,7 @@ mod bodies;
 mod groups;
 mod lists;
 mod reset_secret;
+mod saml;
 mod users;
 
 use crate::common::{id_of, unique, Client, Resp, TestApp};
