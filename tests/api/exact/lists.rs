@@ -118,3 +118,31 @@ fn every_405_lists_the_methods_of_its_path_in_allow() {
         wrong.join("\n")
     );
 }
+
+/// Where the document is ambiguous, today's behaviour stays (README § "Conformance: where the
+/// API document is ambiguous or silent").
+#[test]
+fn ambiguous_cases_keep_todays_behaviour() {
+    let app = spawn_app();
+    // `total_count` without `include=total_count`.
+    let users = app.get("/v3/users?limit=2").expect(200).clone();
+    assert_eq!(users["total_count"], 1, "{users}");
+    // `tier__eq` matching nothing: an empty list.
+    let none = app.get("/v3/accounts?tier__eq=99").expect(200).clone();
+    assert_eq!(
+        (none["data"].clone(), none["total_count"].clone()),
+        (json!([]), json!(0))
+    );
+    // An ACTIVE user is deleted.
+    let user = app
+        .post(
+            "/v3/users",
+            &json!({"email": format!("{}@example.com", unique("a")), "password": "a long enough password"}),
+        )
+        .expect(201)
+        .clone();
+    assert_eq!(user["status"], "ACTIVE");
+    let path = format!("/v3/users/{}", user["id"].as_str().unwrap());
+    assert_eq!(app.delete(&path).status, 204);
+    app.get(&path).expect_error(404);
+}
