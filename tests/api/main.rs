@@ -16,6 +16,7 @@ mod identity_providers;
 mod invitations;
 mod isolation;
 mod notifications;
+mod owner_rights;
 mod policy_groups;
 mod tenants;
 mod users;
