@@ -252,7 +252,9 @@ pub async fn create(
     v.admin_email = Some(admin.email);
     v.admin_full_name = admin.full_name;
     v.admin_password = provisioned.generated_password;
-    Ok(HttpResponse::Created().json(v))
+    Ok(HttpResponse::Created()
+        .insert_header(super::headers::no_store())
+        .json(v))
 }
 
 /// The filters of `GET /v3/accounts` (`x-filter`).

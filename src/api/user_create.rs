@@ -168,8 +168,12 @@ pub async fn create(
         issue(&state, &scope.account, new).await?;
     }
     let mut v = view(&state, &created)?;
+    let mut response = HttpResponse::Created();
+    if generated.is_some() {
+        response.insert_header(super::headers::no_store());
+    }
     v.password = generated;
-    Ok(HttpResponse::Created().json(v))
+    Ok(response.json(v))
 }
 
 fn password_email(

@@ -18,5 +18,6 @@ mod isolation;
 mod notifications;
 mod owner_rights;
 mod policy_groups;
+mod secret_responses;
 mod tenants;
 mod users;
