@@ -92,6 +92,7 @@ pub fn app(
         .wrap(from_fn(crate::limits::middleware))
         .wrap(from_fn(close_when_stopping))
         .wrap(from_fn(api::request_id::middleware))
+        .wrap(from_fn(api::headers::middleware))
 }
 
 #[derive(Debug, thiserror::Error)]

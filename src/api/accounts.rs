@@ -425,13 +425,21 @@ impl AccountUpdate {
 }
 
 /// GET /v3/accounts/me
+///
+/// `include=sub_accounts` is for admins: the spec says "Not available for developer users",
+/// and the sub-accounts' contact details are not every user's to read. For anyone else the
+/// include is ignored (no `sub_accounts` field), like an include that does not apply.
 pub async fn get_me(
     state: web::Data<AppState>,
     scope: AccountScope,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let include = include_param(&req);
-    let include: Vec<&str> = include.iter().map(String::as_str).collect();
+    let include: Vec<&str> = include
+        .iter()
+        .map(String::as_str)
+        .filter(|i| *i != "sub_accounts" || scope.is_admin())
+        .collect();
     Ok(HttpResponse::Ok().json(view(&state, &scope.account, &include)?))
 }
 

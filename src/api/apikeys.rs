@@ -262,7 +262,9 @@ pub async fn create(
         etag: 1,
     };
     let created = state.store.apikeys.create(record)?.durable().await?;
-    Ok(HttpResponse::Created().json(view(&state, &created, Some(&issued.full))?))
+    Ok(HttpResponse::Created()
+        .insert_header(super::headers::no_store())
+        .json(view(&state, &created, Some(&issued.full))?))
 }
 
 /// The `groups` of a create or update body: valid ids, each once, within the request limit.
@@ -466,5 +468,7 @@ pub async fn reset_secret(
         .reset_secret(&scope.id(), &key.id, &issued.digest)?
         .durable()
         .await?;
-    Ok(HttpResponse::Ok().json(view(&state, &updated, Some(&issued.full))?))
+    Ok(HttpResponse::Ok()
+        .insert_header(super::headers::no_store())
+        .json(view(&state, &updated, Some(&issued.full))?))
 }

@@ -175,7 +175,7 @@ pub async fn create(
                 account,
                 email,
                 "INVITED",
-                &crate::auth::password::generate(),
+                crate::auth::password::hash_generated(&crate::auth::password::generate()),
                 groups.clone(),
                 login_profiles.clone(),
             );

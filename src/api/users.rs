@@ -279,6 +279,9 @@ pub async fn update_user(
                 .copied()
                 .collect();
             super::user_groups::check_not_last_admin(state, scope, &remove)?;
+            if remove.contains(&scope.admin_group()) {
+                super::group_members::refuse_self_removal(scope, &[user.id], &[], "groups")?;
+            }
             Some((add, remove))
         }
         None => None,

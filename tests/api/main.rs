@@ -16,6 +16,8 @@ mod identity_providers;
 mod invitations;
 mod isolation;
 mod notifications;
+mod owner_rights;
 mod policy_groups;
+mod secret_responses;
 mod tenants;
 mod users;
