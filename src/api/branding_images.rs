@@ -39,16 +39,11 @@ pub struct ImageView {
     pub updated_at: Option<String>,
 }
 
-/// Where clients reach this server: the configured public URL or, when none is configured,
-/// the scheme and host this request came in on (a bound port of 0 or 0.0.0.0 says nothing
-/// useful to a client).
-pub fn base_url(req: &HttpRequest, state: &AppState) -> String {
-    if state.config.public_url.is_empty() {
-        let info = req.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
-    } else {
-        state.config.public_url()
-    }
+/// Where clients reach this server: the configured public URL, or the address the server
+/// bound (see `Config::resolve_public_url`); never the request's `Host`, which a client
+/// chooses.
+pub fn base_url(_req: &HttpRequest, state: &AppState) -> String {
+    state.config.public_url()
 }
 
 /// Content names of the built-in images, computed once.

@@ -417,3 +417,65 @@ fn custom_fields_are_bounded_on_users_and_accounts() {
         assert_eq!(r["custom_fields"], Value::Object(ok), "{path}");
     }
 }
+
+/// Sends one request over a fresh connection with headers a client could forge; returns the
+/// status and the JSON body.
+fn forged(app: &TestApp, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let addr = app.base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: evil.example\r\n\
+         X-Forwarded-Host: forged.example\r\nX-Forwarded-Proto: https\r\n\
+         Forwarded: host=forwarded.example;proto=https\r\n\
+         Authorization: Bearer {}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        app.admin_key,
+        body.len()
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let (status, text) = crate::operations::parse_response(&raw).expect("a response");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[test]
+fn links_use_the_bound_address_not_the_host_a_client_names() {
+    let app = spawn_app();
+    let (status, image) = forged(
+        &app,
+        "GET",
+        "/v3/branding-images/light/brand_logo_square",
+        None,
+    );
+    assert_eq!(status, 200, "{image}");
+    let uri = image["static_uri"].as_str().unwrap();
+    assert!(uri.starts_with(&format!("{}/static/", app.base)), "{uri}");
+    let email = format!("{}@example.com", unique("inv"));
+    let (status, inv) = forged(
+        &app,
+        "POST",
+        "/v3/user-invitations",
+        Some(&json!({"email": email})),
+    );
+    assert_eq!(status, 201, "{inv}");
+    let eml = crate::users::email_to(&app, &email);
+    let link = format!("{}/invitations/accept?token=", app.base);
+    assert!(eml.contains(&link), "no {link} in {eml}");
+    for forged in [
+        "evil.example",
+        "forged.example",
+        "forwarded.example",
+        "https:",
+    ] {
+        assert!(
+            !uri.contains(forged) && !eml.contains(forged),
+            "{forged}: {uri} {eml}"
+        );
+    }
+}
