@@ -547,6 +547,25 @@ mod tests {
         assert_eq!(c.bootstrap_server_uri(), "coaps://127.0.0.1:5684");
     }
 
+    #[test]
+    fn an_unset_public_url_is_the_bound_address() {
+        let mut c = Config::load(None, no_env).unwrap();
+        c.bind = "127.0.0.1:0".into();
+        c.resolve_public_url("127.0.0.1:41234".parse().unwrap());
+        assert_eq!(c.public_url(), "http://127.0.0.1:41234");
+        let mut v6 = Config::load(None, no_env).unwrap();
+        v6.tls.self_signed = true;
+        v6.resolve_public_url("[::1]:8443".parse().unwrap());
+        assert_eq!(v6.public_url(), "https://[::1]:8443");
+        assert_eq!(v6.public_host(), "[::1]");
+        let mut set = Config::load(None, |k| {
+            (k == "IAMD_PUBLIC_URL").then(|| "https://iam.example.com".into())
+        })
+        .unwrap();
+        set.resolve_public_url("127.0.0.1:41234".parse().unwrap());
+        assert_eq!(set.public_url(), "https://iam.example.com");
+    }
+
     /// The example documents every key with its default: loading it changes nothing.
     #[test]
     fn the_example_file_is_the_defaults() {
@@ -582,9 +601,13 @@ mod tests {
             "IAMD_TLS_HOSTS" => Some("iam.example.com, 10.0.0.1".into()),
             "IAMD_BIND" => Some("0.0.0.0:8443".into()),
             "IAMD_AUTH_FAILURES_PER_MINUTE" => Some("5".into()),
+            "IAMD_MAX_CONNECTIONS_PER_ADDRESS" => Some("0".into()),
+            "IAMD_CLIENT_REQUEST_TIMEOUT_SECS" => Some("7".into()),
             _ => None,
         })
         .unwrap();
+        assert_eq!(c.limits.max_connections_per_address, 0);
+        assert_eq!(c.timeouts.client_request_secs, 7);
         assert_eq!(c.tls.hosts, vec!["iam.example.com", "10.0.0.1"]);
         assert_eq!(c.public_url(), "https://0.0.0.0:8443");
         assert_eq!(c.limits.auth_failures_per_minute, 5);

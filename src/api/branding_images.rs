@@ -42,7 +42,7 @@ pub struct ImageView {
 /// Where clients reach this server: the configured public URL, or the address the server
 /// bound (see `Config::resolve_public_url`); never the request's `Host`, which a client
 /// chooses.
-pub fn base_url(_req: &HttpRequest, state: &AppState) -> String {
+pub fn base_url(state: &AppState) -> String {
     state.config.public_url()
 }
 
@@ -81,7 +81,6 @@ fn known(reference: &str) -> ApiResult<&str> {
 
 /// GET /v3/branding-images/{light|dark}
 pub async fn list(
-    req: HttpRequest,
     state: web::Data<AppState>,
     scope: AccountScope,
     theme: ThemeParam,
@@ -98,7 +97,7 @@ pub async fn list(
                 .collect(),
         );
     }
-    let base = base_url(&req, &state);
+    let base = base_url(&state);
     let data = IMAGE_REFERENCES
         .iter()
         .map(|reference| {
@@ -111,7 +110,6 @@ pub async fn list(
 
 /// GET /v3/branding-images/{light|dark}/{reference}
 pub async fn get(
-    req: HttpRequest,
     state: web::Data<AppState>,
     scope: AccountScope,
     theme: ThemeParam,
@@ -125,7 +123,7 @@ pub async fn get(
             break;
         }
     }
-    let base = base_url(&req, &state);
+    let base = base_url(&state);
     Ok(HttpResponse::Ok().json(view(&base, theme.0, reference, custom.as_ref())))
 }
 
@@ -230,7 +228,7 @@ async fn accept(
         bytes.len(),
         rec.name
     );
-    let base = base_url(req, state);
+    let base = base_url(state);
     let image = view(&base, theme, reference, Some(&rec));
     let metadata = req
         .path()
