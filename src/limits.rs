@@ -208,3 +208,27 @@ fn tcp_stream(conn: &dyn std::any::Any) -> Option<&actix_web::rt::net::TcpStream
             .map(|tls| tls.get_ref().0)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_holds_at_most_max_and_gets_slots_back() {
+        let limit = ConnectionLimit::new(2);
+        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        let first = limit.admit(a).expect("1 of 2");
+        let second = limit.admit(a).expect("2 of 2");
+        assert!(limit.admit(a).is_none(), "a third is refused");
+        let other = limit.admit(b).expect("other addresses are counted apart");
+        drop(first);
+        let again = limit
+            .admit(a)
+            .expect("a closed connection gives its slot back");
+        drop((second, again, other));
+        assert!(
+            limit.open.lock().unwrap().is_empty(),
+            "no entry outlives its connections"
+        );
+    }
+}
