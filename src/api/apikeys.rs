@@ -76,7 +76,7 @@ impl ApiKeyUpdate {
         if let Some(name) = &self.name {
             c.not_blank("name", name);
         }
-        c.max_len("name", self.name.as_deref(), 100);
+        c.text("name", self.name.as_deref(), 100);
         c.one_of("status", self.status.as_deref(), &["ACTIVE", "INACTIVE"]);
         if let Some(owner) = &self.owner {
             c.check(Id::parse(owner).is_some(), "owner", "Must be a user id.");
@@ -215,7 +215,7 @@ pub async fn create(
     let req = body.0;
     let mut c = Checks::new();
     c.not_blank("name", &req.name);
-    c.max_len("name", Some(&req.name), 100);
+    c.text("name", Some(&req.name), 100);
     c.one_of("status", req.status.as_deref(), &["ACTIVE", "INACTIVE"]);
     c.finish()?;
     let account = scope.id();

@@ -100,10 +100,12 @@ pub async fn issue(
         expires_at: now + new.valid_for_days * DAY_MS,
         etag: 1,
     };
-    let name = account
-        .display_name
-        .clone()
-        .unwrap_or_else(|| account.id.hex());
+    let name = crate::email::inline(
+        &account
+            .display_name
+            .clone()
+            .unwrap_or_else(|| account.id.hex()),
+    );
     let link = format!(
         "{}/invitations/accept?token={token}",
         state.config.public_url()

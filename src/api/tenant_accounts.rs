@@ -115,7 +115,7 @@ impl AccountCreate {
             ("customer_number", &self.customer_number),
             ("admin_full_name", &self.admin_full_name),
         ] {
-            c.max_len(name, value.as_deref(), 100);
+            c.text(name, value.as_deref(), 100);
         }
         c.email("email", self.email.as_deref());
         c.email("admin_email", self.admin_email.as_deref());

@@ -90,9 +90,9 @@ pub async fn create(
     c.one_of("action", Some(action), &["create", "invite"]);
     c.email("email", Some(&req.email));
     c.username("username", req.username.as_deref());
-    c.max_len("full_name", req.full_name.as_deref(), 100);
-    c.max_len("address", req.address.as_deref(), 100);
-    c.max_len("phone_number", req.phone_number.as_deref(), 100);
+    c.text("full_name", req.full_name.as_deref(), 100);
+    c.text("address", req.address.as_deref(), 100);
+    c.text("phone_number", req.phone_number.as_deref(), 100);
     if let Some(p) = &req.password {
         let min = scope.account.password_minimum_length.max(8) as usize;
         c.check(
@@ -182,11 +182,13 @@ fn password_email(
     to: &str,
     password: &str,
 ) -> crate::email::Outgoing {
-    let name = scope
-        .account
-        .display_name
-        .clone()
-        .unwrap_or_else(|| scope.id().hex());
+    let name = crate::email::inline(
+        &scope
+            .account
+            .display_name
+            .clone()
+            .unwrap_or_else(|| scope.id().hex()),
+    );
     let body = format!(
         "Hello,\n\nA user was created for you in the account \"{name}\".\n\n\
          Your temporary password: {password}\n\n\

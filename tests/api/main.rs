@@ -13,6 +13,7 @@ mod apikeys;
 mod branding;
 mod certificates;
 mod identity_providers;
+mod input_rules;
 mod invitations;
 mod isolation;
 mod notifications;
