@@ -2,6 +2,7 @@
 //! groups and an admin API key. The key is printed once and written to
 //! `<data_dir>/admin-api-key` (mode 0600). Later starts find the root account and do nothing.
 
+use crate::auth::password;
 use crate::config::Config;
 use crate::provision::{plan, AdminPlan};
 use crate::store::accounts::AccountRecord;
@@ -43,7 +44,9 @@ pub async fn run(store: &Store, config: &Config) -> Result<Option<String>, Boots
             email: b.admin_email.clone(),
             username: Some(b.admin_username.clone()),
             full_name: Some("Administrator".into()),
-            password: (!b.admin_password.is_empty()).then(|| b.admin_password.clone()),
+            // Hashed here, before the server serves anything: no request waits for it.
+            chosen_hash: (!b.admin_password.is_empty())
+                .then(|| password::hash(&b.admin_password, password::CHOSEN_ITERATIONS)),
             status: "ACTIVE".into(),
         },
     );

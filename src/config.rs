@@ -65,6 +65,9 @@ pub struct LimitsConfig {
     pub max_header_bytes: usize,
     /// Simultaneous connections each worker accepts; more wait in the listen backlog.
     pub max_connections_per_worker: usize,
+    /// Simultaneous connections one client address may hold; more are closed at once.
+    /// 0 turns the limit off.
+    pub max_connections_per_address: usize,
 }
 
 /// HTTPS. Off unless `self_signed` or both files are set.
@@ -85,8 +88,9 @@ pub struct TlsConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TimeoutsConfig {
-    /// A client must send its complete request head within this time, or the connection
-    /// is closed (408).
+    /// A client must send its complete request head within this time after connecting, or
+    /// the connection is closed (a bare 408). Short: an idle half-sent request holds a
+    /// connection slot for this long.
     pub client_request_secs: u64,
     /// A request's body must have arrived this long after its head, or the request is
     /// answered 408.
@@ -147,6 +151,7 @@ impl Default for LimitsConfig {
             max_query_bytes: 8192,
             max_header_bytes: 16384,
             max_connections_per_worker: 1024,
+            max_connections_per_address: 128,
         }
     }
 }
@@ -171,7 +176,7 @@ impl TlsConfig {
 impl Default for TimeoutsConfig {
     fn default() -> Self {
         TimeoutsConfig {
-            client_request_secs: 5,
+            client_request_secs: 2,
             request_secs: 30,
             keep_alive_secs: 5,
             client_disconnect_secs: 2,
@@ -224,6 +229,14 @@ const ENV_KEYS: &[(&str, &str)] = &[
     (
         "IAMD_AUTH_FAILURES_PER_MINUTE",
         "limits.auth_failures_per_minute",
+    ),
+    (
+        "IAMD_MAX_CONNECTIONS_PER_ADDRESS",
+        "limits.max_connections_per_address",
+    ),
+    (
+        "IAMD_CLIENT_REQUEST_TIMEOUT_SECS",
+        "timeouts.client_request_secs",
     ),
     ("IAMD_REQUEST_TIMEOUT_SECS", "timeouts.request_secs"),
     ("IAMD_SHUTDOWN_TIMEOUT_SECS", "timeouts.shutdown_secs"),
@@ -394,6 +407,23 @@ impl Config {
         Ok(())
     }
 
+    /// Sets an unset `public_url` from the address the server actually bound (so a
+    /// configured port 0 becomes the real port). Links are never built from a request's
+    /// `Host` or `X-Forwarded-Host`, which any client can forge. A wildcard address
+    /// (0.0.0.0, [::]) names no host a client can reach: set `public_url` there.
+    pub fn resolve_public_url(&mut self, bound: SocketAddr) {
+        if self.public_url.is_empty() {
+            if bound.ip().is_unspecified() {
+                log::warn!(
+                    "public_url is not set and {bound} is a wildcard address: links in emails \
+                     and static_uri will name it; set public_url to the address clients use"
+                );
+            }
+            let scheme = if self.tls.enabled() { "https" } else { "http" };
+            self.public_url = format!("{scheme}://{bound}");
+        }
+    }
+
     /// The base URL clients use, without a trailing slash.
     pub fn public_url(&self) -> String {
         if self.public_url.is_empty() {
@@ -440,6 +470,8 @@ fn env_value(key: &str, raw: &str) -> Result<toml::Value, String> {
         "workers",
         "limits.developer_certificates_per_account",
         "limits.auth_failures_per_minute",
+        "limits.max_connections_per_address",
+        "timeouts.client_request_secs",
         "timeouts.request_secs",
         "timeouts.shutdown_secs",
     ];
@@ -515,6 +547,25 @@ mod tests {
         assert_eq!(c.bootstrap_server_uri(), "coaps://127.0.0.1:5684");
     }
 
+    #[test]
+    fn an_unset_public_url_is_the_bound_address() {
+        let mut c = Config::load(None, no_env).unwrap();
+        c.bind = "127.0.0.1:0".into();
+        c.resolve_public_url("127.0.0.1:41234".parse().unwrap());
+        assert_eq!(c.public_url(), "http://127.0.0.1:41234");
+        let mut v6 = Config::load(None, no_env).unwrap();
+        v6.tls.self_signed = true;
+        v6.resolve_public_url("[::1]:8443".parse().unwrap());
+        assert_eq!(v6.public_url(), "https://[::1]:8443");
+        assert_eq!(v6.public_host(), "[::1]");
+        let mut set = Config::load(None, |k| {
+            (k == "IAMD_PUBLIC_URL").then(|| "https://iam.example.com".into())
+        })
+        .unwrap();
+        set.resolve_public_url("127.0.0.1:41234".parse().unwrap());
+        assert_eq!(set.public_url(), "https://iam.example.com");
+    }
+
     /// The example documents every key with its default: loading it changes nothing.
     #[test]
     fn the_example_file_is_the_defaults() {
@@ -550,9 +601,13 @@ mod tests {
             "IAMD_TLS_HOSTS" => Some("iam.example.com, 10.0.0.1".into()),
             "IAMD_BIND" => Some("0.0.0.0:8443".into()),
             "IAMD_AUTH_FAILURES_PER_MINUTE" => Some("5".into()),
+            "IAMD_MAX_CONNECTIONS_PER_ADDRESS" => Some("0".into()),
+            "IAMD_CLIENT_REQUEST_TIMEOUT_SECS" => Some("7".into()),
             _ => None,
         })
         .unwrap();
+        assert_eq!(c.limits.max_connections_per_address, 0);
+        assert_eq!(c.timeouts.client_request_secs, 7);
         assert_eq!(c.tls.hosts, vec!["iam.example.com", "10.0.0.1"]);
         assert_eq!(c.public_url(), "https://0.0.0.0:8443");
         assert_eq!(c.limits.auth_failures_per_minute, 5);

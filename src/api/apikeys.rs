@@ -78,7 +78,7 @@ impl ApiKeyUpdate {
     pub fn validate(&self) -> ApiResult<()> {
         let mut c = Checks::new();
         c.not_blank("name", &self.name);
-        c.max_len("name", Some(&self.name), 100);
+        c.text("name", Some(&self.name), 100);
         c.one_of("status", self.status.as_deref(), &["ACTIVE", "INACTIVE"]);
         if let Some(owner) = &self.owner {
             c.check(Id::parse(owner).is_some(), "owner", "Must be a user id.");
@@ -216,7 +216,7 @@ pub async fn create(
     let req = body.0;
     let mut c = Checks::new();
     c.not_blank("name", &req.name);
-    c.max_len("name", Some(&req.name), 100);
+    c.text("name", Some(&req.name), 100);
     c.one_of("status", req.status.as_deref(), &["ACTIVE", "INACTIVE"]);
     c.finish()?;
     let account = scope.id();
@@ -261,7 +261,9 @@ pub async fn create(
         etag: 1,
     };
     let created = state.store.apikeys.create(record)?.durable().await?;
-    Ok(HttpResponse::Created().json(view(&state, &created, Some(&issued.full))?))
+    Ok(HttpResponse::Created()
+        .insert_header(super::headers::no_store())
+        .json(view(&state, &created, Some(&issued.full))?))
 }
 
 /// The `groups` of a create or update body: valid ids, each once, within the request limit.
@@ -466,5 +468,7 @@ pub async fn reset_secret(
         .reset_secret(&scope.id(), &key.id, &issued.digest)?
         .durable()
         .await?;
-    Ok(HttpResponse::Ok().json(view(&state, &updated, Some(&issued.full))?))
+    Ok(HttpResponse::Ok()
+        .insert_header(super::headers::no_store())
+        .json(view(&state, &updated, Some(&issued.full))?))
 }

@@ -98,10 +98,12 @@ pub async fn issue(
         expires_at: now + new.valid_for_days * DAY_MS,
         etag: 1,
     };
-    let name = account
-        .display_name
-        .clone()
-        .unwrap_or_else(|| account.id.hex());
+    let name = crate::email::inline(
+        &account
+            .display_name
+            .clone()
+            .unwrap_or_else(|| account.id.hex()),
+    );
     let link = format!(
         "{}/invitations/accept?token={token}",
         state.config.public_url()
@@ -173,7 +175,7 @@ pub async fn create(
                 account,
                 email,
                 "INVITED",
-                &crate::auth::password::generate(),
+                crate::auth::password::hash_generated(&crate::auth::password::generate()),
                 groups.clone(),
                 login_profiles.clone(),
             );

@@ -8,6 +8,7 @@ pub mod branding_colors;
 pub mod branding_images;
 pub mod developer_certificates;
 pub mod group_members;
+pub mod headers;
 pub mod identity_providers;
 pub mod invitations;
 pub mod list;

@@ -95,6 +95,9 @@ pub async fn remove(
         .filter(|g| user.groups.contains(g))
         .collect();
     check_not_last_admin(&state, &scope, &remove)?;
+    if remove.contains(&scope.admin_group()) {
+        super::group_members::refuse_self_removal(&scope, &[user.id], &[], "groups")?;
+    }
     if !remove.is_empty() {
         state
             .store

@@ -134,17 +134,18 @@ impl UserUpdate {
         let mut c = Checks::new();
         c.email("email", self.email.as_deref());
         c.username("username", self.username.as_deref());
-        c.max_len(
+        c.text(
             "full_name",
             self.full_name.clone().flatten().as_deref(),
             100,
         );
-        c.max_len("address", self.address.clone().flatten().as_deref(), 100);
-        c.max_len(
+        c.text("address", self.address.clone().flatten().as_deref(), 100);
+        c.text(
             "phone_number",
             self.phone_number.clone().flatten().as_deref(),
             100,
         );
+        c.custom_fields("custom_fields", self.custom_fields.as_ref());
         c.one_of("status", self.status.as_deref(), STATUSES);
         c.finish()
     }
@@ -292,6 +293,9 @@ pub async fn update_user(
                 .copied()
                 .collect();
             super::user_groups::check_not_last_admin(state, scope, &remove)?;
+            if remove.contains(&scope.admin_group()) {
+                super::group_members::refuse_self_removal(scope, &[user.id], &[], "groups")?;
+            }
             Some((add, remove))
         }
         None => None,
@@ -469,11 +473,13 @@ pub async fn validate_email(
     path: web::Path<UserPath>,
 ) -> ApiResult<HttpResponse> {
     let user = find(&state, &scope, &path.user_id)?;
-    let name = scope
-        .account
-        .display_name
-        .clone()
-        .unwrap_or_else(|| scope.id().hex());
+    let name = crate::email::inline(
+        &scope
+            .account
+            .display_name
+            .clone()
+            .unwrap_or_else(|| scope.id().hex()),
+    );
     let body = format!(
         "Hello,\n\nAn administrator of the account \"{name}\" asked you to confirm that \
          {} is your email address.\n\nPlease sign in to {} to confirm it.\n",

@@ -28,6 +28,7 @@ pub use self::colors::{
 };
 pub use self::images::{
     is_image_reference, sniff_image, ImageError, ImageInfo, ImageKind, IMAGE_REFERENCES,
+    MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE,
 };
 
 /// The two UI themes the API keeps separate color and image sets for.

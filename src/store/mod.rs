@@ -249,10 +249,19 @@ impl Store {
         migrations::run(&db, &trees)?;
         let flusher = Arc::new(Flusher::start(db.clone()));
         let commit = Commit::new(flusher.clone());
+        let last_login = Arc::new(lastlogin::LastLogin::new(&trees));
         Ok(Store {
             accounts: Arc::new(accounts::SledAccounts::new(trees.clone(), commit.clone())),
-            users: Arc::new(users::SledUsers::new(trees.clone(), commit.clone())),
-            apikeys: Arc::new(apikeys::SledApiKeys::new(trees.clone(), commit.clone())),
+            users: Arc::new(users::SledUsers::new(
+                trees.clone(),
+                commit.clone(),
+                last_login.clone(),
+            )),
+            apikeys: Arc::new(apikeys::SledApiKeys::new(
+                trees.clone(),
+                commit.clone(),
+                last_login.clone(),
+            )),
             groups: Arc::new(groups::SledGroups::new(trees.clone(), commit.clone())),
             // -- invitations store --
             invitations: Arc::new(invitations::SledInvitations::new(
@@ -281,7 +290,7 @@ impl Store {
 
             // -- branding store --
             branding: Arc::new(branding::SledBranding::new(trees.clone(), commit.clone())),
-            last_login: Arc::new(lastlogin::LastLogin::new(trees.subjectid_lastlogin.clone())),
+            last_login,
             db,
             flusher,
         })

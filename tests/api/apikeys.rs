@@ -416,29 +416,35 @@ fn me_groups_are_the_callers_key_groups() {
 #[test]
 fn the_last_administrator_cannot_be_removed_or_deleted() {
     let app = spawn_app();
-    let admins = group_id(&app, "Administrators");
-    let admin_user = str_of(app.get("/v3/users/me").expect(200), "id");
-    let admin_key = str_of(app.get("/v3/api-keys/me").expect(200), "id");
-    // A second admin: a key of another user, in Administrators.
-    let (_, other_user) = non_admin(&app, false);
-    let second = new_key(
-        &app,
-        json!({"name": unique("admin2"), "owner": other_user, "groups": [admins]}),
+    // A key is an admin only while its owner is one too, so a key alone in Administrators
+    // has no admin rights of its own: the parent's admins act on it through a tenant.
+    let tenant = app
+        .post(
+            "/v3/accounts",
+            &json!({"display_name": unique("t"), "end_market": "IT",
+                    "admin_email": format!("{}@example.com", unique("ta")),
+                    "admin_password": "a long enough password"}),
+        )
+        .expect(201)
+        .clone();
+    let t = format!("/v3/accounts/{}", str_of(&tenant, "id"));
+    let tenant_key = app.with_key(&str_of(&tenant, "admin_key"));
+    let admins = str_of(
+        &app.get(&format!("{t}/policy-groups?name__eq=Administrators"))
+            .expect(200)["data"][0],
+        "id",
     );
-    let second_id = str_of(&second, "id");
-    let second_client = app.with_key(&str_of(&second, "key"));
-    let members = format!("/v3/policy-groups/{admins}");
+    let key_id = str_of(tenant_key.get("/v3/api-keys/me").expect(200), "id");
+    let members = format!("{t}/policy-groups/{admins}");
     delete_json(
-        &second_client,
-        &format!("{members}/users"),
-        &json!([admin_user]),
+        &app,
+        &format!("{t}/users/{}/groups", str_of(&tenant, "admin_id")),
+        &json!([admins]),
     )
     .expect(200);
-    assert_eq!(app.delete(&format!("/v3/api-keys/{admin_key}")).status, 204);
-    app.get("/v3/accounts/me").expect_error(401);
 
-    // `second` is now the only member of Administrators.
-    let summary = second_client.get(&members).expect(200).clone();
+    // The tenant's admin key is now the only member of its Administrators.
+    let summary = app.get(&members).expect(200).clone();
     assert_eq!(
         (
             summary["user_count"].clone(),
@@ -446,30 +452,27 @@ fn the_last_administrator_cannot_be_removed_or_deleted() {
         ),
         (json!(0), json!(1))
     );
-    second_client
-        .delete(&format!("/v3/api-keys/{second_id}"))
+    app.delete(&format!("{t}/api-keys/{key_id}"))
         .expect_error(400);
-    delete_json(&second_client, "/v3/api-keys/me/groups", &json!([admins])).expect_error(400);
     delete_json(
-        &second_client,
-        &format!("/v3/api-keys/{second_id}/groups"),
+        &app,
+        &format!("{t}/api-keys/{key_id}/groups"),
         &json!([admins]),
     )
     .expect_error(400);
-    second_client
-        .put("/v3/api-keys/me", &json!({"name": "x", "groups": []}))
-        .expect_error(400);
-    delete_json(
-        &second_client,
-        &format!("{members}/api-keys"),
-        &json!([second_id]),
+    app.put(
+        &format!("{t}/api-keys/{key_id}"),
+        &json!({"name": "x", "groups": []}),
     )
     .expect_error(400);
-    second_client.get("/v3/accounts/me").expect(200);
-    let still = second_client.get("/v3/api-keys/me").expect(200).clone();
+    delete_json(&app, &format!("{members}/api-keys"), &json!([key_id])).expect_error(400);
+    // Without an admin owner the key is no admin itself: it may not leave either.
+    delete_json(&tenant_key, "/v3/api-keys/me/groups", &json!([admins])).expect_error(403);
+    tenant_key.get("/v3/accounts/me").expect(200);
+    let still = tenant_key.get("/v3/api-keys/me").expect(200).clone();
     assert_eq!(still["groups"], json!([admins]));
     assert_eq!(
-        still["name"], second["name"],
+        still["name"], "Administrator key",
         "refused updates change nothing"
     );
 }

@@ -106,7 +106,7 @@ fn provision_second_aggregator(dir: &std::path::Path) -> String {
             email: "other-root@example.com".into(),
             username: Some("other_root".into()),
             full_name: None,
-            password: Some("another long password".into()),
+            chosen_hash: None,
             status: "ACTIVE".into(),
         },
     );

@@ -403,56 +403,83 @@ fn administrators_keep_a_member_and_nobody_removes_themselves() {
     )
     .expect_error(400);
 
-    // Another admin may remove them, but not the very last member.
+    // Another admin may remove them. (A key is an admin only while its owner is one too.)
     let other = new_user(&app);
-    let second = app
-        .post(
-            "/v3/api-keys",
-            &json!({"name": unique("a2"), "owner": other, "groups": [admins]}),
-        )
-        .expect(201)
-        .clone();
-    let second_client = app.with_key(second["key"].as_str().unwrap());
+    app.post(&path, &json!({"users": [other]})).expect(200);
+    let second_client = app_key_in(&app, &admins, &other);
     delete_json(&second_client, &format!("{path}/users"), &json!([me_user])).expect(200);
+    // The key stays a member, but without its owner it has no admin rights.
+    app.get("/v3/policy-groups").expect(200);
+    app.post("/v3/policy-groups", &json!({"name": "x"}))
+        .expect_error(403);
     delete_json(
         &second_client,
         &format!("{path}/api-keys"),
         &json!([me_key]),
     )
     .expect(200);
-    app.get("/v3/policy-groups").expect(200);
-    app.post("/v3/policy-groups", &json!({"name": "x"}))
-        .expect_error(403);
     let summary = second_client.get(&path).expect(200).clone();
     assert_eq!(
         (
             summary["user_count"].clone(),
             summary["apikey_count"].clone()
         ),
-        (json!(0), json!(1))
+        (json!(1), json!(1))
     );
-    // A third admin, of yet another user, takes over.
-    second_client
-        .post(&path, &json!({"users": [other]}))
-        .expect(200);
-    let third = app_key_in(&second_client, &admins, &new_user(&second_client));
-    delete_json(&second_client, &format!("{path}/users"), &json!([other])).expect_error(400);
+    // Neither the second admin's user nor its key may take itself out.
     let second_id = id_of(second_client.get("/v3/api-keys/me").expect(200));
-    delete_json(&third, &format!("{path}/api-keys"), &json!([second_id])).expect(200);
-    delete_json(&third, &format!("{path}/users"), &json!([other])).expect(200);
-    // Now `third` is alone in Administrators.
-    let third_id = id_of(third.get("/v3/api-keys/me").expect(200));
-    let last = third.get(&path).expect(200).clone();
+    delete_json(&second_client, &format!("{path}/users"), &json!([other])).expect_error(400);
+    delete_json(
+        &second_client,
+        &format!("{path}/api-keys"),
+        &json!([second_id]),
+    )
+    .expect_error(400);
+
+    // The very last member stays: a tenant's Administrators, managed by the parent's admin.
+    let tenant = second_client
+        .post(
+            "/v3/accounts",
+            &json!({"display_name": unique("t"), "end_market": "IT",
+                    "admin_email": format!("{}@example.com", unique("ta"))}),
+        )
+        .expect(201)
+        .clone();
+    let t = format!("/v3/accounts/{}", id_of(&tenant));
+    let t_admins = id_of(
+        &second_client
+            .get(&format!("{t}/policy-groups?name__eq=Administrators"))
+            .expect(200)["data"][0],
+    );
+    let t_path = format!("{t}/policy-groups/{t_admins}");
+    let t_key = app.with_key(tenant["admin_key"].as_str().unwrap());
+    let t_key_id = id_of(t_key.get("/v3/api-keys/me").expect(200));
+    delete_json(
+        &second_client,
+        &format!("{t_path}/api-keys"),
+        &json!([t_key_id]),
+    )
+    .expect(200);
+    let last = second_client.get(&t_path).expect(200).clone();
     assert_eq!(
         (last["user_count"].clone(), last["apikey_count"].clone()),
-        (json!(0), json!(1))
+        (json!(1), json!(0))
     );
     assert_eq!(
-        ids(third.get(&format!("{path}/api-keys")).expect(200)),
-        vec![third_id.clone()]
+        ids(second_client.get(&format!("{t_path}/users")).expect(200)),
+        vec![tenant["admin_id"].as_str().unwrap().to_string()]
     );
-    delete_json(&third, &format!("{path}/api-keys"), &json!([third_id])).expect_error(400);
-    third.get("/v3/accounts/me").expect(200);
+    delete_json(
+        &second_client,
+        &format!("{t_path}/users"),
+        &json!([tenant["admin_id"]]),
+    )
+    .expect_error(400);
+    // Its key, out of Administrators, still authenticates, without admin rights.
+    t_key.get("/v3/accounts/me").expect(200);
+    t_key
+        .post("/v3/policy-groups", &json!({"name": "x"}))
+        .expect_error(403);
 }
 
 /// A new admin key (owned by `owner`) created by admin client `c`.

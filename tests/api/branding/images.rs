@@ -442,3 +442,80 @@ fn wait_until_released(data_dir: &std::path::Path) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// `png` with its IHDR saying `width` x `height` (CRC fixed up); the pixel data is not
+/// touched: the dimensions alone must be refused.
+fn png_sized(png: &[u8], width: u32, height: u32) -> Vec<u8> {
+    let mut out = png.to_vec();
+    out[16..20].copy_from_slice(&width.to_be_bytes());
+    out[20..24].copy_from_slice(&height.to_be_bytes());
+    let crc = crc32(&out[12..29]);
+    out[29..33].copy_from_slice(&crc.to_be_bytes());
+    out
+}
+
+/// `jpeg` with its frame header saying `width` x `height`.
+fn jpeg_sized(jpeg: &[u8], width: u16, height: u16) -> Vec<u8> {
+    let mut out = jpeg.to_vec();
+    let sof = out
+        .windows(2)
+        .position(|w| w[0] == 0xFF && matches!(w[1], 0xC0 | 0xC2))
+        .expect("a frame header");
+    // FF Cn, length (2), precision (1), height (2), width (2).
+    out[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+    out[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+    out
+}
+
+#[test]
+fn oversized_images_and_bytes_after_the_end_are_400_naming_image() {
+    let app = spawn_app();
+    let path = "/v3/branding-images/light/brand_logo_square";
+    let with_tail = |bytes: &[u8]| [bytes, b"<script>alert(1)</script>".as_slice()].concat();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("image/png", with_tail(GRAY_PNG), "after"),
+        ("image/jpeg", with_tail(BASELINE_JPEG), "after"),
+        ("image/jpeg", with_tail(PROGRESSIVE_JPEG), "after"),
+        ("image/png", png_sized(GRAY_PNG, 20_000, 20_000), "pixels"),
+        ("image/png", png_sized(GRAY_PNG, 9000, 1), "pixels"),
+        ("image/png", png_sized(GRAY_PNG, 4097, 4097), "pixels"),
+        (
+            "image/jpeg",
+            jpeg_sized(BASELINE_JPEG, 60_000, 60_000),
+            "pixels",
+        ),
+        (
+            "image/jpeg",
+            jpeg_sized(PROGRESSIVE_JPEG, 1, 9000),
+            "pixels",
+        ),
+    ];
+    for (content_type, bytes, says) in &cases {
+        for multipart_upload in [false, true] {
+            let r = if multipart_upload {
+                app.raw(
+                    "POST",
+                    &format!("{path}/upload-multipart"),
+                    Some((&multipart_type(), &multipart("image", content_type, bytes))),
+                    &[],
+                )
+            } else {
+                upload(&app, path, content_type, bytes)
+            };
+            let body = r.expect_error(400).clone();
+            assert_eq!(body["fields"][0]["name"], "image", "{body}");
+            let message = body["fields"][0]["message"].as_str().unwrap();
+            assert!(message.contains(says), "{content_type}: {message}");
+        }
+    }
+    // Nothing was stored; the limits leave ordinary images alone.
+    assert!(app.get(path).expect(200).get("updated_at").is_none());
+    upload(&app, path, "image/png", &png_sized(GRAY_PNG, 4096, 4096)).expect(201);
+    upload(
+        &app,
+        path,
+        "image/jpeg",
+        &jpeg_sized(BASELINE_JPEG, 8192, 2048),
+    )
+    .expect(201);
+}

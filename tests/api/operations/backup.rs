@@ -16,6 +16,10 @@ fn normalise(mut v: Value) -> Value {
             if let Some(Value::String(uri)) = map.get_mut("static_uri") {
                 *uri = uri.rsplit('/').next().unwrap_or_default().to_string();
             }
+            // So do the SAML endpoints derived from it: compare their paths.
+            if let Some(Value::String(uri)) = map.get_mut("assertion_endpoint") {
+                *uri = uri.splitn(4, '/').nth(3).unwrap_or_default().to_string();
+            }
             for value in map.values_mut() {
                 *value = normalise(value.take());
             }

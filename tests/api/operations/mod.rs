@@ -3,6 +3,7 @@
 
 mod appliance;
 mod backup;
+mod connections;
 mod limits;
 mod shutdown;
 mod tls;

@@ -90,6 +90,19 @@ fn https_get(
     path: &str,
     key: &str,
 ) -> Result<(u16, Value), String> {
+    let raw = https_exchange(addr, host, config, path, key)?;
+    let (status, body) = parse_response(&raw).ok_or("no HTTP response")?;
+    Ok((status, serde_json::from_str(&body).unwrap_or(Value::Null)))
+}
+
+/// One HTTPS GET; returns the raw response bytes, or the TLS/IO error.
+fn https_exchange(
+    addr: &str,
+    host: &str,
+    config: Arc<rustls::ClientConfig>,
+    path: &str,
+    key: &str,
+) -> Result<Vec<u8>, String> {
     let name = rustls::pki_types::ServerName::try_from(host.to_string()).unwrap();
     let conn = rustls::ClientConnection::new(config, name).map_err(|e| e.to_string())?;
     let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
@@ -103,8 +116,36 @@ fn https_get(
     let mut raw = Vec::new();
     // A peer closing without close_notify ends the read with an error; the bytes are kept.
     let _ = tls.read_to_end(&mut raw);
-    let (status, body) = parse_response(&raw).ok_or("no HTTP response")?;
-    Ok((status, serde_json::from_str(&body).unwrap_or(Value::Null)))
+    Ok(raw)
+}
+
+#[test]
+fn https_responses_ask_browsers_to_keep_to_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TlsServer::start(dir.path());
+    let key = std::fs::read_to_string(dir.path().join("admin-api-key")).unwrap();
+    let trusting = client_config(&std::fs::read(dir.path().join("tls/cert.pem")).unwrap());
+    for (path, status) in [("/v3/accounts/me", 200), ("/v3/no-such-route", 404)] {
+        let raw = https_exchange(
+            &server.addr,
+            "localhost",
+            trusting.clone(),
+            path,
+            key.trim(),
+        )
+        .unwrap();
+        let text = String::from_utf8_lossy(&raw).to_lowercase();
+        let (head, _) = text.split_once("\r\n\r\n").expect("a response head");
+        assert_eq!(parse_response(&raw).unwrap().0, status, "{head}");
+        assert!(
+            head.contains("\r\nstrict-transport-security: max-age=31536000\r\n"),
+            "{path}: {head}"
+        );
+        assert!(
+            head.contains("\r\nx-content-type-options: nosniff\r\n"),
+            "{head}"
+        );
+    }
 }
 
 #[test]
