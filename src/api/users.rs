@@ -273,6 +273,15 @@ pub async fn update_user(
             )
         })?;
     }
+    // Setting oneself INACTIVE would lock the caller out of every key it owns at once (an
+    // aggregator's only admin could not undo it): refused like leaving `Administrators`.
+    let deactivates = update.status.as_deref() == Some("INACTIVE") && user.status != "INACTIVE";
+    if deactivates
+        && scope.caller.account_id() == scope.id()
+        && scope.caller.user_id() == Some(user.id)
+    {
+        return Err(ApiError::field("status", "You cannot deactivate yourself."));
+    }
     let account = scope.id();
     // Everything that can be checked is checked before the first write, so that a request
     // that fails changes nothing.

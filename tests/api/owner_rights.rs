@@ -253,3 +253,21 @@ fn deleted_keys_and_users_leave_no_last_login_behind_a_graceful_stop() {
         assert_eq!(time(&id), None, "{what} {id} has a last-login row");
     }
 }
+
+#[test]
+fn an_admin_cannot_set_itself_inactive() {
+    let app = spawn_app();
+    let admins = group_id(&app, "Administrators");
+    let (user, key) = user_with_key(&app, &[&admins]);
+    for path in [format!("/v3/users/{user}"), "/v3/users/me".to_string()] {
+        let err = key
+            .put(&path, &json!({"status": "INACTIVE"}))
+            .expect_error(400)
+            .clone();
+        assert_eq!(err["fields"][0]["name"], "status", "{err}");
+    }
+    // Nothing changed: the key still works, and another admin may still do it.
+    key.get("/v3/accounts/me").expect(200);
+    set_status(&app, &user, "INACTIVE");
+    key.get("/v3/accounts/me").expect_error(401);
+}
