@@ -3,6 +3,7 @@
 
 mod appliance;
 mod backup;
+mod backup_url;
 mod limits;
 mod shutdown;
 mod tls;
