@@ -6,7 +6,7 @@
 //! no 409 for these operations.
 
 mod request;
-mod saml;
+pub mod saml;
 
 pub use request::{IdentityProviderReq, Saml2Req};
 

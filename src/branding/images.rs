@@ -2,7 +2,8 @@
 //!
 //! `sniff_image` only checks container structure and reads dimensions; it
 //! never decompresses pixel data, so its cost is linear in the input and it
-//! can't be used as a decompression bomb against the server.
+//! can't be used as a decompression bomb against the server. That is why the PNG/JPEG checks
+//! are hand-written: decoder crates (`image`, `png`, `jpeg-decoder`) inflate pixels to read them.
 
 use std::fmt;
 

@@ -21,6 +21,7 @@ mod trusted;
 
 pub use self::ca::ServerCa;
 pub use self::developer::DeveloperCert;
+pub use self::encoding::{lower_hex, pem_encode, sha256_hex};
 pub use self::saml::{generate_sp_certificate, SpKey};
 pub use self::security_c::{render_security_c, SecurityFileInput};
 pub use self::trusted::{parse_trusted_chain, CertError, ParsedCert, MAX_CHAIN_LEN};

@@ -3,6 +3,7 @@
 
 mod appliance;
 mod backup;
+mod backup_url;
 mod connections;
 mod limits;
 mod shutdown;

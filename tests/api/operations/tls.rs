@@ -304,3 +304,49 @@ fn a_busy_port_stops_the_start_before_the_first_start_bootstrap() {
         }
     );
 }
+
+#[test]
+fn backup_over_https_trusts_only_the_ca_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = TlsServer::start(&data);
+    let url = format!(
+        "https://localhost:{}",
+        server.addr.rsplit(':').next().unwrap()
+    );
+    let key_file = data.join("admin-api-key");
+    let file = dir.path().join("tls.iamdbackup");
+    let backup = |ca: Option<&Path>| {
+        let mut args = vec![
+            "backup",
+            "--url",
+            &url,
+            "--key-file",
+            key_file.to_str().unwrap(),
+            "--out",
+            file.to_str().unwrap(),
+        ];
+        if let Some(ca) = ca {
+            args.extend(["--ca-file", ca.to_str().unwrap()]);
+        }
+        run(&args, &[])
+    };
+    let (code, _, err) = backup(None);
+    assert_eq!(code, 1);
+    assert!(err.contains("--ca-file"), "{err}");
+    let stranger = dir.path().join("stranger.pem");
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    std::fs::write(&stranger, other.cert.pem()).unwrap();
+    let (code, _, err) = backup(Some(&stranger));
+    assert_eq!(
+        code, 1,
+        "a server the CA file does not vouch for is refused"
+    );
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    assert!(!file.exists());
+
+    let (code, out, err) = backup(Some(&data.join("tls/cert.pem")));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(&["verify-backup", "--in", file.to_str().unwrap()], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+}
