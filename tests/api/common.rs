@@ -224,19 +224,9 @@ pub fn start_in_process(config: Config) -> TestApp {
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            // A server stopped just before may still be releasing the data dir's lock (its
-            // worker threads drop their store handles after `stop` returns): retry briefly.
-            let mut attempts = 0;
-            let started = loop {
-                match iamd::server::start(config.clone()).await {
-                    Ok(started) => break started,
-                    Err(e) if attempts < 100 && e.to_string().contains("lock") => {
-                        attempts += 1;
-                        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-                    }
-                    Err(e) => panic!("server starts: {e}"),
-                }
-            };
+            let started = iamd::server::start(config)
+                .await
+                .unwrap_or_else(|e| panic!("server starts: {e}"));
             let server = started.server;
             tx.send((started.addr, started.handle, started.admin_key))
                 .unwrap();
@@ -263,24 +253,71 @@ pub fn start_in_process(config: Config) -> TestApp {
 }
 
 impl TestApp {
-    /// Stops the server gracefully and waits for it (the data dir stays).
+    /// Stops the server gracefully and waits for it (the data dir stays). Once it returns,
+    /// the database is closed: a test may open it, or start a server on it, at once.
     pub fn stop(mut self) -> Option<tempfile::TempDir> {
-        self.shutdown();
+        assert!(
+            self.shutdown(),
+            "the database of the stopped server stays open"
+        );
         self._dir.take()
     }
 
-    fn shutdown(&mut self) {
+    /// Stops the server, joins its thread (the actix system, its tasks and the test's store
+    /// handle end with it) and waits until the database is closed; false if it stays open.
+    fn shutdown(&mut self) -> bool {
         drop(self.handle.stop(true));
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        database_closed_within(&self.data_dir, Duration::from_secs(10))
     }
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        // No assertion here: a panic while a failed test unwinds would abort the run.
         self.shutdown();
     }
+}
+
+/// Waits until no handle of the database under `data_dir` is open, at most `wait`; whether
+/// it closed (true when there is no database).
+///
+/// Joining the server's thread is not enough: actix drops each worker's copy of the app
+/// state (and so of the store) on the worker's own thread after reporting it stopped, and
+/// joins no worker thread; sled's IO threads may also hold the file a moment after the last
+/// handle goes. What they all share is sled's lock, an exclusive `flock` on `db/db` held
+/// while the database is open: taking it (blocking, no polling) proves the database closed.
+pub fn database_closed_within(data_dir: &Path, wait: Duration) -> bool {
+    let file = match std::fs::File::open(data_dir.join("db").join("db")) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return true,
+        Err(e) => panic!("cannot open the database file: {e}"),
+    };
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let locked = file.lock().is_ok();
+        // Closing the file lets the lock go before the caller hears of it.
+        drop(file);
+        let _ = tx.send(locked);
+    });
+    matches!(rx.recv_timeout(wait), Ok(true))
+}
+
+/// Runs `f` on the store under `data_dir` while no server runs on it, then closes the store
+/// and waits until the database is closed, so a server may start on it at once.
+pub fn with_store<T>(data_dir: &Path, f: impl FnOnce(&iamd::store::Store) -> T) -> T {
+    let store = iamd::store::Store::open(data_dir)
+        .unwrap_or_else(|e| panic!("the store of a stopped server opens at once: {e}"));
+    let out = f(&store);
+    store.flush().expect("the store flushes");
+    drop(store);
+    assert!(
+        database_closed_within(data_dir, Duration::from_secs(10)),
+        "the database stays open after the store is dropped"
+    );
+    out
 }
 
 /// A caller without admin rights: a new user (member of `Developers` when `developer`) and

@@ -38,7 +38,7 @@ impl World {
         let dir = tempfile::tempdir().unwrap();
         let first = start_in_process(test_config(dir.path()));
         let root_key = first.admin_key.clone();
-        drop(first);
+        first.stop();
         let other_key = provision_second_aggregator(dir.path());
         let app = start_in_process(test_config(dir.path()));
         let root = Party::of("R", app.with_key(&root_key));
@@ -78,19 +78,6 @@ impl World {
 fn provision_second_aggregator(dir: &std::path::Path) -> String {
     use iamd::provision::{plan, AdminPlan};
     use iamd::store::accounts::AccountRecord;
-    // The stopped server's worker threads may hold the database a moment longer.
-    let mut tries = 0;
-    let store = loop {
-        match iamd::store::Store::open(dir) {
-            Ok(store) => break store,
-            Err(e) if tries < 100 => {
-                tries += 1;
-                let _ = e;
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            Err(e) => panic!("cannot reopen the store: {e}"),
-        }
-    };
     let account = AccountRecord {
         id: iamd::ids::Id::new(),
         status: "ACTIVE".into(),
@@ -110,9 +97,10 @@ fn provision_second_aggregator(dir: &std::path::Path) -> String {
             status: "ACTIVE".into(),
         },
     );
-    let written = store.accounts.provision(p.new, false).unwrap();
-    drop(written);
-    store.flush().unwrap();
+    crate::common::with_store(dir, |store| {
+        let written = store.accounts.provision(p.new, false).unwrap();
+        drop(written);
+    });
     p.admin_key
 }
 

@@ -6,7 +6,6 @@ use crate::apikeys::delete_json;
 use crate::common::{id_of, non_admin, spawn_app, unique, Client, TestApp};
 use iamd::ids::Id;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
 
 fn group_id(app: &TestApp, name: &str) -> String {
     let list = app
@@ -196,16 +195,9 @@ fn a_user_cannot_remove_itself_from_administrators_through_its_groups() {
     delete_json(&other, &format!("/v3/users/{me}/groups"), &json!([admins])).expect(200);
 }
 
-/// Opens the store of a stopped server (retrying while its last handles let go of the lock).
+/// Opens the store of a stopped server (`TestApp::stop` has closed it).
 pub fn reopen(dir: &std::path::Path) -> iamd::store::Store {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match iamd::store::Store::open(dir) {
-            Ok(store) => return store,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => panic!("store opens: {e}"),
-        }
-    }
+    iamd::store::Store::open(dir).unwrap_or_else(|e| panic!("store opens: {e}"))
 }
 
 #[test]

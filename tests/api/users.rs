@@ -2,7 +2,9 @@
 //! with the invitation and notification tests.
 
 pub use crate::common::{id_of, ids};
-use crate::common::{non_admin, spawn_app, start_in_process, test_config, unique, TestApp};
+use crate::common::{
+    non_admin, spawn_app, start_in_process, test_config, unique, with_store, TestApp,
+};
 use serde_json::{json, Value};
 
 #[path = "user_groups.rs"]
@@ -76,30 +78,17 @@ pub fn app_with_groups() -> GroupsApp {
     let account = Id::parse(&account_id(&app)).unwrap();
     let data_dir = app.data_dir.clone();
     let dir = app.stop().unwrap();
-    let groups = {
-        // The stopped server's workers may still be letting go of the database lock.
-        let mut tries = 0;
-        let store = loop {
-            match iamd::store::Store::open(&data_dir) {
-                Ok(store) => break store,
-                Err(_) if tries < 100 => {
-                    tries += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                }
-                Err(e) => panic!("cannot open the store: {e}"),
-            }
-        };
+    let groups = with_store(&data_dir, |store| {
         let acc = store.accounts.get(&account).unwrap().unwrap();
         let third = GroupRecord::new(account, "Third");
         let third_id = third.id;
         let _ = store.groups.create(third, &Subjects::default()).unwrap();
-        store.flush().unwrap();
         [
             acc.admin_group.hex(),
             acc.developers_group.hex(),
             third_id.hex(),
         ]
-    };
+    });
     GroupsApp {
         app: start_in_process(test_config(&data_dir)),
         groups,

@@ -379,7 +379,6 @@ fn uploaded_bytes_survive_a_restart_byte_for_byte() {
 
     let data_dir = app.data_dir.clone();
     let dir = app.stop().unwrap();
-    wait_until_released(&data_dir);
     let again = start_in_process(test_config(&data_dir));
     let after = again.get(path).expect(200).clone();
     assert_eq!(after["updated_at"], before["updated_at"]);
@@ -428,19 +427,6 @@ fn a_configured_public_url_is_used_for_static_uris() {
     // Still served here under the same path.
     let path = &r.body["static_uri"].as_str().unwrap()["https://brand.example.com".len()..];
     assert_eq!(app.anonymous().get(path).status, 200);
-}
-
-/// `TestApp::stop` returns when the server future does, but actix worker threads may still
-/// hold the app state (and so the database lock) for a moment; wait until it is free.
-fn wait_until_released(data_dir: &std::path::Path) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while iamd::store::Store::open(data_dir).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the database stays locked"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
 }
 
 /// `png` with its IHDR saying `width` x `height` (CRC fixed up); the pixel data is not
