@@ -400,6 +400,44 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The API contract the spec-based tests read: `IAMD_SPEC`, or by default
+/// `../shared/spec/iam-openapi.yaml` beside the repository. Panics when it is missing.
+#[track_caller]
+pub fn spec_path() -> PathBuf {
+    required_spec(std::env::var_os("IAMD_SPEC").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/spec/iam-openapi.yaml"),
+        PathBuf::from,
+    ))
+}
+
+/// `path`, or a panic saying what is missing: a spec-based test that passes without the
+/// spec would read as proof of what it never checked.
+#[track_caller]
+pub fn required_spec(path: PathBuf) -> PathBuf {
+    assert!(
+        path.is_file(),
+        "the spec-based tests need the API contract, and {} is missing: put the reference \
+         material (`shared/`, with spec/iam-openapi.yaml) beside the repository, or set \
+         IAMD_SPEC to the spec's path",
+        path.display()
+    );
+    path
+}
+
+/// Checks `done` every 10 ms until it holds; panics saying what never happened after
+/// `within`. For events the test cannot be told of directly.
+#[track_caller]
+pub fn wait_until(within: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited {within:?} in vain until {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A unique suffix for names and emails within one test run.
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -415,12 +453,12 @@ pub fn unique(prefix: &str) -> String {
 pub struct Binary {
     pub child: std::process::Child,
     pub client: Client,
-    stdout: std::sync::Arc<std::sync::Mutex<String>>,
+    stdout: Captured,
+    log: Captured,
 }
 
 impl Binary {
     pub fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
-        use std::io::{BufRead, BufReader};
         use std::process::{Command, Stdio};
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamd"));
         cmd.env_clear()
@@ -435,41 +473,44 @@ impl Binary {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("iamd starts");
-        let stderr = child.stderr.take().unwrap();
-        let mut lines = BufReader::new(stderr).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("iamd exited before listening")
-                .expect("readable log");
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.trim().to_string();
-            }
-        };
-        // Keep draining the log and stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        let stdout = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        if let Some(out) = child.stdout.take() {
-            let sink = stdout.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(out).lines().map_while(Result::ok) {
-                    let mut s = sink.lock().unwrap();
-                    s.push_str(&line);
-                    s.push('\n');
-                }
-            });
-        }
+        // Both pipes are drained for the child's whole life, so it never blocks on one.
+        let stdout = Captured::drain(child.stdout.take().unwrap());
+        let log = Captured::drain(child.stderr.take().unwrap());
+        const LISTENING: &str = "listening on http://";
+        assert!(
+            log.wait_for(LISTENING, Duration::from_secs(60)),
+            "iamd did not start listening; its log:\n{}",
+            log.text()
+        );
+        let text = log.text();
+        let addr = text
+            .lines()
+            .find_map(|l| l.split(LISTENING).nth(1))
+            .unwrap()
+            .trim()
+            .to_string();
         let key = std::fs::read_to_string(data_dir.join("admin-api-key")).expect("admin key file");
         Binary {
             child,
             client: Client::new(&format!("http://{addr}"), Some(key.trim())),
             stdout,
+            log,
         }
     }
 
     /// What the process printed to stdout so far.
     pub fn stdout(&self) -> String {
-        self.stdout.lock().unwrap().clone()
+        self.stdout.text()
+    }
+
+    /// Waits until stdout holds `needle`, at most `within`; whether it did.
+    pub fn wait_stdout(&self, needle: &str, within: Duration) -> bool {
+        self.stdout.wait_for(needle, within)
+    }
+
+    /// Waits until the log (stderr) holds `needle`, at most `within`; whether it did.
+    pub fn wait_log(&self, needle: &str, within: Duration) -> bool {
+        self.log.wait_for(needle, within)
     }
 
     pub fn kill9(mut self) {
@@ -485,12 +526,72 @@ impl Binary {
             .status();
         self.child.wait().expect("iamd exits")
     }
+
+    /// `terminate`, then everything the process printed to stdout in its life: for what it
+    /// must never print, which only the whole output can show.
+    pub fn terminate_with_stdout(self) -> (std::process::ExitStatus, String) {
+        let stdout = self.stdout.clone();
+        let status = self.terminate();
+        assert!(
+            stdout.wait_closed(Duration::from_secs(10)),
+            "stdout stays open after the exit"
+        );
+        (status, stdout.text())
+    }
 }
 
 impl Drop for Binary {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The text a child process writes to one pipe, read by a thread as it comes; waiting for
+/// a piece of it sleeps on a condition variable until a line arrives or the pipe closes.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<(std::sync::Mutex<(String, bool)>, std::sync::Condvar)>);
+
+impl Captured {
+    fn drain(pipe: impl std::io::Read + Send + 'static) -> Captured {
+        use std::io::{BufRead, BufReader};
+        let captured = Captured::default();
+        let sink = captured.clone();
+        std::thread::spawn(move || {
+            let (text, arrived) = &*sink.0;
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let mut t = text.lock().unwrap();
+                t.0.push_str(&line);
+                t.0.push('\n');
+                arrived.notify_all();
+            }
+            text.lock().unwrap().1 = true;
+            arrived.notify_all();
+        });
+        captured
+    }
+
+    fn text(&self) -> String {
+        self.0 .0.lock().unwrap().0.clone()
+    }
+
+    /// Waits at most `within` until `done` holds of (text, closed); its last value.
+    fn wait(&self, within: Duration, done: impl Fn(&(String, bool)) -> bool) -> bool {
+        let (text, arrived) = &*self.0;
+        let guard = text.lock().unwrap();
+        let (guard, _) = arrived
+            .wait_timeout_while(guard, within, |t| !done(t))
+            .unwrap();
+        done(&guard)
+    }
+
+    fn wait_for(&self, needle: &str, within: Duration) -> bool {
+        self.wait(within, |(text, closed)| *closed || text.contains(needle));
+        self.text().contains(needle)
+    }
+
+    fn wait_closed(&self, within: Duration) -> bool {
+        self.wait(within, |(_, closed)| *closed)
     }
 }
 

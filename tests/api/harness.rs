@@ -1,6 +1,6 @@
 //! The test harness's own promises: what the other tests rely on without checking.
 
-use crate::common::spawn_app;
+use crate::common::{required_spec, spawn_app};
 
 /// `TestApp::stop` returns only once the database is closed, so a test may open it (or
 /// start a server on it) at once. Repeated because the race it rules out is narrow.
@@ -16,4 +16,11 @@ fn a_stopped_app_has_closed_its_database() {
         }
         drop(dir);
     }
+}
+
+/// The spec-based tests fail, saying what is missing, rather than pass without the spec.
+#[test]
+#[should_panic(expected = "the spec-based tests need the API contract")]
+fn a_missing_spec_fails_the_tests_that_need_it() {
+    required_spec("/nowhere/spec/iam-openapi.yaml".into());
 }
