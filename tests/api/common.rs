@@ -54,6 +54,40 @@ impl Resp {
         );
         &self.body
     }
+
+    /// Asserts a `validation_error` with `status` whose `fields` name exactly `field`.
+    #[track_caller]
+    pub fn expect_field_error(&self, status: u16, field: &str) -> &Value {
+        self.expect_fields_error(status, &[field])
+    }
+
+    /// Asserts a `validation_error` with `status` whose `fields` name exactly `fields`, in
+    /// any order, each once.
+    #[track_caller]
+    pub fn expect_fields_error(&self, status: u16, fields: &[&str]) -> &Value {
+        let body = self.expect_error(status);
+        assert_eq!(body["type"], "validation_error", "{body}");
+        let mut named = field_names(body);
+        named.sort();
+        let mut expected: Vec<&str> = fields.to_vec();
+        expected.sort();
+        assert_eq!(named, expected, "the fields named: {body}");
+        body
+    }
+
+    /// Asserts a 400 that is about no one field (the input cannot be read, or the request
+    /// is refused as a whole): type `bad_request`, no `fields`, a message holding `message`.
+    #[track_caller]
+    pub fn expect_bad_request(&self, message: &str) -> &Value {
+        let body = self.expect_error(400);
+        assert_eq!(body["type"], "bad_request", "{body}");
+        assert!(body.get("fields").is_none(), "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains(message),
+            "the message does not say {message:?}: {body}"
+        );
+        body
+    }
 }
 
 /// Checks the spec's `ErrorResponse` shape.

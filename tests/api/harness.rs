@@ -1,6 +1,7 @@
 //! The test harness's own promises: what the other tests rely on without checking.
 
-use crate::common::{required_spec, spawn_app};
+use crate::common::{required_spec, spawn_app, TestApp};
+use serde_json::json;
 
 /// `TestApp::stop` returns only once the database is closed, so a test may open it (or
 /// start a server on it) at once. Repeated because the race it rules out is narrow.
@@ -23,4 +24,36 @@ fn a_stopped_app_has_closed_its_database() {
 #[should_panic(expected = "the spec-based tests need the API contract")]
 fn a_missing_spec_fails_the_tests_that_need_it() {
     required_spec("/nowhere/spec/iam-openapi.yaml".into());
+}
+
+/// A 400 naming `name`, from a key rename to an empty name.
+fn name_error(app: &TestApp) -> crate::common::Resp {
+    app.put("/v3/api-keys/me", &json!({"name": ""}))
+}
+
+#[test]
+fn the_field_error_check_passes_on_the_field_named() {
+    let app = spawn_app();
+    name_error(&app).expect_field_error(400, "name");
+}
+
+#[test]
+#[should_panic(expected = "the fields named")]
+fn the_field_error_check_fails_on_another_field() {
+    let app = spawn_app();
+    name_error(&app).expect_field_error(400, "status");
+}
+
+#[test]
+#[should_panic(expected = "the fields named")]
+fn the_field_error_check_fails_on_a_field_more() {
+    let app = spawn_app();
+    name_error(&app).expect_fields_error(400, &["name", "status"]);
+}
+
+#[test]
+#[should_panic(expected = "validation_error")]
+fn the_bad_request_check_fails_on_a_field_error() {
+    let app = spawn_app();
+    name_error(&app).expect_bad_request("Validation error.");
 }

@@ -90,9 +90,9 @@ fn both_routes_page_the_same_log_for_admins_only() {
     reversed.reverse();
     assert_eq!(ids(&desc), reversed);
     app.get("/v3/accounts/me/notifications?limit=1")
-        .expect_error(400);
+        .expect_field_error(400, "limit");
     app.get("/v3/accounts/me/notifications?receiver__eq=x")
-        .expect_error(400);
+        .expect_field_error(400, "receiver__eq");
     app.get("/v3/accounts/0123456789abcdef0123456789abcdef/notifications")
         .expect_error(404);
     app.anonymous()

@@ -162,14 +162,14 @@ fn a_user_cannot_remove_itself_from_administrators_through_its_groups() {
         &format!("/v3/policy-groups/{admins}/users"),
         &json!([me]),
     )
-    .expect_error(400)
+    .expect_field_error(400, "users")
     .clone();
     for path in [
         format!("/v3/users/{me}/groups"),
         format!("/v3/accounts/{root}/users/{me}/groups"),
     ] {
         let refused = delete_json(&app, &path, &json!([admins]))
-            .expect_error(400)
+            .expect_field_error(400, "groups")
             .clone();
         for field in ["code", "type", "message"] {
             assert_eq!(refused[field], reference[field], "{path}: {refused}");
@@ -179,7 +179,7 @@ fn a_user_cannot_remove_itself_from_administrators_through_its_groups() {
     // Leaving through an update of the user's groups is refused the same way.
     let refused = app
         .put(&format!("/v3/users/{me}"), &json!({"groups": []}))
-        .expect_error(400)
+        .expect_field_error(400, "groups")
         .clone();
     assert_eq!(refused["message"], reference["message"], "{refused}");
     let groups = app
