@@ -80,21 +80,18 @@ fn create_read_update_delete() {
     assert_eq!(renamed["name"], "renamed");
     assert_eq!(renamed["etag"], "2");
     assert_no_secret(&renamed);
-    let bad = app
-        .put(&format!("/v3/api-keys/{id}"), &json!({"name": ""}))
-        .expect_error(400)
-        .clone();
-    assert_eq!(bad["fields"][0]["name"], "name");
+    app.put(&format!("/v3/api-keys/{id}"), &json!({"name": ""}))
+        .expect_field_error(400, "name");
     app.put(
         &format!("/v3/api-keys/{id}"),
         &json!({"name": "x", "status": "SLEEPY"}),
     )
-    .expect_error(400);
+    .expect_field_error(400, "status");
     app.put(
         &format!("/v3/api-keys/{id}"),
         &json!({"name": "x", "owner": "0123456789abcdef0123456789abcdef"}),
     )
-    .expect_error(400);
+    .expect_field_error(400, "owner");
     let after = app.get(&format!("/v3/api-keys/{id}")).expect(200).clone();
     assert_eq!(
         (after["name"].clone(), after["etag"].clone()),
@@ -244,9 +241,12 @@ fn list_filters_on_key_and_owner_and_pages() {
         .clone();
     assert_eq!(combined["data"], json!([]), "created[1] has another owner");
 
-    app.get("/v3/api-keys?name__eq=x").expect_error(400);
-    app.get("/v3/api-keys?owner__neq=x").expect_error(400);
-    app.get("/v3/api-keys?limit=1").expect_error(400);
+    app.get("/v3/api-keys?name__eq=x")
+        .expect_field_error(400, "name__eq");
+    app.get("/v3/api-keys?owner__neq=x")
+        .expect_field_error(400, "owner__neq");
+    app.get("/v3/api-keys?limit=1")
+        .expect_field_error(400, "limit");
 
     // Paging: ASC is creation order, DESC reverses it; the cursor loses nothing.
     let everything = ids(&all);
@@ -322,17 +322,20 @@ fn key_groups_can_be_listed_added_and_removed() {
         .expect_error(404)
         .clone();
     assert_eq!(unknown["type"], "not_found");
-    app.post(&groups_path, &json!(["nope"])).expect_error(400);
-    app.post(&groups_path, &json!([])).expect_error(400);
+    app.post(&groups_path, &json!(["nope"]))
+        .expect_field_error(400, "groups");
+    app.post(&groups_path, &json!([]))
+        .expect_field_error(400, "groups");
     app.post(&groups_path, &json!({"groups": [developers]}))
-        .expect_error(400);
+        .expect_bad_request("Malformed JSON body");
     let too_many = json!([
         "0123456789abcdef0123456789abcde1",
         "0123456789abcdef0123456789abcde2",
         "0123456789abcdef0123456789abcde3"
     ]);
-    app.post(&groups_path, &too_many).expect_error(400);
-    delete_json(&app, &groups_path, &too_many).expect_error(400);
+    app.post(&groups_path, &too_many)
+        .expect_field_error(400, "groups");
+    delete_json(&app, &groups_path, &too_many).expect_field_error(400, "groups");
     app.post(
         "/v3/api-keys/0123456789abcdef0123456789abcdef/groups",
         &json!([developers]),
@@ -368,7 +371,7 @@ fn key_groups_can_be_listed_added_and_removed() {
     assert_eq!(removed["object"], "api-key");
     assert_eq!(app.get(&groups_path).expect(200)["data"], json!([]));
     app.get(&format!("/v3/api-keys/{id}/groups?name__eq=x"))
-        .expect_error(400);
+        .expect_field_error(400, "name__eq");
 
     // The tenant twin.
     let account = account_id(&app);
@@ -397,7 +400,7 @@ fn me_groups_are_the_callers_key_groups() {
     app.post("/v3/api-keys/me/groups", &json!([developers]))
         .expect_error(409);
     app.post("/v3/api-keys/me/groups", &json!(["bad"]))
-        .expect_error(400);
+        .expect_field_error(400, "groups");
     assert_eq!(
         app.get("/v3/api-keys/me/groups").expect(200)["total_count"],
         2
@@ -407,7 +410,8 @@ fn me_groups_are_the_callers_key_groups() {
         ids(app.get("/v3/api-keys/me/groups").expect(200)),
         vec![admins]
     );
-    delete_json(&app, "/v3/api-keys/me/groups", &json!("x")).expect_error(400);
+    delete_json(&app, "/v3/api-keys/me/groups", &json!("x"))
+        .expect_bad_request("Malformed JSON body");
     app.anonymous()
         .get("/v3/api-keys/me/groups")
         .expect_error(401);
@@ -453,19 +457,20 @@ fn the_last_administrator_cannot_be_removed_or_deleted() {
         (json!(0), json!(1))
     );
     app.delete(&format!("{t}/api-keys/{key_id}"))
-        .expect_error(400);
+        .expect_field_error(400, "apikey_id");
     delete_json(
         &app,
         &format!("{t}/api-keys/{key_id}/groups"),
         &json!([admins]),
     )
-    .expect_error(400);
+    .expect_field_error(400, "groups");
     app.put(
         &format!("{t}/api-keys/{key_id}"),
         &json!({"name": "x", "groups": []}),
     )
-    .expect_error(400);
-    delete_json(&app, &format!("{members}/api-keys"), &json!([key_id])).expect_error(400);
+    .expect_field_error(400, "groups");
+    delete_json(&app, &format!("{members}/api-keys"), &json!([key_id]))
+        .expect_field_error(400, "apikeys");
     // Without an admin owner the key is no admin itself: it may not leave either.
     delete_json(&tenant_key, "/v3/api-keys/me/groups", &json!([admins])).expect_error(403);
     tenant_key.get("/v3/accounts/me").expect(200);

@@ -34,14 +34,14 @@ fn long_domain() -> String {
     format!("a@{label}.{label}.{label}.{label}.{label}.com")
 }
 
-/// The field an ErrorResponse names first.
+/// The one field a validation ErrorResponse names.
 #[track_caller]
 fn refused(r: crate::common::Resp) -> String {
     let body = r.expect_error(400);
-    field_names(body)
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| panic!("no field named: {body}"))
+    assert_eq!(body["type"], "validation_error", "{body}");
+    let names = field_names(body);
+    assert_eq!(names.len(), 1, "one field named: {body}");
+    names[0].clone()
 }
 
 fn tenant_body(extra: Value) -> Value {

@@ -5,6 +5,7 @@ mod conformance;
 mod crash;
 mod exact;
 mod foundation;
+mod harness;
 mod lists;
 mod operations;
 mod real_binary;

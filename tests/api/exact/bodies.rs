@@ -145,7 +145,7 @@ fn an_array_where_the_body_is_an_object_is_400_and_changes_nothing() {
             Some(("application/json", body.as_bytes())),
             &[],
         );
-        let error = r.expect_error(400);
+        let error = r.expect_bad_request("The request body must be a JSON object.");
         assert_eq!(error["type"], "bad_request", "{method} {path}: {error}");
         assert!(
             error["message"].as_str().unwrap().contains("JSON object"),

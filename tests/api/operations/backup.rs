@@ -3,7 +3,6 @@
 use super::{restore, run};
 use crate::common::{unique, Binary, Client};
 use serde_json::{json, Value};
-use std::time::Duration;
 
 /// Removes what legitimately differs between two servers answering the same request.
 fn normalise(mut v: Value) -> Value {
@@ -239,11 +238,6 @@ fn backup_of_a_running_server_restores_to_a_server_that_answers_alike() {
     );
     std::fs::copy(&key_file, restored_dir.join("admin-api-key")).unwrap();
     let restored = Binary::start(&restored_dir, &[]);
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(
-        !restored.stdout().contains("Created the root account"),
-        "a restored directory is not bootstrapped again"
-    );
     assert_same_answers(&admin, &restored.client, &users);
     // Both go on independently.
     restored
@@ -253,6 +247,11 @@ fn backup_of_a_running_server_restores_to_a_server_that_answers_alike() {
     admin
         .get("/v3/users?email__eq=after-restore@example.com")
         .expect(200);
+    let (_, stdout) = restored.terminate_with_stdout();
+    assert!(
+        !stdout.contains("Created the root account"),
+        "a restored directory is not bootstrapped again: {stdout}"
+    );
 }
 
 #[test]

@@ -137,6 +137,9 @@ fn refusals_after_the_head_are_error_responses_and_those_before_it_are_bare() {
         let body: serde_json::Value =
             serde_json::from_str(&body).unwrap_or_else(|_| panic!("{what}: {raw}"));
         assert_error_body(&body, 400);
+        // The body cannot be read: about no field.
+        assert_eq!(body["type"], "bad_request", "{what}: {body}");
+        assert!(body.get("fields").is_none(), "{what}: {body}");
     }
     // Refused while the head is read: a status line, no body, the connection closed.
     let bare: Vec<(&str, Vec<u8>, u16)> = vec![

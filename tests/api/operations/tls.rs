@@ -297,12 +297,7 @@ fn a_busy_port_stops_the_start_before_the_first_start_bootstrap() {
     );
     drop(taken);
     let server = Binary::start(dir.path(), &[]);
-    assert!(
-        server.stdout().contains("Created the root account") || {
-            std::thread::sleep(Duration::from_millis(300));
-            server.stdout().contains("Created the root account")
-        }
-    );
+    assert!(server.wait_stdout("Created the root account", Duration::from_secs(10)));
 }
 
 #[test]
