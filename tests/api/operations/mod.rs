@@ -3,6 +3,7 @@
 
 mod appliance;
 mod backup;
+mod command_line;
 mod connections;
 mod limits;
 mod shutdown;
