@@ -1,9 +1,16 @@
-//! Configuration: embedded defaults, then a TOML file, then `IAMD_*` environment variables.
+//! Configuration: embedded defaults, then a TOML file, then `IAMD_*` environment variables
+//! (layered by figment; the variables' names are in [`env`]).
 //!
-//! One struct holds every setting; `config.example.toml` documents each key with its default.
-//! Unknown keys and bad values are startup errors that name the key, so a typo never silently
-//! falls back to a default.
+//! One struct holds every setting; `config.example.toml` documents each key with its default
+//! and its variable. Unknown keys and bad values are startup errors that name the key (or the
+//! variable, and the line and column in the file), so a typo never silently falls back to a
+//! default.
 
+pub mod env;
+
+use env::EnvLayer;
+use figment::providers::{Format, Toml};
+use figment::Figment;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -205,86 +212,40 @@ pub enum ConfigError {
     Invalid { key: String, message: String },
 }
 
-/// Environment variables that override keys, as (variable, TOML key).
-const ENV_KEYS: &[(&str, &str)] = &[
-    ("IAMD_BIND", "bind"),
-    ("IAMD_DATA_DIR", "data_dir"),
-    ("IAMD_PUBLIC_URL", "public_url"),
-    ("IAMD_MAX_JSON_BODY_BYTES", "max_json_body_bytes"),
-    ("IAMD_MAX_IMAGE_BYTES", "max_image_bytes"),
-    ("IAMD_WORKERS", "workers"),
-    ("IAMD_ADMIN_EMAIL", "bootstrap.admin_email"),
-    ("IAMD_ADMIN_USERNAME", "bootstrap.admin_username"),
-    ("IAMD_ADMIN_PASSWORD", "bootstrap.admin_password"),
-    (
-        "IAMD_DEVELOPER_CERTIFICATES_PER_ACCOUNT",
-        "limits.developer_certificates_per_account",
-    ),
-    ("IAMD_BOOTSTRAP_SERVER_URI", "pki.bootstrap_server_uri"),
-    ("IAMD_LWM2M_SERVER_URI", "pki.lwm2m_server_uri"),
-    ("IAMD_TLS_CERT_FILE", "tls.cert_file"),
-    ("IAMD_TLS_KEY_FILE", "tls.key_file"),
-    ("IAMD_TLS_SELF_SIGNED", "tls.self_signed"),
-    ("IAMD_TLS_HOSTS", "tls.hosts"),
-    (
-        "IAMD_AUTH_FAILURES_PER_MINUTE",
-        "limits.auth_failures_per_minute",
-    ),
-    (
-        "IAMD_MAX_CONNECTIONS_PER_ADDRESS",
-        "limits.max_connections_per_address",
-    ),
-    (
-        "IAMD_CLIENT_REQUEST_TIMEOUT_SECS",
-        "timeouts.client_request_secs",
-    ),
-    ("IAMD_REQUEST_TIMEOUT_SECS", "timeouts.request_secs"),
-    ("IAMD_SHUTDOWN_TIMEOUT_SECS", "timeouts.shutdown_secs"),
-];
-
 impl Config {
-    /// Loads defaults, then `file` (if any), then the `IAMD_*` variables from `env`.
+    /// Loads defaults, then `file` (if any), then the `IAMD_*` variables from `env` (see
+    /// [`env`] for their names), and validates the result.
     pub fn load(
         file: Option<&Path>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        let mut table = match file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                text.parse::<toml::Table>()
-                    .map_err(|e| ConfigError::Parse {
-                        path: path.display().to_string(),
-                        message: e.message().to_string(),
-                    })?
-            }
-            None => toml::Table::new(),
-        };
-        for (var, key) in ENV_KEYS {
-            if let Some(raw) = env(var) {
-                let value = env_value(key, &raw).map_err(|message| ConfigError::Env {
-                    name: var.to_string(),
-                    message,
-                })?;
-                set_key(&mut table, key, value).map_err(|message| ConfigError::Env {
-                    name: var.to_string(),
-                    message,
-                })?;
-            }
-        }
-        let config: Config =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| ConfigError::Parse {
-                    path: file
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_else(|| "(environment)".into()),
-                    message: e.to_string().trim().to_string(),
-                })?;
+        let config = Self::layered(file, &env)?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// The layers merged, not yet validated. The struct's `#[serde(default)]` is the bottom
+    /// layer.
+    fn layered(
+        file: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut layers = Figment::new();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            // The file alone through toml's own deserializer first: its errors (syntax,
+            // unknown keys, wrong types) carry the line and column, figment's do not.
+            toml::from_str::<Config>(&text).map_err(|e| ConfigError::Parse {
+                path: path.display().to_string(),
+                message: e.to_string().trim().to_string(),
+            })?;
+            layers = layers.merge(Toml::string(&text));
+        }
+        let env = EnvLayer::read(env)?;
+        layers.merge(&env).extract().map_err(|e| env.error(e))
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -462,42 +423,6 @@ impl Config {
     }
 }
 
-/// Environment values are strings; numeric keys are parsed so TOML typing applies to them too.
-fn env_value(key: &str, raw: &str) -> Result<toml::Value, String> {
-    const NUMERIC: &[&str] = &[
-        "max_json_body_bytes",
-        "max_image_bytes",
-        "workers",
-        "limits.developer_certificates_per_account",
-        "limits.auth_failures_per_minute",
-        "limits.max_connections_per_address",
-        "timeouts.client_request_secs",
-        "timeouts.request_secs",
-        "timeouts.shutdown_secs",
-    ];
-    if key == "tls.self_signed" {
-        return match raw.trim() {
-            "true" | "1" | "yes" => Ok(toml::Value::Boolean(true)),
-            "false" | "0" | "no" | "" => Ok(toml::Value::Boolean(false)),
-            _ => Err(format!("`{raw}` is not true or false")),
-        };
-    }
-    if key == "tls.hosts" {
-        let hosts = raw.split(',').map(str::trim).filter(|h| !h.is_empty());
-        return Ok(toml::Value::Array(
-            hosts.map(|h| toml::Value::String(h.into())).collect(),
-        ));
-    }
-    if NUMERIC.contains(&key) {
-        return raw
-            .trim()
-            .parse::<i64>()
-            .map(toml::Value::Integer)
-            .map_err(|_| format!("`{raw}` is not a whole number"));
-    }
-    Ok(toml::Value::String(raw.to_string()))
-}
-
 /// A DNS name (letters, digits, `-`, `.`, `*.` prefix) or an IP address.
 fn is_host(h: &str) -> bool {
     if h.parse::<std::net::IpAddr>().is_ok() {
@@ -513,22 +438,6 @@ fn is_host(h: &str) -> bool {
                 && !label.ends_with('-')
                 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
-}
-
-fn set_key(table: &mut toml::Table, dotted: &str, value: toml::Value) -> Result<(), String> {
-    let mut parts: Vec<&str> = dotted.split('.').collect();
-    let last = parts.pop().expect("keys are non-empty");
-    let mut current = table;
-    for part in parts {
-        let entry = current
-            .entry(part.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        current = entry
-            .as_table_mut()
-            .ok_or_else(|| format!("`{part}` is not a table in the config file"))?;
-    }
-    current.insert(last.to_string(), value);
-    Ok(())
 }
 
 #[cfg(test)]
