@@ -4,6 +4,7 @@
 //! `store::MARKER`): it is never bootstrapped again, whatever happens to its database.
 //! Later starts find the root account and only make sure the marker is there.
 
+use crate::auth::password;
 use crate::config::Config;
 use crate::provision::{plan, AdminPlan};
 use crate::store::accounts::AccountRecord;
@@ -47,7 +48,9 @@ pub async fn run(store: &Store, config: &Config) -> Result<Option<String>, Boots
             email: b.admin_email.clone(),
             username: Some(b.admin_username.clone()),
             full_name: Some("Administrator".into()),
-            password: (!b.admin_password.is_empty()).then(|| b.admin_password.clone()),
+            // Hashed here, before the server serves anything: no request waits for it.
+            chosen_hash: (!b.admin_password.is_empty())
+                .then(|| password::hash(&b.admin_password, password::CHOSEN_ITERATIONS)),
             status: "ACTIVE".into(),
         },
     );

@@ -1,9 +1,16 @@
-//! Configuration: embedded defaults, then a TOML file, then `IAMD_*` environment variables.
+//! Configuration: embedded defaults, then a TOML file, then `IAMD_*` environment variables
+//! (layered by figment; the variables' names are in [`env`]).
 //!
-//! One struct holds every setting; `config.example.toml` documents each key with its default.
-//! Unknown keys and bad values are startup errors that name the key, so a typo never silently
-//! falls back to a default.
+//! One struct holds every setting; `config.example.toml` documents each key with its default
+//! and its variable. Unknown keys and bad values are startup errors that name the key (or the
+//! variable, and the line and column in the file), so a typo never silently falls back to a
+//! default.
 
+pub mod env;
+
+use env::EnvLayer;
+use figment::providers::{Format, Toml};
+use figment::Figment;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -65,6 +72,9 @@ pub struct LimitsConfig {
     pub max_header_bytes: usize,
     /// Simultaneous connections each worker accepts; more wait in the listen backlog.
     pub max_connections_per_worker: usize,
+    /// Simultaneous connections one client address may hold; more are closed at once.
+    /// 0 turns the limit off.
+    pub max_connections_per_address: usize,
     /// Free space the data directory's file system must keep: below it, writes are answered
     /// 503 before they start (and `/health` is 503). 0 turns the check off.
     pub min_free_disk_bytes: u64,
@@ -88,8 +98,9 @@ pub struct TlsConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TimeoutsConfig {
-    /// A client must send its complete request head within this time, or the connection
-    /// is closed (408).
+    /// A client must send its complete request head within this time after connecting, or
+    /// the connection is closed (a bare 408). Short: an idle half-sent request holds a
+    /// connection slot for this long.
     pub client_request_secs: u64,
     /// A request's body must have arrived this long after its head, or the request is
     /// answered 408.
@@ -150,6 +161,7 @@ impl Default for LimitsConfig {
             max_query_bytes: 8192,
             max_header_bytes: 16384,
             max_connections_per_worker: 1024,
+            max_connections_per_address: 128,
             min_free_disk_bytes: 64 * 1024 * 1024,
         }
     }
@@ -175,7 +187,7 @@ impl TlsConfig {
 impl Default for TimeoutsConfig {
     fn default() -> Self {
         TimeoutsConfig {
-            client_request_secs: 5,
+            client_request_secs: 2,
             request_secs: 30,
             keep_alive_secs: 5,
             client_disconnect_secs: 2,
@@ -204,79 +216,40 @@ pub enum ConfigError {
     Invalid { key: String, message: String },
 }
 
-/// Environment variables that override keys, as (variable, TOML key).
-const ENV_KEYS: &[(&str, &str)] = &[
-    ("IAMD_BIND", "bind"),
-    ("IAMD_DATA_DIR", "data_dir"),
-    ("IAMD_PUBLIC_URL", "public_url"),
-    ("IAMD_MAX_JSON_BODY_BYTES", "max_json_body_bytes"),
-    ("IAMD_MAX_IMAGE_BYTES", "max_image_bytes"),
-    ("IAMD_WORKERS", "workers"),
-    ("IAMD_ADMIN_EMAIL", "bootstrap.admin_email"),
-    ("IAMD_ADMIN_USERNAME", "bootstrap.admin_username"),
-    ("IAMD_ADMIN_PASSWORD", "bootstrap.admin_password"),
-    (
-        "IAMD_DEVELOPER_CERTIFICATES_PER_ACCOUNT",
-        "limits.developer_certificates_per_account",
-    ),
-    ("IAMD_BOOTSTRAP_SERVER_URI", "pki.bootstrap_server_uri"),
-    ("IAMD_LWM2M_SERVER_URI", "pki.lwm2m_server_uri"),
-    ("IAMD_TLS_CERT_FILE", "tls.cert_file"),
-    ("IAMD_TLS_KEY_FILE", "tls.key_file"),
-    ("IAMD_TLS_SELF_SIGNED", "tls.self_signed"),
-    ("IAMD_TLS_HOSTS", "tls.hosts"),
-    (
-        "IAMD_AUTH_FAILURES_PER_MINUTE",
-        "limits.auth_failures_per_minute",
-    ),
-    ("IAMD_MIN_FREE_DISK_BYTES", "limits.min_free_disk_bytes"),
-    ("IAMD_REQUEST_TIMEOUT_SECS", "timeouts.request_secs"),
-    ("IAMD_SHUTDOWN_TIMEOUT_SECS", "timeouts.shutdown_secs"),
-];
-
 impl Config {
-    /// Loads defaults, then `file` (if any), then the `IAMD_*` variables from `env`.
+    /// Loads defaults, then `file` (if any), then the `IAMD_*` variables from `env` (see
+    /// [`env`] for their names), and validates the result.
     pub fn load(
         file: Option<&Path>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        let mut table = match file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                text.parse::<toml::Table>()
-                    .map_err(|e| ConfigError::Parse {
-                        path: path.display().to_string(),
-                        message: e.message().to_string(),
-                    })?
-            }
-            None => toml::Table::new(),
-        };
-        for (var, key) in ENV_KEYS {
-            if let Some(raw) = env(var) {
-                let value = env_value(key, &raw).map_err(|message| ConfigError::Env {
-                    name: var.to_string(),
-                    message,
-                })?;
-                set_key(&mut table, key, value).map_err(|message| ConfigError::Env {
-                    name: var.to_string(),
-                    message,
-                })?;
-            }
-        }
-        let config: Config =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| ConfigError::Parse {
-                    path: file
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_else(|| "(environment)".into()),
-                    message: e.to_string().trim().to_string(),
-                })?;
+        let config = Self::layered(file, &env)?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// The layers merged, not yet validated. The struct's `#[serde(default)]` is the bottom
+    /// layer.
+    fn layered(
+        file: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut layers = Figment::new();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            // The file alone through toml's own deserializer first: its errors (syntax,
+            // unknown keys, wrong types) carry the line and column, figment's do not.
+            toml::from_str::<Config>(&text).map_err(|e| ConfigError::Parse {
+                path: path.display().to_string(),
+                message: e.to_string().trim().to_string(),
+            })?;
+            layers = layers.merge(Toml::string(&text));
+        }
+        let env = EnvLayer::read(env)?;
+        layers.merge(&env).extract().map_err(|e| env.error(e))
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -399,6 +372,23 @@ impl Config {
         Ok(())
     }
 
+    /// Sets an unset `public_url` from the address the server actually bound (so a
+    /// configured port 0 becomes the real port). Links are never built from a request's
+    /// `Host` or `X-Forwarded-Host`, which any client can forge. A wildcard address
+    /// (0.0.0.0, [::]) names no host a client can reach: set `public_url` there.
+    pub fn resolve_public_url(&mut self, bound: SocketAddr) {
+        if self.public_url.is_empty() {
+            if bound.ip().is_unspecified() {
+                log::warn!(
+                    "public_url is not set and {bound} is a wildcard address: links in emails \
+                     and static_uri will name it; set public_url to the address clients use"
+                );
+            }
+            let scheme = if self.tls.enabled() { "https" } else { "http" };
+            self.public_url = format!("{scheme}://{bound}");
+        }
+    }
+
     /// The base URL clients use, without a trailing slash.
     pub fn public_url(&self) -> String {
         if self.public_url.is_empty() {
@@ -437,41 +427,6 @@ impl Config {
     }
 }
 
-/// Environment values are strings; numeric keys are parsed so TOML typing applies to them too.
-fn env_value(key: &str, raw: &str) -> Result<toml::Value, String> {
-    const NUMERIC: &[&str] = &[
-        "max_json_body_bytes",
-        "max_image_bytes",
-        "workers",
-        "limits.developer_certificates_per_account",
-        "limits.auth_failures_per_minute",
-        "limits.min_free_disk_bytes",
-        "timeouts.request_secs",
-        "timeouts.shutdown_secs",
-    ];
-    if key == "tls.self_signed" {
-        return match raw.trim() {
-            "true" | "1" | "yes" => Ok(toml::Value::Boolean(true)),
-            "false" | "0" | "no" | "" => Ok(toml::Value::Boolean(false)),
-            _ => Err(format!("`{raw}` is not true or false")),
-        };
-    }
-    if key == "tls.hosts" {
-        let hosts = raw.split(',').map(str::trim).filter(|h| !h.is_empty());
-        return Ok(toml::Value::Array(
-            hosts.map(|h| toml::Value::String(h.into())).collect(),
-        ));
-    }
-    if NUMERIC.contains(&key) {
-        return raw
-            .trim()
-            .parse::<i64>()
-            .map(toml::Value::Integer)
-            .map_err(|_| format!("`{raw}` is not a whole number"));
-    }
-    Ok(toml::Value::String(raw.to_string()))
-}
-
 /// A DNS name (letters, digits, `-`, `.`, `*.` prefix) or an IP address.
 fn is_host(h: &str) -> bool {
     if h.parse::<std::net::IpAddr>().is_ok() {
@@ -489,22 +444,6 @@ fn is_host(h: &str) -> bool {
         })
 }
 
-fn set_key(table: &mut toml::Table, dotted: &str, value: toml::Value) -> Result<(), String> {
-    let mut parts: Vec<&str> = dotted.split('.').collect();
-    let last = parts.pop().expect("keys are non-empty");
-    let mut current = table;
-    for part in parts {
-        let entry = current
-            .entry(part.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        current = entry
-            .as_table_mut()
-            .ok_or_else(|| format!("`{part}` is not a table in the config file"))?;
-    }
-    current.insert(last.to_string(), value);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,6 +458,25 @@ mod tests {
         assert_eq!(c.bind, "127.0.0.1:8080");
         assert_eq!(c.public_url(), "http://127.0.0.1:8080");
         assert_eq!(c.bootstrap_server_uri(), "coaps://127.0.0.1:5684");
+    }
+
+    #[test]
+    fn an_unset_public_url_is_the_bound_address() {
+        let mut c = Config::load(None, no_env).unwrap();
+        c.bind = "127.0.0.1:0".into();
+        c.resolve_public_url("127.0.0.1:41234".parse().unwrap());
+        assert_eq!(c.public_url(), "http://127.0.0.1:41234");
+        let mut v6 = Config::load(None, no_env).unwrap();
+        v6.tls.self_signed = true;
+        v6.resolve_public_url("[::1]:8443".parse().unwrap());
+        assert_eq!(v6.public_url(), "https://[::1]:8443");
+        assert_eq!(v6.public_host(), "[::1]");
+        let mut set = Config::load(None, |k| {
+            (k == "IAMD_PUBLIC_URL").then(|| "https://iam.example.com".into())
+        })
+        .unwrap();
+        set.resolve_public_url("127.0.0.1:41234".parse().unwrap());
+        assert_eq!(set.public_url(), "https://iam.example.com");
     }
 
     /// The example documents every key with its default: loading it changes nothing.
@@ -556,9 +514,13 @@ mod tests {
             "IAMD_TLS_HOSTS" => Some("iam.example.com, 10.0.0.1".into()),
             "IAMD_BIND" => Some("0.0.0.0:8443".into()),
             "IAMD_AUTH_FAILURES_PER_MINUTE" => Some("5".into()),
+            "IAMD_MAX_CONNECTIONS_PER_ADDRESS" => Some("0".into()),
+            "IAMD_CLIENT_REQUEST_TIMEOUT_SECS" => Some("7".into()),
             _ => None,
         })
         .unwrap();
+        assert_eq!(c.limits.max_connections_per_address, 0);
+        assert_eq!(c.timeouts.client_request_secs, 7);
         assert_eq!(c.tls.hosts, vec!["iam.example.com", "10.0.0.1"]);
         assert_eq!(c.public_url(), "https://0.0.0.0:8443");
         assert_eq!(c.limits.auth_failures_per_minute, 5);

@@ -4,7 +4,10 @@
 //! order is creation order: `order` and the `after` cursor of every list are plain range
 //! scans over keys that end in an id. Ids made in the same millisecond by this process
 //! still increase (the random tail is incremented), so creation order is exact.
+//! Hand-written rather than `uuid`'s v7: the API's ids are 32 bare hex digits with no version
+//! bits, and v7 leaves strict order within a millisecond optional where the cursors need it.
 
+use data_encoding::{HEXLOWER, HEXLOWER_PERMISSIVE};
 use ring::rand::{SecureRandom, SystemRandom};
 use std::fmt;
 use std::sync::Mutex;
@@ -49,9 +52,7 @@ impl Id {
             return None;
         }
         let mut bytes = [0u8; 16];
-        for (i, pair) in raw.chunks(2).enumerate() {
-            bytes[i] = (hex_val(pair[0])? << 4) | hex_val(pair[1])?;
-        }
+        HEXLOWER_PERMISSIVE.decode_mut(raw, &mut bytes).ok()?;
         Some(Id(bytes))
     }
 
@@ -63,8 +64,10 @@ impl Id {
         &self.0
     }
 
+    /// Lowercase hex. (A hand-written loop saved ~10 ns an id over data-encoding: too little
+    /// to show in any request, so not worth a copy of hex.)
     pub fn hex(&self) -> String {
-        hex(&self.0)
+        HEXLOWER.encode(&self.0)
     }
 }
 
@@ -72,25 +75,6 @@ impl Default for Id {
     fn default() -> Self {
         Id::new()
     }
-}
-
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 15) as usize] as char);
-    }
-    out
 }
 
 impl fmt::Display for Id {

@@ -17,8 +17,8 @@ pub struct AdminPlan {
     pub email: String,
     pub username: Option<String>,
     pub full_name: Option<String>,
-    /// A chosen password; `None` generates one.
-    pub password: Option<String>,
+    /// The hash of a chosen password (`password::hash_chosen`); `None` generates one.
+    pub chosen_hash: Option<Vec<u8>>,
     pub status: String,
 }
 
@@ -47,11 +47,11 @@ pub fn plan(mut account: AccountRecord, admin: AdminPlan) -> Provisioned {
         account.password_recovery_expiration = 30;
     }
 
-    let (secret, iterations, generated) = match admin.password {
-        Some(p) => (p, password::CHOSEN_ITERATIONS, None),
+    let (password_hash, generated) = match admin.chosen_hash {
+        Some(h) => (h, None),
         None => {
             let p = password::generate();
-            (p.clone(), password::GENERATED_ITERATIONS, Some(p))
+            (password::hash_generated(&p), Some(p))
         }
     };
     let user = UserRecord {
@@ -61,7 +61,7 @@ pub fn plan(mut account: AccountRecord, admin: AdminPlan) -> Provisioned {
         username: admin.username,
         full_name: admin.full_name,
         status: admin.status,
-        password_hash: Some(password::hash(&secret, iterations)),
+        password_hash: Some(password_hash),
         email_verified: true,
         groups: vec![admins.id],
         created_at: now,

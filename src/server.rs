@@ -92,6 +92,7 @@ pub fn app(
         .wrap(from_fn(crate::limits::middleware))
         .wrap(from_fn(close_when_stopping))
         .wrap(from_fn(api::request_id::middleware))
+        .wrap(from_fn(api::headers::middleware))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -152,6 +153,15 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
             t.fingerprint
         );
     }
+    let bind = config.bind.clone();
+    let bind_error = |source| StartError::Bind {
+        addr: bind.clone(),
+        source,
+    };
+    let listener = listen(&config.bind).map_err(bind_error)?;
+    let addr = listener.local_addr().map_err(bind_error)?;
+    let mut config = config;
+    config.resolve_public_url(addr);
     let store = Store::open(&config.data_dir)?;
     crate::email::recover(&store, &outbox)?;
     let config = Arc::new(config);
@@ -170,7 +180,10 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     let shared = Shared::new(&config);
     let stopping = shared.stopping.clone();
     let t = &config.timeouts;
+    let per_address =
+        crate::limits::ConnectionLimit::new(config.limits.max_connections_per_address);
     let http = HttpServer::new(move || app(state.clone(), shared.clone()))
+        .on_connect(move |conn, ext| per_address.on_connect(conn, ext))
         .workers(workers)
         .disable_signals()
         .shutdown_timeout(t.shutdown_secs)
@@ -181,20 +194,15 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
             n => actix_web::http::KeepAlive::Timeout(Duration::from_secs(n)),
         })
         .max_connections(config.limits.max_connections_per_worker);
-    let bind_error = |source| StartError::Bind {
-        addr: config.bind.clone(),
-        source,
-    };
     let (http, scheme, tls_fingerprint) = match tls {
         Some(t) => (
-            http.bind_rustls_0_23(&config.bind, t.config)
+            http.listen_rustls_0_23(listener, t.config)
                 .map_err(bind_error)?,
             "https",
             Some(t.fingerprint),
         ),
-        None => (http.bind(&config.bind).map_err(bind_error)?, "http", None),
+        None => (http.listen(listener).map_err(bind_error)?, "http", None),
     };
-    let addr = http.addrs()[0];
     // After binding: a busy port must not use up the first start (and its one-time key).
     let admin_key = crate::bootstrap::run(&store, &config).await?;
     let server = http.run();
@@ -253,6 +261,21 @@ pub async fn run_until_signalled(started: Started) -> Result<(), String> {
     started.store.flush().map_err(|e| e.to_string())?;
     log::info!("stopped; store flushed");
     Ok(())
+}
+
+/// The listening socket, bound before the application exists so that links can name the
+/// address actually bound (a configured port 0 included). As actix binds: address reuse
+/// on, a backlog of 1024.
+fn listen(bind: &str) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let addr: SocketAddr = bind
+        .parse()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
 }
 
 async fn close_when_stopping(

@@ -1,5 +1,5 @@
 //! Property-based fuzzing of every parser that takes untrusted bytes: list/filter query
-//! strings, API key text, JSON bodies, PEM/X.509 uploads and PNG/JPEG uploads.
+//! strings, API key text, JSON bodies, PEM/X.509 uploads, PNG/JPEG uploads and SAML metadata.
 //!
 //! Each property feeds both arbitrary input and mutations of valid input (so the parsers get
 //! past their first checks) and asserts: no panic, and every call returns within
@@ -354,5 +354,159 @@ proptest! {
         if bytes.len() > limit {
             prop_assert!(result.is_err());
         }
+    }
+}
+
+// ---- SAML metadata ----------------------------------------------------------------------
+
+const MD_NS: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
+const DS_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
+
+/// Valid metadata in the three namespace styles (prefixed, default, unusual prefixes) and
+/// one with a DTD, so mutations start from documents that reach every branch.
+fn metadata_samples() -> &'static [String] {
+    static SAMPLES: OnceLock<Vec<String>> = OnceLock::new();
+    SAMPLES.get_or_init(|| {
+        let cert: String = iamd::pki::generate_sp_certificate("fuzz", 30, iamd::pki::SpKey::P256)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        let sso = |p: &str| {
+            format!(
+                r#"<{p}SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.com/sso?a=1&amp;b=2"/>
+<{p}SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://idp.example.com/slo"/>"#
+            )
+        };
+        vec![
+            format!(
+                r#"<?xml version="1.0"?><md:EntityDescriptor xmlns:md="{MD_NS}" entityID="https://idp.example.com/">
+<md:IDPSSODescriptor><md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="{DS_NS}"><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+{}</md:IDPSSODescriptor></md:EntityDescriptor>"#,
+                sso("md:")
+            ),
+            format!(
+                r#"<EntityDescriptor xmlns="{MD_NS}" entityID="urn:e"><!-- c --><IDPSSODescriptor><KeyDescriptor><KeyInfo xmlns="{DS_NS}"><X509Data><X509Certificate>&#13;
+<![CDATA[{cert}]]></X509Certificate></X509Data></KeyInfo></KeyDescriptor>{}</IDPSSODescriptor></EntityDescriptor>"#,
+                sso("")
+            ),
+            format!(
+                r#"<s:EntitiesDescriptor xmlns:s="{MD_NS}"><s:EntityDescriptor entityID="a"/><s:EntityDescriptor entityID="b" xmlns:x="urn:x"><s:IDPSSODescriptor><x:SingleSignOnService Location="https://x/"/>{}</s:IDPSSODescriptor></s:EntityDescriptor></s:EntitiesDescriptor>"#,
+                sso("s:")
+            ),
+            format!(
+                r#"<!DOCTYPE d [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><md:EntityDescriptor xmlns:md="{MD_NS}" entityID="&b;"/>"#
+            ),
+        ]
+    })
+}
+
+/// Pieces of markup that the parser treats specially, strung together at random.
+fn markup_soup() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just(format!(
+            r#"<md:EntityDescriptor xmlns:md="{MD_NS}" entityID="e">"#
+        )),
+        Just("</md:EntityDescriptor>".to_string()),
+        Just(format!(r#"<IDPSSODescriptor xmlns="{MD_NS}">"#)),
+        Just("</IDPSSODescriptor>".to_string()),
+        Just(r#"<md:KeyDescriptor use="signing">"#.to_string()),
+        Just(format!(r#"<X509Certificate xmlns="{DS_NS}">"#)),
+        Just("</X509Certificate>".to_string()),
+        Just(r#"<md:SingleSignOnService Location="https://h/" Binding="b"/>"#.to_string()),
+        Just("&#13;".to_string()),
+        Just("&#x0;".to_string()),
+        Just("&lt;&amp;".to_string()),
+        Just("&undeclared;".to_string()),
+        Just("<!DOCTYPE x>".to_string()),
+        Just("<![CDATA[".to_string()),
+        Just("]]>".to_string()),
+        Just("<!--".to_string()),
+        Just("-->".to_string()),
+        Just("<?pi x?>".to_string()),
+        Just(r#"<p:x xmlns:p="">"#.to_string()),
+        Just("<a b='1' b='2'>".to_string()),
+        "[A-Za-z0-9+/=<>&;:\"' ]{0,20}",
+    ];
+    prop::collection::vec(piece, 0..40).prop_map(|p| p.concat())
+}
+
+fn metadata_xml() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..400),
+        "\\PC{0,400}".prop_map(String::into_bytes),
+        markup_soup().prop_map(String::into_bytes),
+        (0usize..4, edits(), prop::option::of(any::<usize>())).prop_map(|(i, e, cut)| mutate(
+            metadata_samples()[i].as_bytes(),
+            &e,
+            cut
+        )),
+    ]
+}
+
+fn parse_metadata(xml: &[u8]) -> Result<iamd::api::identity_providers::saml::Metadata, String> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(xml);
+    timed("parse_entity_descriptor", || {
+        iamd::api::identity_providers::saml::parse_entity_descriptor(&b64)
+    })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn saml_metadata_never_panics(xml in metadata_xml()) {
+        if let Ok(md) = parse_metadata(&xml) {
+            prop_assert!(md.certs.len() <= iamd::api::identity_providers::saml::MAX_CERTS);
+            prop_assert!(md.certs.iter().all(|c| c.starts_with("-----BEGIN CERTIFICATE-----\n")));
+        }
+    }
+}
+
+#[test]
+fn saml_metadata_samples_parse() {
+    let samples = metadata_samples();
+    for sample in &samples[..3] {
+        let md = parse_metadata(sample.as_bytes()).unwrap();
+        assert!(md.sso_endpoint.is_some(), "{sample}");
+    }
+    assert!(parse_metadata(samples[3].as_bytes()).is_err());
+}
+
+/// The shapes that make XML parsers quadratic or deep, each as large as the size cap allows.
+#[test]
+fn saml_metadata_worst_cases_stay_within_budget() {
+    use iamd::api::identity_providers::saml::MAX_METADATA_BYTES;
+    let n = MAX_METADATA_BYTES / 16;
+    let open = format!(r#"<md:EntityDescriptor xmlns:md="{MD_NS}" entityID="e""#);
+    let cases = [
+        // One element with tens of thousands of attributes (duplicate checks).
+        format!(
+            "{open}{}/>",
+            (0..n).map(|i| format!(" a{i}=\"\"")).collect::<String>()
+        ),
+        // As many namespace bindings as fit, then many elements to resolve against them.
+        format!(
+            "{open}{}>{}</md:EntityDescriptor>",
+            (0..n / 2).map(|i| format!(" xmlns:p{i}=\"u\"")).collect::<String>(),
+            "<md:x/>".repeat(n / 4)
+        ),
+        // Deep nesting, just inside quick-xml's depth limit (65,535).
+        format!("{open}>{}", "<md:x>".repeat(60_000)),
+        // Long certificate text made of character references.
+        format!(
+            "{open}><md:IDPSSODescriptor><md:KeyDescriptor><ds:X509Certificate xmlns:ds=\"{DS_NS}\">{}</ds:X509Certificate></md:KeyDescriptor></md:IDPSSODescriptor></md:EntityDescriptor>",
+            "&#65;".repeat(n * 3)
+        ),
+        // Many endpoints.
+        format!(
+            "{open}><md:IDPSSODescriptor>{}</md:IDPSSODescriptor></md:EntityDescriptor>",
+            r#"<md:SingleSignOnService Location="https://h/"/>"#.repeat(n / 4)
+        ),
+    ];
+    for xml in cases {
+        assert!(xml.len() <= MAX_METADATA_BYTES + 64, "{}", xml.len());
+        let _ = parse_metadata(xml.as_bytes());
     }
 }

@@ -3,6 +3,10 @@
 //!
 //! Admins may move any key in or out of any group. Other callers may change only keys they
 //! own, only into groups their user belongs to, and never touch `Administrators`.
+//!
+//! An unknown group is 404 on the by-id routes (the document's "A group or API key with that
+//! ID does not exist") and 400 on `/me/groups`, whose spec lists no 404. Removing no groups
+//! (`[]`) is a no-op, so a client with nothing to remove need not special-case it.
 
 use super::apikeys::{check_group_rights, find, require_owner, ApiKeyPath};
 use super::body::Json;
@@ -47,15 +51,29 @@ fn list(state: &AppState, key: &ApiKeyRecord, req: &HttpRequest) -> ApiResult<Ht
     groups_page(state, &key.account_id, &key.groups, &q)
 }
 
+/// Which key a membership route names: the caller's own (`/me/groups`) or one by id.
+#[derive(PartialEq)]
+enum Route {
+    Me,
+    ById,
+}
+
 async fn change(
     state: &AppState,
     scope: &AccountScope,
     key: &ApiKeyRecord,
     groups: &[String],
     add: bool,
+    route: Route,
 ) -> ApiResult<HttpResponse> {
     require_owner(scope, key)?;
+    if !add && groups.is_empty() {
+        return Ok(updated("api-key", &key.id));
+    }
     let ids = group_ids(state, groups)?;
+    if route == Route::ById {
+        super::policy_groups::require_groups(state, &scope.id(), &ids)?;
+    }
     if add {
         check_group_rights(state, scope, &ids, &[])?;
     } else {
@@ -96,7 +114,7 @@ pub async fn add(
     body: Json<Vec<String>>,
 ) -> ApiResult<HttpResponse> {
     let key = find(&state, &scope, &path.apikey_id)?;
-    change(&state, &scope, &key, &body.0, true).await
+    change(&state, &scope, &key, &body.0, true, Route::ById).await
 }
 
 /// DELETE /v3/api-keys/{apikey_id}/groups
@@ -107,7 +125,7 @@ pub async fn remove(
     body: Json<Vec<String>>,
 ) -> ApiResult<HttpResponse> {
     let key = find(&state, &scope, &path.apikey_id)?;
-    change(&state, &scope, &key, &body.0, false).await
+    change(&state, &scope, &key, &body.0, false, Route::ById).await
 }
 
 /// GET /v3/api-keys/me/groups
@@ -127,7 +145,7 @@ pub async fn add_me(
     body: Json<Vec<String>>,
 ) -> ApiResult<HttpResponse> {
     let key = me(&state, &scope)?;
-    change(&state, &scope, &key, &body.0, true).await
+    change(&state, &scope, &key, &body.0, true, Route::Me).await
 }
 
 /// DELETE /v3/api-keys/me/groups
@@ -137,5 +155,5 @@ pub async fn remove_me(
     body: Json<Vec<String>>,
 ) -> ApiResult<HttpResponse> {
     let key = me(&state, &scope)?;
-    change(&state, &scope, &key, &body.0, false).await
+    change(&state, &scope, &key, &body.0, false, Route::Me).await
 }

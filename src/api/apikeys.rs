@@ -32,8 +32,8 @@ pub struct ApiKeyView {
     pub created_at: String,
     pub creation_time: i64,
     pub updated_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_login_time: Option<i64>,
+    /// 0 until the key is first used (the document's examples always carry it).
+    pub last_login_time: i64,
     pub etag: String,
 }
 
@@ -52,16 +52,20 @@ pub fn view(state: &AppState, k: &ApiKeyRecord, full_key: Option<&str>) -> ApiRe
         created_at: rfc3339(k.created_at),
         creation_time: k.created_at,
         updated_at: rfc3339(k.updated_at),
-        last_login_time: state.store.last_login.get(&k.account_id, &k.id)?,
+        last_login_time: state
+            .store
+            .last_login
+            .get(&k.account_id, &k.id)?
+            .unwrap_or(0),
         etag: k.etag.to_string(),
     })
 }
 
 /// `ApiKeyUpdateReq`, also accepting the whole `ApiKeyInfoResp` that clients echo back.
+/// `name` is required (the document: "400 ... missing display name").
 #[derive(Deserialize, Default, Clone)]
 pub struct ApiKeyUpdate {
-    #[serde(default)]
-    pub name: Option<String>,
+    pub name: String,
     #[serde(default)]
     pub owner: Option<String>,
     #[serde(default)]
@@ -73,10 +77,8 @@ pub struct ApiKeyUpdate {
 impl ApiKeyUpdate {
     pub fn validate(&self) -> ApiResult<()> {
         let mut c = Checks::new();
-        if let Some(name) = &self.name {
-            c.not_blank("name", name);
-        }
-        c.max_len("name", self.name.as_deref(), 100);
+        c.not_blank("name", &self.name);
+        c.text("name", Some(&self.name), 100);
         c.one_of("status", self.status.as_deref(), &["ACTIVE", "INACTIVE"]);
         if let Some(owner) = &self.owner {
             c.check(Id::parse(owner).is_some(), "owner", "Must be a user id.");
@@ -175,9 +177,7 @@ pub async fn update_key(
         .store
         .apikeys
         .update(&account, &key.id, &|k| {
-            if let Some(name) = &update.name {
-                k.name = name.clone();
-            }
+            k.name = update.name.clone();
             if let Some(status) = &update.status {
                 k.status = status.clone();
             }
@@ -205,8 +205,9 @@ pub struct ApiKeyCreate {
 
 /// POST /v3/api-keys
 ///
-/// The owner defaults to the caller's user. Non-admins may only create keys they own, in
-/// groups they belong to themselves, and never in `Administrators`.
+/// The owner defaults to the caller's user; on the tenant route there is no default (the
+/// document: "There is no default value for the owner ID"). Non-admins may only create keys
+/// they own, in groups they belong to themselves, and never in `Administrators`.
 pub async fn create(
     state: web::Data<AppState>,
     scope: AccountScope,
@@ -215,7 +216,7 @@ pub async fn create(
     let req = body.0;
     let mut c = Checks::new();
     c.not_blank("name", &req.name);
-    c.max_len("name", Some(&req.name), 100);
+    c.text("name", Some(&req.name), 100);
     c.one_of("status", req.status.as_deref(), &["ACTIVE", "INACTIVE"]);
     c.finish()?;
     let account = scope.id();
@@ -223,9 +224,7 @@ pub async fn create(
         Some(raw) => {
             Some(Id::parse(raw).ok_or_else(|| ApiError::field("owner", "Must be a user id."))?)
         }
-        // On tenant routes the caller's user lives in the parent account: the new key then
-        // belongs to the tenant's admin user.
-        None if scope.tenant => scope.account.admin_user,
+        None if scope.tenant => None,
         None => scope.caller.user_id(),
     };
     let groups = group_list(&state, req.groups.as_deref().unwrap_or_default())?;
@@ -262,7 +261,9 @@ pub async fn create(
         etag: 1,
     };
     let created = state.store.apikeys.create(record)?.durable().await?;
-    Ok(HttpResponse::Created().json(view(&state, &created, Some(&issued.full))?))
+    Ok(HttpResponse::Created()
+        .insert_header(super::headers::no_store())
+        .json(view(&state, &created, Some(&issued.full))?))
 }
 
 /// The `groups` of a create or update body: valid ids, each once, within the request limit.
@@ -448,10 +449,11 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// POST /v3/accounts/{account_id}/api-keys/{apikey_id}/reset-secret
+/// POST /v3/api-keys/{apikey_id}/reset-secret (and its tenant twin)
 ///
 /// The old full key stops working as soon as this answers; the new one is in the response
-/// and nowhere else.
+/// and nowhere else. The document sets no rule of its own on who may reset, so it is that
+/// of update and delete: admins, and the caller for keys it owns (its own key included).
 pub async fn reset_secret(
     state: web::Data<AppState>,
     scope: AccountScope,
@@ -466,5 +468,7 @@ pub async fn reset_secret(
         .reset_secret(&scope.id(), &key.id, &issued.digest)?
         .durable()
         .await?;
-    Ok(HttpResponse::Ok().json(view(&state, &updated, Some(&issued.full))?))
+    Ok(HttpResponse::Ok()
+        .insert_header(super::headers::no_store())
+        .json(view(&state, &updated, Some(&issued.full))?))
 }

@@ -39,16 +39,11 @@ pub struct ImageView {
     pub updated_at: Option<String>,
 }
 
-/// Where clients reach this server: the configured public URL or, when none is configured,
-/// the scheme and host this request came in on (a bound port of 0 or 0.0.0.0 says nothing
-/// useful to a client).
-pub fn base_url(req: &HttpRequest, state: &AppState) -> String {
-    if state.config.public_url.is_empty() {
-        let info = req.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
-    } else {
-        state.config.public_url()
-    }
+/// Where clients reach this server: the configured public URL, or the address the server
+/// bound (see `Config::resolve_public_url`); never the request's `Host`, which a client
+/// chooses.
+pub fn base_url(state: &AppState) -> String {
+    state.config.public_url()
 }
 
 /// Content names of the built-in images, computed once.
@@ -86,7 +81,6 @@ fn known(reference: &str) -> ApiResult<&str> {
 
 /// GET /v3/branding-images/{light|dark}
 pub async fn list(
-    req: HttpRequest,
     state: web::Data<AppState>,
     scope: AccountScope,
     theme: ThemeParam,
@@ -103,7 +97,7 @@ pub async fn list(
                 .collect(),
         );
     }
-    let base = base_url(&req, &state);
+    let base = base_url(&state);
     let data = IMAGE_REFERENCES
         .iter()
         .map(|reference| {
@@ -116,7 +110,6 @@ pub async fn list(
 
 /// GET /v3/branding-images/{light|dark}/{reference}
 pub async fn get(
-    req: HttpRequest,
     state: web::Data<AppState>,
     scope: AccountScope,
     theme: ThemeParam,
@@ -130,7 +123,7 @@ pub async fn get(
             break;
         }
     }
-    let base = base_url(&req, &state);
+    let base = base_url(&state);
     Ok(HttpResponse::Ok().json(view(&base, theme.0, reference, custom.as_ref())))
 }
 
@@ -235,7 +228,7 @@ async fn accept(
         bytes.len(),
         rec.name
     );
-    let base = base_url(req, state);
+    let base = base_url(state);
     let image = view(&base, theme, reference, Some(&rec));
     let metadata = req
         .path()

@@ -9,7 +9,10 @@
 //!
 //! Permissions (decided): any authenticated caller of the account may create and read
 //! developer certificates. That is what the `Developers` group is for: developers flash
-//! their own boards. Deleting goes through `DELETE /v3/trusted-certificates/{id}`.
+//! their own boards. The device's private key (`developer_private_key`, and
+//! `security_file_content`, which embeds it) is shown only to the certificate's owner (the
+//! user whose key created it) and to admins; others see the certificate without them.
+//! Deleting goes through `DELETE /v3/trusted-certificates/{id}`.
 
 use super::body::Json;
 use super::scope::AccountScope;
@@ -25,8 +28,8 @@ use crate::store::certificates::{DeveloperKeyRecord, ServerCaKind, TrustedCertRe
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-/// `DeveloperCertificateResponseData`. Holds the device's private key: only ever sent to
-/// callers of the owning account, never logged (no `Debug`).
+/// `DeveloperCertificateResponseData`. May hold the device's private key: only ever sent to
+/// its owner and admins of the owning account, never logged (no `Debug`).
 #[derive(Serialize)]
 pub struct DeveloperCertView {
     pub object: &'static str,
@@ -37,8 +40,48 @@ pub struct DeveloperCertView {
     pub created_at: String,
     pub etag: String,
     pub developer_certificate: String,
-    pub developer_private_key: String,
-    pub security_file_content: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub developer_private_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_file_content: Option<String>,
+}
+
+/// Whether the caller may see the device's private key: the certificate's owner or an admin.
+fn may_see_key(scope: &AccountScope, cert: &TrustedCertRecord) -> bool {
+    scope.is_admin() || (cert.owner_id.is_some() && cert.owner_id == scope.caller.user_id())
+}
+
+/// The response: with the private key (and `Cache-Control: no-store`) only for `may_see_key`.
+fn respond(
+    mut builder: actix_web::HttpResponseBuilder,
+    state: &AppState,
+    scope: &AccountScope,
+    cert: &TrustedCertRecord,
+    key: &DeveloperKeyRecord,
+) -> HttpResponse {
+    if may_see_key(scope, cert) {
+        builder
+            .insert_header(super::headers::no_store())
+            .json(view(state, cert, key))
+    } else {
+        builder.json(view_public(cert))
+    }
+}
+
+/// The view without the private key.
+fn view_public(cert: &TrustedCertRecord) -> DeveloperCertView {
+    DeveloperCertView {
+        object: "trusted-cert",
+        id: cert.id.hex(),
+        account_id: cert.account_id.hex(),
+        name: cert.name.clone(),
+        description: cert.description.clone(),
+        created_at: rfc3339(cert.created_at),
+        etag: cert.etag.to_string(),
+        developer_certificate: cert.certificate.clone(),
+        developer_private_key: None,
+        security_file_content: None,
+    }
 }
 
 fn view(state: &AppState, cert: &TrustedCertRecord, key: &DeveloperKeyRecord) -> DeveloperCertView {
@@ -56,16 +99,9 @@ fn view(state: &AppState, cert: &TrustedCertRecord, key: &DeveloperKeyRecord) ->
         device_private_key_der: &key.private_key_der,
     });
     DeveloperCertView {
-        object: "trusted-cert",
-        id: cert.id.hex(),
-        account_id: account,
-        name: cert.name.clone(),
-        description: cert.description.clone(),
-        created_at: rfc3339(cert.created_at),
-        etag: cert.etag.to_string(),
-        developer_certificate: cert.certificate.clone(),
-        developer_private_key: key.private_key_pem.clone(),
-        security_file_content,
+        developer_private_key: Some(key.private_key_pem.clone()),
+        security_file_content: Some(security_file_content),
+        ..view_public(cert)
     }
 }
 
@@ -127,7 +163,10 @@ pub async fn create(
         .create(record, Some((key.clone(), limit)))?
         .durable()
         .await?;
-    Ok(HttpResponse::Created().json(view(&state, &created, &key)))
+    // The creator is the owner (or, with a key that has no owner, sees it this once).
+    Ok(HttpResponse::Created()
+        .insert_header(super::headers::no_store())
+        .json(view(&state, &created, &key)))
 }
 
 #[derive(Deserialize)]
@@ -154,5 +193,5 @@ pub async fn get(
         .certificates
         .developer_key(&scope.id(), &cert.id)?
         .ok_or_else(not_found)?;
-    Ok(HttpResponse::Ok().json(view(&state, &cert, &key)))
+    Ok(respond(HttpResponse::Ok(), &state, &scope, &cert, &key))
 }

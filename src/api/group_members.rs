@@ -9,7 +9,7 @@ use super::scope::{AccountScope, AdminScope};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::Id;
 use crate::state::AppState;
-use crate::store::groups::{Subjects, KIND_APIKEY, KIND_USER};
+use crate::store::groups::{Keep, Subjects, KIND_APIKEY, KIND_USER};
 use crate::store::{Page, PageRequest};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
@@ -135,25 +135,47 @@ async fn remove_subjects(
         ));
     }
     let admins = group.id == scope.admin_group();
-    // Through the tenant routes of the caller's own account the caller is a member too.
-    if admins && scope.caller.account_id() == scope.id() {
-        let own_user = scope.caller.user_id();
-        if own_user.is_some_and(|u| subjects.users.contains(&u))
-            || subjects.apikeys.contains(&scope.caller.apikey.id)
-        {
-            return Err(ApiError::field(
-                field,
-                "You cannot remove yourself from the Administrators group.",
-            ));
-        }
+    if admins {
+        refuse_self_removal(scope, &subjects.users, &subjects.apikeys, field)?;
     }
+    // The document refuses removing the last user of Administrators on the tenant routes;
+    // on the own account's, the caller cannot remove itself (above), and keys may remain.
+    let keep = match (admins, scope.tenant) {
+        (false, _) => Keep::Anything,
+        (true, false) => Keep::AMember,
+        (true, true) => Keep::AUser,
+    };
     state
         .store
         .groups
-        .remove_members(&scope.id(), &group.id, &subjects, admins)?
+        .remove_members(&scope.id(), &group.id, &subjects, keep)?
         .durable()
         .await?;
     Ok(updated("group", &group.id))
+}
+
+/// Refuses (400 on `field`) a removal from `Administrators` that names the caller: its user
+/// or the key it calls with. Every route that takes members out of the group uses this, so
+/// they all refuse alike.
+pub fn refuse_self_removal(
+    scope: &AccountScope,
+    users: &[Id],
+    apikeys: &[Id],
+    field: &str,
+) -> ApiResult<()> {
+    // Through the tenant routes of the caller's own account the caller is a member too.
+    if scope.caller.account_id() != scope.id() {
+        return Ok(());
+    }
+    if scope.caller.user_id().is_some_and(|u| users.contains(&u))
+        || apikeys.contains(&scope.caller.apikey.id)
+    {
+        return Err(ApiError::field(
+            field,
+            "You cannot remove yourself from the Administrators group.",
+        ));
+    }
+    Ok(())
 }
 
 /// DELETE /v3/policy-groups/{group_id}/users

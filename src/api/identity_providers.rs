@@ -6,7 +6,7 @@
 //! no 409 for these operations.
 
 mod request;
-mod saml;
+pub mod saml;
 
 pub use request::{IdentityProviderReq, Saml2Req};
 
@@ -30,9 +30,11 @@ pub const TYPES: &[&str] = &["SAML2"];
 /// `CertificateGenerationReq.validity`, in days, when absent; and its accepted range.
 pub const DEFAULT_VALIDITY_DAYS: i64 = 365;
 pub const MAX_VALIDITY_DAYS: i64 = 3650;
-/// `CertificateGenerationReq.algorithm` values this server can honour: `ring` generates
-/// neither RSA keys nor P-224/P-521 ones, so the spec's RSA2048 default becomes P-256.
-pub const ALGORITHMS: &[&str] = &["EC256", "ECDSA256"];
+/// `CertificateGenerationReq.algorithm` values this server can honour (RSA2048, the
+/// default, included); ring signs with neither P-224 nor P-521 keys.
+pub const ALGORITHMS: &[&str] = &[
+    "RSA2048", "RSA3072", "EC256", "ECDSA256", "EC384", "ECDSA384",
+];
 const ALL_ALGORITHMS: &[&str] = &[
     "RSA2048", "RSA3072", "EC224", "EC256", "EC384", "EC521", "ECDSA224", "ECDSA256", "ECDSA384",
     "ECDSA521",
@@ -294,7 +296,16 @@ pub async fn generate_sp_certificate(
     c.range("validity", req.validity, 1, MAX_VALIDITY_DAYS);
     c.finish()?;
     let days = req.validity.unwrap_or(DEFAULT_VALIDITY_DAYS) as u32;
-    let pem = crate::pki::generate_sp_certificate(&format!("SAML SP {}", current.id), days)
+    let key = req
+        .algorithm
+        .as_deref()
+        .and_then(crate::pki::SpKey::from_api)
+        .unwrap_or_default();
+    let cn = format!("SAML SP {}", current.id);
+    // An RSA key takes long enough to make that it must not hold up a request thread.
+    let pem = web::block(move || crate::pki::generate_sp_certificate(&cn, days, key))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let updated = state
         .store

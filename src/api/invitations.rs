@@ -44,28 +44,26 @@ pub struct InvitationView {
     pub etag: String,
 }
 
-pub fn view(i: &InvitationRecord) -> InvitationView {
-    InvitationView {
+/// The response for `i`; login profiles carry the name and type of their provider, as in
+/// user responses.
+pub fn view(state: &AppState, i: &InvitationRecord) -> ApiResult<InvitationView> {
+    Ok(InvitationView {
         object: "user-invitation",
         id: i.id.hex(),
         account_id: i.account_id.hex(),
         email: i.email.clone(),
         user_id: i.user_id.hex(),
         groups: i.groups.iter().map(Id::hex).collect(),
-        login_profiles: i
-            .login_profiles
-            .iter()
-            .map(|id| LoginProfileView {
-                id: id.hex(),
-                name: None,
-                kind: None,
-            })
-            .collect(),
+        login_profiles: super::identity_providers::login_profiles_view(
+            state,
+            &i.account_id,
+            &i.login_profiles,
+        )?,
         created_at: rfc3339(i.created_at),
         updated_at: rfc3339(i.updated_at),
         expiration: rfc3339(i.expires_at),
         etag: i.etag.to_string(),
-    }
+    })
 }
 
 /// An invitation to record and send.
@@ -100,10 +98,12 @@ pub async fn issue(
         expires_at: now + new.valid_for_days * DAY_MS,
         etag: 1,
     };
-    let name = account
-        .display_name
-        .clone()
-        .unwrap_or_else(|| account.id.hex());
+    let name = crate::email::inline(
+        &account
+            .display_name
+            .clone()
+            .unwrap_or_else(|| account.id.hex()),
+    );
     let link = format!(
         "{}/invitations/accept?token={token}",
         state.config.public_url()
@@ -175,7 +175,7 @@ pub async fn create(
                 account,
                 email,
                 "INVITED",
-                &crate::auth::password::generate(),
+                crate::auth::password::hash_generated(&crate::auth::password::generate()),
                 groups.clone(),
                 login_profiles.clone(),
             );
@@ -194,7 +194,7 @@ pub async fn create(
         },
     )
     .await?;
-    Ok(HttpResponse::Created().json(view(&invitation)))
+    Ok(HttpResponse::Created().json(view(&state, &invitation)?))
 }
 
 const FILTERS: &[FilterSpec] = &[FilterSpec {
@@ -219,7 +219,15 @@ pub async fn list(
         .store
         .invitations
         .list(&scope.id(), &q.page, now_millis(), &keep)?;
-    Ok(q.respond(page.map(|i| view(&i))))
+    let mut views = Vec::with_capacity(page.items.len());
+    for i in &page.items {
+        views.push(view(&state, i)?);
+    }
+    Ok(q.respond(crate::store::Page {
+        items: views,
+        has_more: page.has_more,
+        total: page.total,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -245,7 +253,7 @@ pub async fn get(
     path: web::Path<InvitationPath>,
 ) -> ApiResult<HttpResponse> {
     let invitation = find(&state, &scope, &path.invitation_id)?;
-    Ok(HttpResponse::Ok().json(view(&invitation)))
+    Ok(HttpResponse::Ok().json(view(&state, &invitation)?))
 }
 
 /// DELETE /v3/user-invitations/{invitation_id}

@@ -75,6 +75,8 @@ fn bad(name: &str, message: &str) -> ApiError {
 impl ListQuery {
     /// Parses the query string of `req` for an operation with `default_limit` and `allowed`
     /// filters. Bad values and unknown `field__op` parameters are 400 naming the parameter.
+    /// An empty value is a parameter not given (generated clients send every parameter,
+    /// `status__eq=&limit=`): no filter, the default limit and order.
     pub fn parse(
         req: &HttpRequest,
         default_limit: usize,
@@ -102,7 +104,9 @@ impl ListQuery {
             include: Vec::new(),
         };
         for (name, value) in pairs {
+            let empty = value.trim().is_empty();
             match name.as_str() {
+                "limit" | "order" | "after" | "include" if empty => {}
                 "limit" => {
                     q.page.limit = value
                         .trim()
@@ -112,12 +116,9 @@ impl ListQuery {
                         .ok_or_else(|| bad("limit", "Must be an integer between 2 and 1000."))?;
                 }
                 "after" => {
-                    if !value.is_empty() {
-                        q.page.after = Some(
-                            Id::parse(&value)
-                                .ok_or_else(|| bad("after", "Must be an entity id."))?,
-                        );
-                    }
+                    q.page.after = Some(
+                        Id::parse(&value).ok_or_else(|| bad("after", "Must be an entity id."))?,
+                    );
                 }
                 "order" => {
                     q.page.order = match value.to_ascii_uppercase().as_str() {
@@ -135,8 +136,10 @@ impl ListQuery {
                 }
                 _ => {
                     if let Some((field, op)) = name.rsplit_once("__") {
-                        q.filters
-                            .push(parse_filter(&name, field, op, &value, allowed)?);
+                        // An unknown field or operator is refused even when empty.
+                        if let Some(filter) = parse_filter(&name, field, op, &value, allowed)? {
+                            q.filters.push(filter);
+                        }
                     }
                 }
             }
@@ -177,7 +180,7 @@ fn parse_filter(
     op: &str,
     value: &str,
     allowed: &[FilterSpec],
-) -> Result<Filter, ApiError> {
+) -> Result<Option<Filter>, ApiError> {
     let spec = allowed.iter().find(|s| s.field == field).ok_or_else(|| {
         bad(
             name,
@@ -200,14 +203,14 @@ fn parse_filter(
             .collect(),
         _ => vec![value.to_lowercase()],
     };
-    if values.is_empty() {
-        return Err(bad(name, "A value is required."));
+    if values.iter().all(|v| v.trim().is_empty()) {
+        return Ok(None);
     }
-    Ok(Filter {
+    Ok(Some(Filter {
         field: spec.field,
         op,
         values,
-    })
+    }))
 }
 
 #[derive(Serialize)]

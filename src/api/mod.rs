@@ -8,6 +8,7 @@ pub mod branding_colors;
 pub mod branding_images;
 pub mod developer_certificates;
 pub mod group_members;
+pub mod headers;
 pub mod identity_providers;
 pub mod invitations;
 pub mod list;
@@ -24,8 +25,9 @@ pub mod users;
 pub mod validate;
 
 use crate::error::ApiError;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
-use actix_web::{web, HttpResponse, Route};
+use actix_web::{web, HttpResponse, ResponseError, Route};
 
 /// Which URL families serve a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,8 +108,7 @@ pub fn routes() -> Vec<RouteDef> {
         route!(Scoped GET "/api-keys/{apikey_id}/groups" => apikey_groups::get),
         route!(Scoped POST "/api-keys/{apikey_id}/groups" => apikey_groups::add),
         route!(Scoped DELETE "/api-keys/{apikey_id}/groups" => apikey_groups::remove),
-        // The spec has reset-secret for tenant keys only (not under /v3/api-keys).
-        route!(Tenant POST "/api-keys/{apikey_id}/reset-secret" => apikeys::reset_secret),
+        route!(Scoped POST "/api-keys/{apikey_id}/reset-secret" => apikeys::reset_secret),
         // -- policy groups --
         route!(Scoped GET "/policy-groups" => policy_groups::list),
         route!(Scoped POST "/policy-groups" => policy_groups::create),
@@ -182,13 +183,14 @@ pub fn routes() -> Vec<RouteDef> {
 /// Registers the route table, grouping methods by path so an unsupported method on a known
 /// path is 405 and an unknown path is 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    type Makers = Vec<fn() -> Route>;
+    type Makers = Vec<(Method, fn() -> Route)>;
     let mut by_path: Vec<(String, Makers)> = Vec::new();
     for def in routes() {
         for path in def.full_paths() {
+            let maker = (def.method.clone(), def.make);
             match by_path.iter_mut().find(|(p, _)| *p == path) {
-                Some((_, makers)) => makers.push(def.make),
-                None => by_path.push((path, vec![def.make])),
+                Some((_, makers)) => makers.push(maker),
+                None => by_path.push((path, vec![maker])),
             }
         }
     }
@@ -198,20 +200,48 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     by_path.sort_by_key(|(path, _)| path.contains('{'));
     for (path, makers) in by_path {
         let mut resource = web::resource(path.as_str());
-        for make in makers {
+        let methods: Vec<&Method> = makers.iter().map(|(m, _)| m).collect();
+        let allow = allow_header(&methods);
+        for (_, make) in makers {
             resource = resource.route(make());
         }
-        cfg.service(resource.default_service(web::to(method_not_allowed)));
+        cfg.service(resource.default_service(method_not_allowed(allow)));
     }
-    cfg.route("/health", web::get().to(health));
-    cfg.route(
-        "/static/{name}",
-        web::get().to(branding_images::serve_static),
+    let get_only = || method_not_allowed(allow_header(&[&Method::GET]));
+    cfg.service(
+        web::resource("/health")
+            .route(web::get().to(health))
+            .default_service(get_only()),
+    );
+    cfg.service(
+        web::resource("/static/{name}")
+            .route(web::get().to(branding_images::serve_static))
+            .default_service(get_only()),
     );
 }
 
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
+/// The `Allow` value for a path served with `methods`.
+fn allow_header(methods: &[&Method]) -> String {
+    methods
+        .iter()
+        .map(|m| m.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The 405 of a known path: an ErrorResponse whose `Allow` header lists the methods the path
+/// serves (RFC 9110 requires it).
+fn method_not_allowed(allow: String) -> Route {
+    web::route().to(move || {
+        let allow = allow.clone();
+        async move {
+            let mut response = ApiError::MethodNotAllowed.error_response();
+            if let Ok(value) = HeaderValue::from_str(&allow) {
+                response.headers_mut().insert(header::ALLOW, value);
+            }
+            response
+        }
+    })
 }
 
 pub async fn not_found() -> Result<HttpResponse, ApiError> {

@@ -68,6 +68,20 @@ pub fn updated(object: &'static str, id: &Id) -> HttpResponse {
     })
 }
 
+/// Groups named on a membership route (`/users/{id}/groups`, `/api-keys/{id}/groups`) must
+/// exist in the account: 404 otherwise, as the document lists ("A group ... with that ID
+/// does not exist"). Request bodies that merely carry `groups` answer 400 instead.
+pub fn require_groups(state: &AppState, account: &Id, groups: &[Id]) -> ApiResult<()> {
+    for g in groups {
+        if state.store.groups.get(account, g)?.is_none() {
+            return Err(ApiError::NotFound(format!(
+                "A group with that ID does not exist: {g}."
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Pages records already in memory (membership lists held in a record, or filtered
 /// members) with the same cursor rules as the store's range scans.
 pub fn page_in_memory<T>(mut items: Vec<T>, id: impl Fn(&T) -> Id, page: &PageRequest) -> Page<T> {

@@ -115,7 +115,7 @@ impl AccountCreate {
             ("customer_number", &self.customer_number),
             ("admin_full_name", &self.admin_full_name),
         ] {
-            c.max_len(name, value.as_deref(), 100);
+            c.text(name, value.as_deref(), 100);
         }
         c.email("email", self.email.as_deref());
         c.email("admin_email", self.admin_email.as_deref());
@@ -208,13 +208,18 @@ pub async fn create(
         (_, Some(_)) => "ACTIVE",
         (_, None) => "RESET",
     };
+    // A linked existing user keeps its own password: the chosen one is not even hashed.
+    let chosen_hash = match (req.admin_password, &existing) {
+        (Some(p), None) => Some(crate::auth::password::hash_chosen(p).await?),
+        _ => None,
+    };
     let mut provisioned = plan(
         account,
         AdminPlan {
             email: admin_email,
             username: req.admin_name,
             full_name: req.admin_full_name,
-            password: req.admin_password,
+            chosen_hash,
             status: status.into(),
         },
     );
@@ -247,7 +252,9 @@ pub async fn create(
     v.admin_email = Some(admin.email);
     v.admin_full_name = admin.full_name;
     v.admin_password = provisioned.generated_password;
-    Ok(HttpResponse::Created().json(v))
+    Ok(HttpResponse::Created()
+        .insert_header(super::headers::no_store())
+        .json(v))
 }
 
 /// The filters of `GET /v3/accounts` (`x-filter`).

@@ -366,7 +366,7 @@ pub async fn update(
     let mut c = Checks::new();
     if let Some(name) = &req.name {
         c.not_blank("name", name);
-        c.max_len("name", Some(name), 100);
+        c.text("name", Some(name), 100);
     }
     c.one_of("service", req.service.as_deref(), SERVICES);
     c.one_of("status", req.status.as_deref(), STATUSES);

@@ -3,7 +3,7 @@
 
 use super::body::Json;
 use super::list::ListQuery;
-use super::policy_groups::{groups_page, updated};
+use super::policy_groups::{groups_page, require_groups, updated};
 use super::scope::{AccountScope, AdminScope};
 use super::users::{find, UserPath};
 use crate::error::{ApiError, ApiResult};
@@ -47,7 +47,7 @@ fn group_ids(state: &AppState, raw: &[String]) -> ApiResult<Vec<Id>> {
 
 /// POST /v3/users/{user_id}/groups
 ///
-/// Unknown groups are 400; a group the user is in already is 409; either way nothing changes.
+/// Unknown groups are 404; a group the user is in already is 409; either way nothing changes.
 pub async fn add(
     state: web::Data<AppState>,
     scope: AdminScope,
@@ -57,7 +57,7 @@ pub async fn add(
     let user = find(&state, &scope, &path.user_id)?;
     let ids = group_ids(&state, &body.0)?;
     let account = scope.id();
-    check_groups(&state, &account, &ids)?;
+    require_groups(&state, &account, &ids)?;
     if let Some(g) = ids.iter().find(|g| user.groups.contains(g)) {
         return Err(ApiError::Conflict(format!(
             "The user is a member of group {g} already."
@@ -74,9 +74,9 @@ pub async fn add(
 
 /// DELETE /v3/users/{user_id}/groups
 ///
-/// Unknown groups are 400. Removing the user from a group it is not in changes nothing and is
-/// not an error, so a retried request succeeds. The last member of `Administrators` stays
-/// (400).
+/// Unknown groups are 404. Removing the user from a group it is not in, or from no group
+/// (`[]`), changes nothing and is not an error, so a retried request succeeds. The last
+/// member of `Administrators` stays (400).
 pub async fn remove(
     state: web::Data<AppState>,
     scope: AdminScope,
@@ -84,14 +84,20 @@ pub async fn remove(
     body: Json<Vec<String>>,
 ) -> ApiResult<HttpResponse> {
     let user = find(&state, &scope, &path.user_id)?;
+    if body.0.is_empty() {
+        return Ok(updated("user", &user.id));
+    }
     let ids = group_ids(&state, &body.0)?;
     let account = scope.id();
-    check_groups(&state, &account, &ids)?;
+    require_groups(&state, &account, &ids)?;
     let remove: Vec<Id> = ids
         .into_iter()
         .filter(|g| user.groups.contains(g))
         .collect();
     check_not_last_admin(&state, &scope, &remove)?;
+    if remove.contains(&scope.admin_group()) {
+        super::group_members::refuse_self_removal(&scope, &[user.id], &[], "groups")?;
+    }
     if !remove.is_empty() {
         state
             .store

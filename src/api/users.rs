@@ -39,8 +39,8 @@ pub struct UserView {
     pub created_at: String,
     pub creation_time: i64,
     pub updated_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_login_time: Option<i64>,
+    /// 0 until the user first logs in (the document's examples always carry it).
+    pub last_login_time: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password_changed_time: Option<i64>,
     pub etag: String,
@@ -84,7 +84,11 @@ pub fn view(state: &AppState, u: &UserRecord) -> ApiResult<UserView> {
         created_at: rfc3339(u.created_at),
         creation_time: u.created_at,
         updated_at: rfc3339(u.updated_at),
-        last_login_time: state.store.last_login.get(&u.account_id, &u.id)?,
+        last_login_time: state
+            .store
+            .last_login
+            .get(&u.account_id, &u.id)?
+            .unwrap_or(0),
         password_changed_time: u.password_changed_time,
         etag: u.etag.to_string(),
         password: None,
@@ -130,17 +134,18 @@ impl UserUpdate {
         let mut c = Checks::new();
         c.email("email", self.email.as_deref());
         c.username("username", self.username.as_deref());
-        c.max_len(
+        c.text(
             "full_name",
             self.full_name.clone().flatten().as_deref(),
             100,
         );
-        c.max_len("address", self.address.clone().flatten().as_deref(), 100);
-        c.max_len(
+        c.text("address", self.address.clone().flatten().as_deref(), 100);
+        c.text(
             "phone_number",
             self.phone_number.clone().flatten().as_deref(),
             100,
         );
+        c.custom_fields("custom_fields", self.custom_fields.as_ref());
         c.one_of("status", self.status.as_deref(), STATUSES);
         c.finish()
     }
@@ -259,6 +264,24 @@ pub async fn update_user(
 ) -> ApiResult<HttpResponse> {
     update.validate()?;
     update.check_rights(user, scope.is_admin())?;
+    // The document: `status` "Can be changed by the Aggregator Admin only"; an admin of an
+    // account that is not an aggregator (a tenant's own admin) may only echo it.
+    if update.status.as_ref().is_some_and(|s| *s != user.status) {
+        super::scope::require_tenant_manager(&scope.caller).map_err(|_| {
+            ApiError::Forbidden(
+                "Only an administrator of an aggregator account may change a user's status.".into(),
+            )
+        })?;
+    }
+    // Setting oneself INACTIVE would lock the caller out of every key it owns at once (an
+    // aggregator's only admin could not undo it): refused like leaving `Administrators`.
+    let deactivates = update.status.as_deref() == Some("INACTIVE") && user.status != "INACTIVE";
+    if deactivates
+        && scope.caller.account_id() == scope.id()
+        && scope.caller.user_id() == Some(user.id)
+    {
+        return Err(ApiError::field("status", "You cannot deactivate yourself."));
+    }
     let account = scope.id();
     // Everything that can be checked is checked before the first write, so that a request
     // that fails changes nothing.
@@ -279,13 +302,17 @@ pub async fn update_user(
                 .copied()
                 .collect();
             super::user_groups::check_not_last_admin(state, scope, &remove)?;
+            if remove.contains(&scope.admin_group()) {
+                super::group_members::refuse_self_removal(scope, &[user.id], &[], "groups")?;
+            }
             Some((add, remove))
         }
         None => None,
     };
     if let Some(profiles) = &update.login_profiles {
         let ids: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
-        if ids.is_empty() && !user.login_profiles.is_empty() {
+        // The document: "The list cannot be empty." (`null` leaves the list as it is.)
+        if ids.is_empty() {
             return Err(ApiError::field(
                 "login_profiles",
                 "The list cannot be empty.",
@@ -455,11 +482,13 @@ pub async fn validate_email(
     path: web::Path<UserPath>,
 ) -> ApiResult<HttpResponse> {
     let user = find(&state, &scope, &path.user_id)?;
-    let name = scope
-        .account
-        .display_name
-        .clone()
-        .unwrap_or_else(|| scope.id().hex());
+    let name = crate::email::inline(
+        &scope
+            .account
+            .display_name
+            .clone()
+            .unwrap_or_else(|| scope.id().hex()),
+    );
     let body = format!(
         "Hello,\n\nAn administrator of the account \"{name}\" asked you to confirm that \
          {} is your email address.\n\nPlease sign in to {} to confirm it.\n",

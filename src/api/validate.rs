@@ -2,14 +2,77 @@
 //! names every bad field at once.
 
 use crate::error::{ApiError, FieldError};
+use std::collections::BTreeMap;
 
-/// `^(?=.{3,254}$).+\@.+`: 3 to 254 characters with an `@` that is neither first nor last.
+/// Bounds on `custom_fields` (users and accounts; the spec gives accounts `maxItems: 10`).
+pub const MAX_CUSTOM_FIELDS: usize = 10;
+pub const MAX_CUSTOM_KEY: usize = 100;
+pub const MAX_CUSTOM_VALUE: usize = 1000;
+
+pub const EMAIL: &str = "Must be one email address (local@domain, at most 254 bytes, \
+                         no display name, spaces or control characters).";
+const ONE_LINE: &str = "Must be one line of text: no control characters (line breaks, tabs), \
+                        bidirectional overrides or line separators.";
+
+/// Longest accepted address, in bytes: RFC 5321's 256-octet path less its angle brackets.
+pub const MAX_EMAIL_BYTES: usize = 254;
+
+/// One RFC 5322 addr-spec that RFC 5321 can deliver to: `local@domain`, no display name, no
+/// comments, no whitespace or control characters, the local part a dot-atom of at most 64
+/// bytes (quoted local parts are refused: nothing legitimate needs them and they can hold
+/// `<`, `>` and `,`), the domain host-name labels or an address literal, at most 254 bytes
+/// in all. Non-ASCII letters are allowed (RFC 6531). This is stricter than the spec's
+/// `^(?=.{3,254}$).+\@.+`, which let `a@b>, <c@d` put a second recipient into a message.
 pub fn is_email(s: &str) -> bool {
-    let n = s.chars().count();
-    (3..=254).contains(&n)
-        && s.char_indices()
-            .any(|(i, c)| c == '@' && i > 0 && i + 1 < s.len())
-        && !s.chars().any(|c| c.is_control())
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let options = email_address::Options::default().without_display_text();
+    s.len() <= MAX_EMAIL_BYTES
+        && !s.chars().any(|c| c.is_whitespace() || is_invisible(c))
+        && !local.starts_with('"')
+        && is_domain(domain)
+        && email_address::EmailAddress::parse_with_options(s, options).is_ok()
+}
+
+/// Host-name labels (letters, digits, inner hyphens: RFC 5321's `Domain`, Unicode letters
+/// for internationalised names) or an address literal such as `[192.0.2.1]`.
+fn is_domain(domain: &str) -> bool {
+    if let Some(literal) = domain.strip_prefix('[').and_then(|d| d.strip_suffix(']')) {
+        return literal.parse::<std::net::Ipv4Addr>().is_ok()
+            || literal
+                .strip_prefix("IPv6:")
+                .is_some_and(|v6| v6.parse::<std::net::Ipv6Addr>().is_ok());
+    }
+    domain.split('.').all(|label| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+    })
+}
+
+/// Characters no one-line text may hold: C0 and C1 controls and DEL (line breaks and tabs
+/// included), bidirectional embeddings, overrides, isolates and marks (which make text
+/// read differently from what it is), and the Unicode line and paragraph separators.
+pub fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
+}
+
+/// One line of visible text (see [`is_invisible`]).
+pub fn is_one_line(s: &str) -> bool {
+    !s.chars().any(is_invisible)
 }
 
 /// `[\w\-,._@+=]{4,30}`.
@@ -54,14 +117,56 @@ impl Checks {
         }
     }
 
-    /// A required text field: `missing` when absent, else not blank and at most `max` long.
+    /// A required one-line text field (a name): `missing` when absent, else not blank, at
+    /// most `max` long and one line of visible text.
     pub fn required_text(&mut self, name: &str, value: Option<&str>, max: usize, missing: &str) {
         match value {
             None => self.fail(name, missing),
-            Some(v) => {
-                self.not_blank(name, v);
-                self.max_len(name, Some(v), max);
-            }
+            Some(v) if v.trim().is_empty() => self.fail(name, "Must not be empty."),
+            Some(v) => self.text(name, Some(v), max),
+        }
+    }
+
+    /// An optional one-line text field (names, address lines, phone numbers): at most `max`
+    /// characters of visible text, no control, bidi or line-separator characters.
+    pub fn text(&mut self, name: &str, value: Option<&str>, max: usize) {
+        let Some(v) = value else { return };
+        if v.chars().count() > max {
+            self.fail(name, format!("Must be at most {max} characters."));
+        } else if !is_one_line(v) {
+            self.fail(name, ONE_LINE);
+        }
+    }
+
+    /// `custom_fields`: at most [`MAX_CUSTOM_FIELDS`] entries, keys of one line and 1 to
+    /// [`MAX_CUSTOM_KEY`] characters, values of at most [`MAX_CUSTOM_VALUE`] characters.
+    pub fn custom_fields(&mut self, name: &str, fields: Option<&BTreeMap<String, String>>) {
+        let Some(fields) = fields else { return };
+        if fields.len() > MAX_CUSTOM_FIELDS {
+            self.fail(name, format!("At most {MAX_CUSTOM_FIELDS} custom fields."));
+        } else if let Some(key) = fields
+            .keys()
+            .find(|k| k.is_empty() || k.chars().count() > MAX_CUSTOM_KEY || !is_one_line(k))
+        {
+            self.fail(
+                name,
+                format!(
+                    "Key '{}' must be 1 to {MAX_CUSTOM_KEY} characters of one line.",
+                    truncate(key).escape_debug()
+                ),
+            );
+        } else if let Some(key) = fields
+            .iter()
+            .find(|(_, v)| v.chars().count() > MAX_CUSTOM_VALUE)
+            .map(|(k, _)| k)
+        {
+            self.fail(
+                name,
+                format!(
+                    "The value of '{}' must be at most {MAX_CUSTOM_VALUE} characters.",
+                    truncate(key)
+                ),
+            );
         }
     }
 
@@ -74,7 +179,7 @@ impl Checks {
     pub fn email(&mut self, name: &str, value: Option<&str>) {
         if let Some(v) = value {
             if !is_email(v) {
-                self.fail(name, "Must be a valid email address.");
+                self.fail(name, EMAIL);
             }
         }
     }
@@ -142,6 +247,23 @@ mod tests {
         assert!(!is_email("ab@"));
         assert!(!is_email("@ab"));
         assert!(!is_email("ab"));
+        assert!(is_email("x+y@[192.0.2.1]"));
+        assert!(is_email("x@[IPv6:2001:db8::1]"));
+        assert!(!is_email("x@[not-an-ip]"));
+        assert!(!is_email("a@ex#ample.com"));
+        assert!(!is_email(&format!("a@{}.com", "d".repeat(64))));
+        assert!(!is_email("\"a b\"@example.com"));
+        assert!(is_one_line("Zoë 山田"));
+        for bad in [
+            "a\nb",
+            "a\u{85}",
+            "\u{202e}x",
+            "x\u{2067}",
+            "\u{200f}",
+            "\u{2029}",
+        ] {
+            assert!(!is_one_line(bad), "{bad:?}");
+        }
         assert!(is_username("user_1.x"));
         assert!(!is_username("abc"));
         assert!(!is_username("has space"));

@@ -1,4 +1,26 @@
 //! Authentication: who is calling, decided once per request by the `Caller` extractor.
+//!
+//! # Rights of a key (decided)
+//!
+//! A key's rights are never more than its owner's. Every request reads the key and, for a
+//! key with an owner, the owner's record (one point read, decoded once per stored version;
+//! nothing is remembered between requests, so a change applies at the next request):
+//!
+//! - The owner's status decides whether the key works at all. `INACTIVE` owners are locked
+//!   out (the spec: "INACTIVE users are locked out and not permitted to use the system"):
+//!   their keys are refused with 401 until the owner is made active again. `ACTIVE`,
+//!   `RESET`, `ENROLLING` and `INVITED` owners' keys work: those statuses are about the
+//!   owner's password or sign-up, not about keys an administrator issued. A user created
+//!   without a password is `RESET`, and the key a tenant is created with belongs to a
+//!   `RESET` (no `admin_password`) or `ENROLLING` (`action=enroll`) admin; both keys must
+//!   work, or the account they are handed out for would have no usable credential (iamd
+//!   has no password sign-in to leave those states by). Any other status is refused.
+//! - A key owned by a user is an admin only while both the key and its owner are members of
+//!   the account's `Administrators` group: a user who leaves the group loses admin power
+//!   through all its keys at once.
+//! - A key without an owner (the API makes one only for a caller whose own key has none) is
+//!   an admin when it is in `Administrators`, as before.
+//! - A key whose owner no longer exists is refused (its keys go with a deleted user).
 
 pub mod apikey;
 pub mod password;
@@ -8,6 +30,7 @@ use crate::ids::Id;
 use crate::state::AppState;
 use crate::store::accounts::AccountRecord;
 use crate::store::apikeys::ApiKeyRecord;
+use crate::store::users::UserRecord;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
@@ -21,7 +44,8 @@ use std::sync::Arc;
 pub struct Caller {
     pub account: Arc<AccountRecord>,
     pub apikey: Arc<ApiKeyRecord>,
-    /// Member of the account's `Administrators` group.
+    /// Admin of its account: the key is in `Administrators`, and so is its owner if it has
+    /// one (see the module comment).
     pub is_admin: bool,
 }
 
@@ -92,16 +116,47 @@ fn check_key(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
         .accounts
         .get_shared(&key.account_id)?
         .ok_or_else(|| unauthorized("The API key's account no longer exists."))?;
+    let owner = match &key.owner {
+        Some(id) => Some(
+            state
+                .store
+                .users
+                .get_shared(&account.id, id)?
+                .ok_or_else(|| unauthorized("The API key's owner no longer exists."))?,
+        ),
+        None => None,
+    };
+    let is_admin = rights(&key, owner.as_deref(), &account)?;
     let now = crate::clock::now_millis();
     let used = std::iter::once(key.id).chain(key.owner);
     state.store.last_login.touch(&account.id, used, now);
     let caller = Caller {
-        is_admin: key.groups.contains(&account.admin_group),
+        is_admin,
         account,
         apikey: key,
     };
     req.extensions_mut().insert(caller.clone());
     Ok(caller)
+}
+
+/// Owner statuses whose keys work (see the module comment).
+pub const KEY_OWNER_STATUSES: &[&str] = &["ACTIVE", "RESET", "ENROLLING", "INVITED"];
+
+/// Whether `key` (owned by `owner`, if any) is an admin of `account`; 401 when its owner is
+/// not allowed in. The rules are the module comment's.
+fn rights(
+    key: &ApiKeyRecord,
+    owner: Option<&UserRecord>,
+    account: &AccountRecord,
+) -> Result<bool, ApiError> {
+    let admins = &account.admin_group;
+    match owner {
+        Some(user) if !KEY_OWNER_STATUSES.contains(&user.status.as_str()) => Err(unauthorized(
+            "The API key's owner is not active: its keys are refused.",
+        )),
+        Some(user) => Ok(key.groups.contains(admins) && user.groups.contains(admins)),
+        None => Ok(key.groups.contains(admins)),
+    }
 }
 
 impl FromRequest for Caller {
@@ -113,5 +168,49 @@ impl FromRequest for Caller {
             Some(state) => authenticate(req, state),
             None => Err(ApiError::Internal("application state is missing".into())),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_has_no_more_rights_than_its_owner() {
+        let account = AccountRecord {
+            admin_group: Id::new(),
+            ..AccountRecord::default()
+        };
+        let admins = vec![account.admin_group];
+        let key = |groups: &Vec<Id>, owner: Option<Id>| ApiKeyRecord {
+            groups: groups.clone(),
+            owner,
+            ..ApiKeyRecord::default()
+        };
+        let user = |status: &str, groups: &Vec<Id>| UserRecord {
+            id: Id::new(),
+            status: status.into(),
+            groups: groups.clone(),
+            ..UserRecord::default()
+        };
+        let none = Vec::new();
+        let admin = user("ACTIVE", &admins);
+        let admin_key = key(&admins, Some(admin.id));
+        assert!(rights(&admin_key, Some(&admin), &account).unwrap());
+        assert!(!rights(&key(&none, Some(admin.id)), Some(&admin), &account).unwrap());
+        assert!(!rights(&admin_key, Some(&user("ACTIVE", &none)), &account).unwrap());
+        for status in ["RESET", "ENROLLING", "INVITED"] {
+            assert!(rights(&admin_key, Some(&user(status, &admins)), &account).unwrap());
+        }
+        for status in ["INACTIVE", "", "SOMETHING"] {
+            let refused = rights(&admin_key, Some(&user(status, &admins)), &account);
+            assert!(
+                matches!(refused, Err(ApiError::Unauthorized(_))),
+                "{status}"
+            );
+        }
+        // Without an owner: the key's own membership, as before.
+        assert!(rights(&key(&admins, None), None, &account).unwrap());
+        assert!(!rights(&key(&none, None), None, &account).unwrap());
     }
 }

@@ -1,12 +1,15 @@
 //! `GET /admin/backup`: a consistent snapshot of the running server's database.
 //!
 //! Consistency: every request that may write (any method but GET/HEAD/OPTIONS) holds the
-//! read side of [`WriteGate`] from the moment its body has arrived until its response,
-//! acknowledgement included. The backup takes the write side, so it starts once the writes
-//! in flight are durable and no write starts until the snapshot is taken. A body still
-//! arriving holds nothing: a slow client would otherwise keep the backup waiting, and every
-//! write queued behind the backup with it. The snapshot goes to an unlinked temporary file
-//! first, so a slow download never holds writers up.
+//! read side of [`WriteGate`] until its response, acknowledgement included: from its arrival
+//! when it has no body, else from the moment its handler has read the whole body. The backup
+//! takes the write side, so it starts once the writes in flight are durable and no write
+//! starts until the snapshot is taken. A body still arriving holds nothing: a slow client
+//! would otherwise keep the backup waiting, and every write queued behind the backup with it.
+//! (A route that takes no body does not read one a client sends anyway: such a request runs
+//! outside the gate. Routes that write read their whole body before they write.) The
+//! snapshot goes to an unlinked temporary file first, so a slow download never holds writers
+//! up.
 //!
 //! The same middleware refuses a write (503) while the store cannot take one (a full disk,
 //! see `Store::writable`) before anything of it runs.
@@ -16,20 +19,23 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody, SizedStream};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
 use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, HttpResponse};
-use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use futures_util::Stream;
+use std::cell::RefCell;
 use std::io::{Read, Seek, SeekFrom};
-use tokio::sync::RwLock;
-
-type Body = std::pin::Pin<
-    Box<dyn futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>,
->;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 
 /// Held shared by writing requests, exclusively by a backup.
 #[derive(Default)]
-pub struct WriteGate(RwLock<()>);
+pub struct WriteGate(Arc<RwLock<()>>);
 
 pub const PATH: &str = "/admin/backup";
 
@@ -42,43 +48,74 @@ pub async fn middleware(
     let (Some(gate), false) = (gate, reads_only) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let mut cap = 1024 * 1024;
     if let Some(state) = req.app_data::<web::Data<AppState>>() {
-        let c = &state.config;
-        if let Err(why) = state.store.writable(c.limits.min_free_disk_bytes) {
+        if let Err(why) = state
+            .store
+            .writable(state.config.limits.min_free_disk_bytes)
+        {
             return Ok(req
                 .error_response(ApiError::Unavailable(why))
                 .map_into_boxed_body());
         }
-        cap = c.max_json_body_bytes.max(c.max_image_bytes + 64 * 1024);
     }
+    let held = Rc::new(RefCell::new(None));
     let body = req.take_payload();
-    req.set_payload(arrived(body, cap).await);
-    let _shared = gate.0.read().await;
-    Ok(next.call(req).await?.map_into_boxed_body())
+    if matches!(body, Payload::None) {
+        *held.borrow_mut() = Some(gate.0.clone().read_owned().await);
+        req.set_payload(body);
+    } else {
+        let gated: Pin<Box<dyn Stream<Item = Result<web::Bytes, PayloadError>>>> =
+            Box::pin(GateAtEnd {
+                body,
+                gate: gate.0.clone(),
+                held: held.clone(),
+                taking: None,
+                done: false,
+            });
+        req.set_payload(Payload::from(gated));
+    }
+    let res = next.call(req).await;
+    drop(held);
+    Ok(res?.map_into_boxed_body())
 }
 
-/// The request body, read into memory (up to `cap` bytes, the largest body a route takes)
-/// so the request holds the gate only once it has arrived. What does not fit, and a failure
-/// of the body (its deadline, see `limits`), reach the handler as they came.
-async fn arrived(body: Payload, cap: usize) -> Payload {
-    if matches!(body, Payload::None) {
-        return body;
-    }
-    let mut body = body;
-    let mut read = Vec::new();
-    let mut len = 0;
-    while let Some(chunk) = body.next().await {
-        let failed = chunk.is_err();
-        len += chunk.as_ref().map_or(0, |c| c.len());
-        read.push(chunk);
-        if failed || len > cap {
-            let rest: Body = Box::pin(futures_util::stream::iter(read).chain(body));
-            return Payload::from(rest);
+/// A request body that takes the gate once it has all arrived, before the reader sees its
+/// end (so the handler runs holding it), and leaves the guard in `held` for the middleware.
+struct GateAtEnd {
+    body: Payload,
+    gate: Arc<RwLock<()>>,
+    held: Rc<RefCell<Option<OwnedRwLockReadGuard<()>>>>,
+    taking: Option<BoxFuture<'static, OwnedRwLockReadGuard<()>>>,
+    done: bool,
+}
+
+impl Stream for GateAtEnd {
+    type Item = Result<web::Bytes, PayloadError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        if this.taking.is_none() {
+            match Pin::new(&mut this.body).poll_next(cx) {
+                Poll::Ready(None) => {
+                    this.taking = Some(Box::pin(this.gate.clone().read_owned()));
+                }
+                other => return other,
+            }
+        }
+        let taking = this.taking.as_mut().expect("set above");
+        match taking.as_mut().poll(cx) {
+            Poll::Ready(guard) => {
+                *this.held.borrow_mut() = Some(guard);
+                this.taking = None;
+                this.done = true;
+                Poll::Ready(None)
+            }
+            Poll::Pending => Poll::Pending,
         }
     }
-    let whole: Body = Box::pin(futures_util::stream::iter(read));
-    Payload::from(whole)
 }
 
 /// GET /admin/backup

@@ -2,7 +2,8 @@
 //!
 //! `sniff_image` only checks container structure and reads dimensions; it
 //! never decompresses pixel data, so its cost is linear in the input and it
-//! can't be used as a decompression bomb against the server.
+//! can't be used as a decompression bomb against the server. That is why the PNG/JPEG checks
+//! are hand-written: decoder crates (`image`, `png`, `jpeg-decoder`) inflate pixels to read them.
 
 use std::fmt;
 
@@ -132,16 +133,29 @@ pub enum ImageError {
     /// Not PNG/JPEG at all, or a damaged/truncated one; the text says which.
     #[error("not a valid PNG or JPEG image: {0}")]
     NotAnImage(&'static str),
+    #[error(
+        "image is {width}x{height} pixels: the limit is {MAX_IMAGE_SIDE} pixels on a side \
+         and {MAX_IMAGE_PIXELS} pixels in all"
+    )]
+    TooManyPixels { width: u32, height: u32 },
 }
+
+/// Largest accepted width or height, in pixels. Clients decode these images: a small file
+/// can declare a huge canvas (a decompression bomb for every browser that shows it).
+pub const MAX_IMAGE_SIDE: u32 = 8192;
+/// Largest accepted width x height (4096 x 4096; 64 MiB decoded as RGBA).
+pub const MAX_IMAGE_PIXELS: u64 = 4096 * 4096;
 
 /// Checks uploaded bytes: size limit first (cheapest), then format by magic
 /// number, then the declared type, then the container structure.
 ///
 /// PNG: signature, IHDR first and well formed, every chunk complete, CRCs of
-/// critical chunks, PLTE where required, IDAT present, ends in IEND.
+/// critical chunks, PLTE where required, IDAT present, ends with IEND (nothing
+/// after it).
 /// JPEG: SOI, then every segment up to the first SOS must be complete and an
 /// SOFn (C0-C3, C5-C7, C9-CB, CD-CF) must precede it; entropy-coded data is
-/// not inspected.
+/// skipped, not decoded, up to EOI, which must end the file.
+/// Both: at most `MAX_IMAGE_SIDE` pixels on a side and `MAX_IMAGE_PIXELS` in all.
 pub fn sniff_image(
     bytes: &[u8],
     declared: Option<ImageKind>,
@@ -176,6 +190,12 @@ pub fn sniff_image(
         ImageKind::Jpeg => jpeg::dimensions(bytes),
     }
     .map_err(ImageError::NotAnImage)?;
+    if width > MAX_IMAGE_SIDE
+        || height > MAX_IMAGE_SIDE
+        || u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS
+    {
+        return Err(ImageError::TooManyPixels { width, height });
+    }
     Ok(ImageInfo {
         kind,
         width,
@@ -260,10 +280,15 @@ mod tests {
         );
         let png = ImageKind::Png;
         assert_eq!(sniff_image(GRAY_PNG, Some(png), LIMIT), Ok(info(png, 2, 9)));
-        // Trailing bytes after IEND/EOI are tolerated, as browsers do.
-        let mut padded = GRAY_PNG.to_vec();
-        padded.extend_from_slice(b"trailing");
-        assert_eq!(sniff_image(&padded, None, LIMIT), Ok(info(png, 2, 9)));
+        // Bytes after IEND/EOI are refused: decoders would ignore them.
+        for image in [GRAY_PNG, BASELINE_JPEG, PROGRESSIVE_JPEG] {
+            let mut padded = image.to_vec();
+            padded.extend_from_slice(b"trailing");
+            let err = sniff_image(&padded, None, LIMIT).unwrap_err().to_string();
+            assert!(err.contains("after its"), "{err}");
+            let cut = &image[..image.len() - 1];
+            assert!(sniff_image(cut, None, LIMIT).is_err());
+        }
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! Structural JPEG check (ITU T.81 Annex B marker syntax) up to the first
-//! scan. All reads go through `slice::get`: the input is untrusted.
+//! Structural JPEG check (ITU T.81 Annex B marker syntax): every segment up to
+//! the first scan, then the markers between scans up to EOI, which must be the
+//! last two bytes. Entropy-coded data is skipped, not decoded. All reads go
+//! through `slice::get`: the input is untrusted.
 
 /// SOI marker plus the first byte of the next marker; two bytes alone
 /// (`FF D8`) match too much random data to identify a JPEG.
@@ -80,7 +82,51 @@ pub(super) fn dimensions(bytes: &[u8]) -> Result<(u32, u32), &'static str> {
             if ns == 0 || segment.len() != 1 + 2 * ns + 3 {
                 return Err("JPEG scan header is malformed");
             }
-            return size.ok_or("JPEG scan starts before any frame header");
+            let size = size.ok_or("JPEG scan starts before any frame header")?;
+            return end_of_image(bytes, pos + length).map(|()| size);
+        }
+        pos += length;
+    }
+}
+
+/// From the entropy-coded data of the first scan to EOI: skips scan data (where a 0xFF is
+/// followed by a stuffed 0x00 or is a restart marker), walks the segments between the scans
+/// of a progressive image, and requires EOI to end the file: decoders ignore what follows
+/// it, so it could carry anything past every check.
+fn end_of_image(bytes: &[u8], mut pos: usize) -> Result<(), &'static str> {
+    loop {
+        // Scan data up to the next marker.
+        loop {
+            match bytes.get(pos) {
+                None => return Err("JPEG is truncated (no end-of-image marker)"),
+                Some(0xFF) => match bytes.get(pos + 1) {
+                    Some(0x00 | 0xD0..=0xD7) => pos += 2,
+                    Some(0xFF) => pos += 1,
+                    _ => break,
+                },
+                Some(_) => pos += 1,
+            }
+        }
+        let marker = *bytes
+            .get(pos + 1)
+            .ok_or("JPEG is truncated (no end-of-image marker)")?;
+        pos += 2;
+        match marker {
+            0xD9 if pos == bytes.len() => return Ok(()),
+            0xD9 => return Err("JPEG has bytes after its end-of-image marker"),
+            0xD8 => return Err("JPEG has a second start-of-image marker"),
+            0x01 => continue,
+            _ => {}
+        }
+        let length = bytes
+            .get(pos..pos + 2)
+            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+            .ok_or("JPEG is truncated inside a segment length")?;
+        if length < 2 || bytes.get(pos..pos + length).is_none() {
+            return Err("JPEG segment is truncated");
+        }
+        if is_sof(marker) {
+            return Err("JPEG has more than one frame header");
         }
         pos += length;
     }
@@ -179,5 +225,48 @@ mod tests {
         bad_sos.extend(sof(0xC0, 1, 1));
         bad_sos.extend(segment(0xDA, &[2, 1, 0, 0, 63, 0]));
         assert_eq!(dimensions(&bad_sos), Err("JPEG scan header is malformed"));
+    }
+
+    #[test]
+    fn scans_run_to_an_end_of_image_that_ends_the_file() {
+        let base = jpeg(&[sof(0xC2, 4, 4)]);
+        let scan = segment(0xDA, &[1, 1, 0, 0, 63, 0]);
+        // A progressive image: restart markers, stuffed bytes and fill bytes in the scan
+        // data, then tables and a second scan before EOI.
+        let mut two_scans = base[..base.len() - 2].to_vec();
+        two_scans.extend_from_slice(&[0xFF, 0xD0, 0x55, 0xFF, 0x00, 0xFF, 0xFF]);
+        two_scans.extend(segment(0xC4, &[0x00; 17]));
+        two_scans.extend(&scan);
+        two_scans.extend_from_slice(&[0x66, 0xFF, 0xD9]);
+        assert_eq!(dimensions(&two_scans), Ok((4, 4)));
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            ([base.as_slice(), b"x"].concat(), "after its end-of-image"),
+            (
+                [base.as_slice(), &base[2..]].concat(),
+                "after its end-of-image",
+            ),
+            (base[..base.len() - 2].to_vec(), "no end-of-image"),
+            (base[..base.len() - 1].to_vec(), "no end-of-image"),
+            (
+                [&base[..base.len() - 2], &[0xFF, 0xD8]].concat(),
+                "second start",
+            ),
+            (
+                [&base[..base.len() - 2], sof(0xC0, 1, 1).as_slice()].concat(),
+                "more than one",
+            ),
+            (
+                [&base[..base.len() - 2], &[0xFF, 0xC4, 0x00]].concat(),
+                "segment length",
+            ),
+            (
+                [&base[..base.len() - 2], &[0xFF, 0xC4, 0x00, 0x09]].concat(),
+                "truncated",
+            ),
+        ];
+        for (bytes, want) in cases {
+            let err = dimensions(&bytes).unwrap_err();
+            assert!(err.contains(want), "wanted {want:?}, got {err:?}");
+        }
     }
 }

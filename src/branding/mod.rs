@@ -28,6 +28,7 @@ pub use self::colors::{
 };
 pub use self::images::{
     is_image_reference, sniff_image, ImageError, ImageInfo, ImageKind, IMAGE_REFERENCES,
+    MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE,
 };
 
 /// The two UI themes the API keeps separate color and image sets for.
@@ -82,14 +83,7 @@ impl FromStr for Theme {
 /// of the bytes, a dot, and the kind's extension (e.g. `ab12…ef.png`).
 /// Identical uploads share one file, and the name is safe in a URL and on disk.
 pub fn content_name(bytes: &[u8], kind: ImageKind) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
-    let mut name = String::with_capacity(64 + 1 + kind.extension().len());
-    for byte in digest.as_ref() {
-        // Manual hex: avoids a dependency for eight lines of code.
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        name.push(HEX[usize::from(byte >> 4)] as char);
-        name.push(HEX[usize::from(byte & 0x0f)] as char);
-    }
+    let mut name = crate::pki::sha256_hex(bytes);
     name.push('.');
     name.push_str(kind.extension());
     name

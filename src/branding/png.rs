@@ -146,7 +146,11 @@ pub(super) fn dimensions(bytes: &[u8]) -> Result<(u32, u32), &'static str> {
                 if !data.is_empty() {
                     return Err("PNG IEND chunk must be empty");
                 }
-                // Bytes after IEND are ignored, as decoders do.
+                // Decoders ignore what follows IEND, so it could carry anything (a script,
+                // another file) past every check: refused.
+                if data_end + 4 != bytes.len() {
+                    return Err("PNG has bytes after its IEND chunk");
+                }
                 return Ok((h.width, h.height));
             }
             _ if critical => return Err("PNG has an unknown critical chunk"),

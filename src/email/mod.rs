@@ -11,7 +11,6 @@ use crate::ids::Id;
 use crate::state::AppState;
 use crate::store::notifications::NotificationRecord;
 use crate::store::Written;
-use base64::Engine;
 
 pub mod outbox;
 
@@ -61,7 +60,7 @@ pub fn compose(state: &AppState, account: &Id, email: &Email) -> Outgoing {
     let message = render(email, &id, account, &domain, now);
     let file = state
         .outbox
-        .prepare(&id, account, message.as_bytes())
+        .prepare(&id, account, &message)
         .map_err(|e| log::error!("cannot write email {} to the outbox: {e}", id.hex()))
         .ok();
     Outgoing {
@@ -153,70 +152,54 @@ fn mail_domain(host: &str) -> String {
     }
 }
 
-/// The RFC 5322 message: CRLF line ends, UTF-8 text body sent as 8bit, encoded words for a
-/// non-ASCII subject.
-pub fn render(email: &Email, id: &Id, account: &Id, domain: &str, now_millis: i64) -> String {
-    let date = time::OffsetDateTime::from_unix_timestamp(now_millis.div_euclid(1000))
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .format(&time::format_description::well_known::Rfc2822)
-        .unwrap_or_default();
-    let mut out = String::new();
-    let mut header = |name: &str, value: &str| {
-        out.push_str(name);
-        out.push_str(": ");
-        out.push_str(&one_line(value));
-        out.push_str("\r\n");
-    };
-    header("From", &format!("iamd <noreply@{domain}>"));
-    header("To", &format!("<{}>", email.to));
-    header("Subject", &encode_header(&email.subject));
-    header("Date", &date);
-    header("Message-ID", &format!("<{}@{domain}>", id.hex()));
-    header("MIME-Version", "1.0");
-    header("Content-Type", "text/plain; charset=utf-8");
-    header("Content-Transfer-Encoding", "8bit");
-    header("X-Iamd-Account", &account.hex());
-    out.push_str("\r\n");
-    for line in email.body.lines() {
-        out.push_str(line);
-        out.push_str("\r\n");
+/// The RFC 5322 message, built by `mail-builder`: CRLF line ends, encoded words for a
+/// non-ASCII subject, the text body as written (7bit, or 8bit UTF-8) so links and secrets
+/// read plainly in the file, unless a line is longer than RFC 5322 allows (998 bytes): then
+/// the crate picks quoted-printable or base64. The recipient is one addr-spec
+/// (`validate::is_email` admitted nothing else); the subject is made one line whatever it
+/// holds.
+pub fn render(email: &Email, id: &Id, account: &Id, domain: &str, now_millis: i64) -> Vec<u8> {
+    use mail_builder::headers::{address::Address, date::Date, raw::Raw, text::Text};
+    use mail_builder::mime::MimePart;
+    let mut body: String = email.body.lines().flat_map(|l| [l, "\r\n"]).collect();
+    if body.is_empty() {
+        body.push_str("\r\n");
     }
-    out
-}
-
-/// Header values never carry line breaks (no header injection through user input).
-fn one_line(value: &str) -> String {
-    value
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
-/// RFC 2047 `B` encoding when the text is not plain printable ASCII.
-fn encode_header(text: &str) -> String {
-    if text.chars().all(|c| c.is_ascii() && !c.is_ascii_control()) {
-        return text.to_string();
-    }
-    // Encoded words are at most 75 characters: split the UTF-8 on character boundaries.
-    let mut words = Vec::new();
-    let mut chunk = String::new();
-    for c in text.chars() {
-        if chunk.len() + c.len_utf8() > 45 {
-            words.push(std::mem::take(&mut chunk));
-        }
-        chunk.push(c);
-    }
-    words.push(chunk);
-    words
-        .iter()
-        .map(|w| {
-            format!(
-                "=?UTF-8?B?{}?=",
-                base64::engine::general_purpose::STANDARD.encode(w)
-            )
+    let as_written = body.split("\r\n").all(|line| line.len() <= 998);
+    let encoding = if body.is_ascii() { "7bit" } else { "8bit" };
+    let part = MimePart::new("text/plain", body);
+    mail_builder::MessageBuilder::new()
+        .from(Address::new_address(
+            Some("iamd"),
+            format!("noreply@{domain}"),
+        ))
+        .to(Address::new_address(None::<&str>, email.to.as_str()))
+        .subject(Text::new(inline(&email.subject)))
+        .date(Date::new(now_millis.div_euclid(1000)))
+        .message_id(format!("{}@{domain}", id.hex()))
+        .header("X-Iamd-Account", Raw::new(account.hex()))
+        .body(if as_written {
+            part.transfer_encoding(encoding)
+        } else {
+            part
         })
-        .collect::<Vec<_>>()
-        .join(" ")
+        .write_to_vec()
+        .unwrap_or_default()
+}
+
+/// User input (an account's name, say) put into a subject or a body line: control, bidi and
+/// line-separator characters become spaces, so a value stored before they were refused
+/// still cannot start a line of its own.
+pub fn inline(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if crate::api::validate::is_invisible(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -232,19 +215,34 @@ mod tests {
         }
     }
 
+    fn rendered(email: &Email, domain: &str, now: i64) -> (Id, String) {
+        let id = Id::new();
+        let bytes = render(email, &id, &Id::new(), domain, now);
+        (id, String::from_utf8(bytes).expect("UTF-8"))
+    }
+
     #[test]
     fn renders_an_rfc5322_message() {
-        let (id, account) = (Id::new(), Id::new());
-        let text = render(&sample(), &id, &account, "[127.0.0.1]", 1_518_514_520_123);
+        let (id, text) = rendered(&sample(), "[127.0.0.1]", 1_518_514_520_123);
         let (head, body) = text
             .split_once("\r\n\r\n")
             .expect("blank line after headers");
-        assert!(head.contains("From: iamd <noreply@[127.0.0.1]>"));
-        assert!(head.contains("To: <someone@example.com>"));
+        assert!(
+            head.contains("From: \"iamd\" <noreply@[127.0.0.1]>"),
+            "{head}"
+        );
+        assert!(head.contains("\r\nTo: <someone@example.com>\r\n"), "{head}");
         assert!(head.contains("Subject: Welcome"));
-        assert!(head.contains("Date: Tue, 13 Feb 2018 09:35:20 +0000"));
+        assert!(
+            head.contains("Date: Tue, 13 Feb 2018 09:35:20 +0000"),
+            "{head}"
+        );
         assert!(head.contains(&format!("Message-ID: <{}@[127.0.0.1]>", id.hex())));
-        assert!(head.split("\r\n").all(|l| l.contains(": ")));
+        assert!(
+            head.contains("Content-Type: text/plain; charset=\"utf-8\""),
+            "{head}"
+        );
+        assert!(head.contains("Content-Transfer-Encoding: 7bit"), "{head}");
         assert_eq!(body, "Hello\r\nYour password: s3cr3t-Pw\r\nBye\r\n");
         assert!(!text.replace("\r\n", "").contains('\n'), "bare LF");
     }
@@ -261,11 +259,21 @@ mod tests {
     fn headers_cannot_be_injected_and_non_ascii_is_encoded() {
         let mut e = sample();
         e.subject = "Hi\r\nBcc: evil@example.com".into();
-        let text = render(&e, &Id::new(), &Id::new(), "example.com", 0);
-        assert!(!text.contains("\r\nBcc:"));
-        assert_eq!(encode_header("Grüße"), "=?UTF-8?B?R3LDvMOfZQ==?=");
-        let long = "é".repeat(100);
-        assert!(encode_header(&long).split(' ').all(|w| w.len() <= 75));
+        let (_, text) = rendered(&e, "example.com", 0);
+        assert!(!text.contains("\r\nBcc:"), "{text}");
+        e.subject = "Grüße".into();
+        e.body = "Grüße aus Köln\n".into();
+        let (_, text) = rendered(&e, "example.com", 0);
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.is_ascii(), "{head}");
+        assert!(head.contains("Subject: =?utf-8?"), "{head}");
+        assert!(head.contains("Content-Transfer-Encoding: 8bit"), "{head}");
+        assert_eq!(body, "Grüße aus Köln\r\n");
+        // A line no MTA must accept as it is gets encoded instead.
+        e.body = format!("{}\n", "x".repeat(1200));
+        let (_, text) = rendered(&e, "example.com", 0);
+        assert!(text.split("\r\n").all(|l| l.len() <= 998));
+        assert_eq!(inline("Acme\r\nTo: x\u{202e}"), "Acme  To: x ");
     }
 
     #[test]

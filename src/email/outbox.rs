@@ -6,6 +6,8 @@
 //! data, renames them all, then syncs the directory, and answers each writer. On Linux the
 //! data sync is one `syncfs` for the whole batch: syncing each file on its own issued a
 //! synchronous write of its inode, and cost about twice the CPU per email.
+//! Hand-written, not a mail crate's file transport: none batches the syncs nor renames only
+//! after the data is durable, and those two are the point of this file.
 //!
 //! The temporary file (`.<id>.<account>.eml.tmp`) is written before the write that logs the
 //! email commits, and is the evidence of an email in progress: one a stopped server left

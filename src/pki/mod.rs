@@ -21,7 +21,8 @@ mod trusted;
 
 pub use self::ca::ServerCa;
 pub use self::developer::DeveloperCert;
-pub use self::saml::generate_sp_certificate;
+pub use self::encoding::{lower_hex, pem_encode, sha256_hex};
+pub use self::saml::{generate_sp_certificate, SpKey};
 pub use self::security_c::{render_security_c, SecurityFileInput};
 pub use self::trusted::{parse_trusted_chain, CertError, ParsedCert, MAX_CHAIN_LEN};
 
@@ -35,6 +36,8 @@ pub enum PkiError {
     CorruptStorage(&'static str),
     #[error("requested validity is out of range")]
     ValidityOutOfRange,
+    #[error("key generation failed: {0}")]
+    KeyGeneration(String),
 }
 
 /// `t` moved `years` calendar years on; 29 February lands on 28 February so
@@ -93,7 +96,11 @@ mod tests {
             device_private_key_der: &dev.private_key_der,
         });
         assert!(c.contains("MBED_CLOUD_DEV_LWM2M_SERVER_ROOT_CA_CERTIFICATE_SIZE"));
-        assert!(parse_trusted_chain(&generate_sp_certificate("sp", 30).unwrap(), now).is_ok());
+        assert!(parse_trusted_chain(
+            &generate_sp_certificate("sp", 30, super::SpKey::P256).unwrap(),
+            now
+        )
+        .is_ok());
         assert!(
             parse_trusted_chain(&bootstrap.cert_pem(), now)
                 .unwrap()

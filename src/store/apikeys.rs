@@ -5,6 +5,7 @@ use super::codec::DecodeCache;
 use super::durability::Written;
 use super::groups::{Member, MemberTx, Protected, KIND_APIKEY};
 use super::keys::{key, owned, tail_id};
+use super::lastlogin::LastLogin;
 use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, TreeSet, Trees, TxResult};
 use crate::ids::Id;
@@ -76,14 +77,16 @@ pub struct SledApiKeys {
     t: Trees,
     commit: Commit,
     decoded: DecodeCache<ApiKeyRecord>,
+    last_login: Arc<LastLogin>,
 }
 
 impl SledApiKeys {
-    pub fn new(t: Trees, commit: Commit) -> SledApiKeys {
+    pub fn new(t: Trees, commit: Commit, last_login: Arc<LastLogin>) -> SledApiKeys {
         SledApiKeys {
             t,
             commit,
             decoded: DecodeCache::new(),
+            last_login,
         }
     }
 }
@@ -132,21 +135,21 @@ impl ApiKeyTx<'_> {
     }
 }
 
-/// Deletes every key `owner` still owns (keys of a deleted user).
-pub(super) fn delete_owned_by(t: &TreeSet, account: &Id, owner: &Id) -> StoreResult<()> {
+/// Deletes every key `owner` still owns (keys of a deleted user); returns their ids.
+pub(super) fn delete_owned_by(t: &TreeSet, account: &Id, owner: &Id) -> StoreResult<Vec<Id>> {
     let ids: Vec<Id> = t
         .ownerid_apikeyid
         .scan_prefix(key(&[account.as_bytes(), owner.as_bytes()]))
         .keys()
         .filter_map(|k| k.ok().and_then(|k| tail_id(&k)))
         .collect();
-    for id in ids {
-        match delete_key(t, account, &id, None) {
+    for id in &ids {
+        match delete_key(t, account, id, None) {
             Ok(()) | Err(StoreError::NotFound(_)) => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(())
+    Ok(ids)
 }
 
 fn delete_key(t: &TreeSet, account: &Id, id: &Id, protected: Option<Id>) -> StoreResult<()> {
@@ -175,7 +178,6 @@ fn delete_key(t: &TreeSet, account: &Id, id: &Id, protected: Option<Id>) -> Stor
             counts::add(counts_tx, account, ENTITY, -1)?;
             Ok(())
         })?;
-    t.subjectid_lastlogin.remove(owned(account, id))?;
     Ok(())
 }
 
@@ -336,6 +338,7 @@ impl ApiKeyStore for SledApiKeys {
     fn delete(&self, account: &Id, id: &Id, protected: Option<Id>) -> StoreResult<Written<()>> {
         let t = self.t.get()?;
         delete_key(&t, account, id, protected)?;
+        self.last_login.forget(account, &[*id])?;
         Ok(self.commit.written(()))
     }
 }

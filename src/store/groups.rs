@@ -83,13 +83,13 @@ pub trait GroupStore: Send + Sync {
         id: &Id,
         members: &Subjects,
     ) -> StoreResult<super::durability::Written<GroupRecord>>;
-    /// Removes members; with `keep_nonempty`, refuses to leave the group without members.
+    /// Removes members, refusing (400) to leave the group with less than `keep`.
     fn remove_members(
         &self,
         account: &Id,
         id: &Id,
         members: &Subjects,
-        keep_nonempty: bool,
+        keep: Keep,
     ) -> StoreResult<super::durability::Written<GroupRecord>>;
     /// Member ids of one kind, in the order they were created.
     fn members(&self, account: &Id, id: &Id, kind: u8, page: &PageRequest)
@@ -109,6 +109,20 @@ impl SledGroups {
 
 /// The refusal of a change that would take the last member out of a protected group.
 pub const LAST_MEMBER: &str = "The last member of this group cannot be removed.";
+/// What a removal of members must leave in the group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Nothing: the group may end up empty.
+    Anything,
+    /// At least one member, a user or an API key.
+    AMember,
+    /// A member, and a user if it had one (the document, for a tenant's Administrators:
+    /// "the last user to remove from Administrators group" is a 400).
+    AUser,
+}
+
+/// The refusal of a removal that would leave a protected group without users.
+pub const LAST_USER: &str = "The last user of this group cannot be removed.";
 /// The refusal of deleting the Administrators group's last member (a user or an API key).
 pub const LAST_ADMIN_DELETED: &str =
     "The last member of the Administrators group cannot be deleted.";
@@ -347,7 +361,7 @@ impl SledGroups {
         id: &Id,
         members: &Subjects,
         add: bool,
-        keep_nonempty: bool,
+        keep: Keep,
     ) -> StoreResult<GroupRecord> {
         let t = &self.t.get()?;
         let rec = (
@@ -358,9 +372,9 @@ impl SledGroups {
         )
             .transaction(|(groups, g2m, users, keys)| {
                 let mtx = MemberTx { groups, g2m };
-                if mtx.group(account, id)?.is_none() {
+                let Some(before) = mtx.group(account, id)? else {
                     return abort(StoreError::NotFound("Group"));
-                }
+                };
                 for user in &members.users {
                     change_member::<UserRecord>(&mtx, users, account, id, user, add, true)?;
                 }
@@ -368,7 +382,10 @@ impl SledGroups {
                     change_member::<ApiKeyRecord>(&mtx, keys, account, id, apikey, add, true)?;
                 }
                 let after = mtx.group(account, id)?.expect("checked above");
-                if keep_nonempty {
+                if keep == Keep::AUser && before.user_count > 0 && after.user_count == 0 {
+                    return abort(StoreError::Invalid("users", LAST_USER.to_string()));
+                }
+                if keep != Keep::Anything {
                     let field = if members.users.is_empty() {
                         "apikeys"
                     } else {
@@ -443,7 +460,7 @@ impl GroupStore for SledGroups {
         if members.users.is_empty() && members.apikeys.is_empty() {
             return Ok(self.commit.written(group));
         }
-        match self.change_members(&account, &group.id, members, true, false) {
+        match self.change_members(&account, &group.id, members, true, Keep::Anything) {
             Ok(rec) => Ok(self.commit.written(rec)),
             Err(e) => {
                 // Unknown members: undo the creation so a failed request changes nothing.
@@ -542,7 +559,7 @@ impl GroupStore for SledGroups {
         id: &Id,
         members: &Subjects,
     ) -> StoreResult<super::durability::Written<GroupRecord>> {
-        let rec = self.change_members(account, id, members, true, false)?;
+        let rec = self.change_members(account, id, members, true, Keep::Anything)?;
         Ok(self.commit.written(rec))
     }
 
@@ -551,9 +568,9 @@ impl GroupStore for SledGroups {
         account: &Id,
         id: &Id,
         members: &Subjects,
-        keep_nonempty: bool,
+        keep: Keep,
     ) -> StoreResult<super::durability::Written<GroupRecord>> {
-        let rec = self.change_members(account, id, members, false, keep_nonempty)?;
+        let rec = self.change_members(account, id, members, false, keep)?;
         Ok(self.commit.written(rec))
     }
 

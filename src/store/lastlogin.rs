@@ -3,41 +3,49 @@
 //! Authentication happens on every request; writing a record each time would turn every GET
 //! into a disk write. Uses are kept in a map and persisted by a periodic task (and on
 //! shutdown); reads merge the map over what is on disk.
+//!
+//! A deleted key or user must not get its time back. Deleting forgets the subject (its
+//! batched time and its row), and `persist` writes a time only for a subject whose record
+//! still exists, checked in the same sled transaction as the write: sled runs transactions
+//! one at a time, so a use noted just after the delete (by a request that authenticated just
+//! before it) is dropped, never written back.
 
 use super::keys::owned;
-use super::{StoreResult, Trees};
+use super::{StoreResult, Trees, TxResult};
 use crate::ids::Id;
+use sled::Transactional;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 pub struct LastLogin {
+    /// `subjectid_lastlogin`, and where the subjects live: API keys and users (both
+    /// `account ++ id`).
     trees: Trees,
     pending: Mutex<HashMap<(Id, Id), i64>>,
 }
 
 impl LastLogin {
-    pub fn new(trees: Trees) -> LastLogin {
+    pub fn new(t: &Trees) -> LastLogin {
         LastLogin {
-            trees,
+            trees: t.clone(),
             pending: Mutex::new(HashMap::new()),
         }
     }
 
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<(Id, Id), i64>> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Notes a use of `subjects` (a key and its owner) now, under one lock. Memory only.
     pub fn touch(&self, account: &Id, subjects: impl IntoIterator<Item = Id>, millis: i64) {
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pending = self.pending();
         for subject in subjects {
             pending.insert((*account, subject), millis);
         }
     }
 
     pub fn get(&self, account: &Id, subject: &Id) -> StoreResult<Option<i64>> {
-        if let Some(t) = self
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&(*account, *subject))
-        {
+        if let Some(t) = self.pending().get(&(*account, *subject)) {
             return Ok(Some(*t));
         }
         Ok(self
@@ -48,26 +56,28 @@ impl LastLogin {
             .and_then(|v| v.as_ref().try_into().ok().map(i64::from_be_bytes)))
     }
 
-    /// Writes the batched times to the tree (made durable by the next flush). Entries leave
-    /// the map only after they are in the tree, and only if no newer use replaced them, so
-    /// a reader always finds the latest time in one place or the other.
+    /// Writes the batched times of subjects that still exist to the tree (made durable by
+    /// the next flush). Entries leave the map only after they are in the tree (or found to
+    /// belong to a deleted subject), and only if no newer use replaced them, so a reader
+    /// always finds the latest time in one place or the other.
     pub fn persist(&self) -> StoreResult<()> {
-        let batch: Vec<((Id, Id), i64)> = self
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .map(|(k, v)| (*k, *v))
-            .collect();
+        let batch: Vec<((Id, Id), i64)> = self.pending().iter().map(|(k, v)| (*k, *v)).collect();
         if batch.is_empty() {
             return Ok(());
         }
-        let mut writes = sled::Batch::default();
-        for ((account, subject), t) in &batch {
-            writes.insert(owned(account, subject), &t.to_be_bytes());
-        }
-        self.trees.get()?.subjectid_lastlogin.apply_batch(writes)?;
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let t = self.trees.get()?;
+        (&t.subjectid_lastlogin, &t.apikeyid_apikey, &t.userid_user).transaction(
+            |(times, keys, users)| {
+                for ((account, subject), t) in &batch {
+                    let k = owned(account, subject);
+                    if keys.get(&k)?.is_some() || users.get(&k)?.is_some() {
+                        times.insert(k, &t.to_be_bytes())?;
+                    }
+                }
+                TxResult::Ok(())
+            },
+        )?;
+        let mut pending = self.pending();
         for (k, t) in batch {
             if pending.get(&k) == Some(&t) {
                 pending.remove(&k);
@@ -76,16 +86,136 @@ impl LastLogin {
         Ok(())
     }
 
-    /// Drops the stored time of a deleted subject.
-    pub fn forget(&self, account: &Id, subject: &Id) -> StoreResult<()> {
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&(*account, *subject));
-        self.trees
-            .get()?
-            .subjectid_lastlogin
-            .remove(owned(account, subject))?;
+    /// Drops the times of deleted subjects: batched and stored. Call it after the delete
+    /// committed (a use noted after this is dropped by `persist`).
+    pub fn forget(&self, account: &Id, subjects: &[Id]) -> StoreResult<()> {
+        {
+            let mut pending = self.pending();
+            for subject in subjects {
+                pending.remove(&(*account, *subject));
+            }
+        }
+        let mut rows = sled::Batch::default();
+        for subject in subjects {
+            rows.remove(owned(account, subject));
+        }
+        self.trees.get()?.subjectid_lastlogin.apply_batch(rows)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ids::Id;
+    use crate::store::apikeys::ApiKeyRecord;
+    use crate::store::users::UserRecord;
+    use crate::store::Store;
+
+    fn new_key(store: &Store, account: Id, owner: Option<Id>) -> Id {
+        let id = Id::new();
+        let mut digest = vec![0u8; 32];
+        crate::ids::random_bytes(&mut digest);
+        let record = ApiKeyRecord {
+            id,
+            account_id: account,
+            name: "k".into(),
+            owner,
+            status: "ACTIVE".into(),
+            key_digest: digest,
+            ..ApiKeyRecord::default()
+        };
+        drop(store.apikeys.create(record).unwrap());
+        id
+    }
+
+    fn new_user(store: &Store, account: Id) -> Id {
+        let user = UserRecord {
+            id: Id::new(),
+            account_id: account,
+            email: format!("{}@example.com", Id::new().hex()),
+            status: "ACTIVE".into(),
+            ..UserRecord::default()
+        };
+        let id = user.id;
+        drop(store.users.create(user, None).unwrap());
+        id
+    }
+
+    /// The time of `subject` after the store was flushed, closed and opened again.
+    fn stored_after_reopen(
+        dir: &std::path::Path,
+        store: Store,
+        account: &Id,
+        subject: &Id,
+    ) -> Option<i64> {
+        store.flush().unwrap();
+        drop(store);
+        // sled's own threads may hold the lock a moment after the last handle is dropped.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let again = loop {
+            match Store::open(dir) {
+                Ok(store) => break store,
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(10))
+                }
+                Err(e) => panic!("the store opens again: {e}"),
+            }
+        };
+        again.last_login.get(account, subject).unwrap()
+    }
+
+    #[test]
+    fn a_key_used_then_deleted_leaves_no_time_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let account = Id::new();
+        let (gone, kept) = (
+            new_key(&store, account, None),
+            new_key(&store, account, None),
+        );
+        store.last_login.touch(&account, [gone, kept], 1_000);
+        store.last_login.persist().unwrap();
+        store.last_login.touch(&account, [gone, kept], 2_000);
+        drop(store.apikeys.delete(&account, &gone, None).unwrap());
+        assert_eq!(store.last_login.get(&account, &gone).unwrap(), None);
+        store.flush().unwrap();
+        assert_eq!(store.last_login.get(&account, &kept).unwrap(), Some(2_000));
+        assert_eq!(
+            stored_after_reopen(dir.path(), store, &account, &gone),
+            None
+        );
+    }
+
+    #[test]
+    fn a_use_racing_with_the_delete_cannot_bring_the_time_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let account = Id::new();
+        let key = new_key(&store, account, None);
+        drop(store.apikeys.delete(&account, &key, None).unwrap());
+        // A request that authenticated just before the delete notes its use just after.
+        store.last_login.touch(&account, [key], 3_000);
+        store.last_login.persist().unwrap();
+        assert_eq!(store.last_login.get(&account, &key).unwrap(), None);
+        assert_eq!(stored_after_reopen(dir.path(), store, &account, &key), None);
+    }
+
+    #[test]
+    fn a_deleted_user_takes_its_keys_times_along() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let account = Id::new();
+        let user = new_user(&store, account);
+        let key = new_key(&store, account, Some(user));
+        store.last_login.touch(&account, [key, user], 1_000);
+        store.last_login.persist().unwrap();
+        store.last_login.touch(&account, [key, user], 2_000);
+        drop(store.users.delete(&account, &user, None).unwrap());
+        store.last_login.touch(&account, [key, user], 3_000);
+        store.flush().unwrap();
+        for subject in [key, user] {
+            assert_eq!(store.last_login.get(&account, &subject).unwrap(), None);
+        }
+        assert_eq!(stored_after_reopen(dir.path(), store, &account, &key), None);
     }
 }

@@ -306,10 +306,19 @@ impl Store {
         let trees = Trees::new(dir, db, trees, marker);
         let flusher = Arc::new(Flusher::start(trees.clone()));
         let commit = Commit::new(flusher.clone());
+        let last_login = Arc::new(lastlogin::LastLogin::new(&trees));
         Ok(Store {
             accounts: Arc::new(accounts::SledAccounts::new(trees.clone(), commit.clone())),
-            users: Arc::new(users::SledUsers::new(trees.clone(), commit.clone())),
-            apikeys: Arc::new(apikeys::SledApiKeys::new(trees.clone(), commit.clone())),
+            users: Arc::new(users::SledUsers::new(
+                trees.clone(),
+                commit.clone(),
+                last_login.clone(),
+            )),
+            apikeys: Arc::new(apikeys::SledApiKeys::new(
+                trees.clone(),
+                commit.clone(),
+                last_login.clone(),
+            )),
             groups: Arc::new(groups::SledGroups::new(trees.clone(), commit.clone())),
             // -- invitations store --
             invitations: Arc::new(invitations::SledInvitations::new(
@@ -338,7 +347,7 @@ impl Store {
 
             // -- branding store --
             branding: Arc::new(branding::SledBranding::new(trees.clone(), commit.clone())),
-            last_login: Arc::new(lastlogin::LastLogin::new(trees.clone())),
+            last_login,
             trees,
             flusher,
         })

@@ -1,8 +1,10 @@
 //! Users of an account, with their unique email and username indexes.
 
+use super::codec::DecodeCache;
 use super::durability::Written;
 use super::groups::{Member, MemberTx, Protected, KIND_USER};
 use super::keys::{key, owned, owned_text};
+use super::lastlogin::LastLogin;
 use super::notifications::{self, NotificationRecord};
 use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
@@ -11,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 const ENTITY: &str = "users";
 
@@ -44,6 +47,9 @@ pub struct UserRecord {
 
 pub trait UserStore: Send + Sync {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<UserRecord>>;
+    /// The same record for authentication, which reads a key's owner on every request: the
+    /// record is shared, decoded once per stored version.
+    fn get_shared(&self, account: &Id, id: &Id) -> StoreResult<Option<Arc<UserRecord>>>;
     fn by_email(&self, account: &Id, email: &str) -> StoreResult<Option<UserRecord>>;
     fn list(
         &self,
@@ -84,11 +90,18 @@ pub trait UserStore: Send + Sync {
 pub struct SledUsers {
     t: Trees,
     commit: Commit,
+    decoded: DecodeCache<UserRecord>,
+    last_login: Arc<LastLogin>,
 }
 
 impl SledUsers {
-    pub fn new(t: Trees, commit: Commit) -> SledUsers {
-        SledUsers { t, commit }
+    pub fn new(t: Trees, commit: Commit, last_login: Arc<LastLogin>) -> SledUsers {
+        SledUsers {
+            t,
+            commit,
+            decoded: DecodeCache::new(),
+            last_login,
+        }
     }
 }
 
@@ -155,6 +168,11 @@ fn tx_user(users: &TransactionalTree, account: &Id, id: &Id) -> TxResult<UserRec
 impl UserStore for SledUsers {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<UserRecord>> {
         super::codec::read(&self.t.get()?.userid_user, owned(account, id))
+    }
+
+    fn get_shared(&self, account: &Id, id: &Id) -> StoreResult<Option<Arc<UserRecord>>> {
+        self.decoded
+            .read(&self.t.get()?.userid_user, &owned(account, id))
     }
 
     fn by_email(&self, account: &Id, email: &str) -> StoreResult<Option<UserRecord>> {
@@ -351,11 +369,13 @@ impl UserStore for SledUsers {
                 );
             done?;
             let t = self.t.get()?;
-            super::apikeys::delete_owned_by(&t, account, id)?;
-            self.t
-                .get()?
-                .subjectid_lastlogin
-                .remove(owned(account, id))?;
+            let late_keys = super::apikeys::delete_owned_by(&t, account, id)?;
+            let subjects: Vec<Id> = [*id]
+                .into_iter()
+                .chain(owned_keys)
+                .chain(late_keys)
+                .collect();
+            self.last_login.forget(account, &subjects)?;
             Ok(self.commit.written(()))
         }
     }

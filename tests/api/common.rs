@@ -54,6 +54,40 @@ impl Resp {
         );
         &self.body
     }
+
+    /// Asserts a `validation_error` with `status` whose `fields` name exactly `field`.
+    #[track_caller]
+    pub fn expect_field_error(&self, status: u16, field: &str) -> &Value {
+        self.expect_fields_error(status, &[field])
+    }
+
+    /// Asserts a `validation_error` with `status` whose `fields` name exactly `fields`, in
+    /// any order, each once.
+    #[track_caller]
+    pub fn expect_fields_error(&self, status: u16, fields: &[&str]) -> &Value {
+        let body = self.expect_error(status);
+        assert_eq!(body["type"], "validation_error", "{body}");
+        let mut named = field_names(body);
+        named.sort();
+        let mut expected: Vec<&str> = fields.to_vec();
+        expected.sort();
+        assert_eq!(named, expected, "the fields named: {body}");
+        body
+    }
+
+    /// Asserts a 400 that is about no one field (the input cannot be read, or the request
+    /// is refused as a whole): type `bad_request`, no `fields`, a message holding `message`.
+    #[track_caller]
+    pub fn expect_bad_request(&self, message: &str) -> &Value {
+        let body = self.expect_error(400);
+        assert_eq!(body["type"], "bad_request", "{body}");
+        assert!(body.get("fields").is_none(), "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains(message),
+            "the message does not say {message:?}: {body}"
+        );
+        body
+    }
 }
 
 /// Checks the spec's `ErrorResponse` shape.
@@ -227,19 +261,9 @@ pub fn start_in_process(config: Config) -> TestApp {
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            // A server stopped just before may still be releasing the data dir's lock (its
-            // worker threads drop their store handles after `stop` returns): retry briefly.
-            let mut attempts = 0;
-            let started = loop {
-                match iamd::server::start(config.clone()).await {
-                    Ok(started) => break started,
-                    Err(e) if attempts < 100 && e.to_string().contains("lock") => {
-                        attempts += 1;
-                        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-                    }
-                    Err(e) => panic!("server starts: {e}"),
-                }
-            };
+            let started = iamd::server::start(config)
+                .await
+                .unwrap_or_else(|e| panic!("server starts: {e}"));
             let server = started.server;
             tx.send((started.addr, started.handle, started.admin_key))
                 .unwrap();
@@ -266,24 +290,71 @@ pub fn start_in_process(config: Config) -> TestApp {
 }
 
 impl TestApp {
-    /// Stops the server gracefully and waits for it (the data dir stays).
+    /// Stops the server gracefully and waits for it (the data dir stays). Once it returns,
+    /// the database is closed: a test may open it, or start a server on it, at once.
     pub fn stop(mut self) -> Option<tempfile::TempDir> {
-        self.shutdown();
+        assert!(
+            self.shutdown(),
+            "the database of the stopped server stays open"
+        );
         self._dir.take()
     }
 
-    fn shutdown(&mut self) {
+    /// Stops the server, joins its thread (the actix system, its tasks and the test's store
+    /// handle end with it) and waits until the database is closed; false if it stays open.
+    fn shutdown(&mut self) -> bool {
         drop(self.handle.stop(true));
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        database_closed_within(&self.data_dir, Duration::from_secs(10))
     }
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        // No assertion here: a panic while a failed test unwinds would abort the run.
         self.shutdown();
     }
+}
+
+/// Waits until no handle of the database under `data_dir` is open, at most `wait`; whether
+/// it closed (true when there is no database).
+///
+/// Joining the server's thread is not enough: actix drops each worker's copy of the app
+/// state (and so of the store) on the worker's own thread after reporting it stopped, and
+/// joins no worker thread; sled's IO threads may also hold the file a moment after the last
+/// handle goes. What they all share is sled's lock, an exclusive `flock` on `db/db` held
+/// while the database is open: taking it (blocking, no polling) proves the database closed.
+pub fn database_closed_within(data_dir: &Path, wait: Duration) -> bool {
+    let file = match std::fs::File::open(data_dir.join("db").join("db")) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return true,
+        Err(e) => panic!("cannot open the database file: {e}"),
+    };
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let locked = file.lock().is_ok();
+        // Closing the file lets the lock go before the caller hears of it.
+        drop(file);
+        let _ = tx.send(locked);
+    });
+    matches!(rx.recv_timeout(wait), Ok(true))
+}
+
+/// Runs `f` on the store under `data_dir` while no server runs on it, then closes the store
+/// and waits until the database is closed, so a server may start on it at once.
+pub fn with_store<T>(data_dir: &Path, f: impl FnOnce(&iamd::store::Store) -> T) -> T {
+    let store = iamd::store::Store::open(data_dir)
+        .unwrap_or_else(|e| panic!("the store of a stopped server opens at once: {e}"));
+    let out = f(&store);
+    store.flush().expect("the store flushes");
+    drop(store);
+    assert!(
+        database_closed_within(data_dir, Duration::from_secs(10)),
+        "the database stays open after the store is dropped"
+    );
+    out
 }
 
 /// A caller without admin rights: a new user (member of `Developers` when `developer`) and
@@ -366,6 +437,44 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The API contract the spec-based tests read: `IAMD_SPEC`, or by default
+/// `../shared/spec/iam-openapi.yaml` beside the repository. Panics when it is missing.
+#[track_caller]
+pub fn spec_path() -> PathBuf {
+    required_spec(std::env::var_os("IAMD_SPEC").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/spec/iam-openapi.yaml"),
+        PathBuf::from,
+    ))
+}
+
+/// `path`, or a panic saying what is missing: a spec-based test that passes without the
+/// spec would read as proof of what it never checked.
+#[track_caller]
+pub fn required_spec(path: PathBuf) -> PathBuf {
+    assert!(
+        path.is_file(),
+        "the spec-based tests need the API contract, and {} is missing: put the reference \
+         material (`shared/`, with spec/iam-openapi.yaml) beside the repository, or set \
+         IAMD_SPEC to the spec's path",
+        path.display()
+    );
+    path
+}
+
+/// Checks `done` every 10 ms until it holds; panics saying what never happened after
+/// `within`. For events the test cannot be told of directly.
+#[track_caller]
+pub fn wait_until(within: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited {within:?} in vain until {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A unique suffix for names and emails within one test run.
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -381,7 +490,8 @@ pub fn unique(prefix: &str) -> String {
 pub struct Binary {
     pub child: std::process::Child,
     pub client: Client,
-    stdout: std::sync::Arc<std::sync::Mutex<String>>,
+    stdout: Captured,
+    log: Captured,
 }
 
 impl Binary {
@@ -407,7 +517,6 @@ impl Binary {
         data_dir: &Path,
         extra_env: &[(&str, &str)],
     ) -> Binary {
-        use std::io::{BufRead, BufReader};
         use std::process::Stdio;
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -416,48 +525,51 @@ impl Binary {
             .env("IAMD_WORKERS", "2")
             .env("RUST_LOG", "info")
             // As in `test_config`; a test's `extra_env` may set it.
-            .env("IAMD_MIN_FREE_DISK_BYTES", "0")
+            .env("IAMD_LIMITS_MIN_FREE_DISK_BYTES", "0")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("iamd starts");
-        let stderr = child.stderr.take().unwrap();
-        let mut lines = BufReader::new(stderr).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("iamd exited before listening")
-                .expect("readable log");
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.trim().to_string();
-            }
-        };
-        // Keep draining the log and stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        let stdout = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        if let Some(out) = child.stdout.take() {
-            let sink = stdout.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(out).lines().map_while(Result::ok) {
-                    let mut s = sink.lock().unwrap();
-                    s.push_str(&line);
-                    s.push('\n');
-                }
-            });
-        }
+        // Both pipes are drained for the child's whole life, so it never blocks on one.
+        let stdout = Captured::drain(child.stdout.take().unwrap());
+        let log = Captured::drain(child.stderr.take().unwrap());
+        const LISTENING: &str = "listening on http://";
+        assert!(
+            log.wait_for(LISTENING, Duration::from_secs(60)),
+            "iamd did not start listening; its log:\n{}",
+            log.text()
+        );
+        let text = log.text();
+        let addr = text
+            .lines()
+            .find_map(|l| l.split(LISTENING).nth(1))
+            .unwrap()
+            .trim()
+            .to_string();
         let key = std::fs::read_to_string(data_dir.join("admin-api-key")).expect("admin key file");
         Binary {
             child,
             client: Client::new(&format!("http://{addr}"), Some(key.trim())),
             stdout,
+            log,
         }
     }
 
     /// What the process printed to stdout so far.
     pub fn stdout(&self) -> String {
-        self.stdout.lock().unwrap().clone()
+        self.stdout.text()
+    }
+
+    /// Waits until stdout holds `needle`, at most `within`; whether it did.
+    pub fn wait_stdout(&self, needle: &str, within: Duration) -> bool {
+        self.stdout.wait_for(needle, within)
+    }
+
+    /// Waits until the log (stderr) holds `needle`, at most `within`; whether it did.
+    pub fn wait_log(&self, needle: &str, within: Duration) -> bool {
+        self.log.wait_for(needle, within)
     }
 
     pub fn kill9(mut self) {
@@ -473,12 +585,72 @@ impl Binary {
             .status();
         self.child.wait().expect("iamd exits")
     }
+
+    /// `terminate`, then everything the process printed to stdout in its life: for what it
+    /// must never print, which only the whole output can show.
+    pub fn terminate_with_stdout(self) -> (std::process::ExitStatus, String) {
+        let stdout = self.stdout.clone();
+        let status = self.terminate();
+        assert!(
+            stdout.wait_closed(Duration::from_secs(10)),
+            "stdout stays open after the exit"
+        );
+        (status, stdout.text())
+    }
 }
 
 impl Drop for Binary {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The text a child process writes to one pipe, read by a thread as it comes; waiting for
+/// a piece of it sleeps on a condition variable until a line arrives or the pipe closes.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<(std::sync::Mutex<(String, bool)>, std::sync::Condvar)>);
+
+impl Captured {
+    fn drain(pipe: impl std::io::Read + Send + 'static) -> Captured {
+        use std::io::{BufRead, BufReader};
+        let captured = Captured::default();
+        let sink = captured.clone();
+        std::thread::spawn(move || {
+            let (text, arrived) = &*sink.0;
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let mut t = text.lock().unwrap();
+                t.0.push_str(&line);
+                t.0.push('\n');
+                arrived.notify_all();
+            }
+            text.lock().unwrap().1 = true;
+            arrived.notify_all();
+        });
+        captured
+    }
+
+    fn text(&self) -> String {
+        self.0 .0.lock().unwrap().0.clone()
+    }
+
+    /// Waits at most `within` until `done` holds of (text, closed); its last value.
+    fn wait(&self, within: Duration, done: impl Fn(&(String, bool)) -> bool) -> bool {
+        let (text, arrived) = &*self.0;
+        let guard = text.lock().unwrap();
+        let (guard, _) = arrived
+            .wait_timeout_while(guard, within, |t| !done(t))
+            .unwrap();
+        done(&guard)
+    }
+
+    fn wait_for(&self, needle: &str, within: Duration) -> bool {
+        self.wait(within, |(text, closed)| *closed || text.contains(needle));
+        self.text().contains(needle)
+    }
+
+    fn wait_closed(&self, within: Duration) -> bool {
+        self.wait(within, |(_, closed)| *closed)
     }
 }
 

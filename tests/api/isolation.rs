@@ -38,7 +38,7 @@ impl World {
         let dir = tempfile::tempdir().unwrap();
         let first = start_in_process(test_config(dir.path()));
         let root_key = first.admin_key.clone();
-        drop(first);
+        first.stop();
         let other_key = provision_second_aggregator(dir.path());
         let app = start_in_process(test_config(dir.path()));
         let root = Party::of("R", app.with_key(&root_key));
@@ -78,19 +78,6 @@ impl World {
 fn provision_second_aggregator(dir: &std::path::Path) -> String {
     use iamd::provision::{plan, AdminPlan};
     use iamd::store::accounts::AccountRecord;
-    // The stopped server's worker threads may hold the database a moment longer.
-    let mut tries = 0;
-    let store = loop {
-        match iamd::store::Store::open(dir) {
-            Ok(store) => break store,
-            Err(e) if tries < 100 => {
-                tries += 1;
-                let _ = e;
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            Err(e) => panic!("cannot reopen the store: {e}"),
-        }
-    };
     let account = AccountRecord {
         id: iamd::ids::Id::new(),
         status: "ACTIVE".into(),
@@ -106,13 +93,14 @@ fn provision_second_aggregator(dir: &std::path::Path) -> String {
             email: "other-root@example.com".into(),
             username: Some("other_root".into()),
             full_name: None,
-            password: Some("another long password".into()),
+            chosen_hash: None,
             status: "ACTIVE".into(),
         },
     );
-    let written = store.accounts.provision(p.new, false).unwrap();
-    drop(written);
-    store.flush().unwrap();
+    crate::common::with_store(dir, |store| {
+        let written = store.accounts.provision(p.new, false).unwrap();
+        drop(written);
+    });
     p.admin_key
 }
 
@@ -486,10 +474,8 @@ fn no_route_reaches_another_tenant() {
 }
 
 /// Which operations of the spec the route table serves, by path and method.
-fn spec_operations() -> Option<Vec<(String, String)>> {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/spec/iam-openapi.yaml");
-    let text = std::fs::read_to_string(path).ok()?;
+fn spec_operations() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(crate::common::spec_path()).expect("the spec reads");
     let mut ops = Vec::new();
     let mut in_paths = false;
     let mut current: Option<String> = None;
@@ -512,7 +498,7 @@ fn spec_operations() -> Option<Vec<(String, String)>> {
             }
         }
     }
-    Some(ops)
+    ops
 }
 
 /// `{anything}` -> `{}`: the table and the spec may name parameters differently.
@@ -525,10 +511,7 @@ fn shape(path: &str) -> String {
 
 #[test]
 fn every_spec_operation_is_served() {
-    let Some(ops) = spec_operations() else {
-        eprintln!("skipped: ../shared/spec/iam-openapi.yaml is not beside the repository");
-        return;
-    };
+    let ops = spec_operations();
     assert!(
         ops.len() > 100,
         "the spec parse found only {} operations",

@@ -90,9 +90,9 @@ fn both_routes_page_the_same_log_for_admins_only() {
     reversed.reverse();
     assert_eq!(ids(&desc), reversed);
     app.get("/v3/accounts/me/notifications?limit=1")
-        .expect_error(400);
+        .expect_field_error(400, "limit");
     app.get("/v3/accounts/me/notifications?receiver__eq=x")
-        .expect_error(400);
+        .expect_field_error(400, "receiver__eq");
     app.get("/v3/accounts/0123456789abcdef0123456789abcdef/notifications")
         .expect_error(404);
     app.anonymous()
@@ -140,17 +140,23 @@ fn the_temporary_file_of_an_email_a_killed_server_never_finished_is_removed_at_s
     std::fs::create_dir_all(&outbox).unwrap();
     let leftover = outbox.join(".0123456789abcdef0123456789abcdef.eml.tmp");
     std::fs::write(&leftover, b"From: half a messa").unwrap();
+    // Written well before the start, whatever the file system's time granularity.
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&leftover)
+        .unwrap()
+        .set_modified(an_hour_ago)
+        .unwrap();
     let kept = outbox.join("notes.txt");
     std::fs::write(&kept, b"an operator's file").unwrap();
-    // Written before the start by at least the file system's time granularity.
-    std::thread::sleep(std::time::Duration::from_millis(20));
 
     let app = crate::common::start_in_process(crate::common::test_config(dir.path()));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while leftover.exists() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    assert!(!leftover.exists(), "the unfinished email is gone");
+    crate::common::wait_until(
+        std::time::Duration::from_secs(10),
+        "the unfinished email is gone",
+        || !leftover.exists(),
+    );
     assert!(kept.exists(), "other files stay");
     // And the outbox still works.
     user_with_generated_password(&app);

@@ -110,13 +110,14 @@ fn create_read_rename_delete() {
         json!({"name": "x".repeat(101)}),
         json!({"name": 5}),
     ] {
-        app.post("/v3/policy-groups", &bad).expect_error(400);
+        app.post("/v3/policy-groups", &bad)
+            .expect_field_error(400, "name");
     }
     app.post(
         "/v3/policy-groups",
         &json!({"name": "y", "members": [UNKNOWN]}),
     )
-    .expect_error(400);
+    .expect_field_error(400, "members");
 
     let filtered = app
         .get(&format!("/v3/policy-groups?name__eq={name}"))
@@ -124,8 +125,10 @@ fn create_read_rename_delete() {
         .clone();
     assert_eq!(ids(&filtered), vec![id.clone()]);
     assert_eq!(filtered["total_count"], 1);
-    app.get("/v3/policy-groups?name__like=x").expect_error(400);
-    app.get("/v3/policy-groups?status__eq=x").expect_error(400);
+    app.get("/v3/policy-groups?name__like=x")
+        .expect_field_error(400, "name__like");
+    app.get("/v3/policy-groups?status__eq=x")
+        .expect_field_error(400, "status__eq");
 
     let path = format!("/v3/policy-groups/{id}");
     let renamed = app
@@ -139,9 +142,10 @@ fn create_read_rename_delete() {
         (json!("renamed"), json!("2"))
     );
     app.put(&path, &json!({"name": "Developers"}))
-        .expect_error(400);
-    app.put(&path, &json!({"name": ""})).expect_error(400);
-    app.put(&path, &json!({})).expect_error(400);
+        .expect_field_error(400, "name");
+    app.put(&path, &json!({"name": ""}))
+        .expect_field_error(400, "name");
+    app.put(&path, &json!({})).expect_field_error(400, "name");
     assert_eq!(app.get(&path).expect(200)["name"], "renamed");
     app.put(
         &format!("/v3/policy-groups/{UNKNOWN}"),
@@ -210,7 +214,7 @@ fn members_are_added_listed_and_removed() {
         "/v3/policy-groups",
         &json!({"name": name, "members": {"users": [users[1], UNKNOWN]}}),
     )
-    .expect_error(400);
+    .expect_field_error(400, "users");
     assert_eq!(
         app.get(&format!("/v3/policy-groups?name__eq={name}"))
             .expect(200)["data"],
@@ -224,7 +228,7 @@ fn members_are_added_listed_and_removed() {
         "/v3/policy-groups",
         &json!({"name": name, "members": {"users": users, "apikeys": keys}}),
     )
-    .expect_error(400);
+    .expect_field_error(400, "apikeys");
 
     let added = app
         .post(
@@ -238,16 +242,13 @@ fn members_are_added_listed_and_removed() {
         .expect_error(409);
     app.post(&path, &json!({"apikeys": [keys[0]]}))
         .expect_error(409);
-    let unknown = app
-        .post(&path, &json!({"apikeys": [UNKNOWN]}))
-        .expect_error(400)
-        .clone();
-    assert_eq!(unknown["fields"][0]["name"], "apikeys");
+    app.post(&path, &json!({"apikeys": [UNKNOWN]}))
+        .expect_field_error(400, "apikeys");
     app.post(&path, &json!({"users": ["nope"]}))
-        .expect_error(400);
-    app.post(&path, &json!({})).expect_error(400);
+        .expect_field_error(400, "users");
+    app.post(&path, &json!({})).expect_field_error(400, "users");
     app.post(&path, &json!({"users": users, "apikeys": keys}))
-        .expect_error(400);
+        .expect_field_error(400, "apikeys");
     app.post(
         &format!("/v3/policy-groups/{UNKNOWN}"),
         &json!({"users": [users[0]]}),
@@ -281,7 +282,7 @@ fn members_are_added_listed_and_removed() {
     assert_eq!(ids(&keys_listed), keys);
     assert_eq!(all_ids(&app, &format!("{path}/api-keys")), keys);
     app.get(&format!("{path}/api-keys?status__eq=ACTIVE"))
-        .expect_error(400);
+        .expect_field_error(400, "status__eq");
     app.get(&format!("/v3/policy-groups/{UNKNOWN}/users"))
         .expect_error(404);
     app.get(&format!("/v3/policy-groups/{UNKNOWN}/api-keys"))
@@ -313,7 +314,7 @@ fn members_are_added_listed_and_removed() {
         users[..2].to_vec()
     );
     app.get(&format!("{path}/users?email__eq=x"))
-        .expect_error(400);
+        .expect_field_error(400, "email__eq");
 
     // Removal: a SubjectList or, as the API's examples send it, a bare array.
     let removed = delete_json(
@@ -332,21 +333,21 @@ fn members_are_added_listed_and_removed() {
     )
     .expect(200);
     delete_json(&app, &format!("{path}/api-keys"), &json!([keys[1]])).expect(200);
-    delete_json(&app, &format!("{path}/users"), &json!({})).expect_error(400);
+    delete_json(&app, &format!("{path}/users"), &json!({})).expect_field_error(400, "users");
     delete_json(
         &app,
         &format!("{path}/api-keys"),
         &json!({"users": [users[2]]}),
     )
-    .expect_error(400);
-    delete_json(&app, &format!("{path}/users"), &json!([UNKNOWN])).expect_error(400);
-    delete_json(&app, &format!("{path}/users"), &json!(["bad"])).expect_error(400);
+    .expect_field_error(400, "apikeys");
+    delete_json(&app, &format!("{path}/users"), &json!([UNKNOWN])).expect_field_error(400, "users");
+    delete_json(&app, &format!("{path}/users"), &json!(["bad"])).expect_field_error(400, "users");
     delete_json(
         &app,
         &format!("{path}/users"),
         &json!(users.iter().chain(&keys).collect::<Vec<_>>()),
     )
-    .expect_error(400);
+    .expect_field_error(400, "users");
     delete_json(
         &app,
         &format!("/v3/policy-groups/{UNKNOWN}/users"),
@@ -391,68 +392,94 @@ fn administrators_keep_a_member_and_nobody_removes_themselves() {
     let path = format!("/v3/policy-groups/{admins}");
     let me_user = id_of(app.get("/v3/users/me").expect(200));
     let me_key = id_of(app.get("/v3/api-keys/me").expect(200));
-    let r = delete_json(&app, &format!("{path}/users"), &json!([me_user]))
-        .expect_error(400)
-        .clone();
-    assert_eq!(r["fields"][0]["name"], "users");
-    delete_json(&app, &format!("{path}/api-keys"), &json!([me_key])).expect_error(400);
+    delete_json(&app, &format!("{path}/users"), &json!([me_user])).expect_field_error(400, "users");
+    delete_json(&app, &format!("{path}/api-keys"), &json!([me_key]))
+        .expect_field_error(400, "apikeys");
     delete_json(
         &app,
         &format!("{path}/api-keys"),
         &json!({"apikeys": [me_key]}),
     )
-    .expect_error(400);
+    .expect_field_error(400, "apikeys");
 
-    // Another admin may remove them, but not the very last member.
+    // Another admin may remove them. (A key is an admin only while its owner is one too.)
     let other = new_user(&app);
-    let second = app
-        .post(
-            "/v3/api-keys",
-            &json!({"name": unique("a2"), "owner": other, "groups": [admins]}),
-        )
-        .expect(201)
-        .clone();
-    let second_client = app.with_key(second["key"].as_str().unwrap());
+    app.post(&path, &json!({"users": [other]})).expect(200);
+    let second_client = app_key_in(&app, &admins, &other);
     delete_json(&second_client, &format!("{path}/users"), &json!([me_user])).expect(200);
+    // The key stays a member, but without its owner it has no admin rights.
+    app.get("/v3/policy-groups").expect(200);
+    app.post("/v3/policy-groups", &json!({"name": "x"}))
+        .expect_error(403);
     delete_json(
         &second_client,
         &format!("{path}/api-keys"),
         &json!([me_key]),
     )
     .expect(200);
-    app.get("/v3/policy-groups").expect(200);
-    app.post("/v3/policy-groups", &json!({"name": "x"}))
-        .expect_error(403);
     let summary = second_client.get(&path).expect(200).clone();
     assert_eq!(
         (
             summary["user_count"].clone(),
             summary["apikey_count"].clone()
         ),
-        (json!(0), json!(1))
+        (json!(1), json!(1))
     );
-    // A third admin, of yet another user, takes over.
-    second_client
-        .post(&path, &json!({"users": [other]}))
-        .expect(200);
-    let third = app_key_in(&second_client, &admins, &new_user(&second_client));
-    delete_json(&second_client, &format!("{path}/users"), &json!([other])).expect_error(400);
+    // Neither the second admin's user nor its key may take itself out.
     let second_id = id_of(second_client.get("/v3/api-keys/me").expect(200));
-    delete_json(&third, &format!("{path}/api-keys"), &json!([second_id])).expect(200);
-    delete_json(&third, &format!("{path}/users"), &json!([other])).expect(200);
-    // Now `third` is alone in Administrators.
-    let third_id = id_of(third.get("/v3/api-keys/me").expect(200));
-    let last = third.get(&path).expect(200).clone();
+    delete_json(&second_client, &format!("{path}/users"), &json!([other]))
+        .expect_field_error(400, "users");
+    delete_json(
+        &second_client,
+        &format!("{path}/api-keys"),
+        &json!([second_id]),
+    )
+    .expect_field_error(400, "apikeys");
+
+    // The very last member stays: a tenant's Administrators, managed by the parent's admin.
+    let tenant = second_client
+        .post(
+            "/v3/accounts",
+            &json!({"display_name": unique("t"), "end_market": "IT",
+                    "admin_email": format!("{}@example.com", unique("ta"))}),
+        )
+        .expect(201)
+        .clone();
+    let t = format!("/v3/accounts/{}", id_of(&tenant));
+    let t_admins = id_of(
+        &second_client
+            .get(&format!("{t}/policy-groups?name__eq=Administrators"))
+            .expect(200)["data"][0],
+    );
+    let t_path = format!("{t}/policy-groups/{t_admins}");
+    let t_key = app.with_key(tenant["admin_key"].as_str().unwrap());
+    let t_key_id = id_of(t_key.get("/v3/api-keys/me").expect(200));
+    delete_json(
+        &second_client,
+        &format!("{t_path}/api-keys"),
+        &json!([t_key_id]),
+    )
+    .expect(200);
+    let last = second_client.get(&t_path).expect(200).clone();
     assert_eq!(
         (last["user_count"].clone(), last["apikey_count"].clone()),
-        (json!(0), json!(1))
+        (json!(1), json!(0))
     );
     assert_eq!(
-        ids(third.get(&format!("{path}/api-keys")).expect(200)),
-        vec![third_id.clone()]
+        ids(second_client.get(&format!("{t_path}/users")).expect(200)),
+        vec![tenant["admin_id"].as_str().unwrap().to_string()]
     );
-    delete_json(&third, &format!("{path}/api-keys"), &json!([third_id])).expect_error(400);
-    third.get("/v3/accounts/me").expect(200);
+    delete_json(
+        &second_client,
+        &format!("{t_path}/users"),
+        &json!([tenant["admin_id"]]),
+    )
+    .expect_field_error(400, "users");
+    // Its key, out of Administrators, still authenticates, without admin rights.
+    t_key.get("/v3/accounts/me").expect(200);
+    t_key
+        .post("/v3/policy-groups", &json!({"name": "x"}))
+        .expect_error(403);
 }
 
 /// A new admin key (owned by `owner`) created by admin client `c`.

@@ -62,12 +62,15 @@ fn user_groups_list_add_and_remove() {
         ids(&desc),
         vec![third.clone(), devs.clone(), admins.clone()]
     );
-    app.get(&format!("{path}?limit=1")).expect_error(400);
-    app.get(&format!("{path}?name__eq=x")).expect_error(400);
+    app.get(&format!("{path}?limit=1"))
+        .expect_field_error(400, "limit");
+    app.get(&format!("{path}?name__eq=x"))
+        .expect_field_error(400, "name__eq");
 
     // Already a member: 409; unknown or malformed group: 400; nothing changes either way.
     app.post(&path, &json!([devs])).expect_error(409);
-    app.delete(&path).expect_error(400);
+    app.delete(&path)
+        .expect_bad_request("A JSON request body is required.");
     let removed = app.raw(
         "DELETE",
         &path,
@@ -81,11 +84,13 @@ fn user_groups_list_add_and_remove() {
     assert_eq!(ids(app.get(&path).expect(200)), vec![admins.clone()]);
     let unknown = "0123456789abcdef0123456789abcdef";
     let r = app.post(&path, &json!([devs, unknown]));
-    assert_eq!(r.expect_error(400)["fields"][0]["name"], "groups");
-    app.post(&path, &json!(["bad"])).expect_error(400);
-    app.post(&path, &json!([])).expect_error(400);
+    assert_eq!(r.expect_error(404)["type"], "not_found");
+    app.post(&path, &json!(["bad"]))
+        .expect_field_error(400, "groups");
+    app.post(&path, &json!([]))
+        .expect_bad_request("The body must list at least one group id.");
     app.post(&path, &json!({"groups": [devs]}))
-        .expect_error(400);
+        .expect_bad_request("Malformed JSON body");
     assert_eq!(ids(app.get(&path).expect(200)), vec![admins.clone()]);
     // Removing from a group the user is not in is a no-op (retries succeed).
     let again = app.raw(
@@ -101,7 +106,7 @@ fn user_groups_list_add_and_remove() {
         Some(("application/json", json!([unknown]).to_string().as_bytes())),
         &[],
     );
-    bad.expect_error(400);
+    bad.expect_error(404);
     assert_eq!(app.get(&path).expect(200)["data"][0]["user_count"], 2);
 
     // Unknown users: 404 for all three.

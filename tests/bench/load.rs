@@ -191,6 +191,7 @@ fn main() {
     let health = large.wait_for(&get("/health", None), 200);
     let large_me = get("/v3/users/me", Some(large_key));
     let first_auth = large.wait_for(&large_me, 200);
+    // Not a wait for an event: "idle" memory is measured after a second without requests.
     std::thread::sleep(Duration::from_secs(1));
     let idle_kib = large.rss_kib();
     let users = total_count(large.addr, large_key);

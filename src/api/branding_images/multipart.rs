@@ -2,6 +2,10 @@
 //! already in memory. Written here rather than taken from actix-multipart, whose streaming
 //! parser waits forever on a body cut off inside the closing boundary; over a complete
 //! buffer every outcome is an answer: the parts, or an error saying what is wrong.
+//! Do not swap the crate back in (it is no longer a dependency): the truncated uploads of
+//! `multipart_uploads_trust_the_bytes_over_the_declared_type` (tests/api/branding/images.rs)
+//! are the case it waits on instead of answering 400, and the handler caps and buffers the
+//! body before parsing anyway, so a streaming parser would buy nothing.
 
 /// One part: its form field name and its content.
 #[derive(Debug, PartialEq, Eq)]

@@ -74,7 +74,7 @@ impl IdentityProviderReq {
             Some(name) if !name.trim().is_empty() => p.name = name.trim().to_string(),
             _ => c.fail("name", "A name is required."),
         }
-        c.max_len("name", self.name.as_deref(), 100);
+        c.text("name", self.name.as_deref(), 100);
         c.max_len("description", self.description.as_deref(), 500);
         p.description = self.description.as_deref().map(non_empty);
         match self.kind.as_deref() {

@@ -178,8 +178,7 @@ fn uploads_are_checked_by_content() {
     let app = spawn_app();
     let path = "/v3/branding-images/light/brand_logo_square";
     let field_error = |r: Resp| {
-        let body = r.expect_error(400).clone();
-        assert_eq!(body["fields"][0]["name"], "image", "{body}");
+        let body = r.expect_field_error(400, "image").clone();
         body["fields"][0]["message"].as_str().unwrap().to_string()
     };
     let m = field_error(upload(
@@ -200,8 +199,10 @@ fn uploads_are_checked_by_content() {
         &GRAY_PNG[..GRAY_PNG.len() - 20],
     ));
     field_error(upload(&app, path, "image/png", b""));
-    upload(&app, path, "text/plain", GRAY_PNG).expect_error(400);
-    upload(&app, path, "application/json", b"{}").expect_error(400);
+    upload(&app, path, "text/plain", GRAY_PNG)
+        .expect_bad_request("The Content-Type must be image/png or image/jpeg.");
+    upload(&app, path, "application/json", b"{}")
+        .expect_bad_request("The Content-Type must be image/png or image/jpeg.");
     upload(
         &app,
         "/v3/branding-images/light/primary",
@@ -230,8 +231,7 @@ fn oversized_uploads_are_400_not_dropped_connections() {
         upload(&app, path, "image/png", &big),
         upload_form(&app, path, &multipart("image", "image/png", &big)),
     ] {
-        let body = r.expect_error(400).clone();
-        assert_eq!(body["fields"][0]["name"], "image");
+        let body = r.expect_field_error(400, "image").clone();
         assert!(body["fields"][0]["message"]
             .as_str()
             .unwrap()
@@ -239,8 +239,9 @@ fn oversized_uploads_are_400_not_dropped_connections() {
     }
     // Far over the limit, and over the JSON limit too: still a proper answer.
     let huge = vec![0x89u8; 3 * 1024 * 1024];
-    upload(&app, path, "image/png", &huge).expect_error(400);
-    upload_form(&app, path, &multipart("image", "image/png", &huge)).expect_error(400);
+    upload(&app, path, "image/png", &huge).expect_field_error(400, "image");
+    upload_form(&app, path, &multipart("image", "image/png", &huge))
+        .expect_field_error(400, "image");
     assert!(app.get(path).expect(200).get("updated_at").is_none());
     // The connection is still usable and a small image still fits.
     upload(&app, path, "image/png", GRAY_PNG).expect(201);
@@ -263,7 +264,7 @@ fn oversized_uploads_are_400_not_dropped_connections() {
     assert_eq!(raw_bytes(&uri), large);
     let mut over = large.clone();
     over.resize(2 * 1024 * 1024 + 1, 0);
-    upload(&app, path, "image/png", &over).expect_error(400);
+    upload(&app, path, "image/png", &over).expect_field_error(400, "image");
 }
 
 #[test]
@@ -291,29 +292,19 @@ fn multipart_uploads_trust_the_bytes_over_the_declared_type() {
         .to_string();
     assert_eq!(raw_bytes(&uri), png);
 
-    let field = |r: Resp| r.expect_error(400)["fields"][0]["name"].clone();
-    assert_eq!(
-        field(upload_form(
-            &app,
-            path,
-            &multipart("file", "image/png", GRAY_PNG)
-        )),
-        "image"
-    );
-    assert_eq!(
-        field(upload_form(
-            &app,
-            path,
-            &multipart("image", "image/png", b"GIF89a....")
-        )),
-        "image"
-    );
+    upload_form(&app, path, &multipart("file", "image/png", GRAY_PNG))
+        .expect_field_error(400, "image");
+    upload_form(&app, path, &multipart("image", "image/png", b"GIF89a...."))
+        .expect_field_error(400, "image");
     // Truncated: cut inside the image part, and cut before the closing boundary.
     let full = multipart("image", "image/png", GRAY_PNG);
     for cut in [full.len() / 2, full.len() - 10, 20] {
-        upload_form(&app, path, &full[..cut]).expect_error(400);
+        upload_form(&app, path, &full[..cut])
+            .expect_bad_request("Malformed multipart/form-data body");
     }
-    upload_form(&app, path, b"").expect_error(400);
+    upload_form(&app, path, b"").expect_bad_request(
+        "Malformed multipart/form-data body: the body holds no multipart boundary.",
+    );
     // Not multipart at all, or without a boundary.
     app.raw(
         "POST",
@@ -321,14 +312,18 @@ fn multipart_uploads_trust_the_bytes_over_the_declared_type() {
         Some(("image/png", GRAY_PNG)),
         &[],
     )
-    .expect_error(400);
+    .expect_bad_request(
+        "Malformed multipart/form-data body: the Content-Type must be multipart/form-data.",
+    );
     app.raw(
         "POST",
         &format!("{path}/upload-multipart"),
         Some(("multipart/form-data", &full)),
         &[],
     )
-    .expect_error(400);
+    .expect_bad_request(
+        "Malformed multipart/form-data body: the Content-Type has no multipart boundary.",
+    );
     // The failures left the last good upload in place.
     assert_eq!(app.get(path).expect(200)["static_uri"], uri.as_str());
 }
@@ -379,7 +374,6 @@ fn uploaded_bytes_survive_a_restart_byte_for_byte() {
 
     let data_dir = app.data_dir.clone();
     let dir = app.stop().unwrap();
-    wait_until_released(&data_dir);
     let again = start_in_process(test_config(&data_dir));
     let after = again.get(path).expect(200).clone();
     assert_eq!(after["updated_at"], before["updated_at"]);
@@ -430,15 +424,78 @@ fn a_configured_public_url_is_used_for_static_uris() {
     assert_eq!(app.anonymous().get(path).status, 200);
 }
 
-/// `TestApp::stop` returns when the server future does, but actix worker threads may still
-/// hold the app state (and so the database lock) for a moment; wait until it is free.
-fn wait_until_released(data_dir: &std::path::Path) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while iamd::store::Store::open(data_dir).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the database stays locked"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
+/// `png` with its IHDR saying `width` x `height` (CRC fixed up); the pixel data is not
+/// touched: the dimensions alone must be refused.
+fn png_sized(png: &[u8], width: u32, height: u32) -> Vec<u8> {
+    let mut out = png.to_vec();
+    out[16..20].copy_from_slice(&width.to_be_bytes());
+    out[20..24].copy_from_slice(&height.to_be_bytes());
+    let crc = crc32(&out[12..29]);
+    out[29..33].copy_from_slice(&crc.to_be_bytes());
+    out
+}
+
+/// `jpeg` with its frame header saying `width` x `height`.
+fn jpeg_sized(jpeg: &[u8], width: u16, height: u16) -> Vec<u8> {
+    let mut out = jpeg.to_vec();
+    let sof = out
+        .windows(2)
+        .position(|w| w[0] == 0xFF && matches!(w[1], 0xC0 | 0xC2))
+        .expect("a frame header");
+    // FF Cn, length (2), precision (1), height (2), width (2).
+    out[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+    out[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+    out
+}
+
+#[test]
+fn oversized_images_and_bytes_after_the_end_are_400_naming_image() {
+    let app = spawn_app();
+    let path = "/v3/branding-images/light/brand_logo_square";
+    let with_tail = |bytes: &[u8]| [bytes, b"<script>alert(1)</script>".as_slice()].concat();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("image/png", with_tail(GRAY_PNG), "after"),
+        ("image/jpeg", with_tail(BASELINE_JPEG), "after"),
+        ("image/jpeg", with_tail(PROGRESSIVE_JPEG), "after"),
+        ("image/png", png_sized(GRAY_PNG, 20_000, 20_000), "pixels"),
+        ("image/png", png_sized(GRAY_PNG, 9000, 1), "pixels"),
+        ("image/png", png_sized(GRAY_PNG, 4097, 4097), "pixels"),
+        (
+            "image/jpeg",
+            jpeg_sized(BASELINE_JPEG, 60_000, 60_000),
+            "pixels",
+        ),
+        (
+            "image/jpeg",
+            jpeg_sized(PROGRESSIVE_JPEG, 1, 9000),
+            "pixels",
+        ),
+    ];
+    for (content_type, bytes, says) in &cases {
+        for multipart_upload in [false, true] {
+            let r = if multipart_upload {
+                app.raw(
+                    "POST",
+                    &format!("{path}/upload-multipart"),
+                    Some((&multipart_type(), &multipart("image", content_type, bytes))),
+                    &[],
+                )
+            } else {
+                upload(&app, path, content_type, bytes)
+            };
+            let body = r.expect_field_error(400, "image").clone();
+            let message = body["fields"][0]["message"].as_str().unwrap();
+            assert!(message.contains(says), "{content_type}: {message}");
+        }
     }
+    // Nothing was stored; the limits leave ordinary images alone.
+    assert!(app.get(path).expect(200).get("updated_at").is_none());
+    upload(&app, path, "image/png", &png_sized(GRAY_PNG, 4096, 4096)).expect(201);
+    upload(
+        &app,
+        path,
+        "image/jpeg",
+        &jpeg_sized(BASELINE_JPEG, 8192, 2048),
+    )
+    .expect(201);
 }

@@ -220,6 +220,7 @@ fn acknowledged_writes_survive_random_sigkills() {
                 let wseed = rng.next();
                 s.spawn(move || driver::worker(client, model, ops, w, wseed, stop));
             }
+            // Not a wait for an event: the random moment of the kill is what is tested.
             std::thread::sleep(kill_after);
             // Kill first, so requests are in flight when it happens.
             server.take().unwrap().kill9();

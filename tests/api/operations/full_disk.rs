@@ -93,7 +93,7 @@ fn a_full_disk_refuses_writes_with_503_and_they_work_again_when_space_returns() 
         return;
     };
     let data = fs.path().join("data");
-    let env = [("IAMD_MIN_FREE_DISK_BYTES", "1048576")];
+    let env = [("IAMD_LIMITS_MIN_FREE_DISK_BYTES", "1048576")];
     let server = Binary::start(&data, &env);
     let client = server.client.clone();
     client
@@ -137,7 +137,7 @@ fn a_write_that_fails_on_the_disk_itself_leaves_no_trace_and_the_store_recovers(
         return;
     };
     let data = fs.path().join("data");
-    let env = [("IAMD_MIN_FREE_DISK_BYTES", "0")];
+    let env = [("IAMD_LIMITS_MIN_FREE_DISK_BYTES", "0")];
     let server = Binary::start(&data, &env);
     let client = server.client.clone();
     let filler = fs.fill();

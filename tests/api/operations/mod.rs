@@ -4,6 +4,9 @@
 
 mod appliance;
 mod backup;
+mod backup_url;
+mod command_line;
+mod connections;
 mod damage;
 mod full_disk;
 mod limits;

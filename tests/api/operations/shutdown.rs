@@ -1,10 +1,12 @@
 //! Graceful shutdown: SIGTERM during writes, and the second signal.
 
-use crate::common::Binary;
+use crate::common::{id_of, wait_until, Binary};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::net::TcpStream;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[test]
@@ -13,9 +15,11 @@ fn sigterm_during_a_burst_of_writes_exits_0_and_keeps_every_acknowledged_write()
     let server = Binary::start(dir.path(), &[]);
     let base = server.client.base.clone();
     let key = server.client.key.clone().unwrap();
+    let acknowledged_so_far = Arc::new(AtomicUsize::new(0));
     let writers: Vec<_> = (0..4)
         .map(|t| {
             let (base, key) = (base.clone(), key.clone());
+            let so_far = acknowledged_so_far.clone();
             std::thread::spawn(move || {
                 let agent = ureq::AgentBuilder::new()
                     .timeout(Duration::from_secs(20))
@@ -31,6 +35,7 @@ fn sigterm_during_a_burst_of_writes_exits_0_and_keeps_every_acknowledged_write()
                         Ok(r) if r.status() == 201 => {
                             let body: Value = r.into_json().unwrap();
                             acknowledged.push(body["id"].as_str().unwrap().to_string());
+                            so_far.fetch_add(1, Ordering::Relaxed);
                         }
                         // Refused or cut connections once the server stops: not acknowledged.
                         Ok(_) | Err(_) => break,
@@ -40,7 +45,10 @@ fn sigterm_during_a_burst_of_writes_exits_0_and_keeps_every_acknowledged_write()
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(700));
+    // The signal comes once the burst is under way.
+    wait_until(Duration::from_secs(30), "the burst is under way", || {
+        acknowledged_so_far.load(Ordering::Relaxed) >= 20
+    });
     let started = Instant::now();
     let status = server.terminate();
     let took = started.elapsed();
@@ -74,22 +82,37 @@ fn a_second_signal_exits_at_once() {
             ("IAMD_REQUEST_TIMEOUT_SECS", "60"),
         ],
     );
+    // The slow request uses a key of its own, whose first use shows when it is in flight.
+    let admin = &server.client;
+    let me = id_of(admin.get("/v3/users/me").expect(200));
+    let slow_key = admin
+        .post("/v3/api-keys", &json!({"name": "slow", "owner": me}))
+        .expect(201)
+        .clone();
+    let slow_key_path = format!("/v3/api-keys/{}", id_of(&slow_key));
     // A request in flight that will not finish: its body never arrives.
-    let addr = server.client.base.trim_start_matches("http://").to_string();
+    let addr = admin.base.trim_start_matches("http://").to_string();
     let mut slow = TcpStream::connect(&addr).unwrap();
     write!(
         slow,
         "POST /v3/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
          Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"email\"",
-        server.client.key.as_deref().unwrap()
+        slow_key["key"].as_str().unwrap()
     )
     .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    wait_until(Duration::from_secs(10), "the slow request is read", || {
+        admin.get(&slow_key_path).expect(200)["last_login_time"]
+            .as_i64()
+            .is_some_and(|t| t > 0)
+    });
     let pid = server.child.id().to_string();
     let kill = |sig: &str| {
         Command::new("kill").args([sig, &pid]).status().unwrap();
     };
     kill("-TERM");
+    assert!(server.wait_log("SIGTERM: stopping", Duration::from_secs(10)));
+    // This wait is what is tested, not a guess at a delay: a server with nothing in flight
+    // exits within milliseconds of that log line; this one must still run half a second on.
     std::thread::sleep(Duration::from_millis(500));
     let mut child = server;
     assert!(

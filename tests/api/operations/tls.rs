@@ -90,6 +90,19 @@ fn https_get(
     path: &str,
     key: &str,
 ) -> Result<(u16, Value), String> {
+    let raw = https_exchange(addr, host, config, path, key)?;
+    let (status, body) = parse_response(&raw).ok_or("no HTTP response")?;
+    Ok((status, serde_json::from_str(&body).unwrap_or(Value::Null)))
+}
+
+/// One HTTPS GET; returns the raw response bytes, or the TLS/IO error.
+fn https_exchange(
+    addr: &str,
+    host: &str,
+    config: Arc<rustls::ClientConfig>,
+    path: &str,
+    key: &str,
+) -> Result<Vec<u8>, String> {
     let name = rustls::pki_types::ServerName::try_from(host.to_string()).unwrap();
     let conn = rustls::ClientConnection::new(config, name).map_err(|e| e.to_string())?;
     let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
@@ -103,8 +116,36 @@ fn https_get(
     let mut raw = Vec::new();
     // A peer closing without close_notify ends the read with an error; the bytes are kept.
     let _ = tls.read_to_end(&mut raw);
-    let (status, body) = parse_response(&raw).ok_or("no HTTP response")?;
-    Ok((status, serde_json::from_str(&body).unwrap_or(Value::Null)))
+    Ok(raw)
+}
+
+#[test]
+fn https_responses_ask_browsers_to_keep_to_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TlsServer::start(dir.path());
+    let key = std::fs::read_to_string(dir.path().join("admin-api-key")).unwrap();
+    let trusting = client_config(&std::fs::read(dir.path().join("tls/cert.pem")).unwrap());
+    for (path, status) in [("/v3/accounts/me", 200), ("/v3/no-such-route", 404)] {
+        let raw = https_exchange(
+            &server.addr,
+            "localhost",
+            trusting.clone(),
+            path,
+            key.trim(),
+        )
+        .unwrap();
+        let text = String::from_utf8_lossy(&raw).to_lowercase();
+        let (head, _) = text.split_once("\r\n\r\n").expect("a response head");
+        assert_eq!(parse_response(&raw).unwrap().0, status, "{head}");
+        assert!(
+            head.contains("\r\nstrict-transport-security: max-age=31536000\r\n"),
+            "{path}: {head}"
+        );
+        assert!(
+            head.contains("\r\nx-content-type-options: nosniff\r\n"),
+            "{head}"
+        );
+    }
 }
 
 #[test]
@@ -256,10 +297,51 @@ fn a_busy_port_stops_the_start_before_the_first_start_bootstrap() {
     );
     drop(taken);
     let server = Binary::start(dir.path(), &[]);
-    assert!(
-        server.stdout().contains("Created the root account") || {
-            std::thread::sleep(Duration::from_millis(300));
-            server.stdout().contains("Created the root account")
-        }
+    assert!(server.wait_stdout("Created the root account", Duration::from_secs(10)));
+}
+
+#[test]
+fn backup_over_https_trusts_only_the_ca_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = TlsServer::start(&data);
+    let url = format!(
+        "https://localhost:{}",
+        server.addr.rsplit(':').next().unwrap()
     );
+    let key_file = data.join("admin-api-key");
+    let file = dir.path().join("tls.iamdbackup");
+    let backup = |ca: Option<&Path>| {
+        let mut args = vec![
+            "backup",
+            "--url",
+            &url,
+            "--key-file",
+            key_file.to_str().unwrap(),
+            "--out",
+            file.to_str().unwrap(),
+        ];
+        if let Some(ca) = ca {
+            args.extend(["--ca-file", ca.to_str().unwrap()]);
+        }
+        run(&args, &[])
+    };
+    let (code, _, err) = backup(None);
+    assert_eq!(code, 1);
+    assert!(err.contains("--ca-file"), "{err}");
+    let stranger = dir.path().join("stranger.pem");
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    std::fs::write(&stranger, other.cert.pem()).unwrap();
+    let (code, _, err) = backup(Some(&stranger));
+    assert_eq!(
+        code, 1,
+        "a server the CA file does not vouch for is refused"
+    );
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    assert!(!file.exists());
+
+    let (code, out, err) = backup(Some(&data.join("tls/cert.pem")));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(&["verify-backup", "--in", file.to_str().unwrap()], &[]);
+    assert_eq!(code, 0, "{out}{err}");
 }

@@ -1,0 +1,23 @@
+//! The commands of the `iamd` binary; `src/main.rs` defines their arguments.
+
+pub mod backup;
+pub mod server;
+pub mod verify;
+
+use iamd::config::Config;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Exit status for bad usage or configuration (clap's own, for a bad command line).
+pub const USAGE_ERROR: u8 = 2;
+/// Exit status for an operation that failed (backup, restore).
+pub const FAILED: u8 = 1;
+
+pub fn load_config(file: Option<&Path>) -> Result<Config, String> {
+    Config::load(file, |k| std::env::var(k).ok()).map_err(|e| e.to_string())
+}
+
+pub fn fail(code: u8, message: &str) -> ExitCode {
+    eprintln!("iamd: {message}");
+    ExitCode::from(code)
+}
