@@ -4,7 +4,7 @@ use super::body::{nullable, Json};
 use super::scope::AccountScope;
 use super::validate::{is_alias, is_email, Checks};
 use crate::clock::rfc3339;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::store::accounts::AccountRecord;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -471,9 +471,4 @@ pub async fn update_me(
         .durable()
         .await?;
     Ok(HttpResponse::Ok().json(view(&state, &updated, &[])?))
-}
-
-/// Parses an account id from a path segment: malformed ids are unknown ids (404).
-pub fn parse_account_id(raw: &str) -> ApiResult<crate::ids::Id> {
-    crate::ids::Id::parse(raw).ok_or_else(|| ApiError::not_found("Account"))
 }

@@ -3,12 +3,13 @@
 
 use super::body::Json;
 use super::list::{FilterSpec, ListQuery};
+use super::path::PathId;
 use super::scope::AccountScope;
 use super::validate::Checks;
 use crate::auth::apikey;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::Id;
+use crate::ids::{ApiKeyId, Id};
 use crate::state::AppState;
 use crate::store::apikeys::ApiKeyRecord;
 use crate::store::Page;
@@ -336,21 +337,6 @@ pub fn require_owner(scope: &AccountScope, key: &ApiKeyRecord) -> ApiResult<()> 
     }
 }
 
-#[derive(Deserialize)]
-pub struct ApiKeyPath {
-    pub apikey_id: String,
-}
-
-/// An API key id from the path: malformed ids are unknown ids (404).
-pub fn find(state: &AppState, scope: &AccountScope, raw: &str) -> ApiResult<ApiKeyRecord> {
-    let id = Id::parse(raw).ok_or_else(|| ApiError::not_found("API key"))?;
-    state
-        .store
-        .apikeys
-        .get(&scope.id(), &id)?
-        .ok_or_else(|| ApiError::not_found("API key"))
-}
-
 /// The filters of `GET /v3/api-keys` (`x-filter`).
 const APIKEY_FILTERS: &[FilterSpec] = &[
     FilterSpec {
@@ -414,9 +400,9 @@ pub async fn list(
 pub async fn get(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<ApiKeyPath>,
+    id: PathId<ApiKeyId>,
 ) -> ApiResult<HttpResponse> {
-    let key = find(&state, &scope, &path.apikey_id)?;
+    let key = id.find(&state, &scope)?;
     Ok(HttpResponse::Ok().json(view(&state, &key, None)?))
 }
 
@@ -424,10 +410,10 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<ApiKeyPath>,
+    id: PathId<ApiKeyId>,
     body: Json<ApiKeyUpdate>,
 ) -> ApiResult<HttpResponse> {
-    let key = find(&state, &scope, &path.apikey_id)?;
+    let key = id.find(&state, &scope)?;
     require_owner(&scope, &key)?;
     update_key(&state, &scope, &key, body.0).await
 }
@@ -436,9 +422,9 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<ApiKeyPath>,
+    id: PathId<ApiKeyId>,
 ) -> ApiResult<HttpResponse> {
-    let key = find(&state, &scope, &path.apikey_id)?;
+    let key = id.find(&state, &scope)?;
     require_owner(&scope, &key)?;
     state
         .store
@@ -457,9 +443,9 @@ pub async fn delete(
 pub async fn reset_secret(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<ApiKeyPath>,
+    id: PathId<ApiKeyId>,
 ) -> ApiResult<HttpResponse> {
-    let key = find(&state, &scope, &path.apikey_id)?;
+    let key = id.find(&state, &scope)?;
     require_owner(&scope, &key)?;
     let issued = apikey::issue(&key.account_id, &key.id);
     let updated = state

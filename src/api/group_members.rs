@@ -4,10 +4,11 @@
 
 use super::body::Json;
 use super::list::{FilterSpec, ListQuery, EQ_IN_NIN};
-use super::policy_groups::{find, page_in_memory, updated, GroupPath};
+use super::path::PathId;
+use super::policy_groups::{page_in_memory, updated};
 use super::scope::{AccountScope, AdminScope};
 use crate::error::{ApiError, ApiResult};
-use crate::ids::Id;
+use crate::ids::{GroupId, Id};
 use crate::state::AppState;
 use crate::store::groups::{Keep, Subjects, KIND_APIKEY, KIND_USER};
 use crate::store::{Page, PageRequest};
@@ -82,10 +83,10 @@ impl SubjectsIn {
 pub async fn add_subjects(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<GroupPath>,
+    id: PathId<GroupId>,
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
-    let group = find(&state, &scope, &path.group_id)?;
+    let group = id.find(&state, &scope)?;
     let subjects = SubjectsIn::parse(&state, &body.0, None)?;
     if subjects.users.is_empty() && subjects.apikeys.is_empty() {
         return Err(ApiError::field(
@@ -102,15 +103,15 @@ pub async fn add_subjects(
     Ok(updated("group", &group.id))
 }
 
-/// Removes the subjects of one kind named in `body` from the group in `path`.
+/// Removes the subjects of one kind named in `body` from group `id`.
 async fn remove_subjects(
     state: &AppState,
     scope: &AccountScope,
-    group_id: &str,
+    id: PathId<GroupId>,
     body: &Value,
     kind: u8,
 ) -> ApiResult<HttpResponse> {
-    let group = find(state, scope, group_id)?;
+    let group = id.find(state, scope)?;
     let field = if kind == KIND_USER {
         "users"
     } else {
@@ -182,20 +183,20 @@ pub fn refuse_self_removal(
 pub async fn remove_users(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<GroupPath>,
+    id: PathId<GroupId>,
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
-    remove_subjects(&state, &scope, &path.group_id, &body.0, KIND_USER).await
+    remove_subjects(&state, &scope, id, &body.0, KIND_USER).await
 }
 
 /// DELETE /v3/policy-groups/{group_id}/api-keys
 pub async fn remove_apikeys(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<GroupPath>,
+    id: PathId<GroupId>,
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
-    remove_subjects(&state, &scope, &path.group_id, &body.0, KIND_APIKEY).await
+    remove_subjects(&state, &scope, id, &body.0, KIND_APIKEY).await
 }
 
 const MEMBER_USER_FILTERS: &[FilterSpec] = &[FilterSpec {
@@ -207,10 +208,10 @@ const MEMBER_USER_FILTERS: &[FilterSpec] = &[FilterSpec {
 pub async fn users(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<GroupPath>,
+    id: PathId<GroupId>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let group = find(&state, &scope, &path.group_id)?;
+    let group = id.find(&state, &scope)?;
     let q = ListQuery::parse(&req, 50, MEMBER_USER_FILTERS)?;
     let account = scope.id();
     // Unfiltered pages are range scans of the membership index; a status filter needs the
@@ -259,10 +260,10 @@ pub async fn users(
 pub async fn apikeys(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<GroupPath>,
+    id: PathId<GroupId>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let group = find(&state, &scope, &path.group_id)?;
+    let group = id.find(&state, &scope)?;
     let q = ListQuery::parse(&req, 50, &[])?;
     let account = scope.id();
     let ids = state

@@ -11,13 +11,14 @@
 
 use super::body::Json;
 use super::list::{FilterSpec, ListQuery, EQ};
+use super::path::PathId;
 use super::scope::{AccountScope, AdminScope};
 use super::user_groups::check_groups;
 use super::users::{check_login_profiles, LoginProfileRef, LoginProfileView};
 use super::validate::{self, Checks};
 use crate::clock::{now_millis, rfc3339};
-use crate::error::{ApiError, ApiResult};
-use crate::ids::Id;
+use crate::error::ApiResult;
+use crate::ids::{Id, InvitationId};
 use crate::state::AppState;
 use crate::store::accounts::AccountRecord;
 use crate::store::invitations::InvitationRecord;
@@ -230,29 +231,13 @@ pub async fn list(
     }))
 }
 
-#[derive(Deserialize)]
-pub struct InvitationPath {
-    pub invitation_id: String,
-}
-
-/// A live invitation from the path: malformed, unknown and expired ids are all 404.
-fn find(state: &AppState, scope: &AccountScope, raw: &str) -> ApiResult<InvitationRecord> {
-    let not_found = || ApiError::not_found("Invitation");
-    let id = Id::parse(raw).ok_or_else(not_found)?;
-    state
-        .store
-        .invitations
-        .get(&scope.id(), &id, now_millis())?
-        .ok_or_else(not_found)
-}
-
 /// GET /v3/user-invitations/{invitation_id}
 pub async fn get(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<InvitationPath>,
+    id: PathId<InvitationId>,
 ) -> ApiResult<HttpResponse> {
-    let invitation = find(&state, &scope, &path.invitation_id)?;
+    let invitation = id.find(&state, &scope)?;
     Ok(HttpResponse::Ok().json(view(&state, &invitation)?))
 }
 
@@ -260,9 +245,9 @@ pub async fn get(
 pub async fn delete(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<InvitationPath>,
+    id: PathId<InvitationId>,
 ) -> ApiResult<HttpResponse> {
-    let invitation = find(&state, &scope, &path.invitation_id)?;
+    let invitation = id.find(&state, &scope)?;
     let account = scope.id();
     state
         .store

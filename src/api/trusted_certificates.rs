@@ -13,11 +13,12 @@
 
 use super::body::{nullable, Json};
 use super::list::{FilterSpec, ListQuery, Op, EQ, EQ_NEQ, LIKE};
+use super::path::PathId;
 use super::scope::{AccountScope, AdminScope};
 use super::validate::Checks;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::Id;
+use crate::ids::{CertificateId, Id};
 use crate::pki::{parse_trusted_chain, CertError, ParsedCert};
 use crate::state::AppState;
 use crate::store::certificates::TrustedCertRecord;
@@ -309,29 +310,13 @@ pub async fn list(
     Ok(q.respond(page.map(|c| view(&c))))
 }
 
-#[derive(Deserialize)]
-pub struct CertPath {
-    pub cert_id: String,
-}
-
-/// A certificate id from the path: malformed ids are unknown ids (404).
-pub fn find(state: &AppState, account: &Id, raw: &str) -> ApiResult<TrustedCertRecord> {
-    let not_found = || ApiError::not_found("Trusted certificate");
-    let id = Id::parse(raw).ok_or_else(not_found)?;
-    state
-        .store
-        .certificates
-        .get(account, &id)?
-        .ok_or_else(not_found)
-}
-
 /// GET /v3/trusted-certificates/{cert_id}
 pub async fn get(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<CertPath>,
+    id: PathId<CertificateId>,
 ) -> ApiResult<HttpResponse> {
-    let cert = find(&state, &scope.id(), &path.cert_id)?;
+    let cert = id.find(&state, &scope)?;
     Ok(HttpResponse::Ok().json(view(&cert)))
 }
 
@@ -358,10 +343,10 @@ pub struct TrustedCertUpdate {
 pub async fn update(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<CertPath>,
+    id: PathId<CertificateId>,
     body: Json<TrustedCertUpdate>,
 ) -> ApiResult<HttpResponse> {
-    let current = find(&state, &scope.id(), &path.cert_id)?;
+    let current = id.find(&state, &scope)?;
     let req = body.0;
     let mut c = Checks::new();
     if let Some(name) = &req.name {
@@ -435,9 +420,9 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<CertPath>,
+    id: PathId<CertificateId>,
 ) -> ApiResult<HttpResponse> {
-    let cert = find(&state, &scope.id(), &path.cert_id)?;
+    let cert = id.find(&state, &scope)?;
     let own_developer_cert = cert.device_execution_mode == DEVELOPER_MODE
         && cert.owner_id.is_some()
         && cert.owner_id == scope.caller.user_id()

@@ -1,11 +1,12 @@
 //! Users: `/v3/users/...` and, through `AccountScope`, `/v3/accounts/{account_id}/users/...`.
 
 use super::body::{nullable, Json};
+use super::path::PathId;
 use super::scope::{AccountScope, AdminScope};
 use super::validate::Checks;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::Id;
+use crate::ids::{Id, UserId};
 use crate::state::AppState;
 use crate::store::users::UserRecord;
 use actix_web::{web, HttpResponse};
@@ -396,29 +397,14 @@ pub async fn list(
     }))
 }
 
-/// A user id from the path: malformed ids are unknown ids (404).
-pub fn find(state: &AppState, scope: &AccountScope, raw: &str) -> ApiResult<UserRecord> {
-    let id = Id::parse(raw).ok_or_else(|| ApiError::not_found("User"))?;
-    state
-        .store
-        .users
-        .get(&scope.id(), &id)?
-        .ok_or_else(|| ApiError::not_found("User"))
-}
-
 /// GET /v3/users/{user_id}
 pub async fn get(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<UserPath>,
+    id: PathId<UserId>,
 ) -> ApiResult<HttpResponse> {
-    let user = find(&state, &scope, &path.user_id)?;
+    let user = id.find(&state, &scope)?;
     Ok(HttpResponse::Ok().json(view(&state, &user)?))
-}
-
-#[derive(Deserialize)]
-pub struct UserPath {
-    pub user_id: String,
 }
 
 /// PUT /v3/users/{user_id}
@@ -429,10 +415,10 @@ pub struct UserPath {
 pub async fn update(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<UserPath>,
+    id: PathId<UserId>,
     body: Json<UserUpdate>,
 ) -> ApiResult<HttpResponse> {
-    let user = find(&state, &scope, &path.user_id)?;
+    let user = id.find(&state, &scope)?;
     let is_self = !scope.tenant && scope.caller.user_id() == Some(user.id);
     if !is_self {
         scope.require_admin()?;
@@ -451,9 +437,9 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<UserPath>,
+    id: PathId<UserId>,
 ) -> ApiResult<HttpResponse> {
-    let user = find(&state, &scope, &path.user_id)?;
+    let user = id.find(&state, &scope)?;
     if !scope.tenant && scope.caller.user_id() == Some(user.id) {
         return Err(ApiError::BadRequest("A user cannot delete itself.".into()));
     }
@@ -479,9 +465,9 @@ pub async fn delete(
 pub async fn validate_email(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<UserPath>,
+    id: PathId<UserId>,
 ) -> ApiResult<HttpResponse> {
-    let user = find(&state, &scope, &path.user_id)?;
+    let user = id.find(&state, &scope)?;
     let name = crate::email::inline(
         &scope
             .account
