@@ -29,13 +29,10 @@ pub async fn run(store: &Store, config: &Config) -> Result<Option<String>, Boots
         return Ok(None);
     }
     let account = AccountRecord {
-        id: crate::ids::Id::new(),
-        status: "ACTIVE".into(),
-        tier: "1".into(),
         is_aggregator: true,
         display_name: Some(config.bootstrap.account_name.clone()),
         end_market: "IT".into(),
-        ..AccountRecord::default()
+        ..AccountRecord::new(None)
     };
     let b = &config.bootstrap;
     let provisioned = plan(

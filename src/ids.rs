@@ -79,12 +79,6 @@ impl Id {
     }
 }
 
-impl Default for Id {
-    fn default() -> Self {
-        Id::new()
-    }
-}
-
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.hex())

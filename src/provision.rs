@@ -30,22 +30,13 @@ pub struct Provisioned {
     pub generated_password: Option<String>,
 }
 
-/// Completes `account` (id, groups, timestamps) and builds its admin user and key.
+/// Builds the groups `account` names (see `AccountRecord::new`), its admin user and key.
 pub fn plan(mut account: AccountRecord, admin: AdminPlan) -> Provisioned {
     let now = crate::clock::now_millis();
-    let admins = GroupRecord::new(account.id, ADMINISTRATORS);
-    let developers = GroupRecord::new(account.id, DEVELOPERS);
-    account.admin_group = admins.id;
-    account.developers_group = developers.id;
+    let admins = GroupRecord::new(account.admin_group, account.id, ADMINISTRATORS);
+    let developers = GroupRecord::new(account.developers_group, account.id, DEVELOPERS);
     account.created_at = now;
     account.updated_at = now;
-    account.etag = 1;
-    if account.password_minimum_length == 0 {
-        account.password_minimum_length = 8;
-    }
-    if account.password_recovery_expiration == 0 {
-        account.password_recovery_expiration = 30;
-    }
 
     let (password_hash, generated) = match admin.chosen_hash {
         Some(h) => (h, None),
@@ -55,20 +46,15 @@ pub fn plan(mut account: AccountRecord, admin: AdminPlan) -> Provisioned {
         }
     };
     let user = UserRecord {
-        id: Id::new(),
-        account_id: account.id,
-        email: admin.email,
         username: admin.username,
         full_name: admin.full_name,
-        status: admin.status,
         password_hash: Some(password_hash),
         email_verified: true,
         groups: vec![admins.id],
         created_at: now,
         updated_at: now,
         password_changed_time: Some(now),
-        etag: 1,
-        ..UserRecord::default()
+        ..UserRecord::new(account.id, admin.email, &admin.status)
     };
     account.admin_user = Some(user.id);
     let key_id = Id::new();

@@ -18,7 +18,7 @@ use super::body::Json;
 use super::path::{DeveloperCertificateId, Lookup, PathId};
 use super::scope::AccountScope;
 use super::server_credentials::server_uri;
-use super::trusted_certificates::{apply_parsed, DEVELOPER_MODE};
+use super::trusted_certificates::{new_record, DEVELOPER_MODE};
 use super::validate::Checks;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
@@ -134,23 +134,14 @@ pub async fn create(
     // other trusted certificate.
     let parsed = parse_trusted_chain(&dev.cert_pem, time::OffsetDateTime::now_utc())
         .map_err(|e| ApiError::Internal(format!("generated certificate refused: {e}")))?;
-    let now = crate::clock::now_millis();
-    let mut record = TrustedCertRecord {
-        id: Id::new(),
-        account_id: account,
+    let record = TrustedCertRecord {
         name: req.name.unwrap_or_default(),
         description: req.description,
         service: "bootstrap".into(),
-        status: "ACTIVE".into(),
-        enrollment_mode: false,
         device_execution_mode: DEVELOPER_MODE,
         owner_id: scope.caller.user_id(),
-        created_at: now,
-        updated_at: now,
-        etag: 1,
-        ..TrustedCertRecord::default()
+        ..new_record(account, &parsed)
     };
-    apply_parsed(&mut record, &parsed);
     let key = DeveloperKeyRecord {
         endpoint_name,
         cert_der: dev.cert_der.clone(),

@@ -191,7 +191,7 @@ pub async fn create(
             ))
         }
     };
-    let group = GroupRecord::new(scope.id(), &name);
+    let group = GroupRecord::new(Id::new(), scope.id(), &name);
     let created = state
         .store
         .groups

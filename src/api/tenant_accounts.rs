@@ -181,11 +181,6 @@ pub async fn create(
         .by_email(&caller.account.id, &admin_email)?;
 
     let account = AccountRecord {
-        id: Id::new(),
-        parent_id: Some(caller.account.id),
-        status: "ACTIVE".into(),
-        tier: "1".into(),
-        is_aggregator: false,
         display_name: req.display_name,
         company: req.company,
         contact: req.contact,
@@ -201,7 +196,7 @@ pub async fn create(
         aliases: req.aliases.unwrap_or_default(),
         contract_number: req.contract_number,
         customer_number: req.customer_number,
-        ..AccountRecord::default()
+        ..AccountRecord::new(Some(caller.account.id))
     };
     let status = match (action, &req.admin_password) {
         ("enroll", _) => "ENROLLING",

@@ -98,6 +98,32 @@ pub fn apply_parsed(c: &mut TrustedCertRecord, parsed: &ParsedCert) {
     c.not_after = millis(parsed.not_after);
 }
 
+/// A new certificate of `account` holding `parsed`, made now; the caller sets what the
+/// request chose (name, service, ...).
+pub fn new_record(account: Id, parsed: &ParsedCert) -> TrustedCertRecord {
+    let now = crate::clock::now_millis();
+    TrustedCertRecord {
+        id: Id::new(),
+        account_id: account,
+        name: String::new(),
+        description: None,
+        service: String::new(),
+        status: "ACTIVE".into(),
+        enrollment_mode: false,
+        device_execution_mode: 0,
+        owner_id: None,
+        certificate: parsed.pem.clone(),
+        subject: parsed.subject.clone(),
+        issuer: parsed.issuer.clone(),
+        fingerprint: parsed.fingerprint_sha256_hex.clone(),
+        not_before: millis(parsed.not_before),
+        not_after: millis(parsed.not_after),
+        created_at: now,
+        updated_at: now,
+        etag: 1,
+    }
+}
+
 fn parse_pem(pem: &str) -> Result<ParsedCert, CertError> {
     parse_trusted_chain(pem, time::OffsetDateTime::now_utc())
 }
@@ -159,28 +185,20 @@ pub async fn create(
     };
     c.finish()?;
     let parsed = parsed.ok_or_else(|| ApiError::Internal("certificate vanished".into()))?;
-    let now = crate::clock::now_millis();
-    let mut record = TrustedCertRecord {
-        id: Id::new(),
-        account_id: scope.id(),
+    let record = TrustedCertRecord {
         name: req.name.unwrap_or_default(),
         description: req.description,
         service: req.service.unwrap_or_default(),
         status: req.status.unwrap_or_else(|| "ACTIVE".into()),
         enrollment_mode: req.enrollment_mode.unwrap_or(false),
-        device_execution_mode: 0,
         // On tenant routes the caller is a user of the parent account, not of this one.
         owner_id: if scope.tenant {
             None
         } else {
             scope.caller.user_id()
         },
-        created_at: now,
-        updated_at: now,
-        etag: 1,
-        ..TrustedCertRecord::default()
+        ..new_record(scope.id(), &parsed)
     };
-    apply_parsed(&mut record, &parsed);
     let created = state
         .store
         .certificates

@@ -60,20 +60,13 @@ pub fn new_record(
     groups: Vec<Id>,
     login_profiles: Vec<Id>,
 ) -> UserRecord {
-    let now = crate::clock::now_millis();
+    let user = UserRecord::new(account, email, status);
     UserRecord {
-        id: Id::new(),
-        account_id: account,
-        email,
-        status: status.to_string(),
         password_hash: Some(password_hash),
         login_profiles,
         groups,
-        created_at: now,
-        updated_at: now,
-        password_changed_time: Some(now),
-        etag: 1,
-        ..UserRecord::default()
+        password_changed_time: Some(user.created_at),
+        ..user
     }
 }
 

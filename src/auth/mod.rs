@@ -177,21 +177,23 @@ mod tests {
 
     #[test]
     fn a_key_has_no_more_rights_than_its_owner() {
-        let account = AccountRecord {
-            admin_group: Id::new(),
-            ..AccountRecord::default()
-        };
+        let account = AccountRecord::new(None);
         let admins = vec![account.admin_group];
         let key = |groups: &Vec<Id>, owner: Option<Id>| ApiKeyRecord {
-            groups: groups.clone(),
+            id: Id::new(),
+            account_id: account.id,
+            name: "k".into(),
             owner,
-            ..ApiKeyRecord::default()
+            status: "ACTIVE".into(),
+            key_digest: Vec::new(),
+            groups: groups.clone(),
+            created_at: 0,
+            updated_at: 0,
+            etag: 1,
         };
         let user = |status: &str, groups: &Vec<Id>| UserRecord {
-            id: Id::new(),
-            status: status.into(),
             groups: groups.clone(),
-            ..UserRecord::default()
+            ..UserRecord::new(account.id, "u@example.com".into(), status)
         };
         let none = Vec::new();
         let admin = user("ACTIVE", &admins);

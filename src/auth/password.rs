@@ -221,12 +221,8 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let account = Id::new();
         let user = UserRecord {
-            id: Id::new(),
-            account_id: account,
-            email: "old@example.com".into(),
-            status: "ACTIVE".into(),
             password_hash: Some(hash("correct horse", 100_000)),
-            ..UserRecord::default()
+            ..UserRecord::new(account, "old@example.com".into(), "ACTIVE")
         };
         let id = user.id;
         store

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 const ROOT_KEY: &[u8] = b"root_account";
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccountRecord {
     pub id: Id,
     pub parent_id: Option<Id>,
@@ -62,6 +62,55 @@ pub struct AccountRecord {
     pub updated_at: i64,
     pub upgraded_at: Option<i64>,
     pub etag: u64,
+}
+
+impl AccountRecord {
+    /// A new, empty, active account (a sub-tenant of `parent_id`, or the root) with the
+    /// ids of its `Administrators` and `Developers` groups, which `provision::plan` makes.
+    pub fn new(parent_id: Option<Id>) -> AccountRecord {
+        let now = crate::clock::now_millis();
+        AccountRecord {
+            id: Id::new(),
+            parent_id,
+            status: "ACTIVE".into(),
+            tier: "1".into(),
+            is_aggregator: false,
+            display_name: None,
+            company: None,
+            contact: None,
+            email: None,
+            phone_number: None,
+            address_line1: None,
+            address_line2: None,
+            city: None,
+            state: None,
+            postal_code: None,
+            country: None,
+            end_market: String::new(),
+            aliases: Vec::new(),
+            custom_fields: BTreeMap::new(),
+            contract_number: None,
+            customer_number: None,
+            sales_contact: None,
+            expiration: None,
+            expiration_warning_threshold: None,
+            idle_timeout: None,
+            mfa_status: None,
+            notification_emails: Vec::new(),
+            password_minimum_length: 8,
+            password_recovery_expiration: 30,
+            reason: None,
+            reference_note: None,
+            template_id: None,
+            admin_group: Id::new(),
+            developers_group: Id::new(),
+            admin_user: None,
+            created_at: now,
+            updated_at: now,
+            upgraded_at: None,
+            etag: 1,
+        }
+    }
 }
 
 /// Everything one account creation writes, committed together.

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 pub(super) const ENTITY: &str = "apikeys";
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApiKeyRecord {
     pub id: Id,
     pub account_id: Id,

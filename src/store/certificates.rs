@@ -21,7 +21,7 @@ use sled::Transactional;
 const ENTITY: &str = "trusted_certificates";
 const DEV_ENTITY: &str = "developer_certificates";
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TrustedCertRecord {
     pub id: Id,
     pub account_id: Id,
@@ -359,11 +359,21 @@ mod tests {
             id: Id::new(),
             account_id: account,
             name: name.into(),
-            subject: subject.into(),
+            description: None,
             service: "lwm2m".into(),
             status: "ACTIVE".into(),
+            enrollment_mode: false,
+            device_execution_mode: 0,
+            owner_id: None,
+            certificate: String::new(),
+            subject: subject.into(),
+            issuer: String::new(),
+            fingerprint: String::new(),
+            not_before: 0,
+            not_after: 0,
+            created_at: 0,
+            updated_at: 0,
             etag: 1,
-            ..TrustedCertRecord::default()
         }
     }
 

@@ -31,10 +31,11 @@ pub struct GroupRecord {
 }
 
 impl GroupRecord {
-    pub fn new(account_id: Id, name: &str) -> GroupRecord {
+    /// A new, empty group `id` of the account.
+    pub fn new(id: Id, account_id: Id, name: &str) -> GroupRecord {
         let now = crate::clock::now_millis();
         GroupRecord {
-            id: Id::new(),
+            id,
             account_id,
             name: name.to_string(),
             user_count: 0,

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError;
 use sled::Transactional;
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InvitationRecord {
     pub id: Id,
     pub account_id: Id,
@@ -206,10 +206,15 @@ mod tests {
             id: Id::new(),
             account_id: account,
             email: "a@b.c".into(),
+            user_id: Id::new(),
+            created_user: false,
+            groups: Vec::new(),
+            login_profiles: Vec::new(),
             token_digest: vec![digest; 32],
+            created_at: 0,
+            updated_at: 0,
             expires_at,
             etag: 1,
-            ..InvitationRecord::default()
         };
         let live = make(now + 1000, 1);
         let soon = make(now + 10, 2);

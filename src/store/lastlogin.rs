@@ -120,20 +120,18 @@ mod tests {
             owner,
             status: "ACTIVE".into(),
             key_digest: digest,
-            ..ApiKeyRecord::default()
+            groups: Vec::new(),
+            created_at: 0,
+            updated_at: 0,
+            etag: 1,
         };
         drop(store.apikeys.create(record).unwrap());
         id
     }
 
     fn new_user(store: &Store, account: Id) -> Id {
-        let user = UserRecord {
-            id: Id::new(),
-            account_id: account,
-            email: format!("{}@example.com", Id::new().hex()),
-            status: "ACTIVE".into(),
-            ..UserRecord::default()
-        };
+        let email = format!("{}@example.com", Id::new().hex());
+        let user = UserRecord::new(account, email, "ACTIVE");
         let id = user.id;
         drop(store.users.create(user, None).unwrap());
         id

@@ -13,7 +13,7 @@ use sled::Transactional;
 
 const ENTITY: &str = "notifications";
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NotificationRecord {
     pub id: Id,
     pub account_id: Id,

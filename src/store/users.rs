@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 const ENTITY: &str = "users";
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserRecord {
     pub id: Id,
     pub account_id: Id,
@@ -43,6 +43,35 @@ pub struct UserRecord {
     pub updated_at: i64,
     pub password_changed_time: Option<i64>,
     pub etag: u64,
+}
+
+impl UserRecord {
+    /// A new user of the account, made now: no password, groups or login profiles yet.
+    pub fn new(account_id: Id, email: String, status: &str) -> UserRecord {
+        let now = crate::clock::now_millis();
+        UserRecord {
+            id: Id::new(),
+            account_id,
+            email,
+            username: None,
+            full_name: None,
+            address: None,
+            phone_number: None,
+            status: status.to_string(),
+            password_hash: None,
+            email_verified: false,
+            is_gtc_accepted: false,
+            is_marketing_accepted: false,
+            is_totp_enabled: false,
+            login_profiles: Vec::new(),
+            custom_fields: BTreeMap::new(),
+            groups: Vec::new(),
+            created_at: now,
+            updated_at: now,
+            password_changed_time: None,
+            etag: 1,
+        }
+    }
 }
 
 pub trait UserStore: Send + Sync {

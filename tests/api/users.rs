@@ -80,7 +80,7 @@ pub fn app_with_groups() -> GroupsApp {
     let dir = app.stop().unwrap();
     let groups = with_store(&data_dir, |store| {
         let acc = store.accounts.get(&account).unwrap().unwrap();
-        let third = GroupRecord::new(account, "Third");
+        let third = GroupRecord::new(Id::new(), account, "Third");
         let third_id = third.id;
         let _ = store.groups.create(third, &Subjects::default()).unwrap();
         [

@@ -152,17 +152,12 @@ pub fn seed(dir: &Path, n: usize) -> String {
         let account = store.root_account().unwrap().expect("root account");
         let now = iamd::clock::now_millis();
         for _ in 0..n {
-            let id = Id::new();
+            let email = format!("{}@seed.example", Id::new().hex());
             let user = UserRecord {
-                id,
-                account_id: account,
-                email: format!("{}@seed.example", id.hex()),
                 full_name: Some("Seeded User".into()),
-                status: "ACTIVE".into(),
                 created_at: now,
                 updated_at: now,
-                etag: 1,
-                ..UserRecord::default()
+                ..UserRecord::new(account, email, "ACTIVE")
             };
             // Made durable below, once for the whole batch.
             drop(store.users.create(user, None).expect("seed user"));
