@@ -44,7 +44,7 @@ pub async fn run(store: &Store, config: &Config) -> Result<Option<String>, Boots
             // Hashed here, before the server serves anything: no request waits for it.
             chosen_hash: (!b.admin_password.is_empty())
                 .then(|| password::hash(&b.admin_password, password::CHOSEN_ITERATIONS)),
-            status: "ACTIVE".into(),
+            status: crate::status::UserStatus::Active,
         },
     );
     // The key file is written before the commit: a crash in between leaves a file that the

@@ -4,6 +4,7 @@
 
 use crate::auth::{apikey, password};
 use crate::ids::Id;
+use crate::status::{ApiKeyStatus, UserStatus};
 use crate::store::accounts::{AccountRecord, NewAccount};
 use crate::store::apikeys::ApiKeyRecord;
 use crate::store::groups::GroupRecord;
@@ -19,7 +20,7 @@ pub struct AdminPlan {
     pub full_name: Option<String>,
     /// The hash of a chosen password (`password::hash_chosen`); `None` generates one.
     pub chosen_hash: Option<Vec<u8>>,
-    pub status: String,
+    pub status: UserStatus,
 }
 
 /// What was created, with the secrets that are shown once.
@@ -54,7 +55,7 @@ pub fn plan(mut account: AccountRecord, admin: AdminPlan) -> Provisioned {
         created_at: now,
         updated_at: now,
         password_changed_time: Some(now),
-        ..UserRecord::new(account.id, admin.email, &admin.status)
+        ..UserRecord::new(account.id, admin.email, admin.status)
     };
     account.admin_user = Some(user.id);
     let key_id = Id::new();
@@ -64,7 +65,7 @@ pub fn plan(mut account: AccountRecord, admin: AdminPlan) -> Provisioned {
         account_id: account.id,
         name: "Administrator key".into(),
         owner: Some(user.id),
-        status: "ACTIVE".into(),
+        status: ApiKeyStatus::Active,
         key_digest: issued.digest,
         groups: vec![admins.id],
         created_at: now,

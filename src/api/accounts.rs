@@ -114,7 +114,7 @@ pub fn view(state: &AppState, a: &AccountRecord, include: &[&str]) -> ApiResult<
     let mut v = AccountView {
         object: "account",
         id: a.id.hex(),
-        status: a.status.clone(),
+        status: a.status.to_string(),
         tier: a.tier.clone(),
         end_market: a.end_market.clone(),
         etag: a.etag.to_string(),

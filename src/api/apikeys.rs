@@ -11,6 +11,7 @@ use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ApiKeyId, Id};
 use crate::state::AppState;
+use crate::status::ApiKeyStatus;
 use crate::store::apikeys::ApiKeyRecord;
 use crate::store::Page;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -28,7 +29,7 @@ pub struct ApiKeyView {
     pub key: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
-    pub status: String,
+    pub status: ApiKeyStatus,
     pub groups: Vec<String>,
     pub created_at: String,
     pub creation_time: i64,
@@ -48,7 +49,7 @@ pub fn view(state: &AppState, k: &ApiKeyRecord, full_key: Option<&str>) -> ApiRe
             .map(str::to_string)
             .unwrap_or_else(|| apikey::public_part(&k.account_id, &k.id)),
         owner: k.owner.map(|o| o.hex()),
-        status: k.status.clone(),
+        status: k.status,
         groups: k.groups.iter().map(Id::hex).collect(),
         created_at: rfc3339(k.created_at),
         creation_time: k.created_at,
@@ -76,15 +77,17 @@ pub struct ApiKeyUpdate {
 }
 
 impl ApiKeyUpdate {
-    pub fn validate(&self) -> ApiResult<()> {
+    /// Checks every field at once; returns the status the update sets, if any.
+    pub fn validate(&self) -> ApiResult<Option<ApiKeyStatus>> {
         let mut c = Checks::new();
         c.not_blank("name", &self.name);
         c.text("name", Some(&self.name), 100);
-        c.one_of("status", self.status.as_deref(), &["ACTIVE", "INACTIVE"]);
+        let status = c.choice("status", self.status.as_deref());
         if let Some(owner) = &self.owner {
             c.check(Id::parse(owner).is_some(), "owner", "Must be a user id.");
         }
-        c.finish()
+        c.finish()?;
+        Ok(status)
     }
 }
 
@@ -122,7 +125,7 @@ pub async fn update_key(
     key: &ApiKeyRecord,
     update: ApiKeyUpdate,
 ) -> ApiResult<HttpResponse> {
-    update.validate()?;
+    let status = update.validate()?;
     let owner = update.owner.as_deref().and_then(Id::parse);
     let wanted_groups = update
         .groups
@@ -146,7 +149,7 @@ pub async fn update_key(
     };
     if !scope.is_admin() {
         let changes_owner = owner.is_some_and(|o| Some(o) != key.owner);
-        let changes_status = update.status.as_ref().is_some_and(|s| *s != key.status);
+        let changes_status = status.is_some_and(|s| s != key.status);
         if changes_owner || changes_status {
             return Err(ApiError::Forbidden(
                 "Only administrators may change a key's owner or status.".into(),
@@ -179,8 +182,8 @@ pub async fn update_key(
         .apikeys
         .update(&account, &key.id, &|k| {
             k.name = update.name.clone();
-            if let Some(status) = &update.status {
-                k.status = status.clone();
+            if let Some(status) = status {
+                k.status = status;
             }
             if owner.is_some() {
                 k.owner = owner;
@@ -218,7 +221,9 @@ pub async fn create(
     let mut c = Checks::new();
     c.not_blank("name", &req.name);
     c.text("name", Some(&req.name), 100);
-    c.one_of("status", req.status.as_deref(), &["ACTIVE", "INACTIVE"]);
+    let status = c
+        .choice("status", req.status.as_deref())
+        .unwrap_or(ApiKeyStatus::Active);
     c.finish()?;
     let account = scope.id();
     let owner = match req.owner.as_deref() {
@@ -231,7 +236,7 @@ pub async fn create(
     let groups = group_list(&state, req.groups.as_deref().unwrap_or_default())?;
     if !scope.is_admin() {
         let own_user = scope.caller.user_id();
-        if owner != own_user || req.status.as_deref().is_some_and(|s| s != "ACTIVE") {
+        if owner != own_user || status != ApiKeyStatus::Active {
             return Err(ApiError::Forbidden(
                 "Only administrators may create keys for other users or inactive keys.".into(),
             ));
@@ -254,7 +259,7 @@ pub async fn create(
         account_id: account,
         name: req.name,
         owner,
-        status: req.status.unwrap_or_else(|| "ACTIVE".into()),
+        status,
         key_digest: issued.digest,
         groups,
         created_at: now,

@@ -229,7 +229,7 @@ pub async fn users(
     for id in &ids.items {
         if let Some(u) = state.store.users.get(&account, id)? {
             if q.accepts(|f| match f {
-                "status" => vec![u.status.clone()],
+                "status" => vec![u.status.to_string()],
                 _ => Vec::new(),
             }) {
                 users.push(u);

@@ -19,13 +19,13 @@ use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{Id, IdentityProviderId};
 use crate::state::AppState;
+use crate::status::IdentityProviderStatus;
 use crate::store::identity_providers::{IdentityProviderRecord, Saml2Record};
 use crate::store::PageRequest;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-pub const STATUSES: &[&str] = &["ACTIVE", "SUSPENDED"];
 /// The types a client may create or set (the spec's request enum).
 pub const TYPES: &[&str] = &["SAML2"];
 /// `CertificateGenerationReq.validity`, in days, when absent; and its accepted range.
@@ -53,7 +53,7 @@ pub struct IdentityProviderView {
     pub description: Option<String>,
     #[serde(rename = "type")]
     pub kind: String,
-    pub status: String,
+    pub status: IdentityProviderStatus,
     pub saml2_attributes: Saml2View,
     pub created_at: String,
     pub updated_at: String,
@@ -89,7 +89,7 @@ pub fn view(state: &AppState, r: &IdentityProviderRecord) -> IdentityProviderVie
         name: r.name.clone(),
         description: r.description.clone(),
         kind: r.kind.clone(),
-        status: r.status.clone(),
+        status: r.status,
         saml2_attributes: Saml2View {
             assertion_endpoint: format!("{}/acs", sp_base(state, &r.id)),
             idp_entity_id: r.saml2.idp_entity_id.clone(),
@@ -147,7 +147,7 @@ pub async fn create(
         name: String::new(),
         description: None,
         kind: "SAML2".into(),
-        status: "ACTIVE".into(),
+        status: IdentityProviderStatus::Active,
         saml2: Saml2Record::default(),
         created_at: now,
         updated_at: now,

@@ -20,6 +20,7 @@ use crate::clock::{now_millis, rfc3339};
 use crate::error::ApiResult;
 use crate::ids::{Id, InvitationId};
 use crate::state::AppState;
+use crate::status::UserStatus;
 use crate::store::accounts::AccountRecord;
 use crate::store::invitations::InvitationRecord;
 use crate::store::users::UserRecord;
@@ -175,7 +176,7 @@ pub async fn create(
             let user = super::user_create::new_record(
                 account,
                 email,
-                "INVITED",
+                UserStatus::Invited,
                 crate::auth::password::hash_generated(&crate::auth::password::generate()),
                 groups.clone(),
                 login_profiles.clone(),
@@ -279,7 +280,7 @@ async fn remove_invited_user(
         now_millis(),
         &still_invited,
     )?;
-    if user.status != "INVITED" || !others.items.is_empty() {
+    if user.status != UserStatus::Invited || !others.items.is_empty() {
         return Ok(());
     }
     match state

@@ -24,6 +24,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::Id;
 use crate::provision::{plan, AdminPlan};
 use crate::state::AppState;
+use crate::status::UserStatus;
 use crate::store::accounts::AccountRecord;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
@@ -199,9 +200,9 @@ pub async fn create(
         ..AccountRecord::new(Some(caller.account.id))
     };
     let status = match (action, &req.admin_password) {
-        ("enroll", _) => "ENROLLING",
-        (_, Some(_)) => "ACTIVE",
-        (_, None) => "RESET",
+        ("enroll", _) => UserStatus::Enrolling,
+        (_, Some(_)) => UserStatus::Active,
+        (_, None) => UserStatus::Reset,
     };
     // A linked existing user keeps its own password: the chosen one is not even hashed.
     let chosen_hash = match (req.admin_password, &existing) {
@@ -215,7 +216,7 @@ pub async fn create(
             username: req.admin_name,
             full_name: req.admin_full_name,
             chosen_hash,
-            status: status.into(),
+            status,
         },
     );
     if let Some(user) = existing {
@@ -279,7 +280,7 @@ const ACCOUNT_FILTERS: &[FilterSpec] = &[
 fn filter_values(a: &AccountRecord, field: &str) -> Vec<String> {
     let text = |v: &Option<String>| v.iter().cloned().collect();
     match field {
-        "status" => vec![a.status.clone()],
+        "status" => vec![a.status.to_string()],
         "tier" => vec![a.tier.clone()],
         "parent" => a.parent_id.iter().map(Id::hex).collect(),
         "end_market" => vec![a.end_market.clone()],

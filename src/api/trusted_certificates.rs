@@ -21,12 +21,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::{CertificateId, Id};
 use crate::pki::{parse_trusted_chain, CertError, ParsedCert};
 use crate::state::AppState;
+use crate::status::CertificateStatus;
 use crate::store::certificates::TrustedCertRecord;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 pub const SERVICES: &[&str] = &["lwm2m", "bootstrap"];
-pub const STATUSES: &[&str] = &["ACTIVE", "INACTIVE"];
 /// `device_execution_mode` of developer certificates.
 pub const DEVELOPER_MODE: i32 = 1;
 
@@ -41,7 +41,7 @@ pub struct TrustedCertView {
     pub name: String,
     pub description: Option<String>,
     pub service: String,
-    pub status: String,
+    pub status: CertificateStatus,
     pub enrollment_mode: bool,
     pub device_execution_mode: i32,
     pub owner_id: Option<String>,
@@ -68,7 +68,7 @@ pub fn view(c: &TrustedCertRecord) -> TrustedCertView {
         name: c.name.clone(),
         description: c.description.clone(),
         service: c.service.clone(),
-        status: c.status.clone(),
+        status: c.status,
         enrollment_mode: c.enrollment_mode,
         device_execution_mode: c.device_execution_mode,
         owner_id: c.owner_id.map(|o| o.hex()),
@@ -108,7 +108,7 @@ pub fn new_record(account: Id, parsed: &ParsedCert) -> TrustedCertRecord {
         name: String::new(),
         description: None,
         service: String::new(),
-        status: "ACTIVE".into(),
+        status: CertificateStatus::Active,
         enrollment_mode: false,
         device_execution_mode: 0,
         owner_id: None,
@@ -169,7 +169,7 @@ pub async fn create(
         service => c.one_of("service", service, SERVICES),
     }
     c.max_len("description", req.description.as_deref(), 500);
-    c.one_of("status", req.status.as_deref(), STATUSES);
+    let status = c.choice("status", req.status.as_deref());
     let parsed = match req.certificate.as_deref() {
         None => {
             c.fail(CertError::FIELD, "Required.");
@@ -189,7 +189,7 @@ pub async fn create(
         name: req.name.unwrap_or_default(),
         description: req.description,
         service: req.service.unwrap_or_default(),
-        status: req.status.unwrap_or_else(|| "ACTIVE".into()),
+        status: status.unwrap_or(CertificateStatus::Active),
         enrollment_mode: req.enrollment_mode.unwrap_or(false),
         // On tenant routes the caller is a user of the parent account, not of this one.
         owner_id: if scope.tenant {
@@ -259,7 +259,7 @@ fn filter_values(c: &TrustedCertRecord, field: &str, now: i64) -> Vec<String> {
         "device_execution_mode" => vec![c.device_execution_mode.to_string()],
         "owner" => c.owner_id.iter().map(Id::hex).collect(),
         "enrollment_mode" => vec![c.enrollment_mode.to_string()],
-        "status" => vec![c.status.clone()],
+        "status" => vec![c.status.to_string()],
         "issuer" => vec![c.issuer.clone()],
         "subject" => vec![c.subject.clone()],
         "valid" => vec![is_valid(c, now).to_string()],
@@ -372,7 +372,7 @@ pub async fn update(
         c.text("name", Some(name), 100);
     }
     c.one_of("service", req.service.as_deref(), SERVICES);
-    c.one_of("status", req.status.as_deref(), STATUSES);
+    let status = c.choice("status", req.status.as_deref());
     c.max_len(
         "description",
         req.description.clone().flatten().as_deref(),
@@ -415,8 +415,8 @@ pub async fn update(
             if let Some(service) = &req.service {
                 cert.service = service.clone();
             }
-            if let Some(status) = &req.status {
-                cert.status = status.clone();
+            if let Some(status) = status {
+                cert.status = status;
             }
             if let Some(mode) = req.enrollment_mode {
                 cert.enrollment_mode = mode;

@@ -15,6 +15,7 @@ use crate::auth::password;
 use crate::error::ApiResult;
 use crate::ids::Id;
 use crate::state::AppState;
+use crate::status::UserStatus;
 use crate::store::users::UserRecord;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -55,7 +56,7 @@ pub struct CreateParams {
 pub fn new_record(
     account: Id,
     email: String,
-    status: &str,
+    status: UserStatus,
     password_hash: Vec<u8>,
     groups: Vec<Id>,
     login_profiles: Vec<Id>,
@@ -109,15 +110,15 @@ pub async fn create(
     let login_profiles = validate::ids("login_profiles", &profile_ids)?;
     let (status, password_hash, generated) = match (action, req.password) {
         ("invite", _) => (
-            "INVITED",
+            UserStatus::Invited,
             password::hash_generated(&password::generate()),
             None,
         ),
         // ~0.2 s of CPU: on the blocking pool, after every cheap check has passed.
-        (_, Some(p)) => ("ACTIVE", password::hash_chosen(p).await?, None),
+        (_, Some(p)) => (UserStatus::Active, password::hash_chosen(p).await?, None),
         (_, None) => {
             let p = password::generate();
-            ("RESET", password::hash_generated(&p), Some(p))
+            (UserStatus::Reset, password::hash_generated(&p), Some(p))
         }
     };
     let user = UserRecord {
@@ -148,7 +149,7 @@ pub async fn create(
         Some(o) => crate::email::deliver(&state, written, o).await?,
         None => written.durable().await?,
     };
-    if status == "INVITED" {
+    if status == UserStatus::Invited {
         // The user exists because of this request, not of the invitation: revoking the
         // invitation later leaves the user alone.
         let new = NewInvitation {

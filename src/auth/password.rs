@@ -222,7 +222,11 @@ mod tests {
         let account = Id::new();
         let user = UserRecord {
             password_hash: Some(hash("correct horse", 100_000)),
-            ..UserRecord::new(account, "old@example.com".into(), "ACTIVE")
+            ..UserRecord::new(
+                account,
+                "old@example.com".into(),
+                crate::status::UserStatus::Active,
+            )
         };
         let id = user.id;
         store

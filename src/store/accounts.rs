@@ -10,6 +10,7 @@ use super::page::{scan, Page, PageRequest};
 use super::users::{UserRecord, UserTx};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
 use crate::ids::Id;
+use crate::status::AccountStatus;
 use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError;
 use sled::Transactional;
@@ -22,8 +23,8 @@ const ROOT_KEY: &[u8] = b"root_account";
 pub struct AccountRecord {
     pub id: Id,
     pub parent_id: Option<Id>,
-    /// ENROLLING, ACTIVE, RESTRICTED or SUSPENDED.
-    pub status: String,
+    /// Stored as its name, as when it was a `String`.
+    pub status: AccountStatus,
     pub tier: String,
     /// Whether this account may own sub-tenant accounts (an aggregator).
     pub is_aggregator: bool,
@@ -72,7 +73,7 @@ impl AccountRecord {
         AccountRecord {
             id: Id::new(),
             parent_id,
-            status: "ACTIVE".into(),
+            status: AccountStatus::Active,
             tier: "1".into(),
             is_aggregator: false,
             display_name: None,

@@ -9,6 +9,7 @@ use super::lastlogin::LastLogin;
 use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
 use crate::ids::Id;
+use crate::status::ApiKeyStatus;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
@@ -23,8 +24,8 @@ pub struct ApiKeyRecord {
     pub name: String,
     /// The user this key acts for.
     pub owner: Option<Id>,
-    /// ACTIVE or INACTIVE.
-    pub status: String,
+    /// Stored as its name, as when it was a `String`.
+    pub status: ApiKeyStatus,
     /// SHA-256 of the full key (see `auth::apikey`).
     pub key_digest: Vec<u8>,
     /// Group ids; the source of truth for membership (see `groups`).

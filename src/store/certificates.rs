@@ -14,6 +14,7 @@ use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
 use crate::ids::Id;
 use crate::pki::ServerCa;
+use crate::status::CertificateStatus;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
@@ -29,8 +30,8 @@ pub struct TrustedCertRecord {
     pub description: Option<String>,
     /// `lwm2m` or `bootstrap`.
     pub service: String,
-    /// `ACTIVE` or `INACTIVE`.
-    pub status: String,
+    /// Stored as its name, as when it was a `String`.
+    pub status: CertificateStatus,
     pub enrollment_mode: bool,
     /// 1 for developer certificates, 0 otherwise.
     pub device_execution_mode: i32,
@@ -361,7 +362,7 @@ mod tests {
             name: name.into(),
             description: None,
             service: "lwm2m".into(),
-            status: "ACTIVE".into(),
+            status: CertificateStatus::Active,
             enrollment_mode: false,
             device_execution_mode: 0,
             owner_id: None,

@@ -8,6 +8,7 @@ use super::keys::owned;
 use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
 use crate::ids::Id;
+use crate::status::IdentityProviderStatus;
 use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError;
 use sled::Transactional;
@@ -38,8 +39,8 @@ pub struct IdentityProviderRecord {
     pub description: Option<String>,
     /// NATIVE, MBED, SAML2 or OIDC; the API creates only SAML2.
     pub kind: String,
-    /// ACTIVE or SUSPENDED.
-    pub status: String,
+    /// Stored as its name, as when it was a `String`.
+    pub status: IdentityProviderStatus,
     pub saml2: Saml2Record,
     pub created_at: i64,
     pub updated_at: i64,

@@ -118,7 +118,7 @@ mod tests {
             account_id: account,
             name: "k".into(),
             owner,
-            status: "ACTIVE".into(),
+            status: crate::status::ApiKeyStatus::Active,
             key_digest: digest,
             groups: Vec::new(),
             created_at: 0,
@@ -131,7 +131,7 @@ mod tests {
 
     fn new_user(store: &Store, account: Id) -> Id {
         let email = format!("{}@example.com", Id::new().hex());
-        let user = UserRecord::new(account, email, "ACTIVE");
+        let user = UserRecord::new(account, email, crate::status::UserStatus::Active);
         let id = user.id;
         drop(store.users.create(user, None).unwrap());
         id

@@ -9,6 +9,7 @@ use super::notifications::{self, NotificationRecord};
 use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
 use crate::ids::Id;
+use crate::status::UserStatus;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
@@ -26,8 +27,8 @@ pub struct UserRecord {
     pub full_name: Option<String>,
     pub address: Option<String>,
     pub phone_number: Option<String>,
-    /// ENROLLING, INVITED, ACTIVE, RESET or INACTIVE.
-    pub status: String,
+    /// Stored as its name, as when it was a `String`.
+    pub status: UserStatus,
     /// Encoded `auth::password` hash; never leaves the server.
     pub password_hash: Option<Vec<u8>>,
     pub email_verified: bool,
@@ -47,7 +48,7 @@ pub struct UserRecord {
 
 impl UserRecord {
     /// A new user of the account, made now: no password, groups or login profiles yet.
-    pub fn new(account_id: Id, email: String, status: &str) -> UserRecord {
+    pub fn new(account_id: Id, email: String, status: UserStatus) -> UserRecord {
         let now = crate::clock::now_millis();
         UserRecord {
             id: Id::new(),
@@ -57,7 +58,7 @@ impl UserRecord {
             full_name: None,
             address: None,
             phone_number: None,
-            status: status.to_string(),
+            status,
             password_hash: None,
             email_verified: false,
             is_gtc_accepted: false,

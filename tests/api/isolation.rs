@@ -91,7 +91,7 @@ fn provision_second_aggregator(dir: &std::path::Path) -> String {
             username: Some("other_root".into()),
             full_name: None,
             chosen_hash: None,
-            status: "ACTIVE".into(),
+            status: iamd::status::UserStatus::Active,
         },
     );
     crate::common::with_store(dir, |store| {

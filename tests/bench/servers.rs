@@ -157,7 +157,7 @@ pub fn seed(dir: &Path, n: usize) -> String {
                 full_name: Some("Seeded User".into()),
                 created_at: now,
                 updated_at: now,
-                ..UserRecord::new(account, email, "ACTIVE")
+                ..UserRecord::new(account, email, iamd::status::UserStatus::Active)
             };
             // Made durable below, once for the whole batch.
             drop(store.users.create(user, None).expect("seed user"));
