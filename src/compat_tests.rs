@@ -2,7 +2,7 @@
 //! today's records encode to the very same bytes. The `Old*` structs are frozen copies of
 //! the layouts those releases wrote (plain `Id`s, statuses as `String`): never edit them.
 
-use crate::ids::Id;
+use crate::ids::{AccountId, Id, UserId};
 use crate::status::{
     AccountStatus, ApiKeyStatus, CertificateStatus, IdentityProviderStatus, Named, UserStatus,
 };
@@ -169,7 +169,7 @@ fn users_written_with_string_statuses_decode_unchanged() {
         };
         decodes_unchanged(&old, |new: &UserRecord| {
             assert_eq!(new.status, status);
-            assert_eq!(new.id, old.id);
+            assert_eq!(new.id.id(), old.id);
             assert_eq!(new.groups, old.groups);
             assert_eq!(new.login_profiles, old.login_profiles);
             assert_eq!(new.etag, 4);
@@ -225,7 +225,7 @@ fn api_keys_written_with_string_statuses_decode_unchanged() {
         };
         decodes_unchanged(&old, |new: &ApiKeyRecord| {
             assert_eq!(new.status, status);
-            assert_eq!(new.owner, old.owner);
+            assert_eq!(new.owner.map(UserId::id), old.owner);
             assert_eq!(new.groups, old.groups);
         });
     }
@@ -256,7 +256,7 @@ fn certificates_written_with_string_statuses_decode_unchanged() {
         };
         decodes_unchanged(&old, |new: &TrustedCertRecord| {
             assert_eq!(new.status, status);
-            assert_eq!(new.owner_id, old.owner_id);
+            assert_eq!(new.owner_id.map(UserId::id), old.owner_id);
             assert_eq!(new.not_after, 6);
         });
     }
@@ -333,9 +333,9 @@ fn accounts_written_with_string_statuses_decode_unchanged() {
         };
         decodes_unchanged(&old, |new: &AccountRecord| {
             assert_eq!(new.status, status);
-            assert_eq!(new.parent_id, old.parent_id);
-            assert_eq!(new.admin_group, old.admin_group);
-            assert_eq!(new.admin_user, old.admin_user);
+            assert_eq!(new.parent_id.map(AccountId::id), old.parent_id);
+            assert_eq!(new.admin_group.id(), old.admin_group);
+            assert_eq!(new.admin_user.map(UserId::id), old.admin_user);
         });
     }
 }

@@ -3,7 +3,7 @@
 //! sub-tenant creation, so both make accounts the same way.
 
 use crate::auth::{apikey, password};
-use crate::ids::Id;
+use crate::ids::ApiKeyId;
 use crate::status::{ApiKeyStatus, UserStatus};
 use crate::store::accounts::{AccountRecord, NewAccount};
 use crate::store::apikeys::ApiKeyRecord;
@@ -51,14 +51,14 @@ pub fn plan(mut account: AccountRecord, admin: AdminPlan) -> Provisioned {
         full_name: admin.full_name,
         password_hash: Some(password_hash),
         email_verified: true,
-        groups: vec![admins.id],
+        groups: vec![admins.id.id()],
         created_at: now,
         updated_at: now,
         password_changed_time: Some(now),
         ..UserRecord::new(account.id, admin.email, admin.status)
     };
     account.admin_user = Some(user.id);
-    let key_id = Id::new();
+    let key_id = ApiKeyId::new();
     let issued = apikey::issue(&account.id, &key_id);
     let key = ApiKeyRecord {
         id: key_id,
@@ -67,7 +67,7 @@ pub fn plan(mut account: AccountRecord, admin: AdminPlan) -> Provisioned {
         owner: Some(user.id),
         status: ApiKeyStatus::Active,
         key_digest: issued.digest,
-        groups: vec![admins.id],
+        groups: vec![admins.id.id()],
         created_at: now,
         updated_at: now,
         etag: 1,

@@ -89,7 +89,7 @@ async fn change(
             &key.id,
             add_ids,
             remove_ids,
-            Some(scope.admin_group()),
+            Some(scope.admin_group().id()),
         )?
         .durable()
         .await?;

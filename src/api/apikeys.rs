@@ -9,7 +9,7 @@ use super::validate::Checks;
 use crate::auth::apikey;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::{ApiKeyId, Id};
+use crate::ids::{ApiKeyId, Id, UserId};
 use crate::state::AppState;
 use crate::status::ApiKeyStatus;
 use crate::store::apikeys::ApiKeyRecord;
@@ -126,7 +126,7 @@ pub async fn update_key(
     update: ApiKeyUpdate,
 ) -> ApiResult<HttpResponse> {
     let status = update.validate()?;
-    let owner = update.owner.as_deref().and_then(Id::parse);
+    let owner = update.owner.as_deref().and_then(UserId::parse);
     let wanted_groups = update
         .groups
         .as_ref()
@@ -173,7 +173,13 @@ pub async fn update_key(
         state
             .store
             .apikeys
-            .change_groups(&account, &key.id, &add, &remove, Some(scope.admin_group()))?
+            .change_groups(
+                &account,
+                &key.id,
+                &add,
+                &remove,
+                Some(scope.admin_group().id()),
+            )?
             .durable()
             .await?;
     }
@@ -228,7 +234,7 @@ pub async fn create(
     let account = scope.id();
     let owner = match req.owner.as_deref() {
         Some(raw) => {
-            Some(Id::parse(raw).ok_or_else(|| ApiError::field("owner", "Must be a user id."))?)
+            Some(UserId::parse(raw).ok_or_else(|| ApiError::field("owner", "Must be a user id."))?)
         }
         None if scope.tenant => None,
         None => scope.caller.user_id(),
@@ -252,7 +258,7 @@ pub async fn create(
         }
     }
     let now = crate::clock::now_millis();
-    let id = Id::new();
+    let id = ApiKeyId::new();
     let issued = apikey::issue(&account, &id);
     let record = ApiKeyRecord {
         id,
@@ -298,7 +304,7 @@ pub fn check_group_rights(
     if scope.is_admin() {
         return Ok(());
     }
-    if add.iter().chain(remove).any(|g| *g == scope.admin_group()) {
+    if add.iter().chain(remove).any(|g| *g == *scope.admin_group()) {
         return Err(ApiError::Forbidden(
             "Only administrators may change membership of the Administrators group.".into(),
         ));
@@ -365,23 +371,24 @@ pub async fn list(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let mut q = ListQuery::parse(&req, 50, APIKEY_FILTERS)?;
-    let key_filter: Option<Option<Id>> = q.filters.iter().any(|f| f.field == "key").then(|| {
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-        pairs
-            .iter()
-            .rev()
-            .find(|(name, _)| name == "key__eq")
-            .and_then(|(_, value)| apikey::parse(value.trim()))
-            .filter(|(account, _)| *account == scope.id())
-            .map(|(_, id)| id)
-    });
+    let key_filter: Option<Option<ApiKeyId>> =
+        q.filters.iter().any(|f| f.field == "key").then(|| {
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+            pairs
+                .iter()
+                .rev()
+                .find(|(name, _)| name == "key__eq")
+                .and_then(|(_, value)| apikey::parse(value.trim()))
+                .filter(|(account, _)| *account == scope.id())
+                .map(|(_, id)| id)
+        });
     q.filters.retain(|f| f.field != "key");
     let filtered = q.is_filtered() || key_filter.is_some();
     let keep = |k: &ApiKeyRecord| {
         key_filter.is_none_or(|wanted| wanted == Some(k.id))
             && q.accepts(|f| match f {
-                "owner" => k.owner.iter().map(Id::hex).collect(),
+                "owner" => k.owner.iter().map(|o| o.hex()).collect(),
                 _ => Vec::new(),
             })
     };
@@ -434,7 +441,7 @@ pub async fn delete(
     state
         .store
         .apikeys
-        .delete(&scope.id(), &key.id, Some(scope.admin_group()))?
+        .delete(&scope.id(), &key.id, Some(scope.admin_group().id()))?
         .durable()
         .await?;
     Ok(HttpResponse::NoContent().finish())

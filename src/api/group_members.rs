@@ -237,7 +237,7 @@ pub async fn users(
         }
     }
     let page = if q.is_filtered() {
-        page_in_memory(users, |u| u.id, &q.page)
+        page_in_memory(users, |u| u.id.id(), &q.page)
     } else {
         Page {
             items: users,

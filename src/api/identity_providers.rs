@@ -142,7 +142,7 @@ pub async fn create(
     let patch = body.0.check()?;
     let now = crate::clock::now_millis();
     let mut record = IdentityProviderRecord {
-        id: Id::new(),
+        id: IdentityProviderId::new(),
         account_id: scope.id(),
         name: String::new(),
         description: None,

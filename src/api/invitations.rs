@@ -87,7 +87,7 @@ pub async fn issue(
     let token = crate::auth::apikey::random_secret(43);
     let now = now_millis();
     let record = InvitationRecord {
-        id: Id::new(),
+        id: InvitationId::new(),
         account_id: account.id,
         email: new.user.email.clone(),
         user_id: new.user.id,
@@ -286,7 +286,7 @@ async fn remove_invited_user(
     match state
         .store
         .users
-        .delete(&account, &user.id, Some(scope.admin_group()))
+        .delete(&account, &user.id, Some(scope.admin_group().id()))
     {
         Ok(w) => Ok(w.durable().await?),
         // The last administrator stays, invited or not.

@@ -125,7 +125,7 @@ pub fn groups_page(
             groups.push(g);
         }
     }
-    let page = page_in_memory(groups, |g| g.id, &q.page);
+    let page = page_in_memory(groups, |g| g.id.id(), &q.page);
     Ok(q.respond(page.map(|g| view(&g))))
 }
 
@@ -191,7 +191,7 @@ pub async fn create(
             ))
         }
     };
-    let group = GroupRecord::new(Id::new(), scope.id(), &name);
+    let group = GroupRecord::new(GroupId::new(), scope.id(), &name);
     let created = state
         .store
         .groups

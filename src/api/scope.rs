@@ -6,7 +6,7 @@
 use super::path::PathParam;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::ids::{AccountId, Id};
+use crate::ids::{AccountId, GroupId};
 use crate::state::AppState;
 use crate::store::accounts::AccountRecord;
 use actix_web::dev::Payload;
@@ -23,7 +23,7 @@ pub struct AccountScope {
 }
 
 impl AccountScope {
-    pub fn id(&self) -> Id {
+    pub fn id(&self) -> AccountId {
         self.account.id
     }
 
@@ -42,7 +42,7 @@ impl AccountScope {
     }
 
     /// The `Administrators` group of the target account (it must keep a member).
-    pub fn admin_group(&self) -> Id {
+    pub fn admin_group(&self) -> GroupId {
         self.account.admin_group
     }
 }
@@ -69,7 +69,7 @@ pub fn resolve(req: &HttpRequest, state: &AppState) -> Result<AccountScope, ApiE
     require_tenant_manager(&caller)?;
     let id: AccountId = super::path::segment(req)?;
     let not_found = super::path::not_found::<AccountId>;
-    if *id == caller.account.id {
+    if id == caller.account.id {
         return Ok(AccountScope {
             account: caller.account.clone(),
             caller,

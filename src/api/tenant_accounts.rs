@@ -21,7 +21,6 @@ use super::scope::{require_tenant_manager, AccountScope};
 use super::validate::{is_alias, Checks};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::Id;
 use crate::provision::{plan, AdminPlan};
 use crate::state::AppState;
 use crate::status::UserStatus;
@@ -282,7 +281,7 @@ fn filter_values(a: &AccountRecord, field: &str) -> Vec<String> {
     match field {
         "status" => vec![a.status.to_string()],
         "tier" => vec![a.tier.clone()],
-        "parent" => a.parent_id.iter().map(Id::hex).collect(),
+        "parent" => a.parent_id.iter().map(|p| p.hex()).collect(),
         "end_market" => vec![a.end_market.clone()],
         "country" => text(&a.country),
         _ => Vec::new(),

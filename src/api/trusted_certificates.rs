@@ -18,7 +18,7 @@ use super::scope::{AccountScope, AdminScope};
 use super::validate::Checks;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::{CertificateId, Id};
+use crate::ids::{AccountId, CertificateId};
 use crate::pki::{parse_trusted_chain, CertError, ParsedCert};
 use crate::state::AppState;
 use crate::status::CertificateStatus;
@@ -100,10 +100,10 @@ pub fn apply_parsed(c: &mut TrustedCertRecord, parsed: &ParsedCert) {
 
 /// A new certificate of `account` holding `parsed`, made now; the caller sets what the
 /// request chose (name, service, ...).
-pub fn new_record(account: Id, parsed: &ParsedCert) -> TrustedCertRecord {
+pub fn new_record(account: AccountId, parsed: &ParsedCert) -> TrustedCertRecord {
     let now = crate::clock::now_millis();
     TrustedCertRecord {
-        id: Id::new(),
+        id: CertificateId::new(),
         account_id: account,
         name: String::new(),
         description: None,
@@ -257,7 +257,7 @@ fn filter_values(c: &TrustedCertRecord, field: &str, now: i64) -> Vec<String> {
         "name" => vec![c.name.clone()],
         "service" => vec![c.service.clone()],
         "device_execution_mode" => vec![c.device_execution_mode.to_string()],
-        "owner" => c.owner_id.iter().map(Id::hex).collect(),
+        "owner" => c.owner_id.iter().map(|o| o.hex()).collect(),
         "enrollment_mode" => vec![c.enrollment_mode.to_string()],
         "status" => vec![c.status.to_string()],
         "issuer" => vec![c.issuer.clone()],

@@ -13,7 +13,7 @@ use super::users::{check_login_profiles, view, LoginProfileRef};
 use super::validate::{self, Checks};
 use crate::auth::password;
 use crate::error::ApiResult;
-use crate::ids::Id;
+use crate::ids::{AccountId, Id};
 use crate::state::AppState;
 use crate::status::UserStatus;
 use crate::store::users::UserRecord;
@@ -54,7 +54,7 @@ pub struct CreateParams {
 /// password, `password::hash_generated` for a generated one or an invited user's
 /// placeholder; see `auth::password` for their costs).
 pub fn new_record(
-    account: Id,
+    account: AccountId,
     email: String,
     status: UserStatus,
     password_hash: Vec<u8>,

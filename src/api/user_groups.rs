@@ -66,7 +66,13 @@ pub async fn add(
     state
         .store
         .users
-        .change_groups(&account, &user.id, &ids, &[], Some(scope.admin_group()))?
+        .change_groups(
+            &account,
+            &user.id,
+            &ids,
+            &[],
+            Some(scope.admin_group().id()),
+        )?
         .durable()
         .await?;
     Ok(updated("user", &user.id))
@@ -96,13 +102,19 @@ pub async fn remove(
         .collect();
     check_not_last_admin(&state, &scope, &remove)?;
     if remove.contains(&scope.admin_group()) {
-        super::group_members::refuse_self_removal(&scope, &[user.id], &[], "groups")?;
+        super::group_members::refuse_self_removal(&scope, &[user.id.id()], &[], "groups")?;
     }
     if !remove.is_empty() {
         state
             .store
             .users
-            .change_groups(&account, &user.id, &[], &remove, Some(scope.admin_group()))?
+            .change_groups(
+                &account,
+                &user.id,
+                &[],
+                &remove,
+                Some(scope.admin_group().id()),
+            )?
             .durable()
             .await?;
     }

@@ -311,7 +311,7 @@ pub async fn update_user(
                 .collect();
             super::user_groups::check_not_last_admin(state, scope, &remove)?;
             if remove.contains(&scope.admin_group()) {
-                super::group_members::refuse_self_removal(scope, &[user.id], &[], "groups")?;
+                super::group_members::refuse_self_removal(scope, &[user.id.id()], &[], "groups")?;
             }
             Some((add, remove))
         }
@@ -341,7 +341,13 @@ pub async fn update_user(
         updated = state
             .store
             .users
-            .change_groups(&account, &user.id, &add, &remove, Some(scope.admin_group()))?
+            .change_groups(
+                &account,
+                &user.id,
+                &add,
+                &remove,
+                Some(scope.admin_group().id()),
+            )?
             .durable()
             .await?;
     }
@@ -454,7 +460,7 @@ pub async fn delete(
     state
         .store
         .users
-        .delete(&account, &user.id, Some(scope.admin_group()))?
+        .delete(&account, &user.id, Some(scope.admin_group().id()))?
         .durable()
         .await?;
     state

@@ -26,7 +26,7 @@ pub mod apikey;
 pub mod password;
 
 use crate::error::ApiError;
-use crate::ids::Id;
+use crate::ids::{AccountId, UserId};
 use crate::state::AppState;
 use crate::status::{ApiKeyStatus, UserStatus};
 use crate::store::accounts::AccountRecord;
@@ -52,11 +52,11 @@ pub struct Caller {
 
 impl Caller {
     /// The user the caller acts for (the key's owner).
-    pub fn user_id(&self) -> Option<Id> {
+    pub fn user_id(&self) -> Option<UserId> {
         self.apikey.owner
     }
 
-    pub fn account_id(&self) -> Id {
+    pub fn account_id(&self) -> AccountId {
         self.account.id
     }
 }
@@ -129,7 +129,7 @@ fn check_key(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
     };
     let is_admin = rights(&key, owner.as_deref(), &account)?;
     let now = crate::clock::now_millis();
-    let used = std::iter::once(key.id).chain(key.owner);
+    let used = std::iter::once(key.id.id()).chain(key.owner.map(UserId::id));
     state.store.last_login.touch(&account.id, used, now);
     let caller = Caller {
         is_admin,
@@ -158,7 +158,7 @@ fn rights(
     owner: Option<&UserRecord>,
     account: &AccountRecord,
 ) -> Result<bool, ApiError> {
-    let admins = &account.admin_group;
+    let admins = &account.admin_group.id();
     match owner {
         Some(user) if !owner_keys_work(user.status) => Err(unauthorized(
             "The API key's owner is not active: its keys are refused.",
@@ -183,13 +183,14 @@ impl FromRequest for Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::{ApiKeyId, Id};
 
     #[test]
     fn a_key_has_no_more_rights_than_its_owner() {
         let account = AccountRecord::new(None);
-        let admins = vec![account.admin_group];
-        let key = |groups: &Vec<Id>, owner: Option<Id>| ApiKeyRecord {
-            id: Id::new(),
+        let admins = vec![account.admin_group.id()];
+        let key = |groups: &Vec<Id>, owner: Option<UserId>| ApiKeyRecord {
+            id: ApiKeyId::new(),
             account_id: account.id,
             name: "k".into(),
             owner,

@@ -7,7 +7,7 @@
 //! holds them.
 
 use crate::error::ApiResult;
-use crate::ids::Id;
+use crate::ids::{AccountId, Id, NotificationId};
 use crate::state::AppState;
 use crate::store::notifications::NotificationRecord;
 use crate::store::Written;
@@ -48,8 +48,8 @@ pub struct Outgoing {
 }
 
 /// Renders `email` for `account`; writes nothing.
-pub fn compose(state: &AppState, account: &Id, email: &Email) -> Outgoing {
-    let id = Id::new();
+pub fn compose(state: &AppState, account: &AccountId, email: &Email) -> Outgoing {
+    let id = NotificationId::new();
     let now = crate::clock::now_millis();
     let domain = mail_domain(&state.config.public_host());
     let message = render(email, &id, account, &domain, now);
@@ -72,7 +72,7 @@ pub fn compose(state: &AppState, account: &Id, email: &Email) -> Outgoing {
 /// Writes `email` to the outbox and records it in `account`'s notification log; both are
 /// durable when this returns. A failure to write the file does not fail the request that
 /// caused the email: it is logged and recorded in the entry (`success: false`).
-pub async fn send(state: &AppState, account: &Id, email: Email) -> ApiResult<()> {
+pub async fn send(state: &AppState, account: &AccountId, email: Email) -> ApiResult<()> {
     let outgoing = compose(state, account, &email);
     let logged = state.store.notifications.record(outgoing.entry.clone())?;
     deliver(state, logged, outgoing).await?;
@@ -85,7 +85,7 @@ pub async fn send(state: &AppState, account: &Id, email: Email) -> ApiResult<()>
 pub async fn deliver<T>(state: &AppState, write: Written<T>, outgoing: Outgoing) -> ApiResult<T> {
     let Outgoing { entry, message } = outgoing;
     let (flushed, written) =
-        futures_util::join!(write.durable(), state.outbox.write(entry.id, message));
+        futures_util::join!(write.durable(), state.outbox.write(entry.id.id(), message));
     let value = flushed?;
     if let Err(e) = written {
         log::error!("cannot write email {} to the outbox: {e}", entry.id.hex());

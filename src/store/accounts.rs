@@ -9,7 +9,7 @@ use super::keys::{key, owned_text, tail_id};
 use super::page::{scan, Page, PageRequest};
 use super::users::{UserRecord, UserTx};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
-use crate::ids::Id;
+use crate::ids::{AccountId, GroupId, Id, UserId};
 use crate::status::AccountStatus;
 use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError;
@@ -21,8 +21,8 @@ const ROOT_KEY: &[u8] = b"root_account";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccountRecord {
-    pub id: Id,
-    pub parent_id: Option<Id>,
+    pub id: AccountId,
+    pub parent_id: Option<AccountId>,
     /// Stored as its name, as when it was a `String`.
     pub status: AccountStatus,
     pub tier: String,
@@ -55,10 +55,10 @@ pub struct AccountRecord {
     pub reason: Option<String>,
     pub reference_note: Option<String>,
     pub template_id: Option<String>,
-    pub admin_group: Id,
-    pub developers_group: Id,
+    pub admin_group: GroupId,
+    pub developers_group: GroupId,
     /// The admin user made with the account (contact of its sub-tenants' `parent_account`).
-    pub admin_user: Option<Id>,
+    pub admin_user: Option<UserId>,
     pub created_at: i64,
     pub updated_at: i64,
     pub upgraded_at: Option<i64>,
@@ -68,10 +68,10 @@ pub struct AccountRecord {
 impl AccountRecord {
     /// A new, empty, active account (a sub-tenant of `parent_id`, or the root) with the
     /// ids of its `Administrators` and `Developers` groups, which `provision::plan` makes.
-    pub fn new(parent_id: Option<Id>) -> AccountRecord {
+    pub fn new(parent_id: Option<AccountId>) -> AccountRecord {
         let now = crate::clock::now_millis();
         AccountRecord {
-            id: Id::new(),
+            id: AccountId::new(),
             parent_id,
             status: AccountStatus::Active,
             tier: "1".into(),
@@ -103,8 +103,8 @@ impl AccountRecord {
             reason: None,
             reference_note: None,
             template_id: None,
-            admin_group: Id::new(),
-            developers_group: Id::new(),
+            admin_group: GroupId::new(),
+            developers_group: GroupId::new(),
             admin_user: None,
             created_at: now,
             updated_at: now,

@@ -8,7 +8,7 @@ use super::keys::{key, owned, tail_id};
 use super::lastlogin::LastLogin;
 use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
-use crate::ids::Id;
+use crate::ids::{AccountId, ApiKeyId, Id, UserId};
 use crate::status::ApiKeyStatus;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
@@ -19,11 +19,11 @@ pub(super) const ENTITY: &str = "apikeys";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApiKeyRecord {
-    pub id: Id,
-    pub account_id: Id,
+    pub id: ApiKeyId,
+    pub account_id: AccountId,
     pub name: String,
     /// The user this key acts for.
-    pub owner: Option<Id>,
+    pub owner: Option<UserId>,
     /// Stored as its name, as when it was a `String`.
     pub status: ApiKeyStatus,
     /// SHA-256 of the full key (see `auth::apikey`).

@@ -12,7 +12,7 @@ use super::durability::Written;
 use super::keys::{owned, owned_text};
 use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
-use crate::ids::Id;
+use crate::ids::{AccountId, CertificateId, Id, UserId};
 use crate::pki::ServerCa;
 use crate::status::CertificateStatus;
 use serde::{Deserialize, Serialize};
@@ -24,8 +24,8 @@ const DEV_ENTITY: &str = "developer_certificates";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TrustedCertRecord {
-    pub id: Id,
-    pub account_id: Id,
+    pub id: CertificateId,
+    pub account_id: AccountId,
     pub name: String,
     pub description: Option<String>,
     /// `lwm2m` or `bootstrap`.
@@ -36,7 +36,7 @@ pub struct TrustedCertRecord {
     /// 1 for developer certificates, 0 otherwise.
     pub device_execution_mode: i32,
     /// The user who uploaded or generated it.
-    pub owner_id: Option<Id>,
+    pub owner_id: Option<UserId>,
     /// The chain as iamd re-encoded it, leaf first.
     pub certificate: String,
     /// Leaf subject and issuer, RFC 4514.
@@ -357,8 +357,8 @@ mod tests {
 
     fn record(account: Id, name: &str, subject: &str) -> TrustedCertRecord {
         TrustedCertRecord {
-            id: Id::new(),
-            account_id: account,
+            id: CertificateId::new(),
+            account_id: AccountId::from_id(account),
             name: name.into(),
             description: None,
             service: "lwm2m".into(),

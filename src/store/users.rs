@@ -8,7 +8,7 @@ use super::lastlogin::LastLogin;
 use super::notifications::{self, NotificationRecord};
 use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
-use crate::ids::Id;
+use crate::ids::{AccountId, Id, UserId};
 use crate::status::UserStatus;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
@@ -20,8 +20,8 @@ const ENTITY: &str = "users";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserRecord {
-    pub id: Id,
-    pub account_id: Id,
+    pub id: UserId,
+    pub account_id: AccountId,
     pub email: String,
     pub username: Option<String>,
     pub full_name: Option<String>,
@@ -48,10 +48,10 @@ pub struct UserRecord {
 
 impl UserRecord {
     /// A new user of the account, made now: no password, groups or login profiles yet.
-    pub fn new(account_id: Id, email: String, status: UserStatus) -> UserRecord {
+    pub fn new(account_id: AccountId, email: String, status: UserStatus) -> UserRecord {
         let now = crate::clock::now_millis();
         UserRecord {
-            id: Id::new(),
+            id: UserId::new(),
             account_id,
             email,
             username: None,

@@ -149,7 +149,8 @@ pub fn seed(dir: &Path, n: usize) -> String {
         iamd::bootstrap::run(&store, &config)
             .await
             .expect("bootstrap");
-        let account = store.root_account().unwrap().expect("root account");
+        let account =
+            iamd::ids::AccountId::from_id(store.root_account().unwrap().expect("root account"));
         let now = iamd::clock::now_millis();
         for _ in 0..n {
             let email = format!("{}@seed.example", Id::new().hex());
