@@ -170,7 +170,8 @@ pub async fn get(
     id: PathId<DeveloperCertificateId>,
 ) -> ApiResult<HttpResponse> {
     let not_found = super::path::not_found::<DeveloperCertificateId>;
-    let cert = CertificateId::get(&state, &scope.id(), id.certificate())?.ok_or_else(not_found)?;
+    let cert =
+        CertificateId::get(&state, &scope.id(), id.get()?.certificate())?.ok_or_else(not_found)?;
     let key = state
         .store
         .certificates

@@ -1,12 +1,16 @@
 //! Entity ids in the path: `PathId<UserId>` reads the route's `{user_id}` segment and parses
-//! it once, before the handler runs. A malformed id is an unknown id: both are the same 404
-//! ErrorResponse ("User not found."), which never echoes the segment. `find` then loads the
-//! entity from the scope's account, 404 when it is not there.
+//! it once, before the handler runs; `find` loads the entity from the scope's account.
+//!
+//! A malformed id is an unknown id: both are the same 404 ErrorResponse ("User not found."),
+//! which never echoes the segment, and both are answered at the same moment, by `find` (or
+//! `get`). So the extractor never fails on a malformed id: a request with a bad body, say,
+//! is answered alike whether its id is malformed or merely unknown, as it was when each
+//! handler parsed its own path.
 
 use super::scope::AccountScope;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{
-    AccountId, ApiKeyId, CertificateId, GroupId, Id, IdentityProviderId, InvitationId, UserId,
+    AccountId, ApiKeyId, CertificateId, GroupId, IdentityProviderId, InvitationId, UserId,
 };
 use crate::state::AppState;
 use crate::store::apikeys::ApiKeyRecord;
@@ -32,7 +36,7 @@ pub trait PathParam: Copy + 'static {
 /// An id type whose entity belongs to an account and can be read by id.
 pub trait Lookup: PathParam {
     type Record;
-    fn get(state: &AppState, account: &Id, id: Self) -> StoreResult<Option<Self::Record>>;
+    fn get(state: &AppState, account: &AccountId, id: Self) -> StoreResult<Option<Self::Record>>;
 }
 
 /// The 404 of an id of type `T` that is malformed or names nothing.
@@ -40,30 +44,31 @@ pub fn not_found<T: PathParam>() -> ApiError {
     ApiError::not_found(T::NAME)
 }
 
-/// The id in `T`'s segment of the matched route. A route without that segment is a
-/// mistake in the route table, not the client's: 500.
-pub fn segment<T: PathParam>(req: &HttpRequest) -> ApiResult<T> {
+/// The id in `T`'s segment of the matched route, `None` when malformed. A route without
+/// that segment is a mistake in the route table, not the client's: 500.
+pub fn segment<T: PathParam>(req: &HttpRequest) -> ApiResult<Option<T>> {
     let raw = req.match_info().get(T::SEGMENT).ok_or_else(|| {
         ApiError::Internal(format!("the route has no {{{}}} segment", T::SEGMENT))
     })?;
-    T::parse(raw).ok_or_else(not_found::<T>)
+    Ok(T::parse(raw))
 }
 
-/// A parsed id from the path (see the module comment).
+/// An id from the path, parsed (see the module comment).
 #[derive(Clone, Copy, Debug)]
-pub struct PathId<T>(pub T);
+pub struct PathId<T>(Option<T>);
 
-impl<T> std::ops::Deref for PathId<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
+impl<T: PathParam> PathId<T> {
+    /// The id; for a malformed one, the 404 of an unknown id.
+    pub fn get(&self) -> ApiResult<T> {
+        self.0.ok_or_else(not_found::<T>)
     }
 }
 
 impl<T: Lookup> PathId<T> {
-    /// The entity in the scope's account; 404 (the same as a malformed id) when absent.
+    /// The entity in the scope's account; the same 404 whether the id is malformed or
+    /// names nothing there.
     pub fn find(&self, state: &AppState, scope: &AccountScope) -> ApiResult<T::Record> {
-        T::get(state, &scope.id(), self.0)?.ok_or_else(not_found::<T>)
+        T::get(state, &scope.id(), self.get()?)?.ok_or_else(not_found::<T>)
     }
 }
 
@@ -121,21 +126,21 @@ impl PathParam for DeveloperCertificateId {
 
 impl Lookup for UserId {
     type Record = UserRecord;
-    fn get(state: &AppState, account: &Id, id: Self) -> StoreResult<Option<UserRecord>> {
+    fn get(state: &AppState, account: &AccountId, id: Self) -> StoreResult<Option<UserRecord>> {
         state.store.users.get(account, &id)
     }
 }
 
 impl Lookup for ApiKeyId {
     type Record = ApiKeyRecord;
-    fn get(state: &AppState, account: &Id, id: Self) -> StoreResult<Option<ApiKeyRecord>> {
+    fn get(state: &AppState, account: &AccountId, id: Self) -> StoreResult<Option<ApiKeyRecord>> {
         state.store.apikeys.get(account, &id)
     }
 }
 
 impl Lookup for GroupId {
     type Record = GroupRecord;
-    fn get(state: &AppState, account: &Id, id: Self) -> StoreResult<Option<GroupRecord>> {
+    fn get(state: &AppState, account: &AccountId, id: Self) -> StoreResult<Option<GroupRecord>> {
         state.store.groups.get(account, &id)
     }
 }
@@ -143,7 +148,11 @@ impl Lookup for GroupId {
 impl Lookup for InvitationId {
     type Record = InvitationRecord;
     /// An expired invitation is gone: 404 like an unknown one.
-    fn get(state: &AppState, account: &Id, id: Self) -> StoreResult<Option<InvitationRecord>> {
+    fn get(
+        state: &AppState,
+        account: &AccountId,
+        id: Self,
+    ) -> StoreResult<Option<InvitationRecord>> {
         let now = crate::clock::now_millis();
         state.store.invitations.get(account, &id, now)
     }
@@ -153,7 +162,7 @@ impl Lookup for IdentityProviderId {
     type Record = IdentityProviderRecord;
     fn get(
         state: &AppState,
-        account: &Id,
+        account: &AccountId,
         id: Self,
     ) -> StoreResult<Option<IdentityProviderRecord>> {
         state.store.identity_providers.get(account, &id)
@@ -162,7 +171,11 @@ impl Lookup for IdentityProviderId {
 
 impl Lookup for CertificateId {
     type Record = TrustedCertRecord;
-    fn get(state: &AppState, account: &Id, id: Self) -> StoreResult<Option<TrustedCertRecord>> {
+    fn get(
+        state: &AppState,
+        account: &AccountId,
+        id: Self,
+    ) -> StoreResult<Option<TrustedCertRecord>> {
         state.store.certificates.get(account, &id)
     }
 }
@@ -173,8 +186,8 @@ mod tests {
     use actix_web::middleware::from_fn;
     use actix_web::{test, web, App, HttpResponse};
 
-    async fn echo(id: PathId<UserId>) -> HttpResponse {
-        HttpResponse::Ok().body(id.hex())
+    async fn echo(id: PathId<UserId>) -> ApiResult<HttpResponse> {
+        Ok(HttpResponse::Ok().body(id.get()?.hex()))
     }
 
     async fn call(uri: &str) -> (u16, serde_json::Value, String) {

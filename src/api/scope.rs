@@ -67,8 +67,8 @@ pub fn resolve(req: &HttpRequest, state: &AppState) -> Result<AccountScope, ApiE
         });
     }
     require_tenant_manager(&caller)?;
-    let id: AccountId = super::path::segment(req)?;
     let not_found = super::path::not_found::<AccountId>;
+    let id: AccountId = super::path::segment(req)?.ok_or_else(not_found)?;
     if id == caller.account.id {
         return Ok(AccountScope {
             account: caller.account.clone(),
