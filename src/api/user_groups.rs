@@ -102,7 +102,7 @@ pub async fn remove(
         .collect();
     check_not_last_admin(&state, &scope, &remove)?;
     if remove.contains(&scope.admin_group()) {
-        super::group_members::refuse_self_removal(&scope, &[user.id.id()], &[], "groups")?;
+        super::group_members::refuse_self_removal(&scope, &[user.id], &[], "groups")?;
     }
     if !remove.is_empty() {
         state

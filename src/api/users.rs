@@ -311,7 +311,7 @@ pub async fn update_user(
                 .collect();
             super::user_groups::check_not_last_admin(state, scope, &remove)?;
             if remove.contains(&scope.admin_group()) {
-                super::group_members::refuse_self_removal(scope, &[user.id.id()], &[], "groups")?;
+                super::group_members::refuse_self_removal(scope, &[user.id], &[], "groups")?;
             }
             Some((add, remove))
         }
