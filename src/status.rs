@@ -3,7 +3,7 @@
 //! Each is stored and shown as exactly the string it replaced (`"ACTIVE"`), in JSON and in
 //! the bincode records alike, so records written by earlier releases decode unchanged and
 //! responses read the same. A string outside the set does not decode: only these values
-//! were ever written (every write went through the API's `one_of` checks or a constant).
+//! were ever written (every write went through the API's checks or was a constant).
 //! Hand-written rather than derived: serde's derive encodes a unit variant in bincode as
 //! its index, not its name, which would change every stored record.
 
