@@ -33,13 +33,10 @@ pub async fn run(store: &Store, config: &Config) -> Result<Option<String>, Boots
         return Ok(None);
     }
     let account = AccountRecord {
-        id: crate::ids::Id::new(),
-        status: "ACTIVE".into(),
-        tier: "1".into(),
         is_aggregator: true,
         display_name: Some(config.bootstrap.account_name.clone()),
         end_market: "IT".into(),
-        ..AccountRecord::default()
+        ..AccountRecord::new(None)
     };
     let b = &config.bootstrap;
     let provisioned = plan(
@@ -51,7 +48,7 @@ pub async fn run(store: &Store, config: &Config) -> Result<Option<String>, Boots
             // Hashed here, before the server serves anything: no request waits for it.
             chosen_hash: (!b.admin_password.is_empty())
                 .then(|| password::hash(&b.admin_password, password::CHOSEN_ITERATIONS)),
-            status: "ACTIVE".into(),
+            status: crate::status::UserStatus::Active,
         },
     );
     // The key file is written before the commit: a crash in between leaves a file that the

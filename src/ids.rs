@@ -6,6 +6,11 @@
 //! still increase (the random tail is incremented), so creation order is exact.
 //! Hand-written rather than `uuid`'s v7: the API's ids are 32 bare hex digits with no version
 //! bits, and v7 leaves strict order within a millisecond optional where the cursors need it.
+//!
+//! Each entity has its own id type ([`UserId`], [`GroupId`], ...), a zero-cost newtype over
+//! [`Id`]: a user id cannot be passed where a group id is expected. None has a `Default`:
+//! a default id would be a fresh random one, made wherever a record is filled with
+//! `..Default::default()`; every id is made on purpose with `new` or read with `parse`.
 
 use data_encoding::{HEXLOWER, HEXLOWER_PERMISSIVE};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -25,6 +30,9 @@ pub fn random_bytes(buf: &mut [u8]) {
 }
 
 impl Id {
+    /// A fresh id, later than every id this process made before. (No `Default` on purpose:
+    /// see the module comment.)
+    #[allow(clippy::new_without_default)]
     pub fn new() -> Id {
         let mut bytes = [0u8; 16];
         let ms = crate::clock::now_millis() as u64;
@@ -71,12 +79,6 @@ impl Id {
     }
 }
 
-impl Default for Id {
-    fn default() -> Self {
-        Id::new()
-    }
-}
-
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.hex())
@@ -111,6 +113,88 @@ impl<'de> serde::Deserialize<'de> for Id {
     }
 }
 
+/// Declares entity id types: newtypes over [`Id`] with the same text and byte forms
+/// (`serde(transparent)`, so records that held an `Id` decode unchanged). They deref to
+/// [`Id`] so the storage layer, which keys every entity alike, takes any of them; nothing
+/// converts one entity's id into another's.
+macro_rules! entity_ids {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        #[derive(
+            Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+        )]
+        #[serde(transparent)]
+        pub struct $name(Id);
+
+        impl $name {
+            /// A fresh id (see [`Id::new`]).
+            #[allow(clippy::new_without_default)]
+            pub fn new() -> $name {
+                $name(Id::new())
+            }
+
+            /// Parses exactly 32 hex digits (either case).
+            pub fn parse(text: &str) -> Option<$name> {
+                Id::parse(text).map($name)
+            }
+
+            /// Names a stored id as this entity's: for ids read back from storage keys, where
+            /// the key's table says which entity they belong to.
+            pub const fn from_id(id: Id) -> $name {
+                $name(id)
+            }
+
+            pub const fn id(self) -> Id {
+                self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = Id;
+            fn deref(&self) -> &Id {
+                &self.0
+            }
+        }
+
+        impl From<$name> for Id {
+            fn from(id: $name) -> Id {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&self.0, f)
+            }
+        }
+    )*};
+}
+
+entity_ids! {
+    /// An account (the caller's own or a sub-tenant).
+    AccountId;
+    /// A user of an account.
+    UserId;
+    /// An API key.
+    ApiKeyId;
+    /// A policy group.
+    GroupId;
+    /// A user invitation.
+    InvitationId;
+    /// An identity provider (a user's login profile names one).
+    IdentityProviderId;
+    /// A trusted certificate; a developer certificate is one too, with the same id.
+    CertificateId;
+    /// A notification (the log entry of a sent email).
+    NotificationId;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +212,27 @@ mod tests {
         assert_eq!(Id::parse(&text.to_uppercase()), Some(ids[0]));
         assert_eq!(Id::parse("xyz"), None);
         assert_eq!(Id::parse(&"g".repeat(32)), None);
+    }
+
+    #[test]
+    fn entity_ids_encode_exactly_as_the_plain_id() {
+        let id = Id::new();
+        let user = UserId::from_id(id);
+        assert_eq!(
+            bincode::serialize(&user).unwrap(),
+            bincode::serialize(&id).unwrap()
+        );
+        assert_eq!(
+            bincode::deserialize::<UserId>(&bincode::serialize(&id).unwrap()).unwrap(),
+            user
+        );
+        assert_eq!(
+            serde_json::to_string(&user).unwrap(),
+            format!("\"{}\"", id.hex())
+        );
+        assert_eq!(user.to_string(), id.hex());
+        assert_eq!(UserId::parse(&id.hex()), Some(user));
+        assert_eq!(UserId::parse("nope"), None);
+        assert_eq!(Id::from(user), id);
     }
 }

@@ -21,5 +21,9 @@ pub mod provision;
 pub mod ratelimit;
 pub mod server;
 pub mod state;
+pub mod status;
 pub mod store;
 pub mod tls;
+
+#[cfg(test)]
+mod compat_tests;

@@ -3,7 +3,8 @@
 //! sub-tenant creation, so both make accounts the same way.
 
 use crate::auth::{apikey, password};
-use crate::ids::Id;
+use crate::ids::ApiKeyId;
+use crate::status::{ApiKeyStatus, UserStatus};
 use crate::store::accounts::{AccountRecord, NewAccount};
 use crate::store::apikeys::ApiKeyRecord;
 use crate::store::groups::GroupRecord;
@@ -19,7 +20,7 @@ pub struct AdminPlan {
     pub full_name: Option<String>,
     /// The hash of a chosen password (`password::hash_chosen`); `None` generates one.
     pub chosen_hash: Option<Vec<u8>>,
-    pub status: String,
+    pub status: UserStatus,
 }
 
 /// What was created, with the secrets that are shown once.
@@ -30,22 +31,13 @@ pub struct Provisioned {
     pub generated_password: Option<String>,
 }
 
-/// Completes `account` (id, groups, timestamps) and builds its admin user and key.
+/// Builds the groups `account` names (see `AccountRecord::new`), its admin user and key.
 pub fn plan(mut account: AccountRecord, admin: AdminPlan) -> Provisioned {
     let now = crate::clock::now_millis();
-    let admins = GroupRecord::new(account.id, ADMINISTRATORS);
-    let developers = GroupRecord::new(account.id, DEVELOPERS);
-    account.admin_group = admins.id;
-    account.developers_group = developers.id;
+    let admins = GroupRecord::new(account.admin_group, account.id, ADMINISTRATORS);
+    let developers = GroupRecord::new(account.developers_group, account.id, DEVELOPERS);
     account.created_at = now;
     account.updated_at = now;
-    account.etag = 1;
-    if account.password_minimum_length == 0 {
-        account.password_minimum_length = 8;
-    }
-    if account.password_recovery_expiration == 0 {
-        account.password_recovery_expiration = 30;
-    }
 
     let (password_hash, generated) = match admin.chosen_hash {
         Some(h) => (h, None),
@@ -55,32 +47,27 @@ pub fn plan(mut account: AccountRecord, admin: AdminPlan) -> Provisioned {
         }
     };
     let user = UserRecord {
-        id: Id::new(),
-        account_id: account.id,
-        email: admin.email,
         username: admin.username,
         full_name: admin.full_name,
-        status: admin.status,
         password_hash: Some(password_hash),
         email_verified: true,
-        groups: vec![admins.id],
+        groups: vec![admins.id.id()],
         created_at: now,
         updated_at: now,
         password_changed_time: Some(now),
-        etag: 1,
-        ..UserRecord::default()
+        ..UserRecord::new(account.id, admin.email, admin.status)
     };
     account.admin_user = Some(user.id);
-    let key_id = Id::new();
+    let key_id = ApiKeyId::new();
     let issued = apikey::issue(&account.id, &key_id);
     let key = ApiKeyRecord {
         id: key_id,
         account_id: account.id,
         name: "Administrator key".into(),
         owner: Some(user.id),
-        status: "ACTIVE".into(),
+        status: ApiKeyStatus::Active,
         key_digest: issued.digest,
-        groups: vec![admins.id],
+        groups: vec![admins.id.id()],
         created_at: now,
         updated_at: now,
         etag: 1,

@@ -4,7 +4,7 @@ use super::body::{nullable, Json};
 use super::scope::AccountScope;
 use super::validate::{is_alias, is_email, Checks};
 use crate::clock::rfc3339;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::store::accounts::AccountRecord;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -114,7 +114,7 @@ pub fn view(state: &AppState, a: &AccountRecord, include: &[&str]) -> ApiResult<
     let mut v = AccountView {
         object: "account",
         id: a.id.hex(),
-        status: a.status.clone(),
+        status: a.status.to_string(),
         tier: a.tier.clone(),
         end_market: a.end_market.clone(),
         etag: a.etag.to_string(),
@@ -471,9 +471,4 @@ pub async fn update_me(
         .durable()
         .await?;
     Ok(HttpResponse::Ok().json(view(&state, &updated, &[])?))
-}
-
-/// Parses an account id from a path segment: malformed ids are unknown ids (404).
-pub fn parse_account_id(raw: &str) -> ApiResult<crate::ids::Id> {
-    crate::ids::Id::parse(raw).ok_or_else(|| ApiError::not_found("Account"))
 }

@@ -8,13 +8,14 @@
 //! ID does not exist") and 400 on `/me/groups`, whose spec lists no 404. Removing no groups
 //! (`[]`) is a no-op, so a client with nothing to remove need not special-case it.
 
-use super::apikeys::{check_group_rights, find, require_owner, ApiKeyPath};
+use super::apikeys::{check_group_rights, require_owner};
 use super::body::Json;
 use super::list::ListQuery;
+use super::path::PathId;
 use super::policy_groups::{groups_page, updated};
 use super::scope::AccountScope;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::Id;
+use crate::ids::{ApiKeyId, Id};
 use crate::state::AppState;
 use crate::store::apikeys::ApiKeyRecord;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -88,7 +89,7 @@ async fn change(
             &key.id,
             add_ids,
             remove_ids,
-            Some(scope.admin_group()),
+            Some(scope.admin_group().id()),
         )?
         .durable()
         .await?;
@@ -99,10 +100,10 @@ async fn change(
 pub async fn get(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<ApiKeyPath>,
+    id: PathId<ApiKeyId>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let key = find(&state, &scope, &path.apikey_id)?;
+    let key = id.find(&state, &scope)?;
     list(&state, &key, &req)
 }
 
@@ -110,10 +111,10 @@ pub async fn get(
 pub async fn add(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<ApiKeyPath>,
+    id: PathId<ApiKeyId>,
     body: Json<Vec<String>>,
 ) -> ApiResult<HttpResponse> {
-    let key = find(&state, &scope, &path.apikey_id)?;
+    let key = id.find(&state, &scope)?;
     change(&state, &scope, &key, &body.0, true, Route::ById).await
 }
 
@@ -121,10 +122,10 @@ pub async fn add(
 pub async fn remove(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<ApiKeyPath>,
+    id: PathId<ApiKeyId>,
     body: Json<Vec<String>>,
 ) -> ApiResult<HttpResponse> {
-    let key = find(&state, &scope, &path.apikey_id)?;
+    let key = id.find(&state, &scope)?;
     change(&state, &scope, &key, &body.0, false, Route::ById).await
 }
 

@@ -3,13 +3,15 @@
 
 use super::body::Json;
 use super::list::{FilterSpec, ListQuery};
+use super::path::PathId;
 use super::scope::AccountScope;
 use super::validate::Checks;
 use crate::auth::apikey;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::Id;
+use crate::ids::{ApiKeyId, Id, UserId};
 use crate::state::AppState;
+use crate::status::ApiKeyStatus;
 use crate::store::apikeys::ApiKeyRecord;
 use crate::store::Page;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -27,7 +29,7 @@ pub struct ApiKeyView {
     pub key: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
-    pub status: String,
+    pub status: ApiKeyStatus,
     pub groups: Vec<String>,
     pub created_at: String,
     pub creation_time: i64,
@@ -47,7 +49,7 @@ pub fn view(state: &AppState, k: &ApiKeyRecord, full_key: Option<&str>) -> ApiRe
             .map(str::to_string)
             .unwrap_or_else(|| apikey::public_part(&k.account_id, &k.id)),
         owner: k.owner.map(|o| o.hex()),
-        status: k.status.clone(),
+        status: k.status,
         groups: k.groups.iter().map(Id::hex).collect(),
         created_at: rfc3339(k.created_at),
         creation_time: k.created_at,
@@ -75,15 +77,17 @@ pub struct ApiKeyUpdate {
 }
 
 impl ApiKeyUpdate {
-    pub fn validate(&self) -> ApiResult<()> {
+    /// Checks every field at once; returns the status the update sets, if any.
+    pub fn validate(&self) -> ApiResult<Option<ApiKeyStatus>> {
         let mut c = Checks::new();
         c.not_blank("name", &self.name);
         c.text("name", Some(&self.name), 100);
-        c.one_of("status", self.status.as_deref(), &["ACTIVE", "INACTIVE"]);
+        let status = c.choice("status", self.status.as_deref());
         if let Some(owner) = &self.owner {
             c.check(Id::parse(owner).is_some(), "owner", "Must be a user id.");
         }
-        c.finish()
+        c.finish()?;
+        Ok(status)
     }
 }
 
@@ -121,8 +125,8 @@ pub async fn update_key(
     key: &ApiKeyRecord,
     update: ApiKeyUpdate,
 ) -> ApiResult<HttpResponse> {
-    update.validate()?;
-    let owner = update.owner.as_deref().and_then(Id::parse);
+    let status = update.validate()?;
+    let owner = update.owner.as_deref().and_then(UserId::parse);
     let wanted_groups = update
         .groups
         .as_ref()
@@ -145,7 +149,7 @@ pub async fn update_key(
     };
     if !scope.is_admin() {
         let changes_owner = owner.is_some_and(|o| Some(o) != key.owner);
-        let changes_status = update.status.as_ref().is_some_and(|s| *s != key.status);
+        let changes_status = status.is_some_and(|s| s != key.status);
         if changes_owner || changes_status {
             return Err(ApiError::Forbidden(
                 "Only administrators may change a key's owner or status.".into(),
@@ -169,7 +173,13 @@ pub async fn update_key(
         state
             .store
             .apikeys
-            .change_groups(&account, &key.id, &add, &remove, Some(scope.admin_group()))?
+            .change_groups(
+                &account,
+                &key.id,
+                &add,
+                &remove,
+                Some(scope.admin_group().id()),
+            )?
             .durable()
             .await?;
     }
@@ -178,8 +188,8 @@ pub async fn update_key(
         .apikeys
         .update(&account, &key.id, &|k| {
             k.name = update.name.clone();
-            if let Some(status) = &update.status {
-                k.status = status.clone();
+            if let Some(status) = status {
+                k.status = status;
             }
             if owner.is_some() {
                 k.owner = owner;
@@ -217,12 +227,14 @@ pub async fn create(
     let mut c = Checks::new();
     c.not_blank("name", &req.name);
     c.text("name", Some(&req.name), 100);
-    c.one_of("status", req.status.as_deref(), &["ACTIVE", "INACTIVE"]);
+    let status = c
+        .choice("status", req.status.as_deref())
+        .unwrap_or(ApiKeyStatus::Active);
     c.finish()?;
     let account = scope.id();
     let owner = match req.owner.as_deref() {
         Some(raw) => {
-            Some(Id::parse(raw).ok_or_else(|| ApiError::field("owner", "Must be a user id."))?)
+            Some(UserId::parse(raw).ok_or_else(|| ApiError::field("owner", "Must be a user id."))?)
         }
         None if scope.tenant => None,
         None => scope.caller.user_id(),
@@ -230,7 +242,7 @@ pub async fn create(
     let groups = group_list(&state, req.groups.as_deref().unwrap_or_default())?;
     if !scope.is_admin() {
         let own_user = scope.caller.user_id();
-        if owner != own_user || req.status.as_deref().is_some_and(|s| s != "ACTIVE") {
+        if owner != own_user || status != ApiKeyStatus::Active {
             return Err(ApiError::Forbidden(
                 "Only administrators may create keys for other users or inactive keys.".into(),
             ));
@@ -246,14 +258,14 @@ pub async fn create(
         }
     }
     let now = crate::clock::now_millis();
-    let id = Id::new();
+    let id = ApiKeyId::new();
     let issued = apikey::issue(&account, &id);
     let record = ApiKeyRecord {
         id,
         account_id: account,
         name: req.name,
         owner,
-        status: req.status.unwrap_or_else(|| "ACTIVE".into()),
+        status,
         key_digest: issued.digest,
         groups,
         created_at: now,
@@ -292,7 +304,7 @@ pub fn check_group_rights(
     if scope.is_admin() {
         return Ok(());
     }
-    if add.iter().chain(remove).any(|g| *g == scope.admin_group()) {
+    if add.iter().chain(remove).any(|g| *g == *scope.admin_group()) {
         return Err(ApiError::Forbidden(
             "Only administrators may change membership of the Administrators group.".into(),
         ));
@@ -336,21 +348,6 @@ pub fn require_owner(scope: &AccountScope, key: &ApiKeyRecord) -> ApiResult<()> 
     }
 }
 
-#[derive(Deserialize)]
-pub struct ApiKeyPath {
-    pub apikey_id: String,
-}
-
-/// An API key id from the path: malformed ids are unknown ids (404).
-pub fn find(state: &AppState, scope: &AccountScope, raw: &str) -> ApiResult<ApiKeyRecord> {
-    let id = Id::parse(raw).ok_or_else(|| ApiError::not_found("API key"))?;
-    state
-        .store
-        .apikeys
-        .get(&scope.id(), &id)?
-        .ok_or_else(|| ApiError::not_found("API key"))
-}
-
 /// The filters of `GET /v3/api-keys` (`x-filter`).
 const APIKEY_FILTERS: &[FilterSpec] = &[
     FilterSpec {
@@ -374,23 +371,24 @@ pub async fn list(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let mut q = ListQuery::parse(&req, 50, APIKEY_FILTERS)?;
-    let key_filter: Option<Option<Id>> = q.filters.iter().any(|f| f.field == "key").then(|| {
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-        pairs
-            .iter()
-            .rev()
-            .find(|(name, _)| name == "key__eq")
-            .and_then(|(_, value)| apikey::parse(value.trim()))
-            .filter(|(account, _)| *account == scope.id())
-            .map(|(_, id)| id)
-    });
+    let key_filter: Option<Option<ApiKeyId>> =
+        q.filters.iter().any(|f| f.field == "key").then(|| {
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+            pairs
+                .iter()
+                .rev()
+                .find(|(name, _)| name == "key__eq")
+                .and_then(|(_, value)| apikey::parse(value.trim()))
+                .filter(|(account, _)| *account == scope.id())
+                .map(|(_, id)| id)
+        });
     q.filters.retain(|f| f.field != "key");
     let filtered = q.is_filtered() || key_filter.is_some();
     let keep = |k: &ApiKeyRecord| {
         key_filter.is_none_or(|wanted| wanted == Some(k.id))
             && q.accepts(|f| match f {
-                "owner" => k.owner.iter().map(Id::hex).collect(),
+                "owner" => k.owner.iter().map(|o| o.hex()).collect(),
                 _ => Vec::new(),
             })
     };
@@ -414,9 +412,9 @@ pub async fn list(
 pub async fn get(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<ApiKeyPath>,
+    id: PathId<ApiKeyId>,
 ) -> ApiResult<HttpResponse> {
-    let key = find(&state, &scope, &path.apikey_id)?;
+    let key = id.find(&state, &scope)?;
     Ok(HttpResponse::Ok().json(view(&state, &key, None)?))
 }
 
@@ -424,10 +422,10 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<ApiKeyPath>,
+    id: PathId<ApiKeyId>,
     body: Json<ApiKeyUpdate>,
 ) -> ApiResult<HttpResponse> {
-    let key = find(&state, &scope, &path.apikey_id)?;
+    let key = id.find(&state, &scope)?;
     require_owner(&scope, &key)?;
     update_key(&state, &scope, &key, body.0).await
 }
@@ -436,14 +434,14 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<ApiKeyPath>,
+    id: PathId<ApiKeyId>,
 ) -> ApiResult<HttpResponse> {
-    let key = find(&state, &scope, &path.apikey_id)?;
+    let key = id.find(&state, &scope)?;
     require_owner(&scope, &key)?;
     state
         .store
         .apikeys
-        .delete(&scope.id(), &key.id, Some(scope.admin_group()))?
+        .delete(&scope.id(), &key.id, Some(scope.admin_group().id()))?
         .durable()
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -457,9 +455,9 @@ pub async fn delete(
 pub async fn reset_secret(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<ApiKeyPath>,
+    id: PathId<ApiKeyId>,
 ) -> ApiResult<HttpResponse> {
-    let key = find(&state, &scope, &path.apikey_id)?;
+    let key = id.find(&state, &scope)?;
     require_owner(&scope, &key)?;
     let issued = apikey::issue(&key.account_id, &key.id);
     let updated = state

@@ -11,7 +11,7 @@ use super::scope::{AccountScope, AdminScope};
 use crate::branding::{self, Theme, COLOR_REFERENCES};
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::ids::Id;
+use crate::ids::AccountId;
 use crate::state::AppState;
 use crate::store::branding::ColorRecord;
 use actix_web::dev::Payload;
@@ -57,7 +57,7 @@ pub struct ReferencePath {
 
 /// Accounts whose branding applies, nearest first: the target account, its parent, ...
 /// Bounded so that a damaged parent chain cannot loop.
-pub fn lineage(state: &AppState, scope: &AccountScope) -> ApiResult<Vec<Id>> {
+pub fn lineage(state: &AppState, scope: &AccountScope) -> ApiResult<Vec<AccountId>> {
     const MAX_DEPTH: usize = 16;
     let mut chain = vec![scope.id()];
     let mut next = scope.account.parent_id;

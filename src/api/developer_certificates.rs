@@ -15,13 +15,14 @@
 //! Deleting goes through `DELETE /v3/trusted-certificates/{id}`.
 
 use super::body::Json;
+use super::path::{DeveloperCertificateId, Lookup, PathId};
 use super::scope::AccountScope;
 use super::server_credentials::server_uri;
-use super::trusted_certificates::{apply_parsed, find, DEVELOPER_MODE};
+use super::trusted_certificates::{new_record, DEVELOPER_MODE};
 use super::validate::Checks;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::Id;
+use crate::ids::{CertificateId, Id};
 use crate::pki::{parse_trusted_chain, render_security_c, DeveloperCert, SecurityFileInput};
 use crate::state::AppState;
 use crate::store::certificates::{DeveloperKeyRecord, ServerCaKind, TrustedCertRecord};
@@ -133,23 +134,14 @@ pub async fn create(
     // other trusted certificate.
     let parsed = parse_trusted_chain(&dev.cert_pem, time::OffsetDateTime::now_utc())
         .map_err(|e| ApiError::Internal(format!("generated certificate refused: {e}")))?;
-    let now = crate::clock::now_millis();
-    let mut record = TrustedCertRecord {
-        id: Id::new(),
-        account_id: account,
+    let record = TrustedCertRecord {
         name: req.name.unwrap_or_default(),
         description: req.description,
         service: "bootstrap".into(),
-        status: "ACTIVE".into(),
-        enrollment_mode: false,
         device_execution_mode: DEVELOPER_MODE,
         owner_id: scope.caller.user_id(),
-        created_at: now,
-        updated_at: now,
-        etag: 1,
-        ..TrustedCertRecord::default()
+        ..new_record(account, &parsed)
     };
-    apply_parsed(&mut record, &parsed);
     let key = DeveloperKeyRecord {
         endpoint_name,
         cert_der: dev.cert_der.clone(),
@@ -169,25 +161,17 @@ pub async fn create(
         .json(view(&state, &created, &key)))
 }
 
-#[derive(Deserialize)]
-pub struct DeveloperCertPath {
-    #[serde(rename = "developerCertificateId")]
-    pub id: String,
-}
-
 /// GET /v3/developer-certificates/{developerCertificateId}
 ///
 /// The id of a trusted certificate that is not a developer certificate is 404.
 pub async fn get(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<DeveloperCertPath>,
+    id: PathId<DeveloperCertificateId>,
 ) -> ApiResult<HttpResponse> {
-    let not_found = || ApiError::not_found("Developer certificate");
-    let cert = match find(&state, &scope.id(), &path.id) {
-        Err(ApiError::NotFound(_)) => return Err(not_found()),
-        other => other?,
-    };
+    let not_found = super::path::not_found::<DeveloperCertificateId>;
+    let cert =
+        CertificateId::get(&state, &scope.id(), id.get()?.certificate())?.ok_or_else(not_found)?;
     let key = state
         .store
         .certificates

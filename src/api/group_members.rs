@@ -4,10 +4,11 @@
 
 use super::body::Json;
 use super::list::{FilterSpec, ListQuery, EQ_IN_NIN};
-use super::policy_groups::{find, page_in_memory, updated, GroupPath};
+use super::path::PathId;
+use super::policy_groups::{page_in_memory, updated};
 use super::scope::{AccountScope, AdminScope};
 use crate::error::{ApiError, ApiResult};
-use crate::ids::Id;
+use crate::ids::{ApiKeyId, GroupId, Id, UserId};
 use crate::state::AppState;
 use crate::store::groups::{Keep, Subjects, KIND_APIKEY, KIND_USER};
 use crate::store::{Page, PageRequest};
@@ -17,11 +18,12 @@ use serde_json::Value;
 /// Ids in a membership request: a `SubjectList` object, or (as the API's curl examples
 /// send them) a bare array of ids of the kind the route is about.
 pub struct SubjectsIn {
-    pub users: Vec<Id>,
-    pub apikeys: Vec<Id>,
+    pub users: Vec<UserId>,
+    pub apikeys: Vec<ApiKeyId>,
 }
 
-fn id_array(field: &str, v: &Value) -> ApiResult<Vec<Id>> {
+/// The ids of array `v`, each once, as ids of the kind `as_kind` names them.
+fn id_array<T: Ord>(field: &str, v: &Value, as_kind: fn(Id) -> T) -> ApiResult<Vec<T>> {
     let items = match v {
         Value::Null => return Ok(Vec::new()),
         Value::Array(items) => items,
@@ -34,7 +36,10 @@ fn id_array(field: &str, v: &Value) -> ApiResult<Vec<Id>> {
             None => return Err(ApiError::field(field, "Must be an array of ids.")),
         }
     }
-    let mut ids = super::validate::ids(field, &raw)?;
+    let mut ids: Vec<T> = super::validate::ids(field, &raw)?
+        .into_iter()
+        .map(as_kind)
+        .collect();
     ids.sort();
     ids.dedup();
     Ok(ids)
@@ -43,12 +48,14 @@ fn id_array(field: &str, v: &Value) -> ApiResult<Vec<Id>> {
 impl SubjectsIn {
     /// Reads `body`; a bare array is taken as ids of `array_kind` (`users` or `apikeys`).
     pub fn parse(state: &AppState, body: &Value, array_kind: Option<&str>) -> ApiResult<Self> {
+        let users = |field, v| id_array(field, v, UserId::from_id);
+        let apikeys = |field, v| id_array(field, v, ApiKeyId::from_id);
         let (users, apikeys) = match (body, array_kind) {
-            (Value::Array(_), Some("users")) => (id_array("users", body)?, Vec::new()),
-            (Value::Array(_), Some(_)) => (Vec::new(), id_array("apikeys", body)?),
+            (Value::Array(_), Some("users")) => (users("users", body)?, Vec::new()),
+            (Value::Array(_), Some(_)) => (Vec::new(), apikeys("apikeys", body)?),
             (Value::Object(map), _) => (
-                id_array("users", map.get("users").unwrap_or(&Value::Null))?,
-                id_array("apikeys", map.get("apikeys").unwrap_or(&Value::Null))?,
+                users("users", map.get("users").unwrap_or(&Value::Null))?,
+                apikeys("apikeys", map.get("apikeys").unwrap_or(&Value::Null))?,
             ),
             _ => {
                 return Err(ApiError::BadRequest(
@@ -70,10 +77,11 @@ impl SubjectsIn {
         Ok(SubjectsIn { users, apikeys })
     }
 
+    /// The store's (untyped) form.
     pub fn into_subjects(self) -> Subjects {
         Subjects {
-            users: self.users,
-            apikeys: self.apikeys,
+            users: self.users.into_iter().map(Id::from).collect(),
+            apikeys: self.apikeys.into_iter().map(Id::from).collect(),
         }
     }
 }
@@ -82,10 +90,10 @@ impl SubjectsIn {
 pub async fn add_subjects(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<GroupPath>,
+    id: PathId<GroupId>,
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
-    let group = find(&state, &scope, &path.group_id)?;
+    let group = id.find(&state, &scope)?;
     let subjects = SubjectsIn::parse(&state, &body.0, None)?;
     if subjects.users.is_empty() && subjects.apikeys.is_empty() {
         return Err(ApiError::field(
@@ -102,32 +110,26 @@ pub async fn add_subjects(
     Ok(updated("group", &group.id))
 }
 
-/// Removes the subjects of one kind named in `body` from the group in `path`.
+/// Removes the subjects of one kind named in `body` from group `id`.
 async fn remove_subjects(
     state: &AppState,
     scope: &AccountScope,
-    group_id: &str,
+    id: PathId<GroupId>,
     body: &Value,
     kind: u8,
 ) -> ApiResult<HttpResponse> {
-    let group = find(state, scope, group_id)?;
+    let group = id.find(state, scope)?;
     let field = if kind == KIND_USER {
         "users"
     } else {
         "apikeys"
     };
-    let parsed = SubjectsIn::parse(state, body, Some(field))?;
-    let subjects = if kind == KIND_USER {
-        Subjects {
-            users: parsed.users,
-            apikeys: Vec::new(),
-        }
+    let mut subjects = SubjectsIn::parse(state, body, Some(field))?;
+    if kind == KIND_USER {
+        subjects.apikeys.clear();
     } else {
-        Subjects {
-            users: Vec::new(),
-            apikeys: parsed.apikeys,
-        }
-    };
+        subjects.users.clear();
+    }
     if subjects.users.is_empty() && subjects.apikeys.is_empty() {
         return Err(ApiError::field(
             field,
@@ -148,7 +150,7 @@ async fn remove_subjects(
     state
         .store
         .groups
-        .remove_members(&scope.id(), &group.id, &subjects, keep)?
+        .remove_members(&scope.id(), &group.id, &subjects.into_subjects(), keep)?
         .durable()
         .await?;
     Ok(updated("group", &group.id))
@@ -159,8 +161,8 @@ async fn remove_subjects(
 /// they all refuse alike.
 pub fn refuse_self_removal(
     scope: &AccountScope,
-    users: &[Id],
-    apikeys: &[Id],
+    users: &[UserId],
+    apikeys: &[ApiKeyId],
     field: &str,
 ) -> ApiResult<()> {
     // Through the tenant routes of the caller's own account the caller is a member too.
@@ -182,20 +184,20 @@ pub fn refuse_self_removal(
 pub async fn remove_users(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<GroupPath>,
+    id: PathId<GroupId>,
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
-    remove_subjects(&state, &scope, &path.group_id, &body.0, KIND_USER).await
+    remove_subjects(&state, &scope, id, &body.0, KIND_USER).await
 }
 
 /// DELETE /v3/policy-groups/{group_id}/api-keys
 pub async fn remove_apikeys(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<GroupPath>,
+    id: PathId<GroupId>,
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
-    remove_subjects(&state, &scope, &path.group_id, &body.0, KIND_APIKEY).await
+    remove_subjects(&state, &scope, id, &body.0, KIND_APIKEY).await
 }
 
 const MEMBER_USER_FILTERS: &[FilterSpec] = &[FilterSpec {
@@ -207,10 +209,10 @@ const MEMBER_USER_FILTERS: &[FilterSpec] = &[FilterSpec {
 pub async fn users(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<GroupPath>,
+    id: PathId<GroupId>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let group = find(&state, &scope, &path.group_id)?;
+    let group = id.find(&state, &scope)?;
     let q = ListQuery::parse(&req, 50, MEMBER_USER_FILTERS)?;
     let account = scope.id();
     // Unfiltered pages are range scans of the membership index; a status filter needs the
@@ -228,7 +230,7 @@ pub async fn users(
     for id in &ids.items {
         if let Some(u) = state.store.users.get(&account, id)? {
             if q.accepts(|f| match f {
-                "status" => vec![u.status.clone()],
+                "status" => vec![u.status.to_string()],
                 _ => Vec::new(),
             }) {
                 users.push(u);
@@ -236,7 +238,7 @@ pub async fn users(
         }
     }
     let page = if q.is_filtered() {
-        page_in_memory(users, |u| u.id, &q.page)
+        page_in_memory(users, |u| u.id.id(), &q.page)
     } else {
         Page {
             items: users,
@@ -259,10 +261,10 @@ pub async fn users(
 pub async fn apikeys(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<GroupPath>,
+    id: PathId<GroupId>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let group = find(&state, &scope, &path.group_id)?;
+    let group = id.find(&state, &scope)?;
     let q = ListQuery::parse(&req, 50, &[])?;
     let account = scope.id();
     let ids = state

@@ -11,20 +11,21 @@ pub mod saml;
 pub use request::{IdentityProviderReq, Saml2Req};
 
 use super::body::Json;
+use super::path::PathId;
 use super::scope::{AccountScope, AdminScope};
 use super::users::LoginProfileView;
 use super::validate::Checks;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::Id;
+use crate::ids::{Id, IdentityProviderId};
 use crate::state::AppState;
+use crate::status::IdentityProviderStatus;
 use crate::store::identity_providers::{IdentityProviderRecord, Saml2Record};
 use crate::store::PageRequest;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-pub const STATUSES: &[&str] = &["ACTIVE", "SUSPENDED"];
 /// The types a client may create or set (the spec's request enum).
 pub const TYPES: &[&str] = &["SAML2"];
 /// `CertificateGenerationReq.validity`, in days, when absent; and its accepted range.
@@ -52,7 +53,7 @@ pub struct IdentityProviderView {
     pub description: Option<String>,
     #[serde(rename = "type")]
     pub kind: String,
-    pub status: String,
+    pub status: IdentityProviderStatus,
     pub saml2_attributes: Saml2View,
     pub created_at: String,
     pub updated_at: String,
@@ -88,7 +89,7 @@ pub fn view(state: &AppState, r: &IdentityProviderRecord) -> IdentityProviderVie
         name: r.name.clone(),
         description: r.description.clone(),
         kind: r.kind.clone(),
-        status: r.status.clone(),
+        status: r.status,
         saml2_attributes: Saml2View {
             assertion_endpoint: format!("{}/acs", sp_base(state, &r.id)),
             idp_entity_id: r.saml2.idp_entity_id.clone(),
@@ -117,22 +118,6 @@ fn location(scope: &AccountScope, id: &Id) -> String {
     }
 }
 
-/// A provider id from the path: malformed ids are unknown ids (404).
-fn find(state: &AppState, account: &Id, raw: &str) -> ApiResult<IdentityProviderRecord> {
-    let not_found = || ApiError::not_found("Identity provider");
-    let id = Id::parse(raw).ok_or_else(not_found)?;
-    state
-        .store
-        .identity_providers
-        .get(account, &id)?
-        .ok_or_else(not_found)
-}
-
-#[derive(Deserialize)]
-pub struct IdpPath {
-    pub identity_provider_id: String,
-}
-
 /// GET /v3/identity-providers
 pub async fn list(
     state: web::Data<AppState>,
@@ -157,12 +142,12 @@ pub async fn create(
     let patch = body.0.check()?;
     let now = crate::clock::now_millis();
     let mut record = IdentityProviderRecord {
-        id: Id::new(),
+        id: IdentityProviderId::new(),
         account_id: scope.id(),
         name: String::new(),
         description: None,
         kind: "SAML2".into(),
-        status: "ACTIVE".into(),
+        status: IdentityProviderStatus::Active,
         saml2: Saml2Record::default(),
         created_at: now,
         updated_at: now,
@@ -187,9 +172,9 @@ pub async fn create(
 pub async fn get(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<IdpPath>,
+    id: PathId<IdentityProviderId>,
 ) -> ApiResult<HttpResponse> {
-    let r = find(&state, &scope.id(), &path.identity_provider_id)?;
+    let r = id.find(&state, &scope)?;
     Ok(HttpResponse::Ok().json(view(&state, &r)))
 }
 
@@ -197,10 +182,10 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<IdpPath>,
+    id: PathId<IdentityProviderId>,
     body: Json<IdentityProviderReq>,
 ) -> ApiResult<HttpResponse> {
-    let current = find(&state, &scope.id(), &path.identity_provider_id)?;
+    let current = id.find(&state, &scope)?;
     let patch = body.0.check()?;
     let default_sp = sp_base(&state, &current.id);
     let updated = state
@@ -221,10 +206,10 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<IdpPath>,
+    id: PathId<IdentityProviderId>,
 ) -> ApiResult<HttpResponse> {
     let account = scope.id();
-    let r = find(&state, &account, &path.identity_provider_id)?;
+    let r = id.find(&state, &scope)?;
     // The users are scanned outside the delete transaction (sled cannot scan inside one),
     // and the scan stops at the first user found. A user given this provider in the
     // moment between the scan and the delete keeps a dangling id, shown without name and
@@ -267,10 +252,10 @@ pub struct CertificateGenerationReq {
 pub async fn generate_sp_certificate(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<IdpPath>,
+    id: PathId<IdentityProviderId>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let current = find(&state, &scope.id(), &path.identity_provider_id)?;
+    let current = id.find(&state, &scope)?;
     let bytes =
         super::body::read_limited(&mut payload.into_inner(), state.config.max_json_body_bytes)
             .await?;
@@ -325,9 +310,9 @@ pub async fn generate_sp_certificate(
 pub async fn delete_sp_certificate(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<IdpPath>,
+    id: PathId<IdentityProviderId>,
 ) -> ApiResult<HttpResponse> {
-    let current = find(&state, &scope.id(), &path.identity_provider_id)?;
+    let current = id.find(&state, &scope)?;
     let updated = state
         .store
         .identity_providers

@@ -11,14 +11,16 @@
 
 use super::body::Json;
 use super::list::{FilterSpec, ListQuery, EQ};
+use super::path::PathId;
 use super::scope::{AccountScope, AdminScope};
 use super::user_groups::check_groups;
 use super::users::{check_login_profiles, LoginProfileRef, LoginProfileView};
 use super::validate::{self, Checks};
 use crate::clock::{now_millis, rfc3339};
-use crate::error::{ApiError, ApiResult};
-use crate::ids::Id;
+use crate::error::ApiResult;
+use crate::ids::{Id, InvitationId};
 use crate::state::AppState;
+use crate::status::UserStatus;
 use crate::store::accounts::AccountRecord;
 use crate::store::invitations::InvitationRecord;
 use crate::store::users::UserRecord;
@@ -85,7 +87,7 @@ pub async fn issue(
     let token = crate::auth::apikey::random_secret(43);
     let now = now_millis();
     let record = InvitationRecord {
-        id: Id::new(),
+        id: InvitationId::new(),
         account_id: account.id,
         email: new.user.email.clone(),
         user_id: new.user.id,
@@ -174,7 +176,7 @@ pub async fn create(
             let user = super::user_create::new_record(
                 account,
                 email,
-                "INVITED",
+                UserStatus::Invited,
                 crate::auth::password::hash_generated(&crate::auth::password::generate()),
                 groups.clone(),
                 login_profiles.clone(),
@@ -230,29 +232,13 @@ pub async fn list(
     }))
 }
 
-#[derive(Deserialize)]
-pub struct InvitationPath {
-    pub invitation_id: String,
-}
-
-/// A live invitation from the path: malformed, unknown and expired ids are all 404.
-fn find(state: &AppState, scope: &AccountScope, raw: &str) -> ApiResult<InvitationRecord> {
-    let not_found = || ApiError::not_found("Invitation");
-    let id = Id::parse(raw).ok_or_else(not_found)?;
-    state
-        .store
-        .invitations
-        .get(&scope.id(), &id, now_millis())?
-        .ok_or_else(not_found)
-}
-
 /// GET /v3/user-invitations/{invitation_id}
 pub async fn get(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<InvitationPath>,
+    id: PathId<InvitationId>,
 ) -> ApiResult<HttpResponse> {
-    let invitation = find(&state, &scope, &path.invitation_id)?;
+    let invitation = id.find(&state, &scope)?;
     Ok(HttpResponse::Ok().json(view(&state, &invitation)?))
 }
 
@@ -260,9 +246,9 @@ pub async fn get(
 pub async fn delete(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<InvitationPath>,
+    id: PathId<InvitationId>,
 ) -> ApiResult<HttpResponse> {
-    let invitation = find(&state, &scope, &path.invitation_id)?;
+    let invitation = id.find(&state, &scope)?;
     let account = scope.id();
     state
         .store
@@ -294,13 +280,13 @@ async fn remove_invited_user(
         now_millis(),
         &still_invited,
     )?;
-    if user.status != "INVITED" || !others.items.is_empty() {
+    if user.status != UserStatus::Invited || !others.items.is_empty() {
         return Ok(());
     }
     match state
         .store
         .users
-        .delete(&account, &user.id, Some(scope.admin_group()))
+        .delete(&account, &user.id, Some(scope.admin_group().id()))
     {
         Ok(w) => Ok(w.durable().await?),
         // The last administrator stays, invited or not.

@@ -13,6 +13,7 @@ pub mod identity_providers;
 pub mod invitations;
 pub mod list;
 pub mod notifications;
+pub mod path;
 pub mod policy_groups;
 pub mod request_id;
 pub mod scope;

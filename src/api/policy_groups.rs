@@ -4,11 +4,12 @@
 
 use super::body::Json;
 use super::list::{FilterSpec, ListQuery, EQ};
+use super::path::PathId;
 use super::scope::{AccountScope, AdminScope};
 use super::validate::Checks;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::Id;
+use crate::ids::{GroupId, Id};
 use crate::state::AppState;
 use crate::store::groups::{GroupRecord, Subjects};
 use crate::store::{Order, Page, PageRequest};
@@ -124,23 +125,8 @@ pub fn groups_page(
             groups.push(g);
         }
     }
-    let page = page_in_memory(groups, |g| g.id, &q.page);
+    let page = page_in_memory(groups, |g| g.id.id(), &q.page);
     Ok(q.respond(page.map(|g| view(&g))))
-}
-
-#[derive(Deserialize)]
-pub struct GroupPath {
-    pub group_id: String,
-}
-
-/// A group id from the path: malformed ids are unknown ids (404).
-pub fn find(state: &AppState, scope: &AccountScope, raw: &str) -> ApiResult<GroupRecord> {
-    let id = Id::parse(raw).ok_or_else(|| ApiError::not_found("Group"))?;
-    state
-        .store
-        .groups
-        .get(&scope.id(), &id)?
-        .ok_or_else(|| ApiError::not_found("Group"))
 }
 
 const GROUP_FILTERS: &[FilterSpec] = &[FilterSpec {
@@ -205,7 +191,7 @@ pub async fn create(
             ))
         }
     };
-    let group = GroupRecord::new(scope.id(), &name);
+    let group = GroupRecord::new(GroupId::new(), scope.id(), &name);
     let created = state
         .store
         .groups
@@ -219,9 +205,9 @@ pub async fn create(
 pub async fn get(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<GroupPath>,
+    id: PathId<GroupId>,
 ) -> ApiResult<HttpResponse> {
-    let group = find(&state, &scope, &path.group_id)?;
+    let group = id.find(&state, &scope)?;
     Ok(HttpResponse::Ok().json(view(&group)))
 }
 
@@ -239,10 +225,10 @@ pub struct GroupUpdate {
 pub async fn rename(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<GroupPath>,
+    id: PathId<GroupId>,
     body: Json<GroupUpdate>,
 ) -> ApiResult<HttpResponse> {
-    let group = find(&state, &scope, &path.group_id)?;
+    let group = id.find(&state, &scope)?;
     let name = check_name(body.0.name.as_deref())?;
     if group.id == scope.admin_group() && name != group.name {
         return Err(ApiError::Forbidden(
@@ -262,9 +248,9 @@ pub async fn rename(
 pub async fn delete(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<GroupPath>,
+    id: PathId<GroupId>,
 ) -> ApiResult<HttpResponse> {
-    let group = find(&state, &scope, &path.group_id)?;
+    let group = id.find(&state, &scope)?;
     if group.id == scope.admin_group() {
         return Err(ApiError::Forbidden(
             "The Administrators group cannot be deleted.".into(),

@@ -3,9 +3,10 @@
 //! sub-tenant, allowed only for admins of its parent aggregator. An account that is not the
 //! caller's to manage is 404, exactly like an unknown id, so tenant ids cannot be probed.
 
+use super::path::PathParam;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::ids::Id;
+use crate::ids::{AccountId, GroupId};
 use crate::state::AppState;
 use crate::store::accounts::AccountRecord;
 use actix_web::dev::Payload;
@@ -22,7 +23,7 @@ pub struct AccountScope {
 }
 
 impl AccountScope {
-    pub fn id(&self) -> Id {
+    pub fn id(&self) -> AccountId {
         self.account.id
     }
 
@@ -41,7 +42,7 @@ impl AccountScope {
     }
 
     /// The `Administrators` group of the target account (it must keep a member).
-    pub fn admin_group(&self) -> Id {
+    pub fn admin_group(&self) -> GroupId {
         self.account.admin_group
     }
 }
@@ -58,16 +59,16 @@ pub fn require_tenant_manager(caller: &Caller) -> Result<(), ApiError> {
 
 pub fn resolve(req: &HttpRequest, state: &AppState) -> Result<AccountScope, ApiError> {
     let caller = crate::auth::authenticate(req, state)?;
-    let Some(raw) = req.match_info().get("account_id") else {
+    if req.match_info().get(AccountId::SEGMENT).is_none() {
         return Ok(AccountScope {
             account: caller.account.clone(),
             caller,
             tenant: false,
         });
-    };
+    }
     require_tenant_manager(&caller)?;
-    let not_found = || ApiError::not_found("Account");
-    let id = Id::parse(raw).ok_or_else(not_found)?;
+    let not_found = super::path::not_found::<AccountId>;
+    let id: AccountId = super::path::segment(req)?.ok_or_else(not_found)?;
     if id == caller.account.id {
         return Ok(AccountScope {
             account: caller.account.clone(),

@@ -21,9 +21,9 @@ use super::scope::{require_tenant_manager, AccountScope};
 use super::validate::{is_alias, Checks};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::Id;
 use crate::provision::{plan, AdminPlan};
 use crate::state::AppState;
+use crate::status::UserStatus;
 use crate::store::accounts::AccountRecord;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
@@ -181,11 +181,6 @@ pub async fn create(
         .by_email(&caller.account.id, &admin_email)?;
 
     let account = AccountRecord {
-        id: Id::new(),
-        parent_id: Some(caller.account.id),
-        status: "ACTIVE".into(),
-        tier: "1".into(),
-        is_aggregator: false,
         display_name: req.display_name,
         company: req.company,
         contact: req.contact,
@@ -201,12 +196,12 @@ pub async fn create(
         aliases: req.aliases.unwrap_or_default(),
         contract_number: req.contract_number,
         customer_number: req.customer_number,
-        ..AccountRecord::default()
+        ..AccountRecord::new(Some(caller.account.id))
     };
     let status = match (action, &req.admin_password) {
-        ("enroll", _) => "ENROLLING",
-        (_, Some(_)) => "ACTIVE",
-        (_, None) => "RESET",
+        ("enroll", _) => UserStatus::Enrolling,
+        (_, Some(_)) => UserStatus::Active,
+        (_, None) => UserStatus::Reset,
     };
     // A linked existing user keeps its own password: the chosen one is not even hashed.
     let chosen_hash = match (req.admin_password, &existing) {
@@ -220,7 +215,7 @@ pub async fn create(
             username: req.admin_name,
             full_name: req.admin_full_name,
             chosen_hash,
-            status: status.into(),
+            status,
         },
     );
     if let Some(user) = existing {
@@ -284,9 +279,9 @@ const ACCOUNT_FILTERS: &[FilterSpec] = &[
 fn filter_values(a: &AccountRecord, field: &str) -> Vec<String> {
     let text = |v: &Option<String>| v.iter().cloned().collect();
     match field {
-        "status" => vec![a.status.clone()],
+        "status" => vec![a.status.to_string()],
         "tier" => vec![a.tier.clone()],
-        "parent" => a.parent_id.iter().map(Id::hex).collect(),
+        "parent" => a.parent_id.iter().map(|p| p.hex()).collect(),
         "end_market" => vec![a.end_market.clone()],
         "country" => text(&a.country),
         _ => Vec::new(),

@@ -13,19 +13,20 @@
 
 use super::body::{nullable, Json};
 use super::list::{FilterSpec, ListQuery, Op, EQ, EQ_NEQ, LIKE};
+use super::path::PathId;
 use super::scope::{AccountScope, AdminScope};
 use super::validate::Checks;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::Id;
+use crate::ids::{AccountId, CertificateId};
 use crate::pki::{parse_trusted_chain, CertError, ParsedCert};
 use crate::state::AppState;
+use crate::status::CertificateStatus;
 use crate::store::certificates::TrustedCertRecord;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 pub const SERVICES: &[&str] = &["lwm2m", "bootstrap"];
-pub const STATUSES: &[&str] = &["ACTIVE", "INACTIVE"];
 /// `device_execution_mode` of developer certificates.
 pub const DEVELOPER_MODE: i32 = 1;
 
@@ -40,7 +41,7 @@ pub struct TrustedCertView {
     pub name: String,
     pub description: Option<String>,
     pub service: String,
-    pub status: String,
+    pub status: CertificateStatus,
     pub enrollment_mode: bool,
     pub device_execution_mode: i32,
     pub owner_id: Option<String>,
@@ -67,7 +68,7 @@ pub fn view(c: &TrustedCertRecord) -> TrustedCertView {
         name: c.name.clone(),
         description: c.description.clone(),
         service: c.service.clone(),
-        status: c.status.clone(),
+        status: c.status,
         enrollment_mode: c.enrollment_mode,
         device_execution_mode: c.device_execution_mode,
         owner_id: c.owner_id.map(|o| o.hex()),
@@ -95,6 +96,32 @@ pub fn apply_parsed(c: &mut TrustedCertRecord, parsed: &ParsedCert) {
     c.fingerprint = parsed.fingerprint_sha256_hex.clone();
     c.not_before = millis(parsed.not_before);
     c.not_after = millis(parsed.not_after);
+}
+
+/// A new certificate of `account` holding `parsed`, made now; the caller sets what the
+/// request chose (name, service, ...).
+pub fn new_record(account: AccountId, parsed: &ParsedCert) -> TrustedCertRecord {
+    let now = crate::clock::now_millis();
+    TrustedCertRecord {
+        id: CertificateId::new(),
+        account_id: account,
+        name: String::new(),
+        description: None,
+        service: String::new(),
+        status: CertificateStatus::Active,
+        enrollment_mode: false,
+        device_execution_mode: 0,
+        owner_id: None,
+        certificate: parsed.pem.clone(),
+        subject: parsed.subject.clone(),
+        issuer: parsed.issuer.clone(),
+        fingerprint: parsed.fingerprint_sha256_hex.clone(),
+        not_before: millis(parsed.not_before),
+        not_after: millis(parsed.not_after),
+        created_at: now,
+        updated_at: now,
+        etag: 1,
+    }
 }
 
 fn parse_pem(pem: &str) -> Result<ParsedCert, CertError> {
@@ -142,7 +169,7 @@ pub async fn create(
         service => c.one_of("service", service, SERVICES),
     }
     c.max_len("description", req.description.as_deref(), 500);
-    c.one_of("status", req.status.as_deref(), STATUSES);
+    let status = c.choice("status", req.status.as_deref());
     let parsed = match req.certificate.as_deref() {
         None => {
             c.fail(CertError::FIELD, "Required.");
@@ -158,28 +185,20 @@ pub async fn create(
     };
     c.finish()?;
     let parsed = parsed.ok_or_else(|| ApiError::Internal("certificate vanished".into()))?;
-    let now = crate::clock::now_millis();
-    let mut record = TrustedCertRecord {
-        id: Id::new(),
-        account_id: scope.id(),
+    let record = TrustedCertRecord {
         name: req.name.unwrap_or_default(),
         description: req.description,
         service: req.service.unwrap_or_default(),
-        status: req.status.unwrap_or_else(|| "ACTIVE".into()),
+        status: status.unwrap_or(CertificateStatus::Active),
         enrollment_mode: req.enrollment_mode.unwrap_or(false),
-        device_execution_mode: 0,
         // On tenant routes the caller is a user of the parent account, not of this one.
         owner_id: if scope.tenant {
             None
         } else {
             scope.caller.user_id()
         },
-        created_at: now,
-        updated_at: now,
-        etag: 1,
-        ..TrustedCertRecord::default()
+        ..new_record(scope.id(), &parsed)
     };
-    apply_parsed(&mut record, &parsed);
     let created = state
         .store
         .certificates
@@ -238,9 +257,9 @@ fn filter_values(c: &TrustedCertRecord, field: &str, now: i64) -> Vec<String> {
         "name" => vec![c.name.clone()],
         "service" => vec![c.service.clone()],
         "device_execution_mode" => vec![c.device_execution_mode.to_string()],
-        "owner" => c.owner_id.iter().map(Id::hex).collect(),
+        "owner" => c.owner_id.iter().map(|o| o.hex()).collect(),
         "enrollment_mode" => vec![c.enrollment_mode.to_string()],
-        "status" => vec![c.status.clone()],
+        "status" => vec![c.status.to_string()],
         "issuer" => vec![c.issuer.clone()],
         "subject" => vec![c.subject.clone()],
         "valid" => vec![is_valid(c, now).to_string()],
@@ -309,29 +328,13 @@ pub async fn list(
     Ok(q.respond(page.map(|c| view(&c))))
 }
 
-#[derive(Deserialize)]
-pub struct CertPath {
-    pub cert_id: String,
-}
-
-/// A certificate id from the path: malformed ids are unknown ids (404).
-pub fn find(state: &AppState, account: &Id, raw: &str) -> ApiResult<TrustedCertRecord> {
-    let not_found = || ApiError::not_found("Trusted certificate");
-    let id = Id::parse(raw).ok_or_else(not_found)?;
-    state
-        .store
-        .certificates
-        .get(account, &id)?
-        .ok_or_else(not_found)
-}
-
 /// GET /v3/trusted-certificates/{cert_id}
 pub async fn get(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<CertPath>,
+    id: PathId<CertificateId>,
 ) -> ApiResult<HttpResponse> {
-    let cert = find(&state, &scope.id(), &path.cert_id)?;
+    let cert = id.find(&state, &scope)?;
     Ok(HttpResponse::Ok().json(view(&cert)))
 }
 
@@ -358,10 +361,10 @@ pub struct TrustedCertUpdate {
 pub async fn update(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<CertPath>,
+    id: PathId<CertificateId>,
     body: Json<TrustedCertUpdate>,
 ) -> ApiResult<HttpResponse> {
-    let current = find(&state, &scope.id(), &path.cert_id)?;
+    let current = id.find(&state, &scope)?;
     let req = body.0;
     let mut c = Checks::new();
     if let Some(name) = &req.name {
@@ -369,7 +372,7 @@ pub async fn update(
         c.text("name", Some(name), 100);
     }
     c.one_of("service", req.service.as_deref(), SERVICES);
-    c.one_of("status", req.status.as_deref(), STATUSES);
+    let status = c.choice("status", req.status.as_deref());
     c.max_len(
         "description",
         req.description.clone().flatten().as_deref(),
@@ -412,8 +415,8 @@ pub async fn update(
             if let Some(service) = &req.service {
                 cert.service = service.clone();
             }
-            if let Some(status) = &req.status {
-                cert.status = status.clone();
+            if let Some(status) = status {
+                cert.status = status;
             }
             if let Some(mode) = req.enrollment_mode {
                 cert.enrollment_mode = mode;
@@ -435,9 +438,9 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<CertPath>,
+    id: PathId<CertificateId>,
 ) -> ApiResult<HttpResponse> {
-    let cert = find(&state, &scope.id(), &path.cert_id)?;
+    let cert = id.find(&state, &scope)?;
     let own_developer_cert = cert.device_execution_mode == DEVELOPER_MODE
         && cert.owner_id.is_some()
         && cert.owner_id == scope.caller.user_id()

@@ -13,8 +13,9 @@ use super::users::{check_login_profiles, view, LoginProfileRef};
 use super::validate::{self, Checks};
 use crate::auth::password;
 use crate::error::ApiResult;
-use crate::ids::Id;
+use crate::ids::{AccountId, Id};
 use crate::state::AppState;
+use crate::status::UserStatus;
 use crate::store::users::UserRecord;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -53,27 +54,20 @@ pub struct CreateParams {
 /// password, `password::hash_generated` for a generated one or an invited user's
 /// placeholder; see `auth::password` for their costs).
 pub fn new_record(
-    account: Id,
+    account: AccountId,
     email: String,
-    status: &str,
+    status: UserStatus,
     password_hash: Vec<u8>,
     groups: Vec<Id>,
     login_profiles: Vec<Id>,
 ) -> UserRecord {
-    let now = crate::clock::now_millis();
+    let user = UserRecord::new(account, email, status);
     UserRecord {
-        id: Id::new(),
-        account_id: account,
-        email,
-        status: status.to_string(),
         password_hash: Some(password_hash),
         login_profiles,
         groups,
-        created_at: now,
-        updated_at: now,
-        password_changed_time: Some(now),
-        etag: 1,
-        ..UserRecord::default()
+        password_changed_time: Some(user.created_at),
+        ..user
     }
 }
 
@@ -116,15 +110,15 @@ pub async fn create(
     let login_profiles = validate::ids("login_profiles", &profile_ids)?;
     let (status, password_hash, generated) = match (action, req.password) {
         ("invite", _) => (
-            "INVITED",
+            UserStatus::Invited,
             password::hash_generated(&password::generate()),
             None,
         ),
         // ~0.2 s of CPU: on the blocking pool, after every cheap check has passed.
-        (_, Some(p)) => ("ACTIVE", password::hash_chosen(p).await?, None),
+        (_, Some(p)) => (UserStatus::Active, password::hash_chosen(p).await?, None),
         (_, None) => {
             let p = password::generate();
-            ("RESET", password::hash_generated(&p), Some(p))
+            (UserStatus::Reset, password::hash_generated(&p), Some(p))
         }
     };
     let user = UserRecord {
@@ -155,7 +149,7 @@ pub async fn create(
         Some(o) => crate::email::deliver(&state, written, o).await?,
         None => written.durable().await?,
     };
-    if status == "INVITED" {
+    if status == UserStatus::Invited {
         // The user exists because of this request, not of the invitation: revoking the
         // invitation later leaves the user alone.
         let new = NewInvitation {

@@ -3,11 +3,11 @@
 
 use super::body::Json;
 use super::list::ListQuery;
+use super::path::PathId;
 use super::policy_groups::{groups_page, require_groups, updated};
 use super::scope::{AccountScope, AdminScope};
-use super::users::{find, UserPath};
 use crate::error::{ApiError, ApiResult};
-use crate::ids::Id;
+use crate::ids::{Id, UserId};
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -18,11 +18,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 pub async fn list(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<UserPath>,
+    id: PathId<UserId>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let q = ListQuery::parse(&req, 50, &[])?;
-    let user = find(&state, &scope, &path.user_id)?;
+    let user = id.find(&state, &scope)?;
     groups_page(&state, &scope.id(), &user.groups, &q)
 }
 
@@ -51,10 +51,10 @@ fn group_ids(state: &AppState, raw: &[String]) -> ApiResult<Vec<Id>> {
 pub async fn add(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<UserPath>,
+    id: PathId<UserId>,
     body: Json<Vec<String>>,
 ) -> ApiResult<HttpResponse> {
-    let user = find(&state, &scope, &path.user_id)?;
+    let user = id.find(&state, &scope)?;
     let ids = group_ids(&state, &body.0)?;
     let account = scope.id();
     require_groups(&state, &account, &ids)?;
@@ -66,7 +66,13 @@ pub async fn add(
     state
         .store
         .users
-        .change_groups(&account, &user.id, &ids, &[], Some(scope.admin_group()))?
+        .change_groups(
+            &account,
+            &user.id,
+            &ids,
+            &[],
+            Some(scope.admin_group().id()),
+        )?
         .durable()
         .await?;
     Ok(updated("user", &user.id))
@@ -80,10 +86,10 @@ pub async fn add(
 pub async fn remove(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<UserPath>,
+    id: PathId<UserId>,
     body: Json<Vec<String>>,
 ) -> ApiResult<HttpResponse> {
-    let user = find(&state, &scope, &path.user_id)?;
+    let user = id.find(&state, &scope)?;
     if body.0.is_empty() {
         return Ok(updated("user", &user.id));
     }
@@ -102,7 +108,13 @@ pub async fn remove(
         state
             .store
             .users
-            .change_groups(&account, &user.id, &[], &remove, Some(scope.admin_group()))?
+            .change_groups(
+                &account,
+                &user.id,
+                &[],
+                &remove,
+                Some(scope.admin_group().id()),
+            )?
             .durable()
             .await?;
     }

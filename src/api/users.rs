@@ -1,20 +1,20 @@
 //! Users: `/v3/users/...` and, through `AccountScope`, `/v3/accounts/{account_id}/users/...`.
 
 use super::body::{nullable, Json};
+use super::path::PathId;
 use super::scope::{AccountScope, AdminScope};
 use super::validate::Checks;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::Id;
+use crate::ids::{Id, UserId};
 use crate::state::AppState;
+use crate::status::UserStatus;
 use crate::store::users::UserRecord;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use super::user_create::create;
-
-pub const STATUSES: &[&str] = &["ENROLLING", "INVITED", "ACTIVE", "RESET", "INACTIVE"];
 
 /// `UserInfoResp`.
 #[derive(Serialize)]
@@ -27,7 +27,7 @@ pub struct UserView {
     pub full_name: Option<String>,
     pub address: Option<String>,
     pub phone_number: Option<String>,
-    pub status: String,
+    pub status: UserStatus,
     pub email_verified: bool,
     pub is_gtc_accepted: bool,
     pub is_marketing_accepted: bool,
@@ -68,7 +68,7 @@ pub fn view(state: &AppState, u: &UserRecord) -> ApiResult<UserView> {
         full_name: u.full_name.clone(),
         address: u.address.clone(),
         phone_number: u.phone_number.clone(),
-        status: u.status.clone(),
+        status: u.status,
         email_verified: u.email_verified,
         is_gtc_accepted: u.is_gtc_accepted,
         is_marketing_accepted: u.is_marketing_accepted,
@@ -130,7 +130,8 @@ pub struct LoginProfileRef {
 }
 
 impl UserUpdate {
-    pub fn validate(&self) -> ApiResult<()> {
+    /// Checks every field at once; returns the status the update sets, if any.
+    pub fn validate(&self) -> ApiResult<Option<UserStatus>> {
         let mut c = Checks::new();
         c.email("email", self.email.as_deref());
         c.username("username", self.username.as_deref());
@@ -146,17 +147,23 @@ impl UserUpdate {
             100,
         );
         c.custom_fields("custom_fields", self.custom_fields.as_ref());
-        c.one_of("status", self.status.as_deref(), STATUSES);
-        c.finish()
+        let status = c.choice("status", self.status.as_deref());
+        c.finish()?;
+        Ok(status)
     }
 
     /// Refuses changes to fields only admins may change (`status`, `groups`,
     /// `login_profiles`); echoing their current values is fine.
-    pub fn check_rights(&self, current: &UserRecord, is_admin: bool) -> ApiResult<()> {
+    pub fn check_rights(
+        &self,
+        status: Option<UserStatus>,
+        current: &UserRecord,
+        is_admin: bool,
+    ) -> ApiResult<()> {
         if is_admin {
             return Ok(());
         }
-        if self.status.as_ref().is_some_and(|s| *s != current.status) {
+        if status.is_some_and(|s| s != current.status) {
             return Err(ApiError::Forbidden(
                 "Only administrators may change a user's status.".into(),
             ));
@@ -181,7 +188,8 @@ impl UserUpdate {
         Ok(())
     }
 
-    pub fn apply(&self, u: &mut UserRecord) {
+    /// Writes the update (with `status`, what `validate` returned) into `u`.
+    pub fn apply(&self, status: Option<UserStatus>, u: &mut UserRecord) {
         if let Some(v) = &self.email {
             if v.to_lowercase() != u.email.to_lowercase() {
                 u.email_verified = false;
@@ -200,8 +208,8 @@ impl UserUpdate {
                 *field = v.clone();
             }
         }
-        if let Some(v) = &self.status {
-            u.status = v.clone();
+        if let Some(v) = status {
+            u.status = v;
         }
         if let Some(v) = self.is_gtc_accepted {
             u.is_gtc_accepted = v;
@@ -262,11 +270,11 @@ pub async fn update_user(
     user: &UserRecord,
     update: UserUpdate,
 ) -> ApiResult<HttpResponse> {
-    update.validate()?;
-    update.check_rights(user, scope.is_admin())?;
+    let status = update.validate()?;
+    update.check_rights(status, user, scope.is_admin())?;
     // The document: `status` "Can be changed by the Aggregator Admin only"; an admin of an
     // account that is not an aggregator (a tenant's own admin) may only echo it.
-    if update.status.as_ref().is_some_and(|s| *s != user.status) {
+    if status.is_some_and(|s| s != user.status) {
         super::scope::require_tenant_manager(&scope.caller).map_err(|_| {
             ApiError::Forbidden(
                 "Only an administrator of an aggregator account may change a user's status.".into(),
@@ -275,7 +283,7 @@ pub async fn update_user(
     }
     // Setting oneself INACTIVE would lock the caller out of every key it owns at once (an
     // aggregator's only admin could not undo it): refused like leaving `Administrators`.
-    let deactivates = update.status.as_deref() == Some("INACTIVE") && user.status != "INACTIVE";
+    let deactivates = status == Some(UserStatus::Inactive) && user.status != UserStatus::Inactive;
     if deactivates
         && scope.caller.account_id() == scope.id()
         && scope.caller.user_id() == Some(user.id)
@@ -324,7 +332,7 @@ pub async fn update_user(
         .store
         .users
         .update(&account, &user.id, &|u| {
-            update.apply(u);
+            update.apply(status, u);
             Ok(())
         })?
         .durable()
@@ -333,7 +341,13 @@ pub async fn update_user(
         updated = state
             .store
             .users
-            .change_groups(&account, &user.id, &add, &remove, Some(scope.admin_group()))?
+            .change_groups(
+                &account,
+                &user.id,
+                &add,
+                &remove,
+                Some(scope.admin_group().id()),
+            )?
             .durable()
             .await?;
     }
@@ -365,7 +379,7 @@ const USER_FILTERS: &[super::list::FilterSpec] = &[
 fn filter_values(u: &UserRecord, field: &str) -> Vec<String> {
     match field {
         "email" => vec![u.email.clone()],
-        "status" => vec![u.status.clone()],
+        "status" => vec![u.status.to_string()],
         "login_profiles" => u.login_profiles.iter().map(Id::hex).collect(),
         _ => Vec::new(),
     }
@@ -396,29 +410,14 @@ pub async fn list(
     }))
 }
 
-/// A user id from the path: malformed ids are unknown ids (404).
-pub fn find(state: &AppState, scope: &AccountScope, raw: &str) -> ApiResult<UserRecord> {
-    let id = Id::parse(raw).ok_or_else(|| ApiError::not_found("User"))?;
-    state
-        .store
-        .users
-        .get(&scope.id(), &id)?
-        .ok_or_else(|| ApiError::not_found("User"))
-}
-
 /// GET /v3/users/{user_id}
 pub async fn get(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<UserPath>,
+    id: PathId<UserId>,
 ) -> ApiResult<HttpResponse> {
-    let user = find(&state, &scope, &path.user_id)?;
+    let user = id.find(&state, &scope)?;
     Ok(HttpResponse::Ok().json(view(&state, &user)?))
-}
-
-#[derive(Deserialize)]
-pub struct UserPath {
-    pub user_id: String,
 }
 
 /// PUT /v3/users/{user_id}
@@ -429,10 +428,10 @@ pub struct UserPath {
 pub async fn update(
     state: web::Data<AppState>,
     scope: AccountScope,
-    path: web::Path<UserPath>,
+    id: PathId<UserId>,
     body: Json<UserUpdate>,
 ) -> ApiResult<HttpResponse> {
-    let user = find(&state, &scope, &path.user_id)?;
+    let user = id.find(&state, &scope)?;
     let is_self = !scope.tenant && scope.caller.user_id() == Some(user.id);
     if !is_self {
         scope.require_admin()?;
@@ -451,9 +450,9 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<UserPath>,
+    id: PathId<UserId>,
 ) -> ApiResult<HttpResponse> {
-    let user = find(&state, &scope, &path.user_id)?;
+    let user = id.find(&state, &scope)?;
     if !scope.tenant && scope.caller.user_id() == Some(user.id) {
         return Err(ApiError::BadRequest("A user cannot delete itself.".into()));
     }
@@ -461,7 +460,7 @@ pub async fn delete(
     state
         .store
         .users
-        .delete(&account, &user.id, Some(scope.admin_group()))?
+        .delete(&account, &user.id, Some(scope.admin_group().id()))?
         .durable()
         .await?;
     state
@@ -479,9 +478,9 @@ pub async fn delete(
 pub async fn validate_email(
     state: web::Data<AppState>,
     scope: AdminScope,
-    path: web::Path<UserPath>,
+    id: PathId<UserId>,
 ) -> ApiResult<HttpResponse> {
-    let user = find(&state, &scope, &path.user_id)?;
+    let user = id.find(&state, &scope)?;
     let name = crate::email::inline(
         &scope
             .account

@@ -211,6 +211,20 @@ impl Checks {
         }
     }
 
+    /// A field that takes one of `T`'s names: the value, or `None` when absent or bad (a bad
+    /// value fails on `name` with the same message as `one_of`).
+    pub fn choice<T: crate::status::Named>(
+        &mut self,
+        name: &str,
+        value: Option<&str>,
+    ) -> Option<T> {
+        let parsed = T::parse(value?);
+        if parsed.is_none() {
+            self.fail(name, format!("Must be one of: {}.", T::names().join(", ")));
+        }
+        parsed
+    }
+
     pub fn finish(self) -> Result<(), ApiError> {
         if self.fields.is_empty() {
             Ok(())

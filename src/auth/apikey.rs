@@ -4,7 +4,7 @@
 //! it is how a key is told apart from another in lists. The server keeps only a SHA-256
 //! digest of the full text, which is enough for a 190-bit random secret.
 
-use crate::ids::Id;
+use crate::ids::{AccountId, ApiKeyId, Id};
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine;
 
@@ -46,14 +46,14 @@ pub fn digest(full: &str) -> Vec<u8> {
 }
 
 /// The account and key ids named by a key's text (full or public part), if well-formed.
-pub fn parse(text: &str) -> Option<(Id, Id)> {
+pub fn parse(text: &str) -> Option<(AccountId, ApiKeyId)> {
     if !(text.len() == FULL_LEN || text.len() == PUBLIC_LEN) || !text.starts_with(PREFIX) {
         return None;
     }
     let account_b64 = text.get(PREFIX.len()..PREFIX.len() + ACCOUNT_B64_LEN)?;
     let account_hex = STANDARD_NO_PAD.decode(account_b64).ok()?;
-    let account = Id::parse(std::str::from_utf8(&account_hex).ok()?)?;
-    let key_id = Id::parse(text.get(PREFIX.len() + ACCOUNT_B64_LEN..PUBLIC_LEN)?)?;
+    let account = AccountId::parse(std::str::from_utf8(&account_hex).ok()?)?;
+    let key_id = ApiKeyId::parse(text.get(PREFIX.len() + ACCOUNT_B64_LEN..PUBLIC_LEN)?)?;
     if text.len() == FULL_LEN
         && !text[PUBLIC_LEN..]
             .bytes()
@@ -92,7 +92,7 @@ mod tests {
 
     #[test]
     fn issue_and_parse() {
-        let (account, key_id) = (Id::new(), Id::new());
+        let (account, key_id) = (AccountId::new(), ApiKeyId::new());
         let issued = issue(&account, &key_id);
         assert_eq!(issued.full.len(), FULL_LEN);
         assert!(issued.full.starts_with(&public_part(&account, &key_id)));

@@ -14,7 +14,7 @@
 //!   without a password is `RESET`, and the key a tenant is created with belongs to a
 //!   `RESET` (no `admin_password`) or `ENROLLING` (`action=enroll`) admin; both keys must
 //!   work, or the account they are handed out for would have no usable credential (iamd
-//!   has no password sign-in to leave those states by). Any other status is refused.
+//!   has no password sign-in to leave those states by). `owner_keys_work` is the rule.
 //! - A key owned by a user is an admin only while both the key and its owner are members of
 //!   the account's `Administrators` group: a user who leaves the group loses admin power
 //!   through all its keys at once.
@@ -26,8 +26,9 @@ pub mod apikey;
 pub mod password;
 
 use crate::error::ApiError;
-use crate::ids::Id;
+use crate::ids::{AccountId, UserId};
 use crate::state::AppState;
+use crate::status::{ApiKeyStatus, UserStatus};
 use crate::store::accounts::AccountRecord;
 use crate::store::apikeys::ApiKeyRecord;
 use crate::store::users::UserRecord;
@@ -51,11 +52,11 @@ pub struct Caller {
 
 impl Caller {
     /// The user the caller acts for (the key's owner).
-    pub fn user_id(&self) -> Option<Id> {
+    pub fn user_id(&self) -> Option<UserId> {
         self.apikey.owner
     }
 
-    pub fn account_id(&self) -> Id {
+    pub fn account_id(&self) -> AccountId {
         self.account.id
     }
 }
@@ -108,7 +109,7 @@ fn check_key(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
         .by_digest(&digest)?
         .filter(|k| apikey::constant_time_eq(&k.key_digest, &digest))
         .ok_or_else(|| unauthorized("The API key is not valid."))?;
-    if key.status != "ACTIVE" {
+    if key.status != ApiKeyStatus::Active {
         return Err(unauthorized("The API key is not active."));
     }
     let account = state
@@ -128,7 +129,7 @@ fn check_key(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
     };
     let is_admin = rights(&key, owner.as_deref(), &account)?;
     let now = crate::clock::now_millis();
-    let used = std::iter::once(key.id).chain(key.owner);
+    let used = std::iter::once(key.id.id()).chain(key.owner.map(UserId::id));
     state.store.last_login.touch(&account.id, used, now);
     let caller = Caller {
         is_admin,
@@ -139,8 +140,16 @@ fn check_key(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
     Ok(caller)
 }
 
-/// Owner statuses whose keys work (see the module comment).
-pub const KEY_OWNER_STATUSES: &[&str] = &["ACTIVE", "RESET", "ENROLLING", "INVITED"];
+/// Whether the keys of an owner with `status` work (see the module comment). A match, so
+/// that a new status cannot be added without deciding this.
+pub fn owner_keys_work(status: UserStatus) -> bool {
+    match status {
+        UserStatus::Active | UserStatus::Reset | UserStatus::Enrolling | UserStatus::Invited => {
+            true
+        }
+        UserStatus::Inactive => false,
+    }
+}
 
 /// Whether `key` (owned by `owner`, if any) is an admin of `account`; 401 when its owner is
 /// not allowed in. The rules are the module comment's.
@@ -149,9 +158,9 @@ fn rights(
     owner: Option<&UserRecord>,
     account: &AccountRecord,
 ) -> Result<bool, ApiError> {
-    let admins = &account.admin_group;
+    let admins = &account.admin_group.id();
     match owner {
-        Some(user) if !KEY_OWNER_STATUSES.contains(&user.status.as_str()) => Err(unauthorized(
+        Some(user) if !owner_keys_work(user.status) => Err(unauthorized(
             "The API key's owner is not active: its keys are refused.",
         )),
         Some(user) => Ok(key.groups.contains(admins) && user.groups.contains(admins)),
@@ -174,41 +183,47 @@ impl FromRequest for Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::{ApiKeyId, Id};
 
     #[test]
     fn a_key_has_no_more_rights_than_its_owner() {
-        let account = AccountRecord {
-            admin_group: Id::new(),
-            ..AccountRecord::default()
-        };
-        let admins = vec![account.admin_group];
-        let key = |groups: &Vec<Id>, owner: Option<Id>| ApiKeyRecord {
-            groups: groups.clone(),
+        let account = AccountRecord::new(None);
+        let admins = vec![account.admin_group.id()];
+        let key = |groups: &Vec<Id>, owner: Option<UserId>| ApiKeyRecord {
+            id: ApiKeyId::new(),
+            account_id: account.id,
+            name: "k".into(),
             owner,
-            ..ApiKeyRecord::default()
-        };
-        let user = |status: &str, groups: &Vec<Id>| UserRecord {
-            id: Id::new(),
-            status: status.into(),
+            status: ApiKeyStatus::Active,
+            key_digest: Vec::new(),
             groups: groups.clone(),
-            ..UserRecord::default()
+            created_at: 0,
+            updated_at: 0,
+            etag: 1,
+        };
+        let user = |status: UserStatus, groups: &Vec<Id>| UserRecord {
+            groups: groups.clone(),
+            ..UserRecord::new(account.id, "u@example.com".into(), status)
         };
         let none = Vec::new();
-        let admin = user("ACTIVE", &admins);
+        let admin = user(UserStatus::Active, &admins);
         let admin_key = key(&admins, Some(admin.id));
         assert!(rights(&admin_key, Some(&admin), &account).unwrap());
         assert!(!rights(&key(&none, Some(admin.id)), Some(&admin), &account).unwrap());
-        assert!(!rights(&admin_key, Some(&user("ACTIVE", &none)), &account).unwrap());
-        for status in ["RESET", "ENROLLING", "INVITED"] {
+        assert!(!rights(&admin_key, Some(&user(UserStatus::Active, &none)), &account).unwrap());
+        for status in [
+            UserStatus::Reset,
+            UserStatus::Enrolling,
+            UserStatus::Invited,
+        ] {
             assert!(rights(&admin_key, Some(&user(status, &admins)), &account).unwrap());
         }
-        for status in ["INACTIVE", "", "SOMETHING"] {
-            let refused = rights(&admin_key, Some(&user(status, &admins)), &account);
-            assert!(
-                matches!(refused, Err(ApiError::Unauthorized(_))),
-                "{status}"
-            );
-        }
+        let refused = rights(
+            &admin_key,
+            Some(&user(UserStatus::Inactive, &admins)),
+            &account,
+        );
+        assert!(matches!(refused, Err(ApiError::Unauthorized(_))));
         // Without an owner: the key's own membership, as before.
         assert!(rights(&key(&admins, None), None, &account).unwrap());
         assert!(!rights(&key(&none, None), None, &account).unwrap());

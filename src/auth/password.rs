@@ -219,14 +219,14 @@ mod tests {
     async fn a_right_password_with_an_old_hash_gets_a_new_one_stored() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let account = Id::new();
+        let account = crate::ids::AccountId::new();
         let user = UserRecord {
-            id: Id::new(),
-            account_id: account,
-            email: "old@example.com".into(),
-            status: "ACTIVE".into(),
             password_hash: Some(hash("correct horse", 100_000)),
-            ..UserRecord::default()
+            ..UserRecord::new(
+                account,
+                "old@example.com".into(),
+                crate::status::UserStatus::Active,
+            )
         };
         let id = user.id;
         store

@@ -127,7 +127,7 @@ pub async fn download(
     gate: web::Data<WriteGate>,
 ) -> Result<HttpResponse, ApiError> {
     let root = state.store.root_account()?;
-    if !caller.is_admin || root != Some(caller.account_id()) {
+    if !caller.is_admin || root != Some(caller.account_id().id()) {
         return Err(ApiError::Forbidden(
             "Forbidden: only administrators of the root account may take a backup.".into(),
         ));

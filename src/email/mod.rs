@@ -7,7 +7,7 @@
 //! holds them.
 
 use crate::error::ApiResult;
-use crate::ids::Id;
+use crate::ids::{AccountId, Id, NotificationId};
 use crate::state::AppState;
 use crate::store::notifications::NotificationRecord;
 use crate::store::Written;
@@ -53,8 +53,8 @@ pub struct Outgoing {
 /// Renders `email` for `account` and writes it to the outbox under a temporary name, before
 /// anything logs it: a server that stops before the file is final leaves it behind, and the
 /// next start corrects the entry (see `recover`). Dropped unsent, the file goes.
-pub fn compose(state: &AppState, account: &Id, email: &Email) -> Outgoing {
-    let id = Id::new();
+pub fn compose(state: &AppState, account: &AccountId, email: &Email) -> Outgoing {
+    let id = NotificationId::new();
     let now = crate::clock::now_millis();
     let domain = mail_domain(&state.config.public_host());
     let message = render(email, &id, account, &domain, now);
@@ -110,7 +110,7 @@ pub fn recover(
 /// Writes `email` to the outbox and records it in `account`'s notification log; both are
 /// durable when this returns. A failure to write the file does not fail the request that
 /// caused the email: it is logged and recorded in the entry (`success: false`).
-pub async fn send(state: &AppState, account: &Id, email: Email) -> ApiResult<()> {
+pub async fn send(state: &AppState, account: &AccountId, email: Email) -> ApiResult<()> {
     let outgoing = compose(state, account, &email);
     let logged = state.store.notifications.record(outgoing.entry.clone())?;
     deliver(state, logged, outgoing).await?;

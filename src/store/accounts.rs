@@ -9,7 +9,8 @@ use super::keys::{key, owned_text, tail_id};
 use super::page::{scan, Page, PageRequest};
 use super::users::{UserRecord, UserTx};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
-use crate::ids::Id;
+use crate::ids::{AccountId, GroupId, Id, UserId};
+use crate::status::AccountStatus;
 use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError;
 use sled::Transactional;
@@ -18,12 +19,12 @@ use std::sync::Arc;
 
 const ROOT_KEY: &[u8] = b"root_account";
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccountRecord {
-    pub id: Id,
-    pub parent_id: Option<Id>,
-    /// ENROLLING, ACTIVE, RESTRICTED or SUSPENDED.
-    pub status: String,
+    pub id: AccountId,
+    pub parent_id: Option<AccountId>,
+    /// Stored as its name, as when it was a `String`.
+    pub status: AccountStatus,
     pub tier: String,
     /// Whether this account may own sub-tenant accounts (an aggregator).
     pub is_aggregator: bool,
@@ -54,14 +55,63 @@ pub struct AccountRecord {
     pub reason: Option<String>,
     pub reference_note: Option<String>,
     pub template_id: Option<String>,
-    pub admin_group: Id,
-    pub developers_group: Id,
+    pub admin_group: GroupId,
+    pub developers_group: GroupId,
     /// The admin user made with the account (contact of its sub-tenants' `parent_account`).
-    pub admin_user: Option<Id>,
+    pub admin_user: Option<UserId>,
     pub created_at: i64,
     pub updated_at: i64,
     pub upgraded_at: Option<i64>,
     pub etag: u64,
+}
+
+impl AccountRecord {
+    /// A new, empty, active account (a sub-tenant of `parent_id`, or the root) with the
+    /// ids of its `Administrators` and `Developers` groups, which `provision::plan` makes.
+    pub fn new(parent_id: Option<AccountId>) -> AccountRecord {
+        let now = crate::clock::now_millis();
+        AccountRecord {
+            id: AccountId::new(),
+            parent_id,
+            status: AccountStatus::Active,
+            tier: "1".into(),
+            is_aggregator: false,
+            display_name: None,
+            company: None,
+            contact: None,
+            email: None,
+            phone_number: None,
+            address_line1: None,
+            address_line2: None,
+            city: None,
+            state: None,
+            postal_code: None,
+            country: None,
+            end_market: String::new(),
+            aliases: Vec::new(),
+            custom_fields: BTreeMap::new(),
+            contract_number: None,
+            customer_number: None,
+            sales_contact: None,
+            expiration: None,
+            expiration_warning_threshold: None,
+            idle_timeout: None,
+            mfa_status: None,
+            notification_emails: Vec::new(),
+            password_minimum_length: 8,
+            password_recovery_expiration: 30,
+            reason: None,
+            reference_note: None,
+            template_id: None,
+            admin_group: GroupId::new(),
+            developers_group: GroupId::new(),
+            admin_user: None,
+            created_at: now,
+            updated_at: now,
+            upgraded_at: None,
+            etag: 1,
+        }
+    }
 }
 
 /// Everything one account creation writes, committed together.

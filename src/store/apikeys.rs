@@ -8,7 +8,8 @@ use super::keys::{key, owned, tail_id};
 use super::lastlogin::LastLogin;
 use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, TreeSet, Trees, TxResult};
-use crate::ids::Id;
+use crate::ids::{AccountId, ApiKeyId, Id, UserId};
+use crate::status::ApiKeyStatus;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
@@ -16,15 +17,15 @@ use std::sync::Arc;
 
 pub(super) const ENTITY: &str = "apikeys";
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApiKeyRecord {
-    pub id: Id,
-    pub account_id: Id,
+    pub id: ApiKeyId,
+    pub account_id: AccountId,
     pub name: String,
     /// The user this key acts for.
-    pub owner: Option<Id>,
-    /// ACTIVE or INACTIVE.
-    pub status: String,
+    pub owner: Option<UserId>,
+    /// Stored as its name, as when it was a `String`.
+    pub status: ApiKeyStatus,
     /// SHA-256 of the full key (see `auth::apikey`).
     pub key_digest: Vec<u8>,
     /// Group ids; the source of truth for membership (see `groups`).

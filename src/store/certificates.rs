@@ -12,8 +12,9 @@ use super::durability::Written;
 use super::keys::{owned, owned_text};
 use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
-use crate::ids::Id;
+use crate::ids::{AccountId, CertificateId, Id, UserId};
 use crate::pki::ServerCa;
+use crate::status::CertificateStatus;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
@@ -21,21 +22,21 @@ use sled::Transactional;
 const ENTITY: &str = "trusted_certificates";
 const DEV_ENTITY: &str = "developer_certificates";
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TrustedCertRecord {
-    pub id: Id,
-    pub account_id: Id,
+    pub id: CertificateId,
+    pub account_id: AccountId,
     pub name: String,
     pub description: Option<String>,
     /// `lwm2m` or `bootstrap`.
     pub service: String,
-    /// `ACTIVE` or `INACTIVE`.
-    pub status: String,
+    /// Stored as its name, as when it was a `String`.
+    pub status: CertificateStatus,
     pub enrollment_mode: bool,
     /// 1 for developer certificates, 0 otherwise.
     pub device_execution_mode: i32,
     /// The user who uploaded or generated it.
-    pub owner_id: Option<Id>,
+    pub owner_id: Option<UserId>,
     /// The chain as iamd re-encoded it, leaf first.
     pub certificate: String,
     /// Leaf subject and issuer, RFC 4514.
@@ -356,14 +357,24 @@ mod tests {
 
     fn record(account: Id, name: &str, subject: &str) -> TrustedCertRecord {
         TrustedCertRecord {
-            id: Id::new(),
-            account_id: account,
+            id: CertificateId::new(),
+            account_id: AccountId::from_id(account),
             name: name.into(),
-            subject: subject.into(),
+            description: None,
             service: "lwm2m".into(),
-            status: "ACTIVE".into(),
+            status: CertificateStatus::Active,
+            enrollment_mode: false,
+            device_execution_mode: 0,
+            owner_id: None,
+            certificate: String::new(),
+            subject: subject.into(),
+            issuer: String::new(),
+            fingerprint: String::new(),
+            not_before: 0,
+            not_after: 0,
+            created_at: 0,
+            updated_at: 0,
             etag: 1,
-            ..TrustedCertRecord::default()
         }
     }
 

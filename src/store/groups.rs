@@ -9,7 +9,7 @@ use super::keys::{key, owned, owned_text, tail_id};
 use super::page::{counts, owned_records, scan, Page, PageRequest};
 use super::users::UserRecord;
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, TreeSet, Trees, TxResult};
-use crate::ids::Id;
+use crate::ids::{AccountId, GroupId, Id};
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
@@ -20,8 +20,8 @@ const ENTITY: &str = "groups";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GroupRecord {
-    pub id: Id,
-    pub account_id: Id,
+    pub id: GroupId,
+    pub account_id: AccountId,
     pub name: String,
     pub user_count: u32,
     pub apikey_count: u32,
@@ -31,10 +31,11 @@ pub struct GroupRecord {
 }
 
 impl GroupRecord {
-    pub fn new(account_id: Id, name: &str) -> GroupRecord {
+    /// A new, empty group `id` of the account.
+    pub fn new(id: GroupId, account_id: AccountId, name: &str) -> GroupRecord {
         let now = crate::clock::now_millis();
         GroupRecord {
-            id: Id::new(),
+            id,
             account_id,
             name: name.to_string(),
             user_count: 0,
@@ -251,7 +252,7 @@ impl MemberTx<'_> {
     ) -> TxResult<()> {
         let after = self.remove(account, group, kind, member, member_groups)?;
         if let (Some(rec), Some(p)) = (after, protected) {
-            if rec.id == p.group {
+            if *rec.id == p.group {
                 refuse_if_empty(&rec, p.field, p.message)?;
             }
         }

@@ -7,7 +7,8 @@ use super::durability::Written;
 use super::keys::owned;
 use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
-use crate::ids::Id;
+use crate::ids::{AccountId, Id, IdentityProviderId};
+use crate::status::IdentityProviderStatus;
 use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError;
 use sled::Transactional;
@@ -32,14 +33,14 @@ pub struct Saml2Record {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IdentityProviderRecord {
-    pub id: Id,
-    pub account_id: Id,
+    pub id: IdentityProviderId,
+    pub account_id: AccountId,
     pub name: String,
     pub description: Option<String>,
     /// NATIVE, MBED, SAML2 or OIDC; the API creates only SAML2.
     pub kind: String,
-    /// ACTIVE or SUSPENDED.
-    pub status: String,
+    /// Stored as its name, as when it was a `String`.
+    pub status: IdentityProviderStatus,
     pub saml2: Saml2Record,
     pub created_at: i64,
     pub updated_at: i64,

@@ -9,18 +9,18 @@ use super::keys::owned;
 use super::notifications::{self, NotificationRecord};
 use super::page::{scan, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
-use crate::ids::Id;
+use crate::ids::{AccountId, Id, InvitationId, UserId};
 use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError;
 use sled::Transactional;
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InvitationRecord {
-    pub id: Id,
-    pub account_id: Id,
+    pub id: InvitationId,
+    pub account_id: AccountId,
     pub email: String,
     /// The invited user (created for the invitation, or the existing user of `email`).
-    pub user_id: Id,
+    pub user_id: UserId,
     /// Whether the invitation created `user_id` (then revoking it removes that user while
     /// it is still INVITED).
     pub created_user: bool,
@@ -181,7 +181,7 @@ impl InvitationStore for SledInvitations {
     fn delete_for_user(&self, account: &Id, user: &Id) -> StoreResult<Written<usize>> {
         let mut n = 0;
         for rec in self.all_of(account)? {
-            if rec.user_id == *user {
+            if *rec.user_id == *user {
                 match self.delete(account, &rec.id) {
                     Ok(_) => n += 1,
                     // Deleted meanwhile by someone else: that is what we wanted.
@@ -205,13 +205,18 @@ mod tests {
         let account = Id::new();
         let now = 1_000_000;
         let make = |expires_at: i64, digest: u8| InvitationRecord {
-            id: Id::new(),
-            account_id: account,
+            id: InvitationId::new(),
+            account_id: AccountId::from_id(account),
             email: "a@b.c".into(),
+            user_id: UserId::new(),
+            created_user: false,
+            groups: Vec::new(),
+            login_profiles: Vec::new(),
             token_digest: vec![digest; 32],
+            created_at: 0,
+            updated_at: 0,
             expires_at,
             etag: 1,
-            ..InvitationRecord::default()
         };
         let live = make(now + 1000, 1);
         let soon = make(now + 10, 2);

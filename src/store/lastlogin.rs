@@ -112,31 +112,30 @@ mod tests {
     use crate::store::Store;
 
     fn new_key(store: &Store, account: Id, owner: Option<Id>) -> Id {
-        let id = Id::new();
+        let id = crate::ids::ApiKeyId::new();
         let mut digest = vec![0u8; 32];
         crate::ids::random_bytes(&mut digest);
         let record = ApiKeyRecord {
             id,
-            account_id: account,
+            account_id: crate::ids::AccountId::from_id(account),
             name: "k".into(),
-            owner,
-            status: "ACTIVE".into(),
+            owner: owner.map(crate::ids::UserId::from_id),
+            status: crate::status::ApiKeyStatus::Active,
             key_digest: digest,
-            ..ApiKeyRecord::default()
+            groups: Vec::new(),
+            created_at: 0,
+            updated_at: 0,
+            etag: 1,
         };
         drop(store.apikeys.create(record).unwrap());
-        id
+        id.id()
     }
 
     fn new_user(store: &Store, account: Id) -> Id {
-        let user = UserRecord {
-            id: Id::new(),
-            account_id: account,
-            email: format!("{}@example.com", Id::new().hex()),
-            status: "ACTIVE".into(),
-            ..UserRecord::default()
-        };
-        let id = user.id;
+        let email = format!("{}@example.com", Id::new().hex());
+        let account = crate::ids::AccountId::from_id(account);
+        let user = UserRecord::new(account, email, crate::status::UserStatus::Active);
+        let id = user.id.id();
         drop(store.users.create(user, None).unwrap());
         id
     }

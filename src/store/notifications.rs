@@ -6,17 +6,17 @@ use super::durability::Written;
 use super::keys::owned;
 use super::page::{counts, scan, Page, PageRequest};
 use super::{encode, Commit, StoreResult, Trees, TxResult};
-use crate::ids::Id;
+use crate::ids::{AccountId, Id, NotificationId};
 use serde::{Deserialize, Serialize};
 use sled::transaction::TransactionalTree;
 use sled::Transactional;
 
 const ENTITY: &str = "notifications";
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NotificationRecord {
-    pub id: Id,
-    pub account_id: Id,
+    pub id: NotificationId,
+    pub account_id: AccountId,
     pub receiver: String,
     pub subject: String,
     pub message: String,

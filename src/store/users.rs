@@ -8,7 +8,8 @@ use super::lastlogin::LastLogin;
 use super::notifications::{self, NotificationRecord};
 use super::page::{counts, owned_records, Page, PageRequest};
 use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
-use crate::ids::Id;
+use crate::ids::{AccountId, Id, UserId};
+use crate::status::UserStatus;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
@@ -17,17 +18,17 @@ use std::sync::Arc;
 
 const ENTITY: &str = "users";
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserRecord {
-    pub id: Id,
-    pub account_id: Id,
+    pub id: UserId,
+    pub account_id: AccountId,
     pub email: String,
     pub username: Option<String>,
     pub full_name: Option<String>,
     pub address: Option<String>,
     pub phone_number: Option<String>,
-    /// ENROLLING, INVITED, ACTIVE, RESET or INACTIVE.
-    pub status: String,
+    /// Stored as its name, as when it was a `String`.
+    pub status: UserStatus,
     /// Encoded `auth::password` hash; never leaves the server.
     pub password_hash: Option<Vec<u8>>,
     pub email_verified: bool,
@@ -43,6 +44,35 @@ pub struct UserRecord {
     pub updated_at: i64,
     pub password_changed_time: Option<i64>,
     pub etag: u64,
+}
+
+impl UserRecord {
+    /// A new user of the account, made now: no password, groups or login profiles yet.
+    pub fn new(account_id: AccountId, email: String, status: UserStatus) -> UserRecord {
+        let now = crate::clock::now_millis();
+        UserRecord {
+            id: UserId::new(),
+            account_id,
+            email,
+            username: None,
+            full_name: None,
+            address: None,
+            phone_number: None,
+            status,
+            password_hash: None,
+            email_verified: false,
+            is_gtc_accepted: false,
+            is_marketing_accepted: false,
+            is_totp_enabled: false,
+            login_profiles: Vec::new(),
+            custom_fields: BTreeMap::new(),
+            groups: Vec::new(),
+            created_at: now,
+            updated_at: now,
+            password_changed_time: None,
+            etag: 1,
+        }
+    }
 }
 
 pub trait UserStore: Send + Sync {

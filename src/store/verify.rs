@@ -221,7 +221,7 @@ fn users_and_keys(p: &mut Pass) {
         if !p.owned_key("users", k, &u.account_id, &u.id) {
             return;
         }
-        p.count(u.account_id, "users");
+        p.count(*u.account_id, "users");
         p.expect(
             "email_userid",
             email_key(&u.account_id, &u.email),
@@ -239,7 +239,7 @@ fn users_and_keys(p: &mut Pass) {
         if !p.owned_key("apikeys", k, &a.account_id, &a.id) {
             return;
         }
-        p.count(a.account_id, "apikeys");
+        p.count(*a.account_id, "apikeys");
         let location = owned(&a.account_id, &a.id);
         p.expect("keyhash_apikeyid", a.key_digest.clone(), &location);
         if let Some(owner) = &a.owner {
@@ -265,7 +265,7 @@ fn groups(p: &mut Pass) {
         if !p.owned_key("groups", k, &g.account_id, &g.id) {
             return;
         }
-        p.count(g.account_id, "groups");
+        p.count(*g.account_id, "groups");
         p.expect(
             "groupname_groupid",
             owned_text(&g.account_id, &g.name),
@@ -280,7 +280,7 @@ fn groups(p: &mut Pass) {
         for (kind, stored) in [(KIND_USER, g.user_count), (KIND_APIKEY, g.apikey_count)] {
             let members = p
                 .members
-                .get(&(g.account_id, g.id, kind))
+                .get(&(*g.account_id, *g.id, kind))
                 .copied()
                 .unwrap_or(0);
             if members != stored {
@@ -312,7 +312,7 @@ fn the_rest(p: &mut Pass) {
         "identity_providers",
         |p, k, i: IdentityProviderRecord| {
             if p.owned_key("identity_providers", k, &i.account_id, &i.id) {
-                p.count(i.account_id, "identity_providers");
+                p.count(*i.account_id, "identity_providers");
             }
         },
     );
@@ -321,7 +321,7 @@ fn the_rest(p: &mut Pass) {
         "notifications",
         |p, k, n: NotificationRecord| {
             if p.owned_key("notifications", k, &n.account_id, &n.id) {
-                p.count(n.account_id, "notifications");
+                p.count(*n.account_id, "notifications");
             }
         },
     );
@@ -337,7 +337,7 @@ fn the_rest(p: &mut Pass) {
             if !p.owned_key("trusted_certificates", k, &c.account_id, &c.id) {
                 return;
             }
-            p.count(c.account_id, "trusted_certificates");
+            p.count(*c.account_id, "trusted_certificates");
             let id = c.id.as_bytes();
             p.expect("certname_certid", owned_text(&c.account_id, &c.name), id);
             p.expect(

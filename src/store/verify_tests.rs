@@ -1,34 +1,39 @@
 //! Tests of `verify`: each broken rule is named; an unreadable record stops the open.
 
 use super::*;
+use crate::ids::{AccountId, ApiKeyId, GroupId};
+use crate::status::{ApiKeyStatus, UserStatus};
 use crate::store::groups::Subjects;
 use crate::store::{Store, StoreError};
 
 /// A store with one user, one key it owns and one group holding both.
 fn sample(dir: &std::path::Path) -> (Store, UserRecord, Id) {
     let store = Store::open(dir).unwrap();
-    let account = Id::new();
-    let user = UserRecord {
-        account_id: account,
-        email: "Someone@Example.com".into(),
-        username: Some("someone".into()),
-        ..UserRecord::default()
-    };
+    let account = AccountId::new();
+    let mut user = UserRecord::new(account, "Someone@Example.com".into(), UserStatus::Active);
+    user.username = Some("someone".into());
     let _ = store.users.create(user.clone(), None).unwrap();
+    let now = crate::clock::now_millis();
     let key = ApiKeyRecord {
+        id: ApiKeyId::new(),
         account_id: account,
+        name: "key".into(),
         owner: Some(user.id),
+        status: ApiKeyStatus::Active,
         key_digest: vec![7; 32],
-        ..ApiKeyRecord::default()
+        groups: Vec::new(),
+        created_at: now,
+        updated_at: now,
+        etag: 1,
     };
     let _ = store.apikeys.create(key.clone()).unwrap();
     let members = Subjects {
-        users: vec![user.id],
-        apikeys: vec![key.id],
+        users: vec![*user.id],
+        apikeys: vec![*key.id],
     };
-    let group = GroupRecord::new(account, "group");
+    let group = GroupRecord::new(GroupId::new(), account, "group");
     let _ = store.groups.create(group.clone(), &members).unwrap();
-    (store, user, group.id)
+    (store, user, *group.id)
 }
 
 fn problems(store: &Store, depth: Depth) -> Vec<String> {

@@ -79,13 +79,10 @@ fn provision_second_aggregator(dir: &std::path::Path) -> String {
     use iamd::provision::{plan, AdminPlan};
     use iamd::store::accounts::AccountRecord;
     let account = AccountRecord {
-        id: iamd::ids::Id::new(),
-        status: "ACTIVE".into(),
-        tier: "1".into(),
         is_aggregator: true,
         display_name: Some("Second aggregator".into()),
         end_market: "IT".into(),
-        ..AccountRecord::default()
+        ..AccountRecord::new(None)
     };
     let p = plan(
         account,
@@ -94,7 +91,7 @@ fn provision_second_aggregator(dir: &std::path::Path) -> String {
             username: Some("other_root".into()),
             full_name: None,
             chosen_hash: None,
-            status: "ACTIVE".into(),
+            status: iamd::status::UserStatus::Active,
         },
     );
     crate::common::with_store(dir, |store| {

@@ -72,15 +72,15 @@ pub struct GroupsApp {
 }
 
 pub fn app_with_groups() -> GroupsApp {
-    use iamd::ids::Id;
+    use iamd::ids::{AccountId, GroupId};
     use iamd::store::groups::{GroupRecord, Subjects};
     let app = spawn_app();
-    let account = Id::parse(&account_id(&app)).unwrap();
+    let account = AccountId::parse(&account_id(&app)).unwrap();
     let data_dir = app.data_dir.clone();
     let dir = app.stop().unwrap();
     let groups = with_store(&data_dir, |store| {
         let acc = store.accounts.get(&account).unwrap().unwrap();
-        let third = GroupRecord::new(account, "Third");
+        let third = GroupRecord::new(GroupId::new(), account, "Third");
         let third_id = third.id;
         let _ = store.groups.create(third, &Subjects::default()).unwrap();
         [

@@ -149,20 +149,16 @@ pub fn seed(dir: &Path, n: usize) -> String {
         iamd::bootstrap::run(&store, &config)
             .await
             .expect("bootstrap");
-        let account = store.root_account().unwrap().expect("root account");
+        let account =
+            iamd::ids::AccountId::from_id(store.root_account().unwrap().expect("root account"));
         let now = iamd::clock::now_millis();
         for _ in 0..n {
-            let id = Id::new();
+            let email = format!("{}@seed.example", Id::new().hex());
             let user = UserRecord {
-                id,
-                account_id: account,
-                email: format!("{}@seed.example", id.hex()),
                 full_name: Some("Seeded User".into()),
-                status: "ACTIVE".into(),
                 created_at: now,
                 updated_at: now,
-                etag: 1,
-                ..UserRecord::default()
+                ..UserRecord::new(account, email, iamd::status::UserStatus::Active)
             };
             // Made durable below, once for the whole batch.
             drop(store.users.create(user, None).expect("seed user"));

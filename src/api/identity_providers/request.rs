@@ -1,9 +1,10 @@
 //! The create/update body of identity providers, checked into a `Patch`.
 
 use super::saml;
-use super::{STATUSES, TYPES};
+use super::TYPES;
 use crate::api::validate::Checks;
 use crate::error::ApiResult;
+use crate::status::IdentityProviderStatus;
 use crate::store::identity_providers::IdentityProviderRecord;
 use serde::Deserialize;
 
@@ -47,7 +48,7 @@ pub struct IdentityProviderReq {
 pub(super) struct Patch {
     name: String,
     description: Option<Option<String>>,
-    status: Option<String>,
+    status: Option<IdentityProviderStatus>,
     idp_entity_id: Option<Option<String>>,
     sso_endpoint: Option<Option<String>>,
     slo_endpoint: Option<Option<String>>,
@@ -81,8 +82,7 @@ impl IdentityProviderReq {
             None => c.fail("type", "A type is required."),
             kind => c.one_of("type", kind, TYPES),
         }
-        c.one_of("status", self.status.as_deref(), STATUSES);
-        p.status = self.status.clone();
+        p.status = c.choice("status", self.status.as_deref());
         let s = self.saml2_attributes.as_ref();
         let field = |name: &str| format!("{SAML}.{name}");
         if let Some(ed) = s.and_then(|s| s.entity_descriptor.as_deref()) {
@@ -164,8 +164,8 @@ impl Patch {
         if let Some(v) = &self.description {
             r.description = v.clone();
         }
-        if let Some(v) = &self.status {
-            r.status = v.clone();
+        if let Some(v) = self.status {
+            r.status = v;
         }
         let s = &mut r.saml2;
         for (slot, value) in [

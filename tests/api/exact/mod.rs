@@ -4,6 +4,7 @@
 mod bodies;
 mod groups;
 mod lists;
+mod path_ids;
 mod reset_secret;
 mod saml;
 mod users;
