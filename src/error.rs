@@ -204,6 +204,9 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::Backend(detail) => ApiError::Internal(detail),
             StoreError::Unavailable(message) => ApiError::Unavailable(message),
             e @ StoreError::Damaged { .. } => ApiError::Internal(e.to_string()),
+            StoreError::Retry => {
+                ApiError::Internal("a transaction conflict escaped its retry".into())
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod branding;
 pub mod certificates;
 mod codec;
 mod durability;
+pub mod engine;
 pub mod groups;
 pub mod identity_providers;
 mod integrity;
@@ -63,6 +64,10 @@ pub enum StoreError {
          (`iamd verify --data-dir DIR` lists what is wrong)"
     )]
     Damaged { path: PathBuf, detail: String },
+    /// A concurrent transaction conflicted with this one: the engine runs it again. Only
+    /// ever seen inside `engine::transact`; it never reaches a caller.
+    #[error("transaction conflict")]
+    Retry,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

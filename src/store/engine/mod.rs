@@ -1,0 +1,248 @@
+//! The storage engine boundary: what an engine provides, and nothing of any one engine.
+//!
+//! An engine keeps a fixed set of [`Table`]s, each an ordered map from byte keys to byte
+//! values, and runs transactions over all of them. Everything above this boundary (records,
+//! secondary indexes, counters, uniqueness, pagination) is written once, against [`Engine`]
+//! and [`Tx`], so every engine keeps exactly the same invariants and a conformance suite
+//! (`tests.rs`) can hold each engine to the same contract:
+//!
+//! - [`Engine::transact`] is atomic and serializable: its writes all land or none do, and
+//!   concurrent transactions behave as if run one at a time. It may run `work` more than
+//!   once (an engine with optimistic concurrency retries on conflict), so `work` must act only
+//!   through its `Tx`.
+//! - Reads outside a transaction ([`Engine::get`], [`Engine::range`]) see committed data.
+//!   Ranges are ordered by key and lazy: a page of a list costs what the page costs, not
+//!   what the table holds.
+//! - A committed transaction is acknowledged to a client only after [`Engine::durable`]:
+//!   durability is the engine's promise (sled: a group-committed flush; memory: none to
+//!   give).
+//!
+//! The boundary is synchronous on purpose: the engines behind it (sled, memory) answer from
+//! memory in microseconds, and an async trait would cost every read a boxed future. Only
+//! `durable` is async, since it waits for a disk (or a network) while the worker serves
+//! others. A networked engine runs its transactions on a blocking pool.
+
+mod memory;
+mod sled;
+#[cfg(test)]
+mod tests;
+
+pub use self::memory::MemoryEngine;
+pub use self::sled::SledEngine;
+
+use super::page::Order;
+use super::{StoreError, StoreResult};
+use futures_util::future::BoxFuture;
+use std::ops::Bound;
+
+/// The tables every engine keeps. The names are the sled tree names of earlier releases, so
+/// a data directory keeps its layout, and backups name tables by them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Table {
+    /// "schema_version" -> u32 BE; "root_account" -> account id.
+    Meta,
+    /// account -> AccountRecord
+    AccountidAccount,
+    /// parent ++ child -> ()
+    ParentidAccountid,
+    /// alias bytes -> account id (aliases are unique across the server)
+    AliasAccountid,
+    /// account ++ user -> UserRecord
+    UseridUser,
+    /// account ++ lowercase email -> user id
+    EmailUserid,
+    /// account ++ lowercase username -> user id
+    UsernameUserid,
+    /// account ++ key -> ApiKeyRecord
+    ApikeyidApikey,
+    /// SHA-256 of the full key -> account ++ key
+    KeyhashApikeyid,
+    /// account ++ owner user ++ key -> ()
+    OwneridApikeyid,
+    /// account ++ group -> GroupRecord
+    GroupidGroup,
+    /// account ++ group name -> group id
+    GroupnameGroupid,
+    /// account ++ group ++ kind byte ++ member -> ()
+    GroupidMemberid,
+    /// account ++ member ++ group -> ()
+    MemberidGroupid,
+    /// account ++ subject -> i64 BE milliseconds (batched, see lastlogin)
+    SubjectidLastlogin,
+    /// account ++ entity name -> u64 BE record count (so an unfiltered total_count is O(1))
+    AccountCounts,
+    /// account ++ invitation -> InvitationRecord
+    InvitationidInvitation,
+    /// SHA-256 of the acceptance token -> account ++ invitation
+    TokenhashInvitationid,
+    /// account ++ identity provider -> IdentityProviderRecord
+    IdpidIdp,
+    /// account ++ notification -> NotificationRecord
+    NotificationidNotification,
+    /// "bootstrap" | "lwm2m" -> ServerCaRecord (holds CA private keys)
+    CanameServerca,
+    /// account ++ cert -> TrustedCertRecord
+    CertidCert,
+    /// account ++ certificate name -> cert id
+    CertnameCertid,
+    /// account ++ leaf subject (RFC 4514) -> cert id
+    CertsubjectCertid,
+    /// account ++ cert -> DeveloperKeyRecord (developer certificates only)
+    CertidDevkey,
+    /// account ++ theme byte (l|d) ++ color reference -> ColorRecord (own values only)
+    BrandingcolorColor,
+    /// account ++ theme byte (l|d) ++ image reference -> ImageRecord (own values only)
+    BrandingimageImage,
+    /// content name (sha256 hex + extension) -> raw image bytes, served verbatim
+    ImagenameBlob,
+    /// content name -> u64 BE number of ImageRecords pointing at it
+    ImagenameRefcount,
+}
+
+impl Table {
+    pub const ALL: [Table; 29] = [
+        Table::Meta,
+        Table::AccountidAccount,
+        Table::ParentidAccountid,
+        Table::AliasAccountid,
+        Table::UseridUser,
+        Table::EmailUserid,
+        Table::UsernameUserid,
+        Table::ApikeyidApikey,
+        Table::KeyhashApikeyid,
+        Table::OwneridApikeyid,
+        Table::GroupidGroup,
+        Table::GroupnameGroupid,
+        Table::GroupidMemberid,
+        Table::MemberidGroupid,
+        Table::SubjectidLastlogin,
+        Table::AccountCounts,
+        Table::InvitationidInvitation,
+        Table::TokenhashInvitationid,
+        Table::IdpidIdp,
+        Table::NotificationidNotification,
+        Table::CanameServerca,
+        Table::CertidCert,
+        Table::CertnameCertid,
+        Table::CertsubjectCertid,
+        Table::CertidDevkey,
+        Table::BrandingcolorColor,
+        Table::BrandingimageImage,
+        Table::ImagenameBlob,
+        Table::ImagenameRefcount,
+    ];
+
+    /// The table's position in [`Table::ALL`] (engines index their tables by it).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Meta => "meta",
+            Table::AccountidAccount => "accountid_account",
+            Table::ParentidAccountid => "parentid_accountid",
+            Table::AliasAccountid => "alias_accountid",
+            Table::UseridUser => "userid_user",
+            Table::EmailUserid => "email_userid",
+            Table::UsernameUserid => "username_userid",
+            Table::ApikeyidApikey => "apikeyid_apikey",
+            Table::KeyhashApikeyid => "keyhash_apikeyid",
+            Table::OwneridApikeyid => "ownerid_apikeyid",
+            Table::GroupidGroup => "groupid_group",
+            Table::GroupnameGroupid => "groupname_groupid",
+            Table::GroupidMemberid => "groupid_memberid",
+            Table::MemberidGroupid => "memberid_groupid",
+            Table::SubjectidLastlogin => "subjectid_lastlogin",
+            Table::AccountCounts => "account_counts",
+            Table::InvitationidInvitation => "invitationid_invitation",
+            Table::TokenhashInvitationid => "tokenhash_invitationid",
+            Table::IdpidIdp => "idpid_idp",
+            Table::NotificationidNotification => "notificationid_notification",
+            Table::CanameServerca => "caname_serverca",
+            Table::CertidCert => "certid_cert",
+            Table::CertnameCertid => "certname_certid",
+            Table::CertsubjectCertid => "certsubject_certid",
+            Table::CertidDevkey => "certid_devkey",
+            Table::BrandingcolorColor => "brandingcolor_color",
+            Table::BrandingimageImage => "brandingimage_image",
+            Table::ImagenameBlob => "imagename_blob",
+            Table::ImagenameRefcount => "imagename_refcount",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Table> {
+        Table::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+/// The reads and writes of one transaction. Reads see the transaction's own writes.
+pub trait Tx {
+    fn get(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>>;
+    fn put(&self, table: Table, key: &[u8], value: &[u8]) -> StoreResult<()>;
+    fn delete(&self, table: Table, key: &[u8]) -> StoreResult<()>;
+}
+
+/// One key and its value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// A lazy, ordered run of entries.
+pub type Entries<'a> = Box<dyn Iterator<Item = StoreResult<Entry>> + 'a>;
+
+/// A key range: `(start, end)` bounds, `start <= end` in key order.
+pub type KeyRange<'a> = (Bound<&'a [u8]>, Bound<&'a [u8]>);
+
+pub trait Engine: Send + Sync {
+    /// The engine's name in logs and `/health` ("sled", "memory").
+    fn name(&self) -> &'static str;
+
+    fn get(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>>;
+
+    /// The entries of `range`, ascending or descending by key.
+    fn range(&self, table: Table, range: KeyRange<'_>, order: Order) -> Entries<'_>;
+
+    /// Runs `work` as one atomic, serializable transaction over every table (see the module
+    /// comment). An `Err` from `work` aborts it with nothing written and is returned.
+    fn transact_dyn(&self, work: &mut dyn FnMut(&dyn Tx) -> StoreResult<()>) -> StoreResult<()>;
+
+    /// Resolves once everything committed before the call is durable.
+    fn durable(&self) -> BoxFuture<'_, StoreResult<()>>;
+
+    /// Writes everything committed to disk now (shutdown, offline tools).
+    fn flush(&self) -> StoreResult<()>;
+}
+
+/// [`Engine::transact_dyn`] with a result: the value of the run that committed.
+pub fn transact<R>(
+    engine: &dyn Engine,
+    mut work: impl FnMut(&dyn Tx) -> StoreResult<R>,
+) -> StoreResult<R> {
+    let mut out = None;
+    engine.transact_dyn(&mut |tx| {
+        out = Some(work(tx)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| StoreError::Backend("the transaction did not run".into()))
+}
+
+/// Every key that starts with `prefix`, as a range.
+pub fn prefix_range(prefix: &[u8]) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let end = match super::page::prefix_end(prefix) {
+        Some(end) => Bound::Excluded(end),
+        None => Bound::Unbounded,
+    };
+    (Bound::Included(prefix.to_vec()), end)
+}
+
+/// Borrows an owned range as a [`KeyRange`].
+pub fn borrow_range(range: &(Bound<Vec<u8>>, Bound<Vec<u8>>)) -> KeyRange<'_> {
+    (borrow_bound(&range.0), borrow_bound(&range.1))
+}
+
+fn borrow_bound(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match bound {
+        Bound::Included(k) => Bound::Included(k),
+        Bound::Excluded(k) => Bound::Excluded(k),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
