@@ -99,10 +99,13 @@ impl Iterator for Chunks<'_> {
     }
 }
 
-/// A transaction's view: the overlay of its own writes (`None` = deleted) over the tables.
+/// A transaction's own writes by table and key (`None`: deleted).
+type Overlay = BTreeMap<(Table, Vec<u8>), Option<Vec<u8>>>;
+
+/// A transaction's view: its overlay over the tables.
 struct MemoryTx<'a> {
     tables: &'a [Map],
-    writes: RefCell<BTreeMap<(Table, Vec<u8>), Option<Vec<u8>>>>,
+    writes: RefCell<Overlay>,
 }
 
 impl Tx for MemoryTx<'_> {
