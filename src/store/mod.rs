@@ -300,6 +300,11 @@ pub struct Store {
 }
 
 impl Store {
+    /// The engine-neutral view of this database (see `engine`).
+    pub fn sled_engine(&self) -> engine::SledEngine {
+        engine::SledEngine::new(self.trees.clone(), Commit::new(self.flusher.clone()))
+    }
+
     /// Opens (creating if needed) the database under `dir`, migrating it to this release.
     /// A damaged database is `StoreError::Damaged` (see `integrity`).
     pub fn open(dir: &Path) -> StoreResult<Store> {

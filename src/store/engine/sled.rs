@@ -2,11 +2,12 @@
 //!
 //! A transaction spans every tree (sled stages them under one lock and retries `work` on a
 //! conflict); a commit is made durable by the group-commit flusher (`store::durability`),
-//! so concurrent writers share one flush.
+//! so concurrent writers share one flush. Every call goes through the live handle
+//! (`store::live`), so the engine follows the database when a disk failure reopens it.
 
 use super::{Engine, Entries, KeyRange, Table, Tx};
 use crate::store::page::Order;
-use crate::store::{Commit, StoreError, StoreResult};
+use crate::store::{Commit, StoreError, StoreResult, TreeSet, Trees};
 use ::sled::transaction::{
     ConflictableTransactionError, TransactionalTree, UnabortableTransactionError,
 };
@@ -15,24 +16,49 @@ use futures_util::future::BoxFuture;
 use std::cell::RefCell;
 
 pub struct SledEngine {
-    db: ::sled::Db,
-    /// Indexed by `Table::index`.
-    trees: Vec<::sled::Tree>,
+    trees: Trees,
     commit: Commit,
 }
 
 impl SledEngine {
-    /// The engine over an open database; `commit` makes its writes durable.
-    pub fn new(db: ::sled::Db, commit: Commit) -> StoreResult<SledEngine> {
-        let trees = Table::ALL
-            .iter()
-            .map(|t| db.open_tree(t.name()))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(SledEngine { db, trees, commit })
+    /// The engine over the live database handle; `commit` makes its writes durable.
+    pub fn new(trees: Trees, commit: Commit) -> SledEngine {
+        SledEngine { trees, commit }
     }
+}
 
-    fn tree(&self, table: Table) -> &::sled::Tree {
-        &self.trees[table.index()]
+/// The tree that keeps `table` (the tree of the same name).
+fn tree(set: &TreeSet, table: Table) -> &::sled::Tree {
+    match table {
+        Table::Meta => &set.meta,
+        Table::AccountidAccount => &set.accountid_account,
+        Table::ParentidAccountid => &set.parentid_accountid,
+        Table::AliasAccountid => &set.alias_accountid,
+        Table::UseridUser => &set.userid_user,
+        Table::EmailUserid => &set.email_userid,
+        Table::UsernameUserid => &set.username_userid,
+        Table::ApikeyidApikey => &set.apikeyid_apikey,
+        Table::KeyhashApikeyid => &set.keyhash_apikeyid,
+        Table::OwneridApikeyid => &set.ownerid_apikeyid,
+        Table::GroupidGroup => &set.groupid_group,
+        Table::GroupnameGroupid => &set.groupname_groupid,
+        Table::GroupidMemberid => &set.groupid_memberid,
+        Table::MemberidGroupid => &set.memberid_groupid,
+        Table::SubjectidLastlogin => &set.subjectid_lastlogin,
+        Table::AccountCounts => &set.account_counts,
+        Table::InvitationidInvitation => &set.invitationid_invitation,
+        Table::TokenhashInvitationid => &set.tokenhash_invitationid,
+        Table::IdpidIdp => &set.idpid_idp,
+        Table::NotificationidNotification => &set.notificationid_notification,
+        Table::CanameServerca => &set.caname_serverca,
+        Table::CertidCert => &set.certid_cert,
+        Table::CertnameCertid => &set.certname_certid,
+        Table::CertsubjectCertid => &set.certsubject_certid,
+        Table::CertidDevkey => &set.certid_devkey,
+        Table::BrandingcolorColor => &set.brandingcolor_color,
+        Table::BrandingimageImage => &set.brandingimage_image,
+        Table::ImagenameBlob => &set.imagename_blob,
+        Table::ImagenameRefcount => &set.imagename_refcount,
     }
 }
 
@@ -72,11 +98,17 @@ impl Engine for SledEngine {
     }
 
     fn get(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
-        Ok(self.tree(table).get(key)?.map(|v| v.to_vec()))
+        let open = self.trees.get()?;
+        Ok(tree(&open, table).get(key)?.map(|v| v.to_vec()))
     }
 
     fn range(&self, table: Table, range: KeyRange<'_>, order: Order) -> Entries<'_> {
-        let iter = self.tree(table).range::<&[u8], _>(range);
+        let open = match self.trees.get() {
+            Ok(open) => open,
+            Err(e) => return Box::new(std::iter::once(Err(e))),
+        };
+        // The iterator keeps its tree (and so the database it belongs to) alive by itself.
+        let iter = tree(&open, table).range::<&[u8], _>(range);
         let entry = |r: ::sled::Result<(::sled::IVec, ::sled::IVec)>| {
             r.map(|(k, v)| (k.to_vec(), v.to_vec()))
                 .map_err(StoreError::from)
@@ -90,7 +122,9 @@ impl Engine for SledEngine {
     fn transact_dyn(&self, work: &mut dyn FnMut(&dyn Tx) -> StoreResult<()>) -> StoreResult<()> {
         // sled wants a `Fn` it may call again on a conflict; the cell lends it our `FnMut`.
         let work = RefCell::new(work);
-        self.trees[..]
+        let open = self.trees.get()?;
+        let all: Vec<::sled::Tree> = Table::ALL.iter().map(|t| tree(&open, *t).clone()).collect();
+        all[..]
             .transaction(|views| {
                 let tx = SledTx { views };
                 match (work.borrow_mut())(&tx) {
@@ -107,7 +141,6 @@ impl Engine for SledEngine {
     }
 
     fn flush(&self) -> StoreResult<()> {
-        self.db.flush()?;
-        Ok(())
+        self.trees.flush()
     }
 }

@@ -1,20 +1,18 @@
 //! The engine contract (see the module comment of `engine`), run against every engine.
 
 use super::*;
-use crate::store::durability::Flusher;
-use crate::store::Commit;
+use crate::store::Store;
 use std::sync::Arc;
 
-/// Each engine under test, named, with what must outlive it (sled's directory).
-fn engines() -> Vec<(Arc<dyn Engine>, Option<tempfile::TempDir>)> {
+/// What must outlive an engine under test (sled's store and directory).
+type Keep = Option<(Store, tempfile::TempDir)>;
+
+/// Each engine under test.
+fn engines() -> Vec<(Arc<dyn Engine>, Keep)> {
     let dir = tempfile::tempdir().unwrap();
-    let db = ::sled::Config::new()
-        .path(dir.path().join("db"))
-        .open()
-        .unwrap();
-    let commit = Commit::new(Arc::new(Flusher::start(db.clone())));
+    let store = Store::open(dir.path()).unwrap();
     vec![
-        (Arc::new(SledEngine::new(db, commit).unwrap()), Some(dir)),
+        (Arc::new(store.sled_engine()), Some((store, dir))),
         (Arc::new(MemoryEngine::new()), None),
     ]
 }
