@@ -13,7 +13,6 @@ use crate::ids::{ApiKeyId, Id, UserId};
 use crate::state::AppState;
 use crate::status::ApiKeyStatus;
 use crate::store::apikeys::ApiKeyRecord;
-use crate::store::Page;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
@@ -397,15 +396,7 @@ pub async fn list(
         &q.page,
         filtered.then_some(&keep as &dyn Fn(&ApiKeyRecord) -> bool),
     )?;
-    let mut views = Vec::with_capacity(page.items.len());
-    for k in &page.items {
-        views.push(view(&state, k, None)?);
-    }
-    Ok(q.respond(Page {
-        items: views,
-        has_more: page.has_more,
-        total: page.total,
-    }))
+    Ok(q.respond(page.try_map(|k| view(&state, &k, None))?))
 }
 
 /// GET /v3/api-keys/{apikey_id}

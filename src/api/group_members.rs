@@ -246,15 +246,7 @@ pub async fn users(
             total: ids.total,
         }
     };
-    let mut views = Vec::with_capacity(page.items.len());
-    for u in &page.items {
-        views.push(super::users::view(&state, u)?);
-    }
-    Ok(q.respond(Page {
-        items: views,
-        has_more: page.has_more,
-        total: page.total,
-    }))
+    Ok(q.respond(page.try_map(|u| super::users::view(&state, &u))?))
 }
 
 /// GET /v3/policy-groups/{group_id}/api-keys

@@ -221,15 +221,7 @@ pub async fn list(
         .store
         .invitations
         .list(&scope.id(), &q.page, now_millis(), &keep)?;
-    let mut views = Vec::with_capacity(page.items.len());
-    for i in &page.items {
-        views.push(view(&state, i)?);
-    }
-    Ok(q.respond(crate::store::Page {
-        items: views,
-        has_more: page.has_more,
-        total: page.total,
-    }))
+    Ok(q.respond(page.try_map(|i| view(&state, &i))?))
 }
 
 /// GET /v3/user-invitations/{invitation_id}

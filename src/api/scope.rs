@@ -41,6 +41,13 @@ impl AccountScope {
         }
     }
 
+    /// The target account's name as emails show it: its display name (its id when it has
+    /// none), on one line.
+    pub fn name_for_email(&self) -> String {
+        let name = self.account.display_name.clone();
+        crate::email::inline(&name.unwrap_or_else(|| self.id().hex()))
+    }
+
     /// The `Administrators` group of the target account (it must keep a member).
     pub fn admin_group(&self) -> GroupId {
         self.account.admin_group

@@ -305,15 +305,7 @@ pub async fn list(
             .then_some(&keep as &dyn Fn(&AccountRecord) -> bool),
     )?;
     let include: Vec<&str> = q.include.iter().map(String::as_str).collect();
-    let mut views = Vec::with_capacity(page.items.len());
-    for a in &page.items {
-        views.push(accounts::view(&state, a, &include)?);
-    }
-    Ok(q.respond(crate::store::Page {
-        items: views,
-        has_more: page.has_more,
-        total: page.total,
-    }))
+    Ok(q.respond(page.try_map(|a| accounts::view(&state, &a, &include))?))
 }
 
 /// GET /v3/accounts/{account_id}

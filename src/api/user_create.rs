@@ -176,13 +176,7 @@ fn password_email(
     to: &str,
     password: &str,
 ) -> crate::email::Outgoing {
-    let name = crate::email::inline(
-        &scope
-            .account
-            .display_name
-            .clone()
-            .unwrap_or_else(|| scope.id().hex()),
-    );
+    let name = scope.name_for_email();
     let body = format!(
         "Hello,\n\nA user was created for you in the account \"{name}\".\n\n\
          Your temporary password: {password}\n\n\

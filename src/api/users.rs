@@ -399,15 +399,7 @@ pub async fn list(
         q.is_filtered()
             .then_some(&keep as &dyn Fn(&UserRecord) -> bool),
     )?;
-    let mut views = Vec::with_capacity(page.items.len());
-    for u in &page.items {
-        views.push(view(&state, u)?);
-    }
-    Ok(q.respond(crate::store::Page {
-        items: views,
-        has_more: page.has_more,
-        total: page.total,
-    }))
+    Ok(q.respond(page.try_map(|u| view(&state, &u))?))
 }
 
 /// GET /v3/users/{user_id}
@@ -481,13 +473,7 @@ pub async fn validate_email(
     id: PathId<UserId>,
 ) -> ApiResult<HttpResponse> {
     let user = id.find(&state, &scope)?;
-    let name = crate::email::inline(
-        &scope
-            .account
-            .display_name
-            .clone()
-            .unwrap_or_else(|| scope.id().hex()),
-    );
+    let name = scope.name_for_email();
     let body = format!(
         "Hello,\n\nAn administrator of the account \"{name}\" asked you to confirm that \
          {} is your email address.\n\nPlease sign in to {} to confirm it.\n",

@@ -57,6 +57,15 @@ impl<T> Page<T> {
             total: self.total,
         }
     }
+
+    /// `map` with a conversion that may fail (building views reads other records).
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        Ok(Page {
+            items: self.items.into_iter().map(f).collect::<Result<_, E>>()?,
+            has_more: self.has_more,
+            total: self.total,
+        })
+    }
 }
 
 /// A page of `account`'s records in `tree` (keys `account ++ id`); the unfiltered total is

@@ -88,7 +88,8 @@ pub fn normalise_cert(text: &str) -> Result<String, String> {
 mod tests {
     use super::*;
 
-    fn cert_b64() -> (String, String) {
+    /// A certificate as PEM and as the base64 body metadata carries (shared with `metadata`).
+    pub(super) fn cert_b64() -> (String, String) {
         let pem = crate::pki::generate_sp_certificate("idp", 30, crate::pki::SpKey::P256).unwrap();
         let body: String = pem
             .lines()

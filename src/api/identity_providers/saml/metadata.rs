@@ -292,6 +292,7 @@ fn malformed(detail: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::identity_providers::saml::tests::cert_b64;
 
     fn metadata(cert_b64: &str) -> String {
         let xml = format!(
@@ -311,16 +312,6 @@ mod tests {
 </md:EntityDescriptor>"#
         );
         STANDARD.encode(xml)
-    }
-
-    fn cert_b64() -> (String, String) {
-        let pem = crate::pki::generate_sp_certificate("idp", 30, crate::pki::SpKey::P256).unwrap();
-        let body: String = pem
-            .lines()
-            .filter(|l| !l.starts_with("-----"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        (pem, body)
     }
 
     #[test]
