@@ -6,6 +6,7 @@
 //! recorded outside the database, see `Trees::flush`.)
 
 use super::{StoreError, StoreResult, Trees};
+use futures_util::future::BoxFuture;
 use std::sync::{Arc, Condvar, Mutex};
 use tokio::sync::watch;
 
@@ -113,10 +114,7 @@ impl Commit {
 
     /// Wraps the result of a committed transaction; the caller must await `durable()`.
     pub fn written<T>(&self, value: T) -> Written<T> {
-        Written {
-            value,
-            flusher: self.flusher.clone(),
-        }
+        Written::new(value, self.flusher.clone())
     }
 
     pub async fn durable(&self) -> StoreResult<()> {
@@ -124,16 +122,34 @@ impl Commit {
     }
 }
 
+/// What makes committed writes durable: the group-commit flusher here, or an engine
+/// (`engine::Engine` has it as a supertrait).
+pub trait Durability: Send + Sync {
+    /// Resolves once everything committed before the call is durable.
+    fn durable(&self) -> BoxFuture<'_, StoreResult<()>>;
+}
+
+impl Durability for Flusher {
+    fn durable(&self) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(self.wait_durable())
+    }
+}
+
 /// A committed but not yet durable write. Respond to the client only after `durable()`.
 #[must_use = "a write is acknowledged only after `.durable().await`"]
 pub struct Written<T> {
     value: T,
-    flusher: Arc<Flusher>,
+    durability: Arc<dyn Durability>,
 }
 
 impl<T> Written<T> {
+    /// `value`, committed by a transaction that `durability` will make durable.
+    pub fn new(value: T, durability: Arc<dyn Durability>) -> Written<T> {
+        Written { value, durability }
+    }
+
     pub async fn durable(self) -> StoreResult<T> {
-        self.flusher.wait_durable().await?;
+        self.durability.durable().await?;
         Ok(self.value)
     }
 }

@@ -2,6 +2,7 @@
 //! so its cost depends on the page size (and on how many records a filter skips), never on
 //! how many records precede it.
 
+use super::engine::{Engine, Entries, KeyRange, Table, Tx};
 use super::{StoreResult, TxResult};
 use crate::ids::Id;
 use std::ops::Bound;
@@ -101,28 +102,56 @@ pub fn scan<T>(
     keep: impl Fn(&T) -> bool,
     count_all: impl FnOnce() -> StoreResult<u64>,
 ) -> StoreResult<Page<T>> {
-    let start: Bound<Vec<u8>> = match (req.order, req.after) {
-        (Order::Asc, Some(after)) => Bound::Excluded(super::keys::key(&[prefix, after.as_bytes()])),
-        _ => Bound::Included(prefix.to_vec()),
-    };
-    let end: Bound<Vec<u8>> = match (req.order, req.after) {
-        (Order::Desc, Some(after)) => {
-            Bound::Excluded(super::keys::key(&[prefix, after.as_bytes()]))
-        }
-        _ => match prefix_end(prefix) {
-            Some(end) => Bound::Excluded(end),
-            None => Bound::Unbounded,
-        },
-    };
-    let range = tree.range::<Vec<u8>, _>((start, end));
-    let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match req.order {
-        Order::Asc => Box::new(range),
-        Order::Desc => Box::new(range.rev()),
+    let open = |range: KeyRange<'_>, order| super::engine::sled_entries(tree, range, order);
+    scan_ordered(&open, prefix, req, filtered, decode, keep, count_all)
+}
+
+/// A page of `account`'s records in `table` of `engine` (keys `account ++ id`); the
+/// unfiltered total is the account's `entity` counter.
+pub fn owned_records_in<T: serde::de::DeserializeOwned>(
+    engine: &dyn Engine,
+    table: Table,
+    account: &Id,
+    entity: &'static str,
+    req: &PageRequest,
+    keep: Option<&dyn Fn(&T) -> bool>,
+) -> StoreResult<Page<T>> {
+    let open = |range: KeyRange<'_>, order| engine.range(table, range, order);
+    scan_ordered(
+        &open,
+        account.as_bytes(),
+        req,
+        keep.is_some(),
+        |_, v| super::decode(v).map(Some),
+        |r| keep.map(|f| f(r)).unwrap_or(true),
+        || counts::get_in(engine, account, entity),
+    )
+}
+
+/// `scan` over any ordered source of entries: `open` reads a key range in an order.
+fn scan_ordered<'a, T>(
+    open: &dyn Fn(KeyRange<'_>, Order) -> Entries<'a>,
+    prefix: &[u8],
+    req: &PageRequest,
+    filtered: bool,
+    decode: impl Fn(&[u8], &[u8]) -> StoreResult<Option<T>>,
+    keep: impl Fn(&T) -> bool,
+    count_all: impl FnOnce() -> StoreResult<u64>,
+) -> StoreResult<Page<T>> {
+    let cursor = req
+        .after
+        .map(|after| super::keys::key(&[prefix, after.as_bytes()]));
+    let whole = super::engine::prefix_range(prefix);
+    let (start, end) = super::engine::borrow_range(&whole);
+    let range = match (req.order, &cursor) {
+        (Order::Asc, Some(c)) => (Bound::Excluded(&c[..]), end),
+        (Order::Desc, Some(c)) => (start, Bound::Excluded(&c[..])),
+        (_, None) => (start, end),
     };
     let mut items = Vec::new();
     let mut has_more = false;
     let mut matched: u64 = 0;
-    for entry in iter {
+    for entry in open(range, req.order) {
         let (k, v) = entry?;
         let Some(item) = decode(&k, &v)? else {
             continue;
@@ -146,7 +175,7 @@ pub fn scan<T>(
         // Counted during the scan, but only from the cursor on: recount from the start.
         if req.after.is_some() {
             let mut n = 0;
-            for entry in tree.scan_prefix(prefix) {
+            for entry in open((start, end), Order::Asc) {
                 let (k, v) = entry?;
                 if let Some(item) = decode(&k, &v)? {
                     if keep(&item) {
@@ -195,6 +224,20 @@ pub mod counts {
         let next = (current as i64 + delta).max(0) as u64;
         tx.insert(key, &next.to_be_bytes())?;
         Ok(())
+    }
+
+    /// `add` inside an engine transaction.
+    pub fn add_in(tx: &dyn Tx, account: &Id, entity: &str, delta: i64) -> StoreResult<()> {
+        let key = counter_key(account, entity);
+        let current = tx.get(Table::AccountCounts, &key)?.map(|v| read_u64(&v));
+        let next = (current.unwrap_or(0) as i64 + delta).max(0) as u64;
+        tx.put(Table::AccountCounts, &key, &next.to_be_bytes())
+    }
+
+    /// `get` from an engine.
+    pub fn get_in(engine: &dyn Engine, account: &Id, entity: &str) -> StoreResult<u64> {
+        let raw = engine.get(Table::AccountCounts, &counter_key(account, entity))?;
+        Ok(raw.map(|v| read_u64(&v)).unwrap_or(0))
     }
 
     pub fn get(tree: &sled::Tree, account: &Id, entity: &str) -> StoreResult<u64> {

@@ -6,7 +6,7 @@
 //! `work` succeeds. Ranges read in chunks under the read lock, so a long iteration neither
 //! holds the lock nor copies the table.
 
-use super::{Engine, Entries, Entry, KeyRange, Table, Tx};
+use super::{Durability, Engine, Entries, Entry, KeyRange, Table, Tx};
 use crate::store::page::Order;
 use crate::store::{StoreError, StoreResult};
 use futures_util::future::BoxFuture;
@@ -192,11 +192,13 @@ impl Engine for MemoryEngine {
         }
     }
 
-    fn durable(&self) -> BoxFuture<'_, StoreResult<()>> {
-        Box::pin(async { Ok(()) })
-    }
-
     fn flush(&self) -> StoreResult<()> {
         Ok(())
+    }
+}
+
+impl Durability for MemoryEngine {
+    fn durable(&self) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(async { Ok(()) })
     }
 }

@@ -28,11 +28,11 @@ mod sled;
 mod tests;
 
 pub use self::memory::MemoryEngine;
-pub use self::sled::SledEngine;
+pub use self::sled::{sled_entries, SledEngine};
 
+pub use super::durability::Durability;
 use super::page::Order;
 use super::{StoreError, StoreResult};
-use futures_util::future::BoxFuture;
 use std::ops::Bound;
 
 /// The tables every engine keeps. The names are the sled tree names of earlier releases, so
@@ -192,7 +192,9 @@ pub type Entries<'a> = Box<dyn Iterator<Item = StoreResult<Entry>> + 'a>;
 /// A key range: `(start, end)` bounds, `start <= end` in key order.
 pub type KeyRange<'a> = (Bound<&'a [u8]>, Bound<&'a [u8]>);
 
-pub trait Engine: Send + Sync {
+/// An engine; its `Durability` says when a commit is durable (sled: a group-committed
+/// flush; memory: at once).
+pub trait Engine: Durability {
     /// The engine's name in logs and `/health` ("sled", "memory").
     fn name(&self) -> &'static str;
 
@@ -204,9 +206,6 @@ pub trait Engine: Send + Sync {
     /// Runs `work` as one atomic, serializable transaction over every table (see the module
     /// comment). An `Err` from `work` aborts it with nothing written and is returned.
     fn transact_dyn(&self, work: &mut dyn FnMut(&dyn Tx) -> StoreResult<()>) -> StoreResult<()>;
-
-    /// Resolves once everything committed before the call is durable.
-    fn durable(&self) -> BoxFuture<'_, StoreResult<()>>;
 
     /// Writes everything committed to disk now (shutdown, offline tools).
     fn flush(&self) -> StoreResult<()>;

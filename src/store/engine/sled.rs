@@ -5,7 +5,7 @@
 //! so concurrent writers share one flush. Every call goes through the live handle
 //! (`store::live`), so the engine follows the database when a disk failure reopens it.
 
-use super::{Engine, Entries, KeyRange, Table, Tx};
+use super::{Durability, Engine, Entries, KeyRange, Table, Tx};
 use crate::store::page::Order;
 use crate::store::{Commit, StoreError, StoreResult, TreeSet, Trees};
 use ::sled::transaction::{
@@ -24,6 +24,20 @@ impl SledEngine {
     /// The engine over the live database handle; `commit` makes its writes durable.
     pub fn new(trees: Trees, commit: Commit) -> SledEngine {
         SledEngine { trees, commit }
+    }
+}
+
+/// The entries of `range` in `tree`, in `order` (shared with the stores not yet on the
+/// engine, through `page::scan`).
+pub fn sled_entries(tree: &::sled::Tree, range: KeyRange<'_>, order: Order) -> Entries<'static> {
+    let iter = tree.range::<&[u8], _>(range);
+    let entry = |r: ::sled::Result<(::sled::IVec, ::sled::IVec)>| {
+        r.map(|(k, v)| (k.to_vec(), v.to_vec()))
+            .map_err(StoreError::from)
+    };
+    match order {
+        Order::Asc => Box::new(iter.map(entry)),
+        Order::Desc => Box::new(iter.rev().map(entry)),
     }
 }
 
@@ -103,19 +117,10 @@ impl Engine for SledEngine {
     }
 
     fn range(&self, table: Table, range: KeyRange<'_>, order: Order) -> Entries<'_> {
-        let open = match self.trees.get() {
-            Ok(open) => open,
-            Err(e) => return Box::new(std::iter::once(Err(e))),
-        };
-        // The iterator keeps its tree (and so the database it belongs to) alive by itself.
-        let iter = tree(&open, table).range::<&[u8], _>(range);
-        let entry = |r: ::sled::Result<(::sled::IVec, ::sled::IVec)>| {
-            r.map(|(k, v)| (k.to_vec(), v.to_vec()))
-                .map_err(StoreError::from)
-        };
-        match order {
-            Order::Asc => Box::new(iter.map(entry)),
-            Order::Desc => Box::new(iter.rev().map(entry)),
+        match self.trees.get() {
+            // The iterator keeps its tree (and so the database it belongs to) alive itself.
+            Ok(open) => sled_entries(tree(&open, table), range, order),
+            Err(e) => Box::new(std::iter::once(Err(e))),
         }
     }
 
@@ -136,11 +141,13 @@ impl Engine for SledEngine {
             .map_err(StoreError::from)
     }
 
-    fn durable(&self) -> BoxFuture<'_, StoreResult<()>> {
-        Box::pin(self.commit.durable())
-    }
-
     fn flush(&self) -> StoreResult<()> {
         self.trees.flush()
+    }
+}
+
+impl Durability for SledEngine {
+    fn durable(&self) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(self.commit.durable())
     }
 }
