@@ -1,17 +1,18 @@
 //! Identity providers (federated login modules) of an account.
 //!
 //! Names are not unique (the spec lists no 409 for these operations), so there is no name
-//! index: one record tree and the per-account counter.
+//! index: one record table and the per-account counter. The first store on the engine
+//! boundary (`engine`): it names no engine, and runs on sled and in memory alike.
 
 use super::durability::Written;
+use super::engine::{transact, Engine, Table};
 use super::keys::owned;
-use super::page::{counts, owned_records, Page, PageRequest};
-use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
+use super::page::{counts, owned_records_in, Page, PageRequest};
+use super::{decode, encode, StoreError, StoreResult};
 use crate::ids::{AccountId, Id, IdentityProviderId};
 use crate::status::IdentityProviderStatus;
 use serde::{Deserialize, Serialize};
-use sled::transaction::ConflictableTransactionError;
-use sled::Transactional;
+use std::sync::Arc;
 
 pub const ENTITY: &str = "identity_providers";
 
@@ -67,20 +68,28 @@ pub trait IdentityProviderStore: Send + Sync {
     fn delete(&self, account: &Id, id: &Id) -> StoreResult<Written<()>>;
 }
 
-pub struct SledIdentityProviders {
-    t: Trees,
-    commit: Commit,
+/// The identity providers of every account, kept by any engine.
+pub struct IdentityProviders {
+    engine: Arc<dyn Engine>,
 }
 
-impl SledIdentityProviders {
-    pub fn new(t: Trees, commit: Commit) -> SledIdentityProviders {
-        SledIdentityProviders { t, commit }
+impl IdentityProviders {
+    pub fn new(engine: Arc<dyn Engine>) -> IdentityProviders {
+        IdentityProviders { engine }
+    }
+
+    fn written<T>(&self, value: T) -> Written<T> {
+        Written::new(value, self.engine.clone())
     }
 }
 
-impl IdentityProviderStore for SledIdentityProviders {
+fn read(raw: Option<Vec<u8>>) -> StoreResult<Option<IdentityProviderRecord>> {
+    raw.map(|raw| decode(&raw)).transpose()
+}
+
+impl IdentityProviderStore for IdentityProviders {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<IdentityProviderRecord>> {
-        super::codec::read(&self.t.get()?.idpid_idp, owned(account, id))
+        read(self.engine.get(Table::IdpidIdp, &owned(account, id))?)
     }
 
     fn list(
@@ -89,31 +98,21 @@ impl IdentityProviderStore for SledIdentityProviders {
         page: &PageRequest,
         keep: Option<&dyn Fn(&IdentityProviderRecord) -> bool>,
     ) -> StoreResult<Page<IdentityProviderRecord>> {
-        owned_records(
-            &self.t.get()?.idpid_idp,
-            &self.t.get()?.account_counts,
-            account,
-            ENTITY,
-            page,
-            keep,
-        )
+        owned_records_in(&*self.engine, Table::IdpidIdp, account, ENTITY, page, keep)
     }
 
     fn create(&self, idp: IdentityProviderRecord) -> StoreResult<Written<IdentityProviderRecord>> {
-        let t = &self.t.get()?;
-        let account = idp.account_id;
-        (&t.idpid_idp, &t.account_counts).transaction(|(idps, counts_tx)| {
-            let k = owned(&account, &idp.id);
-            if idps.get(&k)?.is_some() {
-                return abort(StoreError::Conflict(
+        let k = owned(&idp.account_id, &idp.id);
+        transact(&*self.engine, |tx| {
+            if tx.get(Table::IdpidIdp, &k)?.is_some() {
+                return Err(StoreError::Conflict(
                     "This identity provider already exists.".into(),
                 ));
             }
-            idps.insert(k, encode(&idp))?;
-            counts::add(counts_tx, &account, ENTITY, 1)?;
-            Ok(())
+            tx.put(Table::IdpidIdp, &k, &encode(&idp))?;
+            counts::add_in(tx, &idp.account_id, ENTITY, 1)
         })?;
-        Ok(self.commit.written(idp))
+        Ok(self.written(idp))
     }
 
     fn update(
@@ -122,35 +121,172 @@ impl IdentityProviderStore for SledIdentityProviders {
         id: &Id,
         change: &dyn Fn(&mut IdentityProviderRecord) -> StoreResult<()>,
     ) -> StoreResult<Written<IdentityProviderRecord>> {
-        let stored = self.t.get()?.idpid_idp.transaction(|idps| {
-            let k = owned(account, id);
-            let Some(raw) = idps.get(&k)? else {
-                return abort(StoreError::NotFound("Identity provider"));
-            };
-            let before: IdentityProviderRecord =
-                decode(&raw).map_err(ConflictableTransactionError::Abort)?;
+        let k = owned(account, id);
+        let stored = transact(&*self.engine, |tx| {
+            let before = read(tx.get(Table::IdpidIdp, &k)?)?
+                .ok_or(StoreError::NotFound("Identity provider"))?;
             let mut after = before.clone();
-            change(&mut after).map_err(ConflictableTransactionError::Abort)?;
+            change(&mut after)?;
             after.id = before.id;
             after.account_id = before.account_id;
             after.created_at = before.created_at;
             after.etag = before.etag + 1;
             after.updated_at = crate::clock::now_millis();
-            idps.insert(k, encode(&after))?;
+            tx.put(Table::IdpidIdp, &k, &encode(&after))?;
             Ok(after)
         })?;
-        Ok(self.commit.written(stored))
+        Ok(self.written(stored))
     }
 
     fn delete(&self, account: &Id, id: &Id) -> StoreResult<Written<()>> {
-        let t = &self.t.get()?;
-        (&t.idpid_idp, &t.account_counts).transaction(|(idps, counts_tx)| {
-            if idps.remove(owned(account, id))?.is_none() {
-                return abort(StoreError::NotFound("Identity provider"));
+        let k = owned(account, id);
+        transact(&*self.engine, |tx| {
+            if tx.get(Table::IdpidIdp, &k)?.is_none() {
+                return Err(StoreError::NotFound("Identity provider"));
             }
-            counts::add(counts_tx, account, ENTITY, -1)?;
-            Ok(())
+            tx.delete(Table::IdpidIdp, &k)?;
+            counts::add_in(tx, account, ENTITY, -1)
         })?;
-        Ok(self.commit.written(()))
+        Ok(self.written(()))
+    }
+}
+
+/// The store's behaviour, the same on every engine.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::engine::MemoryEngine;
+    use crate::store::Order;
+
+    fn record(account: AccountId, name: &str) -> IdentityProviderRecord {
+        IdentityProviderRecord {
+            id: IdentityProviderId::new(),
+            account_id: account,
+            name: name.into(),
+            description: None,
+            kind: "SAML2".into(),
+            status: IdentityProviderStatus::Active,
+            saml2: Saml2Record::default(),
+            created_at: 0,
+            updated_at: 0,
+            etag: 1,
+        }
+    }
+
+    fn page(limit: usize, after: Option<Id>, order: Order) -> PageRequest {
+        PageRequest {
+            limit,
+            after,
+            order,
+            want_total: true,
+        }
+    }
+
+    /// Runs `check` on a store over each engine.
+    fn on_every_engine(check: impl Fn(&IdentityProviders)) {
+        let dir = tempfile::tempdir().unwrap();
+        let sled = crate::store::Store::open(dir.path()).unwrap();
+        check(&IdentityProviders::new(Arc::new(sled.sled_engine())));
+        check(&IdentityProviders::new(Arc::new(MemoryEngine::new())));
+    }
+
+    fn names(p: &Page<IdentityProviderRecord>) -> Vec<String> {
+        p.items.iter().map(|i| i.name.clone()).collect()
+    }
+
+    #[test]
+    fn records_pages_and_counts_are_kept_per_account() {
+        on_every_engine(|store| {
+            let (a, b) = (AccountId::new(), AccountId::new());
+            let made: Vec<_> = (0..5)
+                .map(|i| {
+                    let r = record(a, &format!("p{i}"));
+                    let _ = store.create(r.clone()).unwrap();
+                    r
+                })
+                .collect();
+            let _ = store.create(record(b, "other")).unwrap();
+            let again = store.create(made[0].clone());
+            assert!(matches!(again, Err(StoreError::Conflict(_))));
+
+            let first = store.list(&a, &page(2, None, Order::Asc), None).unwrap();
+            assert_eq!(names(&first), ["p0", "p1"]);
+            assert!(first.has_more);
+            assert_eq!(
+                first.total,
+                Some(5),
+                "the other account's record is not counted"
+            );
+            let next = store
+                .list(&a, &page(2, Some(*made[1].id), Order::Asc), None)
+                .unwrap();
+            assert_eq!(names(&next), ["p2", "p3"]);
+            let back = store
+                .list(&a, &page(10, Some(*made[2].id), Order::Desc), None)
+                .unwrap();
+            assert_eq!(names(&back), ["p1", "p0"]);
+            assert!(!back.has_more);
+            let odd = |r: &IdentityProviderRecord| r.name.ends_with(['1', '3']);
+            let filtered = store
+                .list(&a, &page(1, None, Order::Asc), Some(&odd))
+                .unwrap();
+            assert_eq!(
+                (names(&filtered), filtered.total),
+                (vec!["p1".into()], Some(2))
+            );
+
+            assert!(
+                store.get(&b, &made[0].id).unwrap().is_none(),
+                "tenant key space"
+            );
+            assert!(matches!(
+                store.delete(&b, &made[0].id),
+                Err(StoreError::NotFound(_))
+            ));
+            let _ = store.delete(&a, &made[0].id).unwrap();
+            assert!(store.get(&a, &made[0].id).unwrap().is_none());
+            let left = store.list(&a, &page(10, None, Order::Asc), None).unwrap();
+            assert_eq!(left.total, Some(4));
+        });
+    }
+
+    #[test]
+    fn an_update_that_fails_changes_nothing() {
+        on_every_engine(|store| {
+            let a = AccountId::new();
+            let r = record(a, "before");
+            let _ = store.create(r.clone()).unwrap();
+            let failed = store.update(&a, &r.id, &|rec| {
+                rec.name = "half-done".into();
+                Err(StoreError::Invalid("name", "no".into()))
+            });
+            assert!(matches!(failed, Err(StoreError::Invalid("name", _))));
+            let kept = store.get(&a, &r.id).unwrap().unwrap();
+            assert_eq!((kept.name.as_str(), kept.etag), ("before", 1));
+
+            let _ = store
+                .update(&a, &r.id, &|rec| {
+                    rec.name = "after".into();
+                    rec.id = IdentityProviderId::new();
+                    Ok(())
+                })
+                .unwrap();
+            let changed = store.get(&a, &r.id).unwrap().unwrap();
+            assert_eq!((changed.name.as_str(), changed.etag), ("after", 2));
+            assert_eq!(changed.id, r.id, "identity fields are kept");
+        });
+    }
+
+    #[test]
+    fn a_write_is_durable_when_its_written_resolves() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        on_every_engine(|store| {
+            let r = record(AccountId::new(), "durable");
+            let got = runtime.block_on(store.create(r.clone()).unwrap().durable());
+            assert_eq!(got.unwrap().id, r.id);
+        });
     }
 }

@@ -317,6 +317,8 @@ impl Store {
         let flusher = Arc::new(Flusher::start(trees.clone()));
         let commit = Commit::new(flusher.clone());
         let last_login = Arc::new(lastlogin::LastLogin::new(&trees));
+        let engine: Arc<dyn engine::Engine> =
+            Arc::new(engine::SledEngine::new(trees.clone(), commit.clone()));
         Ok(Store {
             accounts: Arc::new(accounts::SledAccounts::new(trees.clone(), commit.clone())),
             users: Arc::new(users::SledUsers::new(
@@ -337,9 +339,8 @@ impl Store {
             )),
 
             // -- identity providers store --
-            identity_providers: Arc::new(identity_providers::SledIdentityProviders::new(
-                trees.clone(),
-                commit.clone(),
+            identity_providers: Arc::new(identity_providers::IdentityProviders::new(
+                engine.clone(),
             )),
 
             // -- notifications store --
