@@ -347,7 +347,7 @@ pub async fn serve_static(
                 .branding
                 .blob(&path.name)?
                 .ok_or_else(not_found)?;
-            web::Bytes::copy_from_slice(&blob)
+            web::Bytes::from(blob)
         }
     };
     let etag = format!("\"{hash}\"");

@@ -7,13 +7,13 @@
 //! re-uploading never grows the database and a served name never changes its content.
 
 use super::durability::Written;
+use super::engine::{borrow_range, prefix_range, transact, Engine, Table, Tx};
 use super::keys::key;
-use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
+use super::{decode, encode, Order, StoreError, StoreResult};
 use crate::branding::{content_name, ImageInfo, ImageKind, Theme};
 use crate::ids::Id;
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
-use sled::Transactional;
+use std::sync::Arc;
 
 /// One customised color.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,17 +79,49 @@ pub trait BrandingStore: Send + Sync {
         reference: &str,
     ) -> StoreResult<Written<bool>>;
     /// Stored image bytes by content name.
-    fn blob(&self, name: &str) -> StoreResult<Option<sled::IVec>>;
+    fn blob(&self, name: &str) -> StoreResult<Option<Vec<u8>>>;
 }
 
-pub struct SledBranding {
-    t: Trees,
-    commit: Commit,
+/// Branding of every account, kept by any engine.
+pub struct Branding {
+    engine: Arc<dyn Engine>,
 }
 
-impl SledBranding {
-    pub fn new(t: Trees, commit: Commit) -> SledBranding {
-        SledBranding { t, commit }
+impl Branding {
+    pub fn new(engine: Arc<dyn Engine>) -> Branding {
+        Branding { engine }
+    }
+
+    fn written<T>(&self, value: T) -> Written<T> {
+        Written::new(value, self.engine.clone())
+    }
+
+    /// Every `(reference, record)` of `table` under `prefix`.
+    fn own_entries<T: serde::de::DeserializeOwned>(
+        &self,
+        table: Table,
+        prefix: &[u8],
+    ) -> StoreResult<Vec<(String, T)>> {
+        let range = prefix_range(prefix);
+        let mut out = Vec::new();
+        for item in self.engine.range(table, borrow_range(&range), Order::Asc) {
+            let (k, v) = item?;
+            let reference = std::str::from_utf8(&k[prefix.len()..])
+                .map_err(|_| StoreError::Backend("branding key is not UTF-8".into()))?;
+            out.push((reference.to_string(), decode(&v)?));
+        }
+        Ok(out)
+    }
+
+    fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        table: Table,
+        k: &[u8],
+    ) -> StoreResult<Option<T>> {
+        self.engine
+            .get(table, k)?
+            .map(|raw| decode(&raw))
+            .transpose()
     }
 }
 
@@ -114,71 +146,54 @@ fn entry_key(account: &Id, theme: Theme, reference: &str) -> Vec<u8> {
     ])
 }
 
-/// Every `(reference, record)` under `prefix`.
-fn own_entries<T: serde::de::DeserializeOwned>(
-    tree: &sled::Tree,
-    prefix: &[u8],
-) -> StoreResult<Vec<(String, T)>> {
-    let mut out = Vec::new();
-    for item in tree.scan_prefix(prefix) {
-        let (k, v) = item?;
-        let reference = std::str::from_utf8(&k[prefix.len()..])
-            .map_err(|_| StoreError::Backend("branding key is not UTF-8".into()))?;
-        out.push((reference.to_string(), decode(&v)?));
-    }
-    Ok(out)
-}
-
 /// The reference counts of shared image bytes, inside a transaction.
 struct Blobs<'a> {
-    blobs: &'a TransactionalTree,
-    refs: &'a TransactionalTree,
+    tx: &'a dyn Tx,
 }
 
 impl Blobs<'_> {
-    fn count(&self, name: &str) -> TxResult<u64> {
-        Ok(match self.refs.get(name.as_bytes())? {
-            Some(raw) => {
-                let bytes: [u8; 8] = raw.as_ref().try_into().map_err(|_| {
-                    ConflictableTransactionError::Abort(StoreError::Backend(
-                        "bad image reference count".into(),
-                    ))
-                })?;
-                u64::from_be_bytes(bytes)
-            }
-            None => 0,
-        })
+    fn count(&self, name: &str) -> StoreResult<u64> {
+        match self.tx.get(Table::ImagenameRefcount, name.as_bytes())? {
+            Some(raw) => raw
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_err(|_| StoreError::Backend("bad image reference count".into())),
+            None => Ok(0),
+        }
     }
 
     /// One more user of `name`; the bytes are written when it is the first.
-    fn take(&self, name: &str, bytes: &[u8]) -> TxResult<()> {
+    fn take(&self, name: &str, bytes: &[u8]) -> StoreResult<()> {
         let n = self.count(name)?;
         if n == 0 {
-            self.blobs.insert(name.as_bytes(), bytes)?;
+            self.tx.put(Table::ImagenameBlob, name.as_bytes(), bytes)?;
         }
-        self.refs.insert(name.as_bytes(), &(n + 1).to_be_bytes())?;
-        Ok(())
+        self.tx.put(
+            Table::ImagenameRefcount,
+            name.as_bytes(),
+            &(n + 1).to_be_bytes(),
+        )
     }
 
     /// One user fewer; the bytes go with the last.
-    fn release(&self, name: &str) -> TxResult<()> {
+    fn release(&self, name: &str) -> StoreResult<()> {
         let n = self.count(name)?;
         if n <= 1 {
-            self.refs.remove(name.as_bytes())?;
-            self.blobs.remove(name.as_bytes())?;
+            self.tx.delete(Table::ImagenameRefcount, name.as_bytes())?;
+            self.tx.delete(Table::ImagenameBlob, name.as_bytes())
         } else {
-            self.refs.insert(name.as_bytes(), &(n - 1).to_be_bytes())?;
+            self.tx.put(
+                Table::ImagenameRefcount,
+                name.as_bytes(),
+                &(n - 1).to_be_bytes(),
+            )
         }
-        Ok(())
     }
 }
 
-impl BrandingStore for SledBranding {
+impl BrandingStore for Branding {
     fn colors(&self, account: &Id, theme: Theme) -> StoreResult<Vec<(String, ColorRecord)>> {
-        own_entries(
-            &self.t.get()?.brandingcolor_color,
-            &theme_prefix(account, theme),
-        )
+        self.own_entries(Table::BrandingcolorColor, &theme_prefix(account, theme))
     }
 
     fn color(
@@ -187,9 +202,9 @@ impl BrandingStore for SledBranding {
         theme: Theme,
         reference: &str,
     ) -> StoreResult<Option<ColorRecord>> {
-        super::codec::read(
-            &self.t.get()?.brandingcolor_color,
-            entry_key(account, theme, reference),
+        self.read(
+            Table::BrandingcolorColor,
+            &entry_key(account, theme, reference),
         )
     }
 
@@ -200,32 +215,28 @@ impl BrandingStore for SledBranding {
         colors: &[(String, String)],
     ) -> StoreResult<Written<i64>> {
         let now = crate::clock::now_millis();
-        self.t.get()?.brandingcolor_color.transaction(|tree| {
+        transact(&*self.engine, |tx| {
             for (reference, color) in colors {
                 let rec = ColorRecord {
                     color: color.clone(),
                     updated_at: now,
                 };
-                tree.insert(entry_key(account, theme, reference), encode(&rec))?;
+                let k = entry_key(account, theme, reference);
+                tx.put(Table::BrandingcolorColor, &k, &encode(&rec))?;
             }
             Ok(())
         })?;
-        Ok(self.commit.written(now))
+        Ok(self.written(now))
     }
 
     fn reset_color(&self, account: &Id, theme: Theme, reference: &str) -> StoreResult<Written<()>> {
-        self.t
-            .get()?
-            .brandingcolor_color
-            .remove(entry_key(account, theme, reference))?;
-        Ok(self.commit.written(()))
+        let k = entry_key(account, theme, reference);
+        transact(&*self.engine, |tx| tx.delete(Table::BrandingcolorColor, &k))?;
+        Ok(self.written(()))
     }
 
     fn images(&self, account: &Id, theme: Theme) -> StoreResult<Vec<(String, ImageRecord)>> {
-        own_entries(
-            &self.t.get()?.brandingimage_image,
-            &theme_prefix(account, theme),
-        )
+        self.own_entries(Table::BrandingimageImage, &theme_prefix(account, theme))
     }
 
     fn image(
@@ -234,9 +245,9 @@ impl BrandingStore for SledBranding {
         theme: Theme,
         reference: &str,
     ) -> StoreResult<Option<ImageRecord>> {
-        super::codec::read(
-            &self.t.get()?.brandingimage_image,
-            entry_key(account, theme, reference),
+        self.read(
+            Table::BrandingimageImage,
+            &entry_key(account, theme, reference),
         )
     }
 
@@ -257,29 +268,22 @@ impl BrandingStore for SledBranding {
             updated_at: crate::clock::now_millis(),
         };
         let k = entry_key(account, theme, reference);
-        let t = &self.t.get()?;
-        (
-            &t.brandingimage_image,
-            &t.imagename_blob,
-            &t.imagename_refcount,
-        )
-            .transaction(|(images, blobs, refs)| {
-                let shared = Blobs { blobs, refs };
-                let old: Option<ImageRecord> = match images.get(&k)? {
-                    Some(raw) => Some(decode(&raw).map_err(ConflictableTransactionError::Abort)?),
-                    None => None,
-                };
-                // Re-uploading the same bytes only moves `updated_at`.
-                if old.as_ref().map(|o| &o.name) != Some(&rec.name) {
-                    shared.take(&rec.name, bytes)?;
-                    if let Some(old) = &old {
-                        shared.release(&old.name)?;
-                    }
+        transact(&*self.engine, |tx| {
+            let shared = Blobs { tx };
+            let old: Option<ImageRecord> = tx
+                .get(Table::BrandingimageImage, &k)?
+                .map(|raw| decode(&raw))
+                .transpose()?;
+            // Re-uploading the same bytes only moves `updated_at`.
+            if old.as_ref().map(|o| &o.name) != Some(&rec.name) {
+                shared.take(&rec.name, bytes)?;
+                if let Some(old) = &old {
+                    shared.release(&old.name)?;
                 }
-                images.insert(k.as_slice(), encode(&rec))?;
-                Ok(())
-            })?;
-        Ok(self.commit.written(rec))
+            }
+            tx.put(Table::BrandingimageImage, &k, &encode(&rec))
+        })?;
+        Ok(self.written(rec))
     }
 
     fn clear_image(
@@ -289,28 +293,20 @@ impl BrandingStore for SledBranding {
         reference: &str,
     ) -> StoreResult<Written<bool>> {
         let k = entry_key(account, theme, reference);
-        let t = &self.t.get()?;
-        let had = (
-            &t.brandingimage_image,
-            &t.imagename_blob,
-            &t.imagename_refcount,
-        )
-            .transaction(|(images, blobs, refs)| {
-                let Some(raw) = images.remove(k.as_slice())? else {
-                    return Ok(false);
-                };
-                let old: ImageRecord = match decode(&raw) {
-                    Ok(old) => old,
-                    Err(e) => return abort(e),
-                };
-                Blobs { blobs, refs }.release(&old.name)?;
-                Ok(true)
-            })?;
-        Ok(self.commit.written(had))
+        let had = transact(&*self.engine, |tx| {
+            let Some(raw) = tx.get(Table::BrandingimageImage, &k)? else {
+                return Ok(false);
+            };
+            let old: ImageRecord = decode(&raw)?;
+            tx.delete(Table::BrandingimageImage, &k)?;
+            Blobs { tx }.release(&old.name)?;
+            Ok(true)
+        })?;
+        Ok(self.written(had))
     }
 
-    fn blob(&self, name: &str) -> StoreResult<Option<sled::IVec>> {
-        Ok(self.t.get()?.imagename_blob.get(name.as_bytes())?)
+    fn blob(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
+        self.engine.get(Table::ImagenameBlob, name.as_bytes())
     }
 }
 
@@ -318,10 +314,14 @@ impl BrandingStore for SledBranding {
 mod tests {
     use super::*;
 
-    fn store() -> (tempfile::TempDir, super::super::Store) {
+    /// Runs `check` on a store over each engine.
+    fn on_every_engine(check: impl Fn(&Branding)) {
         let dir = tempfile::tempdir().unwrap();
-        let store = super::super::Store::open(dir.path()).unwrap();
-        (dir, store)
+        let sled = super::super::Store::open(dir.path()).unwrap();
+        check(&Branding::new(Arc::new(sled.sled_engine())));
+        check(&Branding::new(Arc::new(
+            super::super::engine::MemoryEngine::new(),
+        )));
     }
 
     fn png_info() -> ImageInfo {
@@ -334,8 +334,10 @@ mod tests {
 
     #[test]
     fn shared_bytes_are_counted_and_released_with_the_last_user() {
-        let (_dir, store) = store();
-        let b = &store.branding;
+        on_every_engine(shared_bytes_case);
+    }
+
+    fn shared_bytes_case(b: &Branding) {
         let (a1, a2) = (Id::new(), Id::new());
         let bytes = b"pretend these are png bytes";
         let name = content_name(bytes, ImageKind::Png);
@@ -358,8 +360,10 @@ mod tests {
 
     #[test]
     fn colors_are_kept_per_account_and_theme() {
-        let (_dir, store) = store();
-        let b = &store.branding;
+        on_every_engine(colors_case);
+    }
+
+    fn colors_case(b: &Branding) {
         let (a1, a2) = (Id::new(), Id::new());
         let set = |a: &Id, t: Theme, r: &str, c: &str| {
             drop(b.set_colors(a, t, &[(r.to_string(), c.to_string())]));

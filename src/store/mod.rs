@@ -357,7 +357,7 @@ impl Store {
             )?),
 
             // -- branding store --
-            branding: Arc::new(branding::SledBranding::new(trees.clone(), commit.clone())),
+            branding: Arc::new(branding::Branding::new(engine.clone())),
             last_login,
             trees,
             flusher,
