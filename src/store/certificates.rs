@@ -1,7 +1,7 @@
 //! Device security: the server CAs, trusted certificates, and the key material of developer
 //! certificates (which are trusted certificates with `device_execution_mode: 1`).
 //!
-//! Trees (see `Trees`):
+//! Tables (see `engine::Table`):
 //! - `caname_serverca`: `b"bootstrap"` | `b"lwm2m"` -> `ServerCaRecord` (holds a CA PRIVATE KEY)
 //! - `certid_cert`: account ++ cert -> `TrustedCertRecord`
 //! - `certname_certid`: account ++ name -> cert id (names are unique per account)
@@ -9,15 +9,15 @@
 //! - `certid_devkey`: account ++ cert -> `DeveloperKeyRecord` (the DEVICE's private key)
 
 use super::durability::Written;
+use super::engine::{transact, Engine, Table, Tx};
 use super::keys::{owned, owned_text};
-use super::page::{counts, owned_records, Page, PageRequest};
-use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
+use super::page::{counts, owned_records_in, Page, PageRequest};
+use super::{decode, encode, StoreError, StoreResult};
 use crate::ids::{AccountId, CertificateId, Id, UserId};
 use crate::pki::ServerCa;
 use crate::status::CertificateStatus;
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
-use sled::Transactional;
+use std::sync::Arc;
 
 const ENTITY: &str = "trusted_certificates";
 const DEV_ENTITY: &str = "developer_certificates";
@@ -142,32 +142,47 @@ pub trait CertificateStore: Send + Sync {
     fn delete(&self, account: &Id, id: &Id) -> StoreResult<Written<()>>;
 }
 
-pub struct SledCertificates {
-    t: Trees,
-    commit: Commit,
+/// Trusted and developer certificates of every account, and the server CAs, kept by any
+/// engine.
+pub struct Certificates {
+    engine: Arc<dyn Engine>,
     bootstrap: ServerCaEntry,
     lwm2m: ServerCaEntry,
 }
 
-impl SledCertificates {
+impl Certificates {
     /// Loads the server CAs, generating each on the first open of a data directory.
-    pub fn open(t: Trees, commit: Commit) -> StoreResult<SledCertificates> {
-        let bootstrap = ensure_ca(&t.get()?.caname_serverca, ServerCaKind::Bootstrap)?;
-        let lwm2m = ensure_ca(&t.get()?.caname_serverca, ServerCaKind::Lwm2m)?;
-        Ok(SledCertificates {
-            t,
-            commit,
+    pub fn open(engine: Arc<dyn Engine>) -> StoreResult<Certificates> {
+        let bootstrap = ensure_ca(&*engine, ServerCaKind::Bootstrap)?;
+        let lwm2m = ensure_ca(&*engine, ServerCaKind::Lwm2m)?;
+        Ok(Certificates {
+            engine,
             bootstrap,
             lwm2m,
         })
     }
+
+    fn written<T>(&self, value: T) -> Written<T> {
+        Written::new(value, self.engine.clone())
+    }
+
+    fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        table: Table,
+        k: &[u8],
+    ) -> StoreResult<Option<T>> {
+        self.engine
+            .get(table, k)?
+            .map(|raw| decode(&raw))
+            .transpose()
+    }
 }
 
-/// Reads the CA of `kind`, or generates and stores it. The insert is a compare-and-swap
-/// from "absent", so two openers could never end up with different CAs, and it is flushed
-/// before use: a device must never see a CA that a crash then forgets.
-fn ensure_ca(tree: &sled::Tree, kind: ServerCaKind) -> StoreResult<ServerCaEntry> {
-    let raw = match tree.get(kind.key())? {
+/// Reads the CA of `kind`, or generates and stores it. The insert happens only if the CA is
+/// still absent inside the transaction, so two openers could never end up with different
+/// CAs, and it is flushed before use: a device must never see a CA that a crash then forgets.
+fn ensure_ca(engine: &dyn Engine, kind: ServerCaKind) -> StoreResult<ServerCaEntry> {
+    let raw = match engine.get(Table::CanameServerca, kind.key())? {
         Some(raw) => raw,
         None => {
             let ca = ServerCa::generate(kind.common_name())
@@ -177,13 +192,16 @@ fn ensure_ca(tree: &sled::Tree, kind: ServerCaKind) -> StoreResult<ServerCaEntry
                 created_at: crate::clock::now_millis(),
                 material: ca.to_storage_bytes(),
             });
-            let raw = match tree.compare_and_swap(kind.key(), None::<&[u8]>, Some(fresh.clone()))? {
-                Ok(()) => fresh.into(),
-                Err(lost) => lost
-                    .current
-                    .ok_or_else(|| StoreError::Backend("server CA vanished".into()))?,
-            };
-            tree.flush()?;
+            let raw = transact(engine, |tx| {
+                match tx.get(Table::CanameServerca, kind.key())? {
+                    Some(won) => Ok(won),
+                    None => {
+                        tx.put(Table::CanameServerca, kind.key(), &fresh)?;
+                        Ok(fresh.clone())
+                    }
+                }
+            })?;
+            engine.flush()?;
             raw
         }
     };
@@ -197,27 +215,26 @@ fn ensure_ca(tree: &sled::Tree, kind: ServerCaKind) -> StoreResult<ServerCaEntry
     })
 }
 
-fn tx_cert(certs: &TransactionalTree, account: &Id, id: &Id) -> TxResult<TrustedCertRecord> {
-    match certs.get(owned(account, id))? {
-        Some(raw) => decode(&raw).map_err(ConflictableTransactionError::Abort),
-        None => abort(StoreError::NotFound("Trusted certificate")),
+fn tx_cert(tx: &dyn Tx, account: &Id, id: &Id) -> StoreResult<TrustedCertRecord> {
+    match tx.get(Table::CertidCert, &owned(account, id))? {
+        Some(raw) => decode(&raw),
+        None => Err(StoreError::NotFound("Trusted certificate")),
     }
 }
 
 /// Claims `key` of a unique index for `id`; held by another certificate is a conflict.
-fn claim(index: &TransactionalTree, key: Vec<u8>, id: &Id, what: &str) -> TxResult<()> {
-    if let Some(holder) = index.get(&key)? {
-        if holder.as_ref() != id.as_bytes() {
-            return abort(StoreError::Conflict(format!(
+fn claim(tx: &dyn Tx, index: Table, key: Vec<u8>, id: &Id, what: &str) -> StoreResult<()> {
+    if let Some(holder) = tx.get(index, &key)? {
+        if holder.as_slice() != id.as_bytes() {
+            return Err(StoreError::Conflict(format!(
                 "A trusted certificate with this {what} already exists in the account."
             )));
         }
     }
-    index.insert(key, id.as_bytes())?;
-    Ok(())
+    tx.put(index, &key, id.as_bytes())
 }
 
-impl CertificateStore for SledCertificates {
+impl CertificateStore for Certificates {
     fn server_ca(&self, kind: ServerCaKind) -> ServerCaEntry {
         match kind {
             ServerCaKind::Bootstrap => self.bootstrap.clone(),
@@ -226,11 +243,11 @@ impl CertificateStore for SledCertificates {
     }
 
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<TrustedCertRecord>> {
-        super::codec::read(&self.t.get()?.certid_cert, owned(account, id))
+        self.read(Table::CertidCert, &owned(account, id))
     }
 
     fn developer_key(&self, account: &Id, id: &Id) -> StoreResult<Option<DeveloperKeyRecord>> {
-        super::codec::read(&self.t.get()?.certid_devkey, owned(account, id))
+        self.read(Table::CertidDevkey, &owned(account, id))
     }
 
     fn list(
@@ -239,9 +256,9 @@ impl CertificateStore for SledCertificates {
         page: &PageRequest,
         keep: Option<&dyn Fn(&TrustedCertRecord) -> bool>,
     ) -> StoreResult<Page<TrustedCertRecord>> {
-        owned_records(
-            &self.t.get()?.certid_cert,
-            &self.t.get()?.account_counts,
+        owned_records_in(
+            &*self.engine,
+            Table::CertidCert,
             account,
             ENTITY,
             page,
@@ -254,44 +271,37 @@ impl CertificateStore for SledCertificates {
         cert: TrustedCertRecord,
         developer: Option<(DeveloperKeyRecord, u64)>,
     ) -> StoreResult<Written<TrustedCertRecord>> {
-        let t = &self.t.get()?;
         let account = cert.account_id;
         let id = cert.id;
         let dev = developer.map(|(key, limit)| (encode(&key), limit));
-        (
-            &t.certid_cert,
-            &t.certname_certid,
-            &t.certsubject_certid,
-            &t.certid_devkey,
-            &t.account_counts,
-        )
-            .transaction(|(certs, names, subjects, devkeys, counts_tx)| {
-                claim(names, owned_text(&account, &cert.name), &id, "name")?;
-                claim(
-                    subjects,
-                    owned_text(&account, &cert.subject),
-                    &id,
-                    "subject",
-                )?;
-                if let Some((key, limit)) = &dev {
-                    let held = counts_tx
-                        .get(owned_text(&account, DEV_ENTITY))?
-                        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-                        .map(u64::from_be_bytes)
-                        .unwrap_or(0);
-                    if held >= *limit {
-                        return abort(StoreError::Forbidden(format!(
-                            "The account already has the maximum of {limit} developer certificates."
-                        )));
-                    }
-                    devkeys.insert(owned(&account, &id), key.as_slice())?;
-                    counts::add(counts_tx, &account, DEV_ENTITY, 1)?;
+        transact(&*self.engine, |tx| {
+            claim(
+                tx,
+                Table::CertnameCertid,
+                owned_text(&account, &cert.name),
+                &id,
+                "name",
+            )?;
+            let subject = owned_text(&account, &cert.subject);
+            claim(tx, Table::CertsubjectCertid, subject, &id, "subject")?;
+            if let Some((key, limit)) = &dev {
+                let held = tx
+                    .get(Table::AccountCounts, &owned_text(&account, DEV_ENTITY))?
+                    .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(0);
+                if held >= *limit {
+                    return Err(StoreError::Forbidden(format!(
+                        "The account already has the maximum of {limit} developer certificates."
+                    )));
                 }
-                certs.insert(owned(&account, &id), encode(&cert))?;
-                counts::add(counts_tx, &account, ENTITY, 1)?;
-                Ok(())
-            })?;
-        Ok(self.commit.written(cert))
+                tx.put(Table::CertidDevkey, &owned(&account, &id), key)?;
+                counts::add_in(tx, &account, DEV_ENTITY, 1)?;
+            }
+            tx.put(Table::CertidCert, &owned(&account, &id), &encode(&cert))?;
+            counts::add_in(tx, &account, ENTITY, 1)
+        })?;
+        Ok(self.written(cert))
     }
 
     fn update(
@@ -300,54 +310,52 @@ impl CertificateStore for SledCertificates {
         id: &Id,
         change: &dyn Fn(&mut TrustedCertRecord) -> StoreResult<()>,
     ) -> StoreResult<Written<TrustedCertRecord>> {
-        let t = &self.t.get()?;
-        let stored = (&t.certid_cert, &t.certname_certid, &t.certsubject_certid).transaction(
-            |(certs, names, subjects)| {
-                let before = tx_cert(certs, account, id)?;
-                let mut after = before.clone();
-                change(&mut after).map_err(ConflictableTransactionError::Abort)?;
-                after.id = before.id;
-                after.account_id = before.account_id;
-                after.created_at = before.created_at;
-                after.device_execution_mode = before.device_execution_mode;
-                if after.name != before.name {
-                    claim(names, owned_text(account, &after.name), id, "name")?;
-                    names.remove(owned_text(account, &before.name))?;
-                }
-                if after.subject != before.subject {
-                    claim(subjects, owned_text(account, &after.subject), id, "subject")?;
-                    subjects.remove(owned_text(account, &before.subject))?;
-                }
-                after.etag = before.etag + 1;
-                after.updated_at = crate::clock::now_millis();
-                certs.insert(owned(account, id), encode(&after))?;
-                Ok(after)
-            },
-        )?;
-        Ok(self.commit.written(stored))
+        let stored = transact(&*self.engine, |tx| {
+            let before = tx_cert(tx, account, id)?;
+            let mut after = before.clone();
+            change(&mut after)?;
+            after.id = before.id;
+            after.account_id = before.account_id;
+            after.created_at = before.created_at;
+            after.device_execution_mode = before.device_execution_mode;
+            if after.name != before.name {
+                let name = owned_text(account, &after.name);
+                claim(tx, Table::CertnameCertid, name, id, "name")?;
+                tx.delete(Table::CertnameCertid, &owned_text(account, &before.name))?;
+            }
+            if after.subject != before.subject {
+                let subject = owned_text(account, &after.subject);
+                claim(tx, Table::CertsubjectCertid, subject, id, "subject")?;
+                tx.delete(
+                    Table::CertsubjectCertid,
+                    &owned_text(account, &before.subject),
+                )?;
+            }
+            after.etag = before.etag + 1;
+            after.updated_at = crate::clock::now_millis();
+            tx.put(Table::CertidCert, &owned(account, id), &encode(&after))?;
+            Ok(after)
+        })?;
+        Ok(self.written(stored))
     }
 
     fn delete(&self, account: &Id, id: &Id) -> StoreResult<Written<()>> {
-        let t = &self.t.get()?;
-        (
-            &t.certid_cert,
-            &t.certname_certid,
-            &t.certsubject_certid,
-            &t.certid_devkey,
-            &t.account_counts,
-        )
-            .transaction(|(certs, names, subjects, devkeys, counts_tx)| {
-                let cert = tx_cert(certs, account, id)?;
-                certs.remove(owned(account, id))?;
-                names.remove(owned_text(account, &cert.name))?;
-                subjects.remove(owned_text(account, &cert.subject))?;
-                if devkeys.remove(owned(account, id))?.is_some() {
-                    counts::add(counts_tx, account, DEV_ENTITY, -1)?;
-                }
-                counts::add(counts_tx, account, ENTITY, -1)?;
-                Ok(())
-            })?;
-        Ok(self.commit.written(()))
+        transact(&*self.engine, |tx| {
+            let cert = tx_cert(tx, account, id)?;
+            let k = owned(account, id);
+            tx.delete(Table::CertidCert, &k)?;
+            tx.delete(Table::CertnameCertid, &owned_text(account, &cert.name))?;
+            tx.delete(
+                Table::CertsubjectCertid,
+                &owned_text(account, &cert.subject),
+            )?;
+            if tx.get(Table::CertidDevkey, &k)?.is_some() {
+                tx.delete(Table::CertidDevkey, &k)?;
+                counts::add_in(tx, account, DEV_ENTITY, -1)?;
+            }
+            counts::add_in(tx, account, ENTITY, -1)
+        })?;
+        Ok(self.written(()))
     }
 }
 
@@ -448,8 +456,20 @@ mod tests {
     fn developer_limit_counts_live_certificates() {
         let dir = tempfile::tempdir().unwrap();
         let store = super::super::Store::open(dir.path()).unwrap();
-        let certs = &store.certificates;
+        developer_limit_case(&*store.certificates);
+        let memory = Arc::new(super::super::engine::MemoryEngine::new());
+        developer_limit_case(&Certificates::open(memory).unwrap());
+    }
+
+    fn developer_limit_case(certs: &dyn CertificateStore) {
         let account = Id::new();
+        let dup = done(certs.create(record(account, "d0", "CN=d0"), None)).unwrap();
+        let taken = done(certs.create(record(account, "d0", "CN=other"), None));
+        assert!(
+            matches!(taken, Err(StoreError::Conflict(_))),
+            "names are unique"
+        );
+        done(certs.delete(&account, &dup.id)).unwrap();
         let one = done(certs.create(record(account, "d1", "CN=d1"), Some((key(), 1)))).unwrap();
         let err = done(certs.create(record(account, "d2", "CN=d2"), Some((key(), 1))));
         assert!(matches!(err, Err(StoreError::Forbidden(_))));

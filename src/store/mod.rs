@@ -351,10 +351,7 @@ impl Store {
 
             // -- certificates store --
             // Generates the server CAs on the first open of a data directory.
-            certificates: Arc::new(certificates::SledCertificates::open(
-                trees.clone(),
-                commit.clone(),
-            )?),
+            certificates: Arc::new(certificates::Certificates::open(engine.clone())?),
 
             // -- branding store --
             branding: Arc::new(branding::Branding::new(engine.clone())),
