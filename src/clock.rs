@@ -13,11 +13,28 @@ pub fn now_millis() -> i64 {
 /// Every response renders a few of these, so years 0-9999 are done by hand (a tenth of the
 /// work of going through `time`'s types and `format!`); other instants take the general path.
 pub fn rfc3339(millis: i64) -> String {
+    match rfc3339_fast(millis) {
+        Some(text) => String::from_utf8_lossy(&text).into_owned(),
+        None => rfc3339_general(millis),
+    }
+}
+
+/// [`rfc3339`] for `#[serde(serialize_with)]`: a view's timestamps are rendered straight
+/// into the response, without a `String` each.
+pub fn serialize_rfc3339<S: serde::Serializer>(millis: &i64, s: S) -> Result<S::Ok, S::Error> {
+    match rfc3339_fast(*millis) {
+        Some(text) => s.serialize_str(std::str::from_utf8(&text).unwrap_or_default()),
+        None => s.serialize_str(&rfc3339_general(*millis)),
+    }
+}
+
+/// Years 0-9999, by hand; `None` for the others.
+fn rfc3339_fast(millis: i64) -> Option<[u8; 24]> {
     let days = millis.div_euclid(86_400_000);
     let ms_of_day = millis.rem_euclid(86_400_000);
     let (year, month, day) = civil_from_days(days);
     if !(0..=9999).contains(&year) {
-        return rfc3339_general(millis);
+        return None;
     }
     let mut out = *b"0000-00-00T00:00:00.000Z";
     let mut put = |at: usize, width: usize, mut value: i64| {
@@ -33,7 +50,7 @@ pub fn rfc3339(millis: i64) -> String {
     put(14, 2, ms_of_day / 60_000 % 60);
     put(17, 2, ms_of_day / 1000 % 60);
     put(20, 3, ms_of_day % 1000);
-    out.iter().map(|&b| b as char).collect()
+    Some(out)
 }
 
 /// (year, month, day) of a count of days since 1970-01-01, proleptic Gregorian
@@ -78,6 +95,21 @@ mod tests {
         let s = super::rfc3339(1_518_514_520_123);
         assert_eq!(s, "2018-02-13T09:35:20.123Z");
         assert_eq!(super::parse_rfc3339(&s), Some(1_518_514_520_123));
+    }
+
+    #[test]
+    fn the_serde_helper_renders_the_same_text() {
+        #[derive(serde::Serialize)]
+        struct T(#[serde(serialize_with = "super::serialize_rfc3339")] i64);
+        for ms in [
+            0,
+            1_518_514_520_123,
+            253_402_300_800_000,
+            -62_167_219_200_001,
+        ] {
+            let json = serde_json::to_string(&T(ms)).unwrap();
+            assert_eq!(json, format!("\"{}\"", super::rfc3339(ms)));
+        }
     }
 
     #[test]

@@ -77,24 +77,32 @@ impl Id {
     pub fn hex(&self) -> String {
         HEXLOWER.encode(&self.0)
     }
+
+    /// [`Id::hex`] on the stack, for writing an id out without a `String`.
+    fn with_hex<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        let mut buf = [0u8; 32];
+        HEXLOWER.encode_mut(&self.0, &mut buf);
+        f(std::str::from_utf8(&buf).unwrap_or_default())
+    }
 }
 
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.hex())
+        self.with_hex(|hex| f.write_str(hex))
     }
 }
 
 impl fmt::Debug for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.hex())
+        self.with_hex(|hex| f.write_str(hex))
     }
 }
 
 impl serde::Serialize for Id {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         if s.is_human_readable() {
-            s.serialize_str(&self.hex())
+            // Views serialize their ids (and group ids) directly: no `String` per id.
+            self.with_hex(|hex| s.serialize_str(hex))
         } else {
             self.0.serialize(s)
         }
@@ -212,6 +220,11 @@ mod tests {
         assert_eq!(Id::parse(&text.to_uppercase()), Some(ids[0]));
         assert_eq!(Id::parse("xyz"), None);
         assert_eq!(Id::parse(&"g".repeat(32)), None);
+        assert_eq!(ids[0].to_string(), text);
+        assert_eq!(
+            serde_json::to_string(&ids[0]).unwrap(),
+            format!("\"{text}\"")
+        );
     }
 
     #[test]

@@ -91,8 +91,8 @@ pub fn app(
         .wrap(from_fn(backup::middleware))
         .wrap(from_fn(crate::limits::middleware))
         .wrap(from_fn(close_when_stopping))
+        // Also adds the `api::headers` of every response.
         .wrap(from_fn(api::request_id::middleware))
-        .wrap(from_fn(api::headers::middleware))
 }
 
 #[derive(Debug, thiserror::Error)]

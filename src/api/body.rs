@@ -1,15 +1,29 @@
-//! JSON request bodies: size-limited, and every parse error names the offending field.
+//! JSON request bodies: size-limited, and every parse error names the offending field. And
+//! [`json_response`], for JSON response bodies.
 
 use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::de::{self, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// `value` as the JSON body of `response`. `HttpResponseBuilder::json` renders into a
+/// `String` that starts at 128 bytes and is copied as it doubles: a user view (~630 bytes)
+/// took three reallocations. This starts at 1 KiB.
+pub fn json_response(mut response: HttpResponseBuilder, value: &impl Serialize) -> HttpResponse {
+    let mut body = Vec::with_capacity(1024);
+    match serde_json::to_writer(&mut body, value) {
+        Ok(()) => response
+            .content_type(header::ContentType::json())
+            .body(body),
+        Err(e) => ApiError::Internal(format!("cannot render the response: {e}")).error_response(),
+    }
+}
 
 /// A JSON body of type `T`. Unknown fields are ignored: clients echo whole read models back.
 pub struct Json<T>(pub T);

@@ -246,7 +246,7 @@ pub async fn users(
             total: ids.total,
         }
     };
-    Ok(q.respond(page.try_map(|u| super::users::view(&state, &u))?))
+    Ok(q.respond(page.try_map_ref(|u| super::users::view(&state, u))?))
 }
 
 /// GET /v3/policy-groups/{group_id}/api-keys

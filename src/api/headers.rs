@@ -3,11 +3,7 @@
 //! [`no_store`] for handlers whose response carries a secret (a full API key, a generated
 //! password, a device private key), so no cache along the way keeps a copy.
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, CacheControl, CacheDirective, HeaderValue};
-use actix_web::middleware::Next;
-use actix_web::Error;
+use actix_web::http::header::{self, CacheControl, CacheDirective, HeaderMap, HeaderValue};
 
 /// One year, the usual HSTS lifetime. No `includeSubDomains`: iamd cannot know what else
 /// runs under its domain.
@@ -18,17 +14,9 @@ pub fn no_store() -> CacheControl {
     CacheControl(vec![CacheDirective::NoStore])
 }
 
-pub async fn middleware(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    // Whether this listener serves TLS (set by actix for rustls binds), not what a client or
-    // proxy header claims.
-    let tls = req.app_config().secure();
-    // Handlers' and the inner layers' errors arrive here as responses (`request_id` turns
-    // every error into an ErrorResponse), so they get the headers too.
-    let mut res = next.call(req).await?.map_into_boxed_body();
-    let headers = res.headers_mut();
+/// Adds the headers every response carries. Called by `request_id::middleware` on every
+/// response, errors included (it has turned them into ErrorResponses by then).
+pub fn add(headers: &mut HeaderMap, tls: bool) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -39,5 +27,4 @@ pub async fn middleware(
             HeaderValue::from_static(HSTS),
         );
     }
-    Ok(res)
 }

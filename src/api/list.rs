@@ -162,7 +162,7 @@ impl ListQuery {
 
     /// The `list` response for `page`.
     pub fn respond<T: Serialize>(&self, page: Page<T>) -> HttpResponse {
-        HttpResponse::Ok().json(ListBody {
+        let body = ListBody {
             object: "list",
             limit: self.page.limit,
             order: self.page.order.as_str(),
@@ -170,7 +170,8 @@ impl ListQuery {
             has_more: page.has_more,
             total_count: page.total.unwrap_or(page.items.len() as u64),
             data: page.items,
-        })
+        };
+        super::body::json_response(HttpResponse::Ok(), &body)
     }
 }
 

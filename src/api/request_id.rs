@@ -9,25 +9,40 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError};
+use data_encoding::HEXLOWER;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Instant;
 
 tokio::task_local! {
-    static REQUEST_ID: String;
+    static REQUEST_ID: RequestId;
 }
 
 pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
+/// 32 lowercase hex digits, kept as bytes: the id goes to the task-local, the header and the
+/// log line of every request, and a `String` (made, cloned, dropped) cost more than all
+/// three. Only error bodies turn it into a `String` (`current`).
+#[derive(Clone, Copy)]
+struct RequestId([u8; 32]);
+
+impl RequestId {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
 /// The id of the request being served (empty outside a request).
 pub fn current() -> String {
-    REQUEST_ID.try_with(|id| id.clone()).unwrap_or_default()
+    REQUEST_ID
+        .try_with(|id| id.as_str().to_owned())
+        .unwrap_or_default()
 }
 
 /// A new request id: 32 hex digits like an entity id, unique for the life of the process and
 /// different across restarts. Unlike `Id::new` it takes no lock and makes no system call
 /// (a request id needs neither creation order nor fresh randomness each time).
-fn next_request_id() -> String {
+fn next_request_id() -> RequestId {
     static BASE: OnceLock<[u64; 2]> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let base = BASE.get_or_init(|| {
@@ -38,19 +53,27 @@ fn next_request_id() -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     // Multiplying by an odd number is a bijection on u64: ids cannot repeat.
     let tail = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ base[1];
-    format!("{:016x}{tail:016x}", base[0])
+    let mut raw = [0u8; 16];
+    raw[..8].copy_from_slice(&base[0].to_be_bytes());
+    raw[8..].copy_from_slice(&tail.to_be_bytes());
+    let mut hex = [0u8; 32];
+    HEXLOWER.encode_mut(&raw, &mut hex);
+    RequestId(hex)
 }
 
+/// Also adds the headers every response carries (`headers::add`): one layer rather than
+/// two, as each layer costs a boxed future and a pass over the response.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let id = next_request_id();
     let started = Instant::now();
-    let method = req.method().clone();
-    let path = req.path().to_string();
+    // Whether this listener serves TLS (set by actix for rustls binds), not what a client or
+    // proxy header claims.
+    let tls = req.app_config().secure();
     let res = REQUEST_ID
-        .scope(id.clone(), async move {
+        .scope(id, async move {
             // Errors that escape as `Err` are rendered by actix through `ResponseError`,
             // which for `ApiError` is already an ErrorResponse.
             let res = next.call(req).await?.map_into_boxed_body();
@@ -67,27 +90,31 @@ pub async fn middleware(
             Ok(res)
         })
         .await?;
-    finish(res, &id, &method, &path, started)
+    finish(res, id, started, tls)
 }
 
 fn finish(
     mut res: ServiceResponse<BoxBody>,
-    id: &str,
-    method: &actix_web::http::Method,
-    path: &str,
+    id: RequestId,
     started: Instant,
+    tls: bool,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    if let Ok(value) = HeaderValue::from_str(id) {
+    if let Ok(value) = HeaderValue::from_bytes(&id.0) {
         res.headers_mut().insert(HEADER, value);
     }
+    super::headers::add(res.headers_mut(), tls);
     // Tenths of a millisecond by integer arithmetic: float formatting cost more than the
-    // rest of the line.
-    let tenths = started.elapsed().as_micros() / 100;
+    // rest of the line. Method and path from the request the response keeps, not copies.
+    let tenths = started.elapsed().as_micros() as u64 / 100;
+    let req = res.request();
     log::info!(
-        "{method} {path} {} {}.{}ms request_id={id}",
+        "{} {} {} {}.{}ms request_id={}",
+        req.method(),
+        req.path(),
         res.status().as_u16(),
         tenths / 10,
-        tenths % 10
+        tenths % 10,
+        id.as_str()
     );
     Ok(res)
 }
@@ -98,11 +125,13 @@ mod tests {
 
     #[test]
     fn request_ids_are_32_hex_digits_and_do_not_repeat() {
-        let ids: std::collections::HashSet<String> =
-            (0..10_000).map(|_| next_request_id()).collect();
+        let ids: std::collections::HashSet<String> = (0..10_000)
+            .map(|_| next_request_id().as_str().to_string())
+            .collect();
         assert_eq!(ids.len(), 10_000);
-        assert!(ids
-            .iter()
-            .all(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())));
+        assert!(ids.iter().all(|id| id.len() == 32
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))));
     }
 }

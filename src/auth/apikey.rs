@@ -51,8 +51,12 @@ pub fn parse(text: &str) -> Option<(AccountId, ApiKeyId)> {
         return None;
     }
     let account_b64 = text.get(PREFIX.len()..PREFIX.len() + ACCOUNT_B64_LEN)?;
-    let account_hex = STANDARD_NO_PAD.decode(account_b64).ok()?;
-    let account = AccountId::parse(std::str::from_utf8(&account_hex).ok()?)?;
+    // On the stack: every authenticated request parses its key.
+    let mut account_hex = [0u8; 48];
+    let n = STANDARD_NO_PAD
+        .decode_slice(account_b64, &mut account_hex)
+        .ok()?;
+    let account = AccountId::parse(std::str::from_utf8(&account_hex[..n]).ok()?)?;
     let key_id = ApiKeyId::parse(text.get(PREFIX.len() + ACCOUNT_B64_LEN..PUBLIC_LEN)?)?;
     if text.len() == FULL_LEN
         && !text[PUBLIC_LEN..]
@@ -105,6 +109,18 @@ mod tests {
         let mut bad = issued.full.clone();
         bad.replace_range(FULL_LEN - 1.., "!");
         assert_eq!(parse(&bad), None);
+        // The account part must be base64 of 32 hex digits.
+        let with_account = |b64: &str| {
+            let mut text = issued.full.clone();
+            text.replace_range(PREFIX.len()..PREFIX.len() + ACCOUNT_B64_LEN, b64);
+            parse(&text)
+        };
+        assert_eq!(
+            with_account(&STANDARD_NO_PAD.encode(account.hex())),
+            Some((account, key_id))
+        );
+        assert_eq!(with_account(&STANDARD_NO_PAD.encode("z".repeat(32))), None);
+        assert_eq!(with_account(&"!".repeat(ACCOUNT_B64_LEN)), None);
         assert!(constant_time_eq(&issued.digest, &digest(&issued.full)));
         assert!(!constant_time_eq(&issued.digest, &digest(&bad)));
     }

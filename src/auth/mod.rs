@@ -45,6 +45,10 @@ use std::sync::Arc;
 pub struct Caller {
     pub account: Arc<AccountRecord>,
     pub apikey: Arc<ApiKeyRecord>,
+    /// The key's owner as read by this request's authentication (`None` for a key without
+    /// one). Handlers that act on the caller's own user (`/v3/users/me`) use this record
+    /// rather than reading it a second time in the same request.
+    pub owner: Option<Arc<UserRecord>>,
     /// Admin of its account: the key is in `Administrators`, and so is its owner if it has
     /// one (see the module comment).
     pub is_admin: bool,
@@ -135,6 +139,7 @@ fn check_key(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
         is_admin,
         account,
         apikey: key,
+        owner,
     };
     req.extensions_mut().insert(caller.clone());
     Ok(caller)

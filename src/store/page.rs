@@ -59,6 +59,18 @@ impl<T> Page<T> {
         }
     }
 
+    /// `try_map` over borrowed items, for views that borrow their records.
+    pub fn try_map_ref<'a, U, E>(
+        &'a self,
+        f: impl FnMut(&'a T) -> Result<U, E>,
+    ) -> Result<Page<U>, E> {
+        Ok(Page {
+            items: self.items.iter().map(f).collect::<Result<_, E>>()?,
+            has_more: self.has_more,
+            total: self.total,
+        })
+    }
+
     /// `map` with a conversion that may fail (building views reads other records).
     pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
         Ok(Page {

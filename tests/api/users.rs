@@ -449,3 +449,62 @@ fn every_route_here_needs_a_key() {
         crate::common::assert_error_body(&r.body, 401);
     }
 }
+
+/// The user view is written straight from the stored record (borrowed fields, ids and
+/// timestamps rendered on the fly): its text stays exactly what clients parsed before, key
+/// order, `null`s, strings for `etag` and escapes included.
+#[test]
+fn the_user_view_keeps_its_exact_text() {
+    let app = spawn_app();
+    let idp = crate::common::new_identity_provider(&app);
+    let idp_name = app
+        .get(&format!("/v3/identity-providers/{idp}"))
+        .expect(200)["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let update = json!({
+        "full_name": "Quote \" back\\slash é \u{1F600}",
+        "address": "1 Road",
+        "phone_number": null,
+        "custom_fields": {"b": "two\nlines", "a\"": ""},
+        "login_profiles": [{"id": idp}],
+    });
+    app.put("/v3/users/me", &update).expect(200);
+    let r = app.get("/v3/users/me");
+    let v = r.expect(200);
+    let s = |k: &str| v[k].to_string();
+    let expected = format!(
+        concat!(
+            r#"{{"object":"user","id":{},"account_id":{},"email":{},"username":{},"#,
+            r#""full_name":"Quote \" back\\slash é {}","address":"1 Road","phone_number":null,"#,
+            r#""status":"ACTIVE","email_verified":true,"is_gtc_accepted":false,"#,
+            r#""is_marketing_accepted":false,"is_totp_enabled":false,"groups":{},"#,
+            r#""login_profiles":[{{"id":"{}","name":"{}","type":"SAML2"}}],"login_history":[],"#,
+            r#""custom_fields":{{"a\"":"","b":"two\nlines"}},"created_at":{},"creation_time":{},"#,
+            r#""updated_at":{},"last_login_time":{},"password_changed_time":{},"etag":{}}}"#
+        ),
+        s("id"),
+        s("account_id"),
+        s("email"),
+        s("username"),
+        '\u{1F600}',
+        s("groups"),
+        idp,
+        idp_name,
+        s("created_at"),
+        s("creation_time"),
+        s("updated_at"),
+        s("last_login_time"),
+        s("password_changed_time"),
+        s("etag"),
+    );
+    assert_eq!(r.text, expected);
+    assert!(v["etag"].is_string() && v["created_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json"),
+        "{:?}",
+        r.headers
+    );
+}

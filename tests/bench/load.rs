@@ -9,6 +9,10 @@
 //! every latency. Comparisons (iamd against the bare handler, the small data set against
 //! the large one) are measured in alternating rounds.
 //!
+//! `cargo bench --bench load -- bare` only serves the bare handler (for profilers).
+//! `cargo bench --bench load -- wrk` runs only the authenticated GET against the bare
+//! handler with wrk and with this generator (`wrk.rs`).
+//!
 //! `IAMD_BENCH_QUICK=1` runs small counts for a few seconds; the full run seeds 100,000
 //! users and takes a few minutes. CI runs the quick mode on the debug build
 //! (`IAMD_BENCH_QUICK=1 cargo test --bench load -- --bench`) as a smoke test: any
@@ -16,6 +20,7 @@
 
 mod http;
 mod servers;
+mod wrk;
 
 use http::{get, load, once, page_ids, post, total_count, Stats};
 use servers::{bare_server, dir_bytes, measured, seed, Iamd};
@@ -118,6 +123,21 @@ fn main() {
         return;
     }
     let plan = plan();
+    // `cargo bench --bench load -- wrk`: only the comparison with wrk (see wrk.rs).
+    if std::env::args().any(|a| a == "wrk") {
+        return wrk::run(plan.quick);
+    }
+    // `cargo bench --bench load -- bare [ADDRESS]`: serves the bare handler until killed,
+    // for profiling it as iamd is (see BENCHMARKS.md).
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "bare") {
+        let bind = args.get(at + 1).map_or("127.0.0.1:0", |a| a.as_str());
+        let (addr, _handle) = servers::bare_server_on(627, bind);
+        println!("bare handler on http://{addr}/bare");
+        loop {
+            std::thread::park();
+        }
+    }
     let d = plan.duration;
     let mut r = Report {
         rows: Vec::new(),

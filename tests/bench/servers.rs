@@ -12,34 +12,43 @@ use std::time::{Duration, Instant};
 
 /// A bare actix-web handler returning `size` bytes of JSON, with iamd's worker count.
 pub fn bare_server(size: usize) -> (SocketAddr, actix_web::dev::ServerHandle) {
+    bare_server_on(size, "127.0.0.1:0")
+}
+
+pub fn bare_server_on(size: usize, bind: &str) -> (SocketAddr, actix_web::dev::ServerHandle) {
+    let bind = bind.to_string();
     use actix_web::{web, App, HttpResponse, HttpServer};
     let body = format!("{{\"x\":\"{}\"}}", "a".repeat(size.saturating_sub(8)));
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(move || {
-                let body = body.clone();
-                App::new().route(
-                    "/bare",
-                    web::get().to(move || {
-                        let body = body.clone();
-                        async move {
-                            HttpResponse::Ok()
-                                .content_type("application/json")
-                                .body(body)
-                        }
-                    }),
-                )
-            })
-            .workers(2)
-            .bind("127.0.0.1:0")
-            .unwrap();
-            let addr = server.addrs()[0];
-            let server = server.run();
-            tx.send((addr, server.handle())).unwrap();
-            server.await.unwrap();
+    // Named, like actix's worker threads, so that the wrk mode can tell its CPU time apart.
+    let spawned = std::thread::Builder::new()
+        .name("bare".into())
+        .spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = HttpServer::new(move || {
+                    let body = body.clone();
+                    App::new().route(
+                        "/bare",
+                        web::get().to(move || {
+                            let body = body.clone();
+                            async move {
+                                HttpResponse::Ok()
+                                    .content_type("application/json")
+                                    .body(body)
+                            }
+                        }),
+                    )
+                })
+                .workers(2)
+                .bind(bind)
+                .unwrap();
+                let addr = server.addrs()[0];
+                let server = server.run();
+                tx.send((addr, server.handle())).unwrap();
+                server.await.unwrap();
+            });
         });
-    });
+    spawned.expect("the bare server's thread starts");
     rx.recv().unwrap()
 }
 
@@ -60,15 +69,26 @@ pub struct Iamd {
 
 impl Iamd {
     pub fn start(dir: &Path) -> Iamd {
+        Iamd::start_with(dir, &[])
+    }
+
+    /// As [`Iamd::start`], with more environment variables (`RUST_LOG`, ...).
+    pub fn start_with(dir: &Path, env: &[(&str, &str)]) -> Iamd {
+        Iamd::start_binary(Path::new(env!("CARGO_BIN_EXE_iamd")), dir, env)
+    }
+
+    /// As [`Iamd::start_with`], running `binary` (another build, to compare with).
+    pub fn start_binary(binary: &Path, dir: &Path, env: &[(&str, &str)]) -> Iamd {
         let port = free_port();
         let started = Instant::now();
-        let child = Command::new(env!("CARGO_BIN_EXE_iamd"))
+        let child = Command::new(binary)
             .env_clear()
             .env("IAMD_DATA_DIR", dir)
             .env("IAMD_BIND", format!("127.0.0.1:{port}"))
             // The developer-certificate rows create thousands in one account; the default
             // per-account limit (10) is a policy, not what is measured.
             .env("IAMD_DEVELOPER_CERTIFICATES_PER_ACCOUNT", "100000000")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
