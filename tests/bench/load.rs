@@ -9,6 +9,8 @@
 //! every latency. Comparisons (iamd against the bare handler, the small data set against
 //! the large one) are measured in alternating rounds.
 //!
+//! `IAMD_BENCH_BASELINE=path/to/another/iamd` adds that build's authenticated GET, measured
+//! in the same rounds.
 //! `cargo bench --bench load -- bare` only serves the bare handler (for profilers).
 //! `cargo bench --bench load -- wrk` runs only the authenticated GET against the bare
 //! handler with wrk and with this generator (`wrk.rs`).
@@ -174,19 +176,35 @@ fn main() {
     let (_, bare_body) = once(bare_addr, &bare_req).unwrap();
     assert_eq!(bare_body.len(), me_body.len());
 
+    // IAMD_BENCH_BASELINE=path/to/another/iamd: that build too (on a data set of its own),
+    // in the same rounds: before/after figures from one run.
+    let baseline = std::env::var_os("IAMD_BENCH_BASELINE").map(|binary| {
+        let dir = tmp.path().join("baseline");
+        let key = seed(&dir, 0);
+        let mut server = Iamd::start_binary(Path::new(&binary), &dir, &[]);
+        let me = get("/v3/users/me", Some(&key));
+        server.wait_for(&me, 200);
+        (server, me)
+    });
     load(bare_addr, 16, d / 2, 200, &|_| bare_req.clone());
     load(addr, 16, d / 2, 200, &|_| me.clone());
     // The ceiling and iamd are measured in alternating rounds at each concurrency: the
     // machine is shared, and a drift in what it gives then lands on both sides alike.
     let mut ceiling = std::collections::BTreeMap::new();
-    let mut me_rows = Vec::new();
+    let (mut me_rows, mut baseline_rows) = (Vec::new(), Vec::new());
     for &c in plan.levels {
-        let (mut bare, mut iamd) = (Vec::new(), Vec::new());
+        let (mut bare, mut iamd, mut before) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
             bare.push(load(bare_addr, c, d / 2, 200, &|_| bare_req.clone()));
             iamd.push(measured(&server, || {
                 load(addr, c, d / 2, 200, &|_| me.clone())
             }));
+            if let Some((b, me)) = &baseline {
+                before.push(measured(b, || load(b.addr, c, d / 2, 200, &|_| me.clone())));
+            }
+        }
+        if baseline.is_some() {
+            baseline_rows.push((c, Stats::merge(before)));
         }
         let bare = Stats::merge(bare);
         r.row(
@@ -204,6 +222,13 @@ fn main() {
             me_ratio_16 = s.rps() / ceiling[&c];
         }
         r.row("GET /v3/users/me (authenticated)", c, &s, Some(ceiling[&c]));
+    }
+    for (c, s) in baseline_rows {
+        let what = "GET /v3/users/me (authenticated), IAMD_BENCH_BASELINE build";
+        r.row(what, c, &s, Some(ceiling[&c]));
+    }
+    if let Some((b, _)) = baseline {
+        b.stop();
     }
 
     // -- the large data set: cold start, memory, list pages against the small one ----------
