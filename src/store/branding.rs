@@ -7,7 +7,7 @@
 //! re-uploading never grows the database and a served name never changes its content.
 
 use super::durability::Written;
-use super::engine::{borrow_range, prefix_range, transact, Engine, Table, Tx};
+use super::engine::{borrow_range, prefix_range, read, transact, Engine, Table, Tx};
 use super::keys::key;
 use super::{decode, encode, Order, StoreError, StoreResult};
 use crate::branding::{content_name, ImageInfo, ImageKind, Theme};
@@ -112,17 +112,6 @@ impl Branding {
         }
         Ok(out)
     }
-
-    fn read<T: serde::de::DeserializeOwned>(
-        &self,
-        table: Table,
-        k: &[u8],
-    ) -> StoreResult<Option<T>> {
-        self.engine
-            .get(table, k)?
-            .map(|raw| decode(&raw))
-            .transpose()
-    }
 }
 
 fn theme_byte(theme: Theme) -> u8 {
@@ -202,7 +191,8 @@ impl BrandingStore for Branding {
         theme: Theme,
         reference: &str,
     ) -> StoreResult<Option<ColorRecord>> {
-        self.read(
+        read(
+            &*self.engine,
             Table::BrandingcolorColor,
             &entry_key(account, theme, reference),
         )
@@ -245,7 +235,8 @@ impl BrandingStore for Branding {
         theme: Theme,
         reference: &str,
     ) -> StoreResult<Option<ImageRecord>> {
-        self.read(
+        read(
+            &*self.engine,
             Table::BrandingimageImage,
             &entry_key(account, theme, reference),
         )

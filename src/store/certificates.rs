@@ -9,7 +9,7 @@
 //! - `certid_devkey`: account ++ cert -> `DeveloperKeyRecord` (the DEVICE's private key)
 
 use super::durability::Written;
-use super::engine::{transact, Engine, Table, Tx};
+use super::engine::{read, transact, Engine, Table, Tx};
 use super::keys::{owned, owned_text};
 use super::page::{counts, owned_records_in, Page, PageRequest};
 use super::{decode, encode, StoreError, StoreResult};
@@ -165,17 +165,6 @@ impl Certificates {
     fn written<T>(&self, value: T) -> Written<T> {
         Written::new(value, self.engine.clone())
     }
-
-    fn read<T: serde::de::DeserializeOwned>(
-        &self,
-        table: Table,
-        k: &[u8],
-    ) -> StoreResult<Option<T>> {
-        self.engine
-            .get(table, k)?
-            .map(|raw| decode(&raw))
-            .transpose()
-    }
 }
 
 /// Reads the CA of `kind`, or generates and stores it. The insert happens only if the CA is
@@ -243,11 +232,11 @@ impl CertificateStore for Certificates {
     }
 
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<TrustedCertRecord>> {
-        self.read(Table::CertidCert, &owned(account, id))
+        read(&*self.engine, Table::CertidCert, &owned(account, id))
     }
 
     fn developer_key(&self, account: &Id, id: &Id) -> StoreResult<Option<DeveloperKeyRecord>> {
-        self.read(Table::CertidDevkey, &owned(account, id))
+        read(&*self.engine, Table::CertidDevkey, &owned(account, id))
     }
 
     fn list(

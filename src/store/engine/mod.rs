@@ -224,6 +224,18 @@ pub fn transact<R>(
     out.ok_or_else(|| StoreError::Backend("the transaction did not run".into()))
 }
 
+/// The record stored under `key` in `table`, decoded.
+pub fn read<T: serde::de::DeserializeOwned>(
+    engine: &dyn Engine,
+    table: Table,
+    key: &[u8],
+) -> StoreResult<Option<T>> {
+    engine
+        .get(table, key)?
+        .map(|raw| super::decode(&raw))
+        .transpose()
+}
+
 /// Every key that starts with `prefix`, as a range.
 pub fn prefix_range(prefix: &[u8]) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
     let end = match super::page::prefix_end(prefix) {
