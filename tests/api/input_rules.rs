@@ -3,6 +3,7 @@
 //! and `custom_fields` are bounded.
 
 use crate::common::{field_names, id_of, spawn_app, unique, Client, TestApp};
+use crate::tenants::tenant_body;
 use crate::users::outbox;
 use serde_json::{json, Value};
 
@@ -42,21 +43,6 @@ fn refused(r: crate::common::Resp) -> String {
     let names = field_names(body);
     assert_eq!(names.len(), 1, "one field named: {body}");
     names[0].clone()
-}
-
-fn tenant_body(extra: Value) -> Value {
-    let u = unique("t");
-    let mut body = json!({
-        "display_name": format!("tenant-{u}"),
-        "end_market": "IT",
-        "admin_email": format!("admin-{u}@example.com"),
-        "admin_name": format!("adm_{u}"),
-        "admin_password": "a long enough password",
-    });
-    for (k, v) in extra.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    body
 }
 
 fn user_count(app: &TestApp) -> u64 {

@@ -5,7 +5,7 @@ use crate::common::{id_of, ids, non_admin, spawn_app, unique, Client, TestApp};
 use serde_json::{json, Value};
 
 /// A creation request with the required field and a unique admin.
-fn tenant_body(extra: Value) -> Value {
+pub fn tenant_body(extra: Value) -> Value {
     let u = unique("t");
     let mut body = json!({
         "display_name": format!("tenant-{u}"),
