@@ -8,6 +8,40 @@ pub fn now_millis() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// The clock that decides when sign-in state (sessions, lockouts, reset tokens) expires:
+/// the wall clock, plus an offset that only a test can set. It lives in the configuration
+/// (`auth.clock`, never read from a file or the environment), so each test server has its
+/// own and a test moves time forward with [`Clock::advance`] instead of sleeping.
+#[derive(Clone, Debug, Default)]
+pub struct Clock {
+    offset: Option<std::sync::Arc<std::sync::atomic::AtomicI64>>,
+}
+
+impl Clock {
+    /// A clock a test can move forward.
+    pub fn controlled() -> Clock {
+        Clock {
+            offset: Some(Default::default()),
+        }
+    }
+
+    /// Milliseconds since the Unix epoch, as this clock tells it.
+    pub fn now_millis(&self) -> i64 {
+        let offset = self
+            .offset
+            .as_ref()
+            .map_or(0, |o| o.load(std::sync::atomic::Ordering::Relaxed));
+        now_millis() + offset
+    }
+
+    /// Moves a controlled clock forward by `millis` (a wall clock ignores it).
+    pub fn advance(&self, millis: i64) {
+        if let Some(o) = &self.offset {
+            o.fetch_add(millis, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
 /// RFC 3339 UTC with millisecond precision and a `Z` suffix, e.g. `2018-02-13T09:35:20.123Z`.
 ///
 /// Every response renders a few of these, so years 0-9999 are done by hand (a tenth of the

@@ -36,6 +36,40 @@ pub struct Config {
     pub pki: PkiConfig,
     pub tls: TlsConfig,
     pub timeouts: TimeoutsConfig,
+    pub auth: AuthConfig,
+}
+
+/// People signing in (`/auth`): sessions, lockouts, client-credential tokens.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Longest a session lives, in hours, however often it is used (its idle limit is the
+    /// account's `idle_timeout`).
+    pub session_max_hours: u32,
+    /// Failed logins for one username before it is locked for `lockout_secs`.
+    pub login_failures_per_user: u32,
+    /// Failed logins from one client address before it is locked for `lockout_secs`.
+    pub login_failures_per_address: u32,
+    /// How long a lockout lasts, in seconds; failures older than this are forgotten.
+    pub lockout_secs: u64,
+    /// Lifetime of a client-credentials token (`POST /auth/token`), in seconds.
+    pub client_token_secs: u64,
+    /// Not configurable: the clock of sign-in expiries, which tests move forward.
+    #[serde(skip)]
+    pub clock: crate::clock::Clock,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            session_max_hours: 12,
+            login_failures_per_user: 5,
+            login_failures_per_address: 20,
+            lockout_secs: 300,
+            client_token_secs: 900,
+            clock: crate::clock::Clock::default(),
+        }
+    }
 }
 
 /// What the first start creates in an empty data directory.
@@ -136,6 +170,7 @@ impl Default for Config {
             pki: PkiConfig::default(),
             tls: TlsConfig::default(),
             timeouts: TimeoutsConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -349,6 +384,22 @@ impl Config {
             return Err(invalid(
                 "limits.max_connections_per_worker",
                 "must be positive",
+            ));
+        }
+        let a = &self.auth;
+        if !(1..=8760).contains(&a.session_max_hours) {
+            return Err(invalid(
+                "auth.session_max_hours",
+                "must be between 1 and 8760",
+            ));
+        }
+        if !(1..=86_400).contains(&a.lockout_secs) {
+            return Err(invalid("auth.lockout_secs", "must be between 1 and 86400"));
+        }
+        if !(60..=86_400).contains(&a.client_token_secs) {
+            return Err(invalid(
+                "auth.client_token_secs",
+                "must be between 60 and 86400",
             ));
         }
         let t = &self.timeouts;

@@ -33,6 +33,12 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Unauthorized(String),
+    /// A 401 about named fields (a login's missing or wrong `otp`).
+    #[error("{message}")]
+    UnauthorizedFields {
+        message: String,
+        fields: Vec<FieldError>,
+    },
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -109,6 +115,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Validation { .. } => "validation_error",
             ApiError::Unauthorized(_) => "invalid_token",
+            ApiError::UnauthorizedFields { .. } => "validation_error",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
@@ -141,7 +148,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) | ApiError::Validation { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized(_) | ApiError::UnauthorizedFields { .. } => {
+                StatusCode::UNAUTHORIZED
+            }
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -168,7 +177,9 @@ impl ResponseError for ApiError {
             other => other.to_string(),
         };
         let fields = match self {
-            ApiError::Validation { fields, .. } => Some(fields.as_slice()),
+            ApiError::Validation { fields, .. } | ApiError::UnauthorizedFields { fields, .. } => {
+                Some(fields.as_slice())
+            }
             _ => None,
         };
         let body = ErrorBody {
@@ -186,7 +197,7 @@ impl ResponseError for ApiError {
         if let ApiError::Unavailable(_) = self {
             response.insert_header((header::RETRY_AFTER, "5"));
         }
-        if let ApiError::Unauthorized(_) = self {
+        if let ApiError::Unauthorized(_) | ApiError::UnauthorizedFields { .. } = self {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         response.json(body)

@@ -25,6 +25,7 @@ const LAST_LOGIN_PERSIST_EVERY: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct Shared {
     pub limiter: web::Data<AuthLimiter>,
+    pub throttle: web::Data<crate::auth::throttle::LoginThrottle>,
     pub gate: web::Data<WriteGate>,
     pub limits: web::Data<RequestLimits>,
     pub stopping: web::Data<Stopping>,
@@ -48,6 +49,7 @@ impl Shared {
                 config.limits.auth_failures_per_minute,
                 config.limits.auth_failure_clients,
             )),
+            throttle: web::Data::new(crate::auth::throttle::LoginThrottle::new(&config.auth)),
             gate: web::Data::new(WriteGate::default()),
             limits: web::Data::new(RequestLimits {
                 max_query_bytes: config.limits.max_query_bytes,
@@ -75,6 +77,7 @@ pub fn app(
     App::new()
         .app_data(state)
         .app_data(shared.limiter)
+        .app_data(shared.throttle)
         .app_data(shared.gate)
         .app_data(shared.limits)
         .app_data(shared.stopping)
@@ -214,6 +217,9 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
             tick.tick().await;
             if let Err(e) = persister.last_login.persist() {
                 log::warn!("cannot persist last-login times: {e}");
+            }
+            if let Err(e) = persister.signin.sessions.persist() {
+                log::warn!("cannot persist session last-use times: {e}");
             }
         }
     });

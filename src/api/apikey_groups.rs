@@ -21,7 +21,12 @@ use crate::store::apikeys::ApiKeyRecord;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 fn me(state: &AppState, scope: &AccountScope) -> ApiResult<ApiKeyRecord> {
-    let key = &scope.caller.apikey;
+    // A person's session has no key of its own.
+    let key = scope
+        .caller
+        .apikey
+        .as_ref()
+        .ok_or_else(|| ApiError::not_found("API key"))?;
     state
         .store
         .apikeys

@@ -91,7 +91,12 @@ impl ApiKeyUpdate {
 }
 
 fn me(state: &AppState, scope: &AccountScope) -> ApiResult<ApiKeyRecord> {
-    let key = &scope.caller.apikey;
+    // A person's session has no key of its own.
+    let key = scope
+        .caller
+        .apikey
+        .as_ref()
+        .ok_or_else(|| ApiError::not_found("API key"))?;
     state
         .store
         .apikeys
@@ -332,7 +337,7 @@ pub fn check_group_rights(
 /// owns (in the caller's own account).
 pub fn owns(scope: &AccountScope, key: &ApiKeyRecord) -> bool {
     scope.caller.account_id() == key.account_id
-        && (key.id == scope.caller.apikey.id
+        && (Some(key.id) == scope.caller.apikey_id()
             || (key.owner.is_some() && key.owner == scope.caller.user_id()))
 }
 

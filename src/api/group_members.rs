@@ -170,7 +170,10 @@ pub fn refuse_self_removal(
         return Ok(());
     }
     if scope.caller.user_id().is_some_and(|u| users.contains(&u))
-        || apikeys.contains(&scope.caller.apikey.id)
+        || scope
+            .caller
+            .apikey_id()
+            .is_some_and(|k| apikeys.contains(&k))
     {
         return Err(ApiError::field(
             field,

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod apikey_groups;
 pub mod apikeys;
+pub mod auth;
 pub mod body;
 pub mod branding_colors;
 pub mod branding_images;
@@ -208,6 +209,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }
         cfg.service(resource.default_service(method_not_allowed(allow)));
     }
+    auth::configure(cfg);
     let get_only = || method_not_allowed(allow_header(&[&Method::GET]));
     cfg.service(
         web::resource("/health")
@@ -222,7 +224,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The `Allow` value for a path served with `methods`.
-fn allow_header(methods: &[&Method]) -> String {
+pub(crate) fn allow_header(methods: &[&Method]) -> String {
     methods
         .iter()
         .map(|m| m.as_str())
@@ -232,7 +234,7 @@ fn allow_header(methods: &[&Method]) -> String {
 
 /// The 405 of a known path: an ErrorResponse whose `Allow` header lists the methods the path
 /// serves (RFC 9110 requires it).
-fn method_not_allowed(allow: String) -> Route {
+pub(crate) fn method_not_allowed(allow: String) -> Route {
     web::route().to(move || {
         let allow = allow.clone();
         async move {

@@ -23,7 +23,11 @@
 //! - A key whose owner no longer exists is refused (its keys go with a deleted user).
 
 pub mod apikey;
+pub mod login;
 pub mod password;
+pub mod session;
+pub mod throttle;
+pub mod totp;
 
 use crate::error::ApiError;
 use crate::ids::{AccountId, UserId};
@@ -38,26 +42,37 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use std::future::{ready, Ready};
 use std::sync::Arc;
 
-/// The authenticated caller: its account, the API key it used and that key's owner.
+/// The authenticated caller: its account, its credential (an API key, or a session token
+/// of `POST /auth/login` or `POST /auth/token`) and the user it acts for.
 /// Extractors hand out copies of it (and of its account) on every request: the records are
 /// shared, not cloned field by field.
 #[derive(Clone)]
 pub struct Caller {
     pub account: Arc<AccountRecord>,
-    pub apikey: Arc<ApiKeyRecord>,
-    /// The key's owner as read by this request's authentication (`None` for a key without
-    /// one). Handlers that act on the caller's own user (`/v3/users/me`) use this record
-    /// rather than reading it a second time in the same request.
+    /// The API key used, or the key a client-credentials token was issued for; `None` for a
+    /// person's session.
+    pub apikey: Option<Arc<ApiKeyRecord>>,
+    /// The user the caller acts for (the key's owner, or the session's user) as read by this
+    /// request's authentication (`None` for a key without one). Handlers that act on the
+    /// caller's own user (`/v3/users/me`) use this record rather than reading it a second
+    /// time in the same request.
     pub owner: Option<Arc<UserRecord>>,
+    /// The session of a `rt_` token.
+    pub session: Option<Arc<crate::store::signin::SessionRecord>>,
     /// Admin of its account: the key is in `Administrators`, and so is its owner if it has
-    /// one (see the module comment).
+    /// one (see the module comment); for a person's session, its user is.
     pub is_admin: bool,
 }
 
 impl Caller {
-    /// The user the caller acts for (the key's owner).
+    /// The user the caller acts for.
     pub fn user_id(&self) -> Option<UserId> {
-        self.apikey.owner
+        self.owner.as_ref().map(|u| u.id)
+    }
+
+    /// The API key the caller used, if it used one.
+    pub fn apikey_id(&self) -> Option<crate::ids::ApiKeyId> {
+        self.apikey.as_ref().map(|k| k.id)
     }
 
     pub fn account_id(&self) -> AccountId {
@@ -65,18 +80,28 @@ impl Caller {
     }
 }
 
-fn unauthorized(message: &str) -> ApiError {
+pub(crate) fn unauthorized(message: &str) -> ApiError {
     ApiError::Unauthorized(message.into())
 }
 
-/// Resolves the `Authorization: Bearer ak_...` header. Reads only; the last-use time is
-/// noted in memory (see `store::lastlogin`). Refused credentials count against the client
-/// address (`ratelimit`): past the limit they are answered 429 instead of 401.
+/// Resolves the `Authorization: Bearer ...` header for a `/v3` route: an API key
+/// (`ak_...`) or a session token (`rt_...`, see `session`). A session that may only change
+/// its password or set up TOTP is refused here (403).
 pub fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
+    let caller = identify(req, state)?;
+    session::require_full(&caller)?;
+    Ok(caller)
+}
+
+/// The caller, whatever its session may do (the `/auth` routes decide that themselves).
+/// Reads only; the last-use time is noted in memory (see `store::lastlogin`). Refused
+/// credentials count against the client address (`ratelimit`): past the limit they are
+/// answered 429 instead of 401.
+pub fn identify(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
     if let Some(caller) = req.extensions().get::<Caller>() {
         return Ok(caller.clone());
     }
-    match check_key(req, state) {
+    match check_credential(req, state) {
         Err(ApiError::Unauthorized(m)) if req.headers().contains_key(header::AUTHORIZATION) => {
             let limiter = req.app_data::<web::Data<crate::ratelimit::AuthLimiter>>();
             match (limiter, req.peer_addr()) {
@@ -91,7 +116,7 @@ pub fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiEr
     }
 }
 
-fn check_key(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
+fn check_credential(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
     let header = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -103,6 +128,16 @@ fn check_key(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
         .or_else(|| header.strip_prefix("bearer "))
         .unwrap_or(header)
         .trim();
+    let caller = if token.starts_with(session::PREFIX) {
+        session::check(token, req, state)?
+    } else {
+        check_key(token, state)?
+    };
+    req.extensions_mut().insert(caller.clone());
+    Ok(caller)
+}
+
+fn check_key(token: &str, state: &AppState) -> Result<Caller, ApiError> {
     if apikey::parse(token).is_none() || token.len() != apikey::FULL_LEN {
         return Err(unauthorized("The API key is malformed."));
     }
@@ -113,6 +148,12 @@ fn check_key(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
         .by_digest(&digest)?
         .filter(|k| apikey::constant_time_eq(&k.key_digest, &digest))
         .ok_or_else(|| unauthorized("The API key is not valid."))?;
+    key_caller(key, state)
+}
+
+/// The caller `key` makes (401 unless it is active): its account, owner and rights (the module
+/// comment's rules). Also for a client-credentials token, which has its key's rights.
+pub fn key_caller(key: Arc<ApiKeyRecord>, state: &AppState) -> Result<Caller, ApiError> {
     if key.status != ApiKeyStatus::Active {
         return Err(unauthorized("The API key is not active."));
     }
@@ -135,14 +176,13 @@ fn check_key(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
     let now = crate::clock::now_millis();
     let used = std::iter::once(key.id.id()).chain(key.owner.map(UserId::id));
     state.store.last_login.touch(&account.id, used, now);
-    let caller = Caller {
+    Ok(Caller {
         is_admin,
         account,
-        apikey: key,
+        apikey: Some(key),
         owner,
-    };
-    req.extensions_mut().insert(caller.clone());
-    Ok(caller)
+        session: None,
+    })
 }
 
 /// Whether the keys of an owner with `status` work (see the module comment). A match, so

@@ -22,6 +22,7 @@ mod live;
 mod migrations;
 pub mod notifications;
 pub mod page;
+pub mod signin;
 pub mod users;
 pub mod verify;
 
@@ -163,6 +164,12 @@ pub struct TreeSet {
     pub imagename_blob: sled::Tree,
     /// content name -> u64 BE number of ImageRecords pointing at it
     pub imagename_refcount: sled::Tree,
+    // -- sign-in trees (see signin) --
+    pub sessionid_session: sled::Tree,
+    pub tokenhash_sessionid: sled::Tree,
+    pub userid_loginhistory: sled::Tree,
+    pub userid_totp: sled::Tree,
+    pub tokenhash_authtoken: sled::Tree,
 }
 
 impl TreeSet {
@@ -203,6 +210,12 @@ impl TreeSet {
             brandingimage_image: db.open_tree("brandingimage_image")?,
             imagename_blob: db.open_tree("imagename_blob")?,
             imagename_refcount: db.open_tree("imagename_refcount")?,
+            // -- sign-in trees --
+            sessionid_session: db.open_tree("sessionid_session")?,
+            tokenhash_sessionid: db.open_tree("tokenhash_sessionid")?,
+            userid_loginhistory: db.open_tree("userid_loginhistory")?,
+            userid_totp: db.open_tree("userid_totp")?,
+            tokenhash_authtoken: db.open_tree("tokenhash_authtoken")?,
         })
     }
 
@@ -241,6 +254,11 @@ impl TreeSet {
             ("brandingimage_image", &self.brandingimage_image),
             ("imagename_blob", &self.imagename_blob),
             ("imagename_refcount", &self.imagename_refcount),
+            ("sessionid_session", &self.sessionid_session),
+            ("tokenhash_sessionid", &self.tokenhash_sessionid),
+            ("userid_loginhistory", &self.userid_loginhistory),
+            ("userid_totp", &self.userid_totp),
+            ("tokenhash_authtoken", &self.tokenhash_authtoken),
         ]
     }
 }
@@ -295,6 +313,8 @@ pub struct Store {
     // -- branding store --
     pub branding: Arc<dyn branding::BrandingStore>,
     pub last_login: Arc<lastlogin::LastLogin>,
+    // -- sign-in stores --
+    pub signin: Arc<signin::SignIn>,
     trees: Trees,
     flusher: Arc<Flusher>,
 }
@@ -356,6 +376,8 @@ impl Store {
             // -- branding store --
             branding: Arc::new(branding::Branding::new(engine.clone())),
             last_login,
+            // -- sign-in stores --
+            signin: Arc::new(signin::SignIn::new(engine.clone())),
             trees,
             flusher,
         })
@@ -364,6 +386,7 @@ impl Store {
     /// Writes everything buffered (batched last-login times included) to disk.
     pub fn flush(&self) -> StoreResult<()> {
         self.last_login.persist()?;
+        self.signin.sessions.persist()?;
         self.trees.flush()
     }
 

@@ -12,6 +12,7 @@ mod real_binary;
 mod sdk;
 
 mod apikeys;
+mod auth;
 mod branding;
 mod certificates;
 mod identity_providers;

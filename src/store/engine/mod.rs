@@ -97,10 +97,21 @@ pub enum Table {
     ImagenameBlob,
     /// content name -> u64 BE number of ImageRecords pointing at it
     ImagenameRefcount,
+    // -- sign-in tables (see store::signin) --
+    /// account ++ subject (user or API key) ++ session -> SessionRecord
+    SessionidSession,
+    /// SHA-256 of the session token -> account ++ subject ++ session
+    TokenhashSessionid,
+    /// account ++ user -> the last login attempts (newest first)
+    UseridLoginhistory,
+    /// account ++ user -> TotpRecord
+    UseridTotp,
+    /// SHA-256 of a password-reset or email-verification token -> AuthTokenRecord
+    TokenhashAuthtoken,
 }
 
 impl Table {
-    pub const ALL: [Table; 29] = [
+    pub const ALL: [Table; 34] = [
         Table::Meta,
         Table::AccountidAccount,
         Table::ParentidAccountid,
@@ -130,6 +141,11 @@ impl Table {
         Table::BrandingimageImage,
         Table::ImagenameBlob,
         Table::ImagenameRefcount,
+        Table::SessionidSession,
+        Table::TokenhashSessionid,
+        Table::UseridLoginhistory,
+        Table::UseridTotp,
+        Table::TokenhashAuthtoken,
     ];
 
     /// The table's position in [`Table::ALL`] (engines index their tables by it).
@@ -168,6 +184,11 @@ impl Table {
             Table::BrandingimageImage => "brandingimage_image",
             Table::ImagenameBlob => "imagename_blob",
             Table::ImagenameRefcount => "imagename_refcount",
+            Table::SessionidSession => "sessionid_session",
+            Table::TokenhashSessionid => "tokenhash_sessionid",
+            Table::UseridLoginhistory => "userid_loginhistory",
+            Table::UseridTotp => "userid_totp",
+            Table::TokenhashAuthtoken => "tokenhash_authtoken",
         }
     }
 

@@ -73,6 +73,11 @@ fn tree(set: &TreeSet, table: Table) -> &::sled::Tree {
         Table::BrandingimageImage => &set.brandingimage_image,
         Table::ImagenameBlob => &set.imagename_blob,
         Table::ImagenameRefcount => &set.imagename_refcount,
+        Table::SessionidSession => &set.sessionid_session,
+        Table::TokenhashSessionid => &set.tokenhash_sessionid,
+        Table::UseridLoginhistory => &set.userid_loginhistory,
+        Table::UseridTotp => &set.userid_totp,
+        Table::TokenhashAuthtoken => &set.tokenhash_authtoken,
     }
 }
 

@@ -1,0 +1,59 @@
+//! What people signing in leave behind: sessions, login history, TOTP secrets and one-time
+//! tokens (password reset, email verification), each in tables of its own keyed by
+//! `account ++ user` (the user record's layout is not touched), and the read-only lookups
+//! a login needs (an account by alias, a user by email or username).
+//!
+//! Every store here is on the engine boundary: it names no engine, and its tests run on
+//! sled and in memory alike. Secrets are kept only as SHA-256 digests (session tokens,
+//! scratch codes, reset tokens); the TOTP secret is the exception, as verifying a code
+//! needs it.
+
+mod directory;
+mod history;
+mod sessions;
+mod tokens;
+mod totp;
+
+pub use directory::Directory;
+pub use history::{LoginAttempt, LoginHistory, HISTORY_LEN};
+pub use sessions::{SessionKind, SessionRecord, Sessions};
+pub use tokens::{AuthTokenKind, AuthTokenRecord, AuthTokens};
+pub use totp::{TotpRecord, TotpStore};
+
+use super::engine::Engine;
+use std::sync::Arc;
+
+/// The sign-in stores, over one engine.
+pub struct SignIn {
+    pub sessions: Sessions,
+    pub history: LoginHistory,
+    pub totp: TotpStore,
+    pub tokens: AuthTokens,
+    pub directory: Directory,
+}
+
+impl SignIn {
+    pub fn new(engine: Arc<dyn Engine>) -> SignIn {
+        SignIn {
+            sessions: Sessions::new(engine.clone()),
+            history: LoginHistory::new(engine.clone()),
+            totp: TotpStore::new(engine.clone()),
+            tokens: AuthTokens::new(engine.clone()),
+            directory: Directory::new(engine),
+        }
+    }
+}
+
+/// `account ++ user`: the key of a user's row in each table here.
+fn user_key(account: &crate::ids::Id, user: &crate::ids::Id) -> Vec<u8> {
+    super::keys::owned(account, user)
+}
+
+/// Runs `check` on a store built over each engine (sled in a temporary directory, memory).
+#[cfg(test)]
+fn on_every_engine<S>(make: impl Fn(Arc<dyn Engine>) -> S, check: impl Fn(&S)) {
+    let dir = tempfile::tempdir().unwrap();
+    let sled = crate::store::Store::open(dir.path()).unwrap();
+    check(&make(Arc::new(sled.sled_engine())));
+    check(&make(Arc::new(super::engine::MemoryEngine::new())));
+}
