@@ -35,7 +35,10 @@ pub struct UserView<'a> {
     pub is_totp_enabled: bool,
     pub groups: &'a [Id],
     pub login_profiles: Vec<LoginProfileView>,
-    pub login_history: [(); 0],
+    pub login_history: Vec<super::auth::views::LoginHistoryView>,
+    /// Only with `include=active_sessions`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active_sessions: Option<Vec<super::auth::views::ActiveSessionView>>,
     pub custom_fields: &'a BTreeMap<String, String>,
     #[serde(serialize_with = "crate::clock::serialize_rfc3339")]
     pub created_at: i64,
@@ -88,7 +91,8 @@ pub fn view<'a>(state: &AppState, u: &'a UserRecord) -> ApiResult<UserView<'a>> 
             &u.account_id,
             &u.login_profiles,
         )?,
-        login_history: [],
+        login_history: super::auth::views::login_history(state, u)?,
+        active_sessions: None,
         custom_fields: &u.custom_fields,
         created_at: u.created_at,
         creation_time: u.created_at,
@@ -253,9 +257,16 @@ fn me(scope: &AccountScope) -> ApiResult<&UserRecord> {
 }
 
 /// GET /v3/users/me
-pub async fn get_me(state: web::Data<AppState>, scope: AccountScope) -> ApiResult<HttpResponse> {
+pub async fn get_me(
+    state: web::Data<AppState>,
+    scope: AccountScope,
+    req: actix_web::HttpRequest,
+) -> ApiResult<HttpResponse> {
     let user = me(&scope)?;
-    Ok(json_response(HttpResponse::Ok(), &view(&state, user)?))
+    let mut v = view(&state, user)?;
+    v.active_sessions =
+        super::auth::views::active_sessions_if_asked(&state, &req, user, true, false)?;
+    Ok(json_response(HttpResponse::Ok(), &v))
 }
 
 /// PUT /v3/users/me
@@ -413,9 +424,19 @@ pub async fn get(
     state: web::Data<AppState>,
     scope: AccountScope,
     id: PathId<UserId>,
+    req: actix_web::HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let user = id.find(&state, &scope)?;
-    Ok(json_response(HttpResponse::Ok(), &view(&state, &user)?))
+    let mut v = view(&state, &user)?;
+    let is_self = !scope.tenant && scope.caller.user_id() == Some(user.id);
+    v.active_sessions = super::auth::views::active_sessions_if_asked(
+        &state,
+        &req,
+        &user,
+        is_self,
+        scope.is_admin(),
+    )?;
+    Ok(json_response(HttpResponse::Ok(), &v))
 }
 
 /// PUT /v3/users/{user_id}

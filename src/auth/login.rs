@@ -163,8 +163,8 @@ pub async fn login(
         throttle.failure(named, &request.username, client.ip);
         return Err(ApiError::Unauthorized(WRONG.into()));
     };
-    let attempt = |success: bool| LoginAttempt {
-        date: now(),
+    let attempt = |success: bool, date: i64| LoginAttempt {
+        date,
         ip_address: client.ip_text(),
         success,
         user_agent: client.user_agent.clone(),
@@ -175,7 +175,7 @@ pub async fn login(
             .store
             .signin
             .history
-            .record(&account.id, &user.id, attempt(false))?
+            .record(&account.id, &user.id, attempt(false, now()))?
             .durable()
             .await?;
         Err::<LoggedIn, ApiError>(error)
@@ -225,14 +225,14 @@ pub async fn login(
     drop(store.sessions.create(&record)?);
     store
         .history
-        .record(&account.id, &user.id, attempt(true))?
+        .record(&account.id, &user.id, attempt(true, login_time))?
         .durable()
         .await?;
     throttle.success(named, &request.username);
     state
         .store
         .last_login
-        .touch(&account.id, [user.id.id()], crate::clock::now_millis());
+        .touch(&account.id, [user.id.id()], login_time);
     let expires_in = (session::ends_at(&record, &account, login_time) - login_time) / 1000;
     Ok(LoggedIn {
         token,

@@ -3,6 +3,7 @@
 //! are in `crate::auth` (`login`, `session`, `totp`, `throttle`).
 
 mod login;
+pub mod views;
 
 use crate::auth::login::ClientInfo;
 use actix_web::http::{header, Method};

@@ -1,6 +1,8 @@
 //! `/auth`: people sign in. Helpers shared by the sign-in tests.
 
+mod history;
 mod sessions;
+mod throttle;
 
 use crate::common::{spawn_app_with, unique, Client, Resp, TestApp};
 use iamd::clock::Clock;
