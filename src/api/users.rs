@@ -488,6 +488,7 @@ pub async fn delete(
         .delete_for_user(&account, &user.id)?
         .durable()
         .await?;
+    crate::auth::session::forget_user(&state, &account, &user.id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -25,7 +25,9 @@
 pub mod apikey;
 pub mod login;
 pub mod password;
+pub mod passwords;
 pub mod session;
+pub mod strength;
 pub mod throttle;
 pub mod totp;
 

@@ -10,9 +10,9 @@
 //! - The user must exist and be `ACTIVE` (a `RESET` user's session may only change its
 //!   password; any other status ends every session at once). Admin while the user is in
 //!   `Administrators`.
-//! - A session began under one password: when the user's `password_changed_time` is no
-//!   longer the one it began with (an admin reset, a reset by email, a change from another
-//!   session), it is over.
+//! - A session began under one password: when the user's `password_changed_time` is newer
+//!   than the one it began with (a reset by email, a change from another session), it is
+//!   over. An admin's reset (status `RESET`) ends full sessions by the status rule.
 //! - It ends after the account's `idle_timeout` minutes without use (default 30) and at
 //!   the latest `auth.session_max_hours` after its login, whatever the use.
 //! - A client-credentials session has the rights of its key, read on every request as the
@@ -23,10 +23,12 @@
 
 use super::{key_caller, unauthorized, Caller};
 use crate::error::ApiError;
+use crate::ids::Id;
 use crate::state::AppState;
 use crate::status::UserStatus;
 use crate::store::accounts::AccountRecord;
 use crate::store::signin::{SessionKind, SessionRecord};
+use crate::store::users::UserRecord;
 use actix_web::HttpRequest;
 use std::sync::Arc;
 
@@ -125,7 +127,7 @@ fn caller_of(session: &SessionRecord, state: &AppState) -> Result<Caller, ApiErr
     if !allowed {
         return Err(unauthorized("The session's user is not active."));
     }
-    if user.password_changed_time != session.password_epoch {
+    if !password_current(&session, &user) {
         return Err(unauthorized(
             "The session has ended: the user's password changed.",
         ));
@@ -138,6 +140,22 @@ fn caller_of(session: &SessionRecord, state: &AppState) -> Result<Caller, ApiErr
         owner: Some(user),
         session: Some(session),
     })
+}
+
+/// Whether `session` began under `user`'s current password. The session that changes the
+/// password is moved to the new one first (its epoch then runs ahead of the user's for a
+/// moment, which is fine); every other session is older and ends.
+pub fn password_current(session: &SessionRecord, user: &UserRecord) -> bool {
+    session.password_epoch.unwrap_or(i64::MIN) >= user.password_changed_time.unwrap_or(i64::MIN)
+}
+
+/// Ends every session of a user and forgets its sign-in state (a deleted user).
+pub async fn forget_user(state: &AppState, account: &Id, user: &Id) -> Result<(), ApiError> {
+    let signin = &state.store.signin;
+    drop(signin.sessions.end_others(account, user, None)?);
+    drop(signin.history.forget(account, user)?);
+    signin.totp.delete(account, user)?.durable().await?;
+    Ok(())
 }
 
 /// 403 for a session that may only change its password or set up TOTP.

@@ -3,6 +3,7 @@
 //! are in `crate::auth` (`login`, `session`, `totp`, `throttle`).
 
 mod login;
+mod password;
 pub mod views;
 
 use crate::auth::login::ClientInfo;
@@ -18,6 +19,9 @@ fn routes() -> Vec<(Method, &'static str, Make)> {
         (Method::POST, "/auth/login", || web::post().to(login::login)),
         (Method::POST, "/auth/logout", || {
             web::post().to(login::logout)
+        }),
+        (Method::POST, "/auth/change-password", || {
+            web::post().to(password::change_password)
         }),
     ]
 }

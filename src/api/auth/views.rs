@@ -84,7 +84,7 @@ pub fn active_sessions_if_asked(
         .list(&user.account_id, &user.id)?
         .into_iter()
         .filter(|s| {
-            s.password_epoch == user.password_changed_time
+            crate::auth::session::password_current(s, user)
                 && crate::auth::session::ends_at(s, &account, sessions.last_used(s)) > now
         })
         .map(|s| ActiveSessionView {
