@@ -135,6 +135,9 @@ pub struct UserUpdate {
     pub login_profiles: Option<Vec<LoginProfileRef>>,
     #[serde(default)]
     pub custom_fields: Option<BTreeMap<String, String>>,
+    /// A current TOTP code, to turn one's own TOTP off (also the `X-OTP` header).
+    #[serde(default)]
+    pub otp: Option<String>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -273,10 +276,19 @@ pub async fn get_me(
 pub async fn update_me(
     state: web::Data<AppState>,
     scope: AccountScope,
+    req: actix_web::HttpRequest,
     body: Json<UserUpdate>,
 ) -> ApiResult<HttpResponse> {
     let user = me(&scope)?;
-    update_user(&state, &scope, user, body.0).await
+    let mut update = body.0;
+    if update.otp.is_none() {
+        update.otp = req
+            .headers()
+            .get("x-otp")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+    }
+    update_user(&state, &scope, user, update).await
 }
 
 /// Applies an update to `user` after checking fields and rights; shared by the `me` and
@@ -308,6 +320,14 @@ pub async fn update_user(
         return Err(ApiError::field("status", "You cannot deactivate yourself."));
     }
     let account = scope.id();
+    let totp_off = super::auth::totp::check_update(
+        state,
+        scope,
+        user,
+        update.is_totp_enabled,
+        update.otp.as_deref(),
+    )
+    .await?;
     // Everything that can be checked is checked before the first write, so that a request
     // that fails changes nothing.
     let group_change = match &update.groups {
@@ -365,6 +385,15 @@ pub async fn update_user(
                 &remove,
                 Some(scope.admin_group().id()),
             )?
+            .durable()
+            .await?;
+    }
+    if totp_off {
+        state
+            .store
+            .signin
+            .totp
+            .delete(&account, &user.id)?
             .durable()
             .await?;
     }

@@ -4,6 +4,7 @@
 
 mod login;
 mod password;
+pub mod totp;
 pub mod views;
 
 use crate::auth::login::ClientInfo;
@@ -22,6 +23,13 @@ fn routes() -> Vec<(Method, &'static str, Make)> {
         }),
         (Method::POST, "/auth/change-password", || {
             web::post().to(password::change_password)
+        }),
+        (Method::POST, "/auth/totp", || web::post().to(totp::setup)),
+        (Method::POST, "/auth/totp/confirm", || {
+            web::post().to(totp::confirm)
+        }),
+        (Method::POST, "/auth/totp/scratch-codes", || {
+            web::post().to(totp::scratch_codes)
         }),
     ]
 }
