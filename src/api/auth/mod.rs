@@ -4,6 +4,7 @@
 
 mod login;
 mod password;
+mod token;
 pub mod totp;
 pub mod views;
 
@@ -24,6 +25,7 @@ fn routes() -> Vec<(Method, &'static str, Make)> {
         (Method::POST, "/auth/change-password", || {
             web::post().to(password::change_password)
         }),
+        (Method::POST, "/auth/token", || web::post().to(token::token)),
         (Method::POST, "/auth/totp", || web::post().to(totp::setup)),
         (Method::POST, "/auth/totp/confirm", || {
             web::post().to(totp::confirm)

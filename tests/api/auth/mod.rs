@@ -4,6 +4,7 @@ mod history;
 mod passwords;
 mod sessions;
 mod throttle;
+mod token;
 mod totp;
 
 use crate::common::{spawn_app_with, unique, Client, Resp, TestApp};
