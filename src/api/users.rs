@@ -531,22 +531,7 @@ pub async fn validate_email(
 ) -> ApiResult<HttpResponse> {
     let user = id.find(&state, &scope)?;
     let name = scope.name_for_email();
-    let body = format!(
-        "Hello,\n\nAn administrator of the account \"{name}\" asked you to confirm that \
-         {} is your email address.\n\nPlease sign in to {} to confirm it.\n",
-        user.email,
-        state.config.public_url()
-    );
-    crate::email::send(
-        &state,
-        &scope.id(),
-        crate::email::Email {
-            to: user.email.clone(),
-            subject: "Please confirm your email address".into(),
-            body,
-            secrets: Vec::new(),
-        },
-    )
-    .await?;
+    let email = super::auth::recovery::verify_email_message(&state, &name, &user).await?;
+    crate::email::send(&state, &scope.id(), email).await?;
     Ok(HttpResponse::NoContent().finish())
 }

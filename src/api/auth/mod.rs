@@ -4,6 +4,7 @@
 
 mod login;
 mod password;
+pub mod recovery;
 mod token;
 pub mod totp;
 pub mod views;
@@ -26,6 +27,15 @@ fn routes() -> Vec<(Method, &'static str, Make)> {
             web::post().to(password::change_password)
         }),
         (Method::POST, "/auth/token", || web::post().to(token::token)),
+        (Method::POST, "/auth/forgot-password", || {
+            web::post().to(recovery::forgot_password)
+        }),
+        (Method::POST, "/auth/reset-password", || {
+            web::post().to(recovery::reset_password)
+        }),
+        (Method::POST, "/auth/verify-email", || {
+            web::post().to(recovery::verify_email)
+        }),
         (Method::POST, "/auth/totp", || web::post().to(totp::setup)),
         (Method::POST, "/auth/totp/confirm", || {
             web::post().to(totp::confirm)

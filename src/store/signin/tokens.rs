@@ -41,6 +41,11 @@ impl AuthTokens {
         Ok(Written::new((), self.engine.clone()))
     }
 
+    /// The token with `digest`, left in place.
+    pub fn get(&self, digest: &[u8]) -> StoreResult<Option<AuthTokenRecord>> {
+        super::super::engine::read(&*self.engine, Table::TokenhashAuthtoken, digest)
+    }
+
     /// Takes the token with `digest` out of the store and returns it, if it was there and is
     /// of `kind` (a token of another kind stays).
     pub fn spend(
@@ -82,6 +87,7 @@ mod tests {
                 expires_at: 5,
             };
             drop(store.create(b"digest", &record).unwrap());
+            assert_eq!(store.get(b"digest").unwrap().unwrap().email, record.email);
             let spend = |kind| runtime.block_on(store.spend(b"digest", kind).unwrap().durable());
             assert!(spend(AuthTokenKind::VerifyEmail).unwrap().is_none());
             let spent = spend(AuthTokenKind::PasswordReset).unwrap().unwrap();

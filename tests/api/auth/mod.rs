@@ -2,6 +2,7 @@
 
 mod history;
 mod passwords;
+mod recovery;
 mod sessions;
 mod throttle;
 mod token;
