@@ -20,6 +20,7 @@ type Make = fn() -> Route;
 fn routes() -> Vec<(Method, &'static str, Make)> {
     vec![
         (Method::POST, "/auth/login", || web::post().to(login::login)),
+        (Method::GET, "/auth/openapi.json", || web::get().to(openapi)),
         (Method::POST, "/auth/logout", || {
             web::post().to(login::logout)
         }),
@@ -69,6 +70,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }
         cfg.service(resource.default_service(super::method_not_allowed(allow)));
     }
+}
+
+/// GET /auth/openapi.json: the OpenAPI document of these routes.
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(header::ContentType::json())
+        .body(include_str!("openapi.json"))
 }
 
 /// The client's address (the TCP peer: a forwarded-for header can be forged) and agent.
