@@ -4,6 +4,7 @@ mod history;
 mod openapi;
 mod passwords;
 mod recovery;
+mod security;
 mod sessions;
 mod throttle;
 mod token;

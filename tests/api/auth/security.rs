@@ -1,0 +1,192 @@
+//! Sign-in security: no secret on disk in clear, no user enumeration by timing, sessions
+//! bound to their tenant, a burst of wrong logins does not starve the HTTP workers.
+
+use super::{app_with, email, login, person, session, PASSWORD};
+use crate::common::unique;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// Every file under `dir` but the outbox (whose emails carry the links they are for).
+fn files(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, Vec<u8>)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n != "outbox") {
+                files(&path, out);
+            }
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path, bytes));
+        }
+    }
+}
+
+#[test]
+fn session_tokens_client_tokens_and_scratch_codes_are_never_on_disk_in_clear() {
+    let (app, clock) = app_with(|_| {});
+    let user = person(&app, json!({}));
+    let r = login(
+        &app,
+        json!({"username": email(&user), "password": PASSWORD}),
+    );
+    let token = r.expect(200)["token"].as_str().unwrap().to_string();
+    let me = app.with_key(&token);
+    let secret = me.post("/auth/totp", &json!({})).expect(200)["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let raw = data_encoding::BASE32_NOPAD
+        .decode(secret.as_bytes())
+        .unwrap();
+    let code = iamd::auth::totp::code_at(&raw, clock.now_millis());
+    let codes = me
+        .post("/auth/totp/confirm", &json!({"otp": code}))
+        .expect(200)["totp_scratch_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    let admin_key = app.admin_key.clone();
+    let public = &admin_key[..admin_key.len() - 32];
+    let body =
+        format!("grant_type=client_credentials&client_id={public}&client_secret={admin_key}");
+    let client = app.anonymous().raw(
+        "POST",
+        "/auth/token",
+        Some(("application/x-www-form-urlencoded", body.as_bytes())),
+        &[],
+    );
+    let client_token = client.expect(200)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    me.get("/v3/users/me").expect(200);
+    let data_dir = app.data_dir.clone();
+    let _dir = app.stop();
+    let mut all = Vec::new();
+    files(&data_dir, &mut all);
+    assert!(all.len() > 3, "the database files were read");
+    let mut secrets = vec![token, client_token];
+    secrets.extend(codes);
+    for (path, bytes) in &all {
+        for s in &secrets {
+            let found = bytes.windows(s.len()).any(|w| w == s.as_bytes());
+            assert!(!found, "{} holds a secret in clear", path.display());
+        }
+    }
+}
+
+#[test]
+fn wrong_passwords_of_known_and_unknown_users_take_about_the_same_time() {
+    let (app, _) = app_with(|c| {
+        c.auth.login_failures_per_user = 1000;
+        c.auth.login_failures_per_address = 1000;
+    });
+    let known = person(&app, json!({}));
+    // A RESET user's generated password has a cheap hash: the dummy check pads it.
+    let reset_email = format!("{}@example.com", unique("r"));
+    app.post("/v3/users", &json!({"email": reset_email}))
+        .expect(201);
+    let time = |username: &str| {
+        let mut runs: Vec<Duration> = (0..5)
+            .map(|_| {
+                let start = Instant::now();
+                login(
+                    &app,
+                    json!({"username": username, "password": "wrong password"}),
+                )
+                .expect_error(401);
+                start.elapsed()
+            })
+            .collect();
+        runs.sort();
+        runs[2]
+    };
+    time("warm-up@example.com");
+    let known = time(email(&known));
+    let unknown = time("nobody@example.com");
+    let reset = time(&reset_email);
+    for (name, t) in [("unknown", unknown), ("reset", reset)] {
+        let ratio = t.as_secs_f64() / known.as_secs_f64();
+        assert!(
+            (0.5..2.0).contains(&ratio),
+            "{name}: {t:?} against {known:?}"
+        );
+    }
+}
+
+#[test]
+fn a_session_of_one_tenant_is_useless_on_anothers_routes() {
+    let (app, _) = app_with(|_| {});
+    let tenant = app
+        .post("/v3/accounts", &crate::tenants::tenant_body(json!({})))
+        .expect(201)
+        .clone();
+    let tenant_id = tenant["id"].as_str().unwrap();
+    let root_user = person(&app, json!({}));
+    let root_id = root_user["account_id"].as_str().unwrap();
+    let admin_email = tenant["admin_email"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let tenant_admin = if admin_email.is_empty() {
+        let users = app
+            .get(&format!("/v3/accounts/{tenant_id}/users"))
+            .expect(200)
+            .clone();
+        users["data"][0]["email"].as_str().unwrap().to_string()
+    } else {
+        admin_email
+    };
+    let r = login(
+        &app,
+        json!({"username": tenant_admin, "password": PASSWORD, "account": tenant_id}),
+    );
+    let t = app.with_key(r.expect(200)["token"].as_str().unwrap());
+    assert_eq!(t.get("/v3/accounts/me").expect(200)["id"], tenant_id);
+    let foreign_user = format!("/v3/users/{}", root_user["id"].as_str().unwrap());
+    t.get(&foreign_user).expect_error(404);
+    t.put(&foreign_user, &json!({"full_name": "x"}))
+        .expect_error(404);
+    t.get(&format!("/v3/accounts/{root_id}/users"))
+        .expect_error(403);
+    // The root admin's session manages the tenant, as the root admin's key does.
+    let root = session(&app, "admin");
+    root.get(&format!("/v3/accounts/{tenant_id}/users"))
+        .expect(200);
+}
+
+#[test]
+fn a_burst_of_wrong_logins_does_not_starve_the_http_workers() {
+    let (app, _) = app_with(|c| {
+        c.auth.login_failures_per_user = 1000;
+        c.auth.login_failures_per_address = 1000;
+    });
+    let user = person(&app, json!({}));
+    let burst: Vec<_> = (0..8)
+        .map(|_| {
+            let client = app.client.clone();
+            let name = email(&user).to_string();
+            std::thread::spawn(move || {
+                login(
+                    &client,
+                    json!({"username": name, "password": "wrong password"}),
+                )
+                .status
+            })
+        })
+        .collect();
+    // While the hashes run on the blocking pool, plain requests are served at once. (The
+    // pause lets the burst reach the server; there is nothing to poll for.)
+    std::thread::sleep(Duration::from_millis(50));
+    let start = Instant::now();
+    app.anonymous().get("/health").expect(200);
+    let quick = start.elapsed();
+    for b in burst {
+        assert_eq!(b.join().unwrap(), 401);
+    }
+    assert!(
+        quick < Duration::from_millis(500),
+        "GET /health took {quick:?} during the burst"
+    );
+}
