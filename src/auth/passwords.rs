@@ -1,6 +1,6 @@
 //! Changing a password: by its user (`POST /auth/change-password`) or with an emailed
 //! reset token (`POST /auth/reset-password`). Either checks the account's policy and the
-//! strength rules (`strength`), sets `password_changed_time`, makes a RESET user ACTIVE,
+//! strength rules (`strength`), sets `password_changed_time`, makes the user ACTIVE,
 //! and ends the user's other sessions (see `session::password_current`).
 
 use crate::error::{ApiError, ApiResult};
@@ -72,7 +72,12 @@ pub async fn set(
         .update(&account.id, &user.id, &|u| {
             u.password_hash = Some(hash.clone());
             u.password_changed_time = Some(changed);
-            if u.status == UserStatus::Reset {
+            // A password of one's own: a RESET user is done, an invited or enrolling one
+            // has accepted (the caller checked the invitation).
+            if matches!(
+                u.status,
+                UserStatus::Reset | UserStatus::Invited | UserStatus::Enrolling
+            ) {
                 u.status = UserStatus::Active;
             }
             Ok(())

@@ -2,6 +2,7 @@
 //! document served at `GET /auth/openapi.json`). Handlers parse and authorize; the rules
 //! are in `crate::auth` (`login`, `session`, `totp`, `throttle`).
 
+pub mod invitations;
 mod login;
 mod password;
 pub mod recovery;
@@ -21,6 +22,12 @@ fn routes() -> Vec<(Method, &'static str, Make)> {
     vec![
         (Method::POST, "/auth/login", || web::post().to(login::login)),
         (Method::GET, "/auth/openapi.json", || web::get().to(openapi)),
+        (Method::GET, "/auth/invitations/{token}", || {
+            web::get().to(invitations::show)
+        }),
+        (Method::POST, "/auth/invitations/{token}/accept", || {
+            web::post().to(invitations::accept)
+        }),
         (Method::POST, "/auth/logout", || {
             web::post().to(login::logout)
         }),

@@ -1,6 +1,7 @@
 //! `/auth`: people sign in. Helpers shared by the sign-in tests.
 
 mod history;
+mod invitations;
 mod openapi;
 mod passwords;
 mod recovery;

@@ -1,0 +1,106 @@
+//! Invitations accepted through the emailed token.
+
+use super::{app_with_clock, login};
+use crate::common::{id_of, unique, TestApp};
+use crate::users::email_to;
+use serde_json::json;
+
+const CHOSEN: &str = "my own fine password";
+
+fn token_of(eml: &str) -> String {
+    let at = eml.find("token=").expect("a token= link") + "token=".len();
+    eml[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect()
+}
+
+fn invite(app: &TestApp, base: &str, email: &str) -> serde_json::Value {
+    app.post(
+        &format!("{base}/user-invitations"),
+        &json!({"email": email}),
+    )
+    .expect(201)
+    .clone()
+}
+
+#[test]
+fn an_invited_user_accepts_with_a_password_once() {
+    let (app, _) = app_with_clock();
+    let email = format!("{}@example.com", unique("inv"));
+    let invitation = invite(&app, "/v3", &email);
+    let token = token_of(&email_to(&app, &email));
+    let shown = app.anonymous().get(&format!("/auth/invitations/{token}"));
+    let body = shown.expect(200).clone();
+    assert_eq!(body["email"], email.as_str());
+    assert_eq!(body["account_id"], invitation["account_id"]);
+    assert!(body["expiration"].as_str().unwrap().ends_with('Z'));
+    assert!(body.get("account_display_name").is_some());
+
+    let accept = |b: serde_json::Value| {
+        app.anonymous()
+            .post(&format!("/auth/invitations/{token}/accept"), &b)
+    };
+    accept(json!({"password": "short"})).expect_field_error(400, "password");
+    accept(json!({})).expect_field_error(400, "password");
+    let name = unique("acc");
+    let done = accept(json!({"password": CHOSEN, "full_name": "Ann Invited", "username": name}));
+    assert_eq!(done.expect(200)["status"], "ACTIVE");
+    let user = app
+        .get(&format!(
+            "/v3/users/{}",
+            invitation["user_id"].as_str().unwrap()
+        ))
+        .expect(200)
+        .clone();
+    assert_eq!(user["status"], "ACTIVE");
+    assert_eq!(user["full_name"], "Ann Invited");
+    assert_eq!(user["username"], name.as_str());
+    assert_eq!(user["email_verified"], true);
+    app.get(&format!("/v3/user-invitations/{}", id_of(&invitation)))
+        .expect_error(404);
+    // Spent.
+    app.anonymous()
+        .get(&format!("/auth/invitations/{token}"))
+        .expect_error(404);
+    accept(json!({"password": CHOSEN})).expect_error(404);
+    app.anonymous()
+        .get("/auth/invitations/not-a-token")
+        .expect_error(404);
+    login(&app, json!({"username": email, "password": CHOSEN})).expect(200);
+}
+
+#[test]
+fn a_user_invited_into_two_accounts_accepts_each_separately() {
+    let (app, _) = app_with_clock();
+    let tenant = app
+        .post("/v3/accounts", &crate::tenants::tenant_body(json!({})))
+        .expect(201)
+        .clone();
+    let tenant_id = tenant["id"].as_str().unwrap();
+    let email = format!("{}@example.com", unique("two"));
+    invite(&app, "/v3", &email);
+    invite(&app, &format!("/v3/accounts/{tenant_id}"), &email);
+    let tokens: Vec<String> = crate::users::outbox(&app)
+        .iter()
+        .filter(|(_, t)| t.contains(&format!("To: <{email}>\r\n")))
+        .map(|(_, t)| token_of(t))
+        .collect();
+    assert_eq!(tokens.len(), 2);
+    let mut accounts = Vec::new();
+    for token in &tokens {
+        let r = app.anonymous().post(
+            &format!("/auth/invitations/{token}/accept"),
+            &json!({"password": CHOSEN}),
+        );
+        accounts.push(r.expect(200)["account_id"].as_str().unwrap().to_string());
+    }
+    assert!(accounts.contains(&tenant_id.to_string()));
+    assert_ne!(accounts[0], accounts[1]);
+    // The email is now in two accounts: login names one.
+    let r = login(
+        &app,
+        json!({"username": email, "password": CHOSEN, "account": tenant_id}),
+    );
+    assert_eq!(r.expect(200)["account_id"], tenant_id);
+}
