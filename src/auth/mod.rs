@@ -13,8 +13,9 @@
 //!   owner's password or sign-up, not about keys an administrator issued. A user created
 //!   without a password is `RESET`, and the key a tenant is created with belongs to a
 //!   `RESET` (no `admin_password`) or `ENROLLING` (`action=enroll`) admin; both keys must
-//!   work, or the account they are handed out for would have no usable credential (iamd
-//!   has no password sign-in to leave those states by). `owner_keys_work` is the rule.
+//!   work, or the account they are handed out for would have no usable credential.
+//!   `owner_keys_work` is the rule. (A person's session is stricter: a `RESET` user's
+//!   session may only change its password; see `session`.)
 //! - A key owned by a user is an admin only while both the key and its owner are members of
 //!   the account's `Administrators` group: a user who leaves the group loses admin power
 //!   through all its keys at once.

@@ -110,8 +110,8 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 
 /// Whether `password` is the password of `user` in `account`, checked on the blocking pool.
 /// A right password whose hash is old gets a new hash, stored only if the stored hash is
-/// still the one checked (a password changed meanwhile wins). No route signs users in with
-/// a password yet: this is the check such a route must use.
+/// still the one checked (a password changed meanwhile wins). `POST /auth/login` checks
+/// passwords with it (through `login::check_password`).
 pub async fn check_user(
     store: &Store,
     account: &Id,

@@ -72,13 +72,20 @@ pub struct Sessions {
     engine: Arc<dyn Engine>,
     /// Record key -> last use not yet written.
     pending: Mutex<HashMap<Vec<u8>, i64>>,
+    /// Calls of `persist` since the last sweep.
+    persists: std::sync::atomic::AtomicU32,
 }
+
+/// `persist` runs every few seconds; every this many calls (about an hour) it also sweeps
+/// sessions past their absolute end, which nobody presented again.
+const SWEEP_EVERY: u32 = 720;
 
 impl Sessions {
     pub fn new(engine: Arc<dyn Engine>) -> Sessions {
         Sessions {
             engine,
             pending: Mutex::new(HashMap::new()),
+            persists: std::sync::atomic::AtomicU32::new(0),
         }
     }
 
@@ -191,6 +198,24 @@ impl Sessions {
         Ok(self.written(stored))
     }
 
+    /// Deletes every session past its absolute end at `now` (idle ends depend on each
+    /// account's setting and are found when a session is presented or listed).
+    pub fn sweep(&self, now: i64) -> StoreResult<usize> {
+        let all = (std::ops::Bound::Unbounded, std::ops::Bound::Unbounded);
+        let mut over = Vec::new();
+        for entry in self
+            .engine
+            .range(Table::SessionidSession, borrow_range(&all), Order::Asc)
+        {
+            let s: SessionRecord = decode(&entry?.1)?;
+            if s.expires_at <= now {
+                over.push(s);
+            }
+        }
+        drop(self.delete_all(&over)?);
+        Ok(over.len())
+    }
+
     /// Notes a use of `session` at `millis`. Memory only (see the module comment).
     pub fn touch(&self, session: &SessionRecord, millis: i64) {
         let mut pending = self.pending();
@@ -208,6 +233,12 @@ impl Sessions {
     /// meanwhile is not brought back). Entries leave memory only once written, and only if
     /// no newer use replaced them.
     pub fn persist(&self) -> StoreResult<()> {
+        let n = self
+            .persists
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            self.sweep(crate::clock::now_millis())?;
+        }
         let batch: Vec<(Vec<u8>, i64)> = self
             .pending()
             .iter()
@@ -284,6 +315,10 @@ mod tests {
             assert_eq!(ids(store.list(&a, &other).unwrap()), [s3.id]);
             drop(store.delete(&s2).unwrap());
             assert!(store.list(&a, &user).unwrap().is_empty());
+            // s3 ends at 1003: a sweep at 1003 takes it.
+            assert_eq!(store.sweep(1002).unwrap(), 0);
+            assert_eq!(store.sweep(1003).unwrap(), 1);
+            assert!(store.by_digest(&s3.token_digest).unwrap().is_none());
         });
     }
 
