@@ -198,3 +198,26 @@ fn a_made_up_or_malformed_token_is_refused() {
     );
     let _ = id_of;
 }
+
+#[test]
+fn a_session_and_its_last_use_outlive_a_restart() {
+    let (app, clock) = app_with_clock();
+    let user = person(&app, json!({}));
+    let me = session(&app, email(&user));
+    clock.advance(minutes(20));
+    me.get("/v3/users/me").expect(200);
+    let token = me.key.clone().unwrap();
+    let data_dir = app.data_dir.clone();
+    let dir = app.stop();
+    let mut config = crate::common::test_config(&data_dir);
+    config.auth.clock = clock.clone();
+    let again = crate::common::start_in_process(config);
+    // 20 minutes after the last use (40 after login): alive, as the use was kept.
+    clock.advance(minutes(20));
+    let me = again.with_key(&token);
+    me.get("/v3/users/me").expect(200);
+    clock.advance(minutes(31));
+    me.get("/v3/users/me").expect_error(401);
+    drop(again);
+    drop(dir);
+}
