@@ -320,14 +320,6 @@ pub async fn update_user(
         return Err(ApiError::field("status", "You cannot deactivate yourself."));
     }
     let account = scope.id();
-    let totp_off = super::auth::totp::check_update(
-        state,
-        scope,
-        user,
-        update.is_totp_enabled,
-        update.otp.as_deref(),
-    )
-    .await?;
     // Everything that can be checked is checked before the first write, so that a request
     // that fails changes nothing.
     let group_change = match &update.groups {
@@ -365,6 +357,15 @@ pub async fn update_user(
         }
         check_login_profiles(state, &account, &ids)?;
     }
+    // Last of the checks: turning one's TOTP off spends the code it is given.
+    let totp_off = super::auth::totp::check_update(
+        state,
+        scope,
+        user,
+        update.is_totp_enabled,
+        update.otp.as_deref(),
+    )
+    .await?;
     let mut updated = state
         .store
         .users

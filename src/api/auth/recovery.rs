@@ -5,6 +5,7 @@
 //! minutes).
 
 use super::super::body::Json;
+use crate::auth::throttle::LoginThrottle;
 use crate::auth::{apikey, login, passwords};
 use crate::email::Email;
 use crate::error::{ApiError, ApiResult};
@@ -63,6 +64,7 @@ pub struct ForgotBody {
 /// email happen after the answer, so its time tells nothing either.
 pub async fn forgot_password(
     state: web::Data<AppState>,
+    throttle: web::Data<LoginThrottle>,
     body: Json<ForgotBody>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
@@ -70,6 +72,14 @@ pub async fn forgot_password(
     if !super::super::validate::is_email(&email) {
         return Err(ApiError::field("email", "Enter an email address."));
     }
+    // A stranger may ask, but not flood an inbox: past `auth.login_failures_per_user`
+    // requests for one address within `auth.lockout_secs`, no more emails go (the answer
+    // stays the same).
+    let asked = format!("forgot-password:{}", email.to_lowercase());
+    if throttle.locked(None, &asked, None).is_some() {
+        return Ok(HttpResponse::NoContent().finish());
+    }
+    throttle.failure(None, &asked, None);
     let state = state.into_inner();
     actix_web::rt::spawn(async move {
         if let Err(e) = send_resets(&state, body.account.as_deref(), &email).await {

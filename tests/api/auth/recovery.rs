@@ -166,3 +166,36 @@ fn the_validate_email_link_verifies_the_address() {
         )
         .expect_field_error(400, "token");
 }
+
+#[test]
+fn asking_again_and_again_cannot_flood_an_inbox() {
+    let (app, clock) = super::app_with(|c| {
+        c.auth.login_failures_per_user = 3;
+        c.auth.lockout_secs = 60;
+    });
+    let user = person(&app, json!({}));
+    let mut known: Vec<String> = Vec::new();
+    for _ in 0..3 {
+        app.anonymous()
+            .post("/auth/forgot-password", &json!({"email": email(&user)}))
+            .expect(204);
+        let refs: Vec<&str> = known.iter().map(String::as_str).collect();
+        known.push(new_token_in_email(
+            &app,
+            email(&user),
+            "Reset your password",
+            &refs,
+        ));
+    }
+    app.anonymous()
+        .post("/auth/forgot-password", &json!({"email": email(&user)}))
+        .expect(204);
+    // A later request is sent; the fourth never was.
+    clock.advance(60_000);
+    app.anonymous()
+        .post("/auth/forgot-password", &json!({"email": email(&user)}))
+        .expect(204);
+    let refs: Vec<&str> = known.iter().map(String::as_str).collect();
+    new_token_in_email(&app, email(&user), "Reset your password", &refs);
+    assert_eq!(emails_to(&app, email(&user)), 4);
+}
