@@ -277,13 +277,13 @@ impl Config {
             return Err(invalid("max_image_bytes", "must be at least 1024".into()));
         }
         let email = &self.bootstrap.admin_email;
-        if !crate::api::validate::is_email(email) {
+        if !crate::service::validate::is_email(email) {
             return Err(invalid(
                 "bootstrap.admin_email",
                 format!("`{email}` is not an email address"),
             ));
         }
-        if !crate::api::validate::is_username(&self.bootstrap.admin_username) {
+        if !crate::service::validate::is_username(&self.bootstrap.admin_username) {
             return Err(invalid(
                 "bootstrap.admin_username",
                 "must be 4-30 of letters, digits and -,._@+=".into(),

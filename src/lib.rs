@@ -20,6 +20,7 @@ pub mod private;
 pub mod provision;
 pub mod ratelimit;
 pub mod server;
+pub mod service;
 pub mod state;
 pub mod status;
 pub mod store;

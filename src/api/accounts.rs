@@ -1,10 +1,11 @@
 //! Accounts: the caller's own profile (`/v3/accounts/me`).
 
-use super::body::{nullable, Json};
+use super::body::Json;
 use super::scope::AccountScope;
-use super::validate::{is_alias, is_email, Checks};
 use crate::clock::rfc3339;
 use crate::error::ApiResult;
+use crate::service::validate::nullable;
+use crate::service::validate::{is_alias, is_email, Checks};
 use crate::state::AppState;
 use crate::store::accounts::AccountRecord;
 use actix_web::{web, HttpRequest, HttpResponse};

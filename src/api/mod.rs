@@ -20,10 +20,9 @@ pub mod scope;
 pub mod server_credentials;
 pub mod tenant_accounts;
 pub mod trusted_certificates;
-pub mod user_create;
 pub mod user_groups;
 pub mod users;
-pub mod validate;
+pub mod views;
 
 use crate::error::ApiError;
 use actix_web::http::header::{self, HeaderValue};

@@ -7,11 +7,11 @@
 //! is answered alike whether its id is malformed or merely unknown, as it was when each
 //! handler parsed its own path.
 
-use super::scope::AccountScope;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{
     AccountId, ApiKeyId, CertificateId, GroupId, IdentityProviderId, InvitationId, UserId,
 };
+use crate::service::scope::AccountScope;
 use crate::state::AppState;
 use crate::store::apikeys::ApiKeyRecord;
 use crate::store::certificates::TrustedCertRecord;

@@ -11,15 +11,16 @@
 //! besides name, description, service, status and enrollment mode comes from the decoded
 //! certificate.
 
-use super::body::{nullable, Json};
+use super::body::Json;
 use super::list::{FilterSpec, ListQuery, Op, EQ, EQ_NEQ, LIKE};
 use super::path::PathId;
 use super::scope::{AccountScope, AdminScope};
-use super::validate::Checks;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{AccountId, CertificateId};
 use crate::pki::{parse_trusted_chain, CertError, ParsedCert};
+use crate::service::validate::nullable;
+use crate::service::validate::Checks;
 use crate::state::AppState;
 use crate::status::CertificateStatus;
 use crate::store::certificates::TrustedCertRecord;

@@ -193,7 +193,7 @@ pub fn render(email: &Email, id: &Id, account: &Id, domain: &str, now_millis: i6
 pub fn inline(text: &str) -> String {
     text.chars()
         .map(|c| {
-            if crate::api::validate::is_invisible(c) {
+            if crate::service::validate::is_invisible(c) {
                 ' '
             } else {
                 c
