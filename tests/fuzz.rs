@@ -227,7 +227,7 @@ fn parse_all(bytes: &[u8]) {
     let _ = parse::<iamd::service::users::UserUpdate>(bytes);
     let _ = parse::<iamd::service::apikeys::ApiKeyCreate>(bytes);
     let _ = parse::<iamd::service::apikeys::ApiKeyUpdate>(bytes);
-    let _ = parse::<iamd::api::accounts::AccountUpdate>(bytes);
+    let _ = parse::<iamd::service::accounts::AccountUpdate>(bytes);
     let _ = parse::<serde_json::Value>(bytes);
 }
 

@@ -1,3 +1,6 @@
+//! What a route carries in its path: entity ids, and the theme and reference of the branding
+//! routes (`ThemeParam`, `ReferencePath`).
+//!
 //! Entity ids in the path: `PathId<UserId>` reads the route's `{user_id}` segment and parses
 //! it once, before the handler runs; `find` loads the entity from the scope's account.
 //!
@@ -7,6 +10,7 @@
 //! is answered alike whether its id is malformed or merely unknown, as it was when each
 //! handler parsed its own path.
 
+use crate::branding::Theme;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{
     AccountId, ApiKeyId, CertificateId, GroupId, IdentityProviderId, InvitationId, UserId,
@@ -22,6 +26,7 @@ use crate::store::users::UserRecord;
 use crate::store::StoreResult;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
+use serde::Deserialize;
 use std::future::{ready, Ready};
 
 /// An id type that a route carries in a named segment.
@@ -180,6 +185,41 @@ impl Lookup for CertificateId {
     }
 }
 
+/// The theme of a branding route. The route table registers the spec's literal paths
+/// (`/branding-colors/light`, `/branding-colors/dark`, ...) to one handler each, and this
+/// reads which one matched, so no handler exists twice.
+pub struct ThemeParam(pub Theme);
+
+/// The segment after `branding-colors` or `branding-images` in a route pattern.
+fn theme_in(pattern: &str) -> Option<Theme> {
+    let mut segments = pattern.split('/');
+    while let Some(segment) = segments.next() {
+        if segment == "branding-colors" || segment == "branding-images" {
+            return segments.next()?.parse().ok();
+        }
+    }
+    None
+}
+
+impl FromRequest for ThemeParam {
+    type Error = ApiError;
+    type Future = Ready<Result<ThemeParam, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.match_pattern()
+                .and_then(|p| theme_in(&p))
+                .map(ThemeParam)
+                .ok_or_else(|| ApiError::Internal("branding route without a theme".into())),
+        )
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReferencePath {
+    pub reference: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +278,21 @@ mod tests {
         assert_eq!(status, 500);
         assert_eq!(body["type"], "internal_server_error");
         assert!(!text.contains("user_id"), "{text}");
+    }
+}
+
+#[cfg(test)]
+mod theme_tests {
+    use super::*;
+
+    #[test]
+    fn theme_is_read_from_either_route_family() {
+        assert_eq!(theme_in("/v3/branding-colors/light"), Some(Theme::Light));
+        assert_eq!(
+            theme_in("/v3/accounts/{account_id}/branding-images/dark/{reference}/upload"),
+            Some(Theme::Dark)
+        );
+        assert_eq!(theme_in("/v3/branding-colors/{reference}"), None);
+        assert_eq!(theme_in("/v3/users"), None);
     }
 }

@@ -8,17 +8,19 @@
 //! `// one transaction: see issue 15`; each is already one service call, so making it one
 //! transaction changes only the function that carries the comment.
 
-// pub mod accounts;
+pub mod accounts;
 pub mod apikeys;
-// pub mod branding;
-// pub mod certificates;
+pub mod branding;
+pub mod certificates;
+pub mod developer_certificates;
 pub mod filter;
 pub mod groups;
 pub mod identity_providers;
 pub mod invitations;
 pub mod members;
-// pub mod notifications;
+pub mod notifications;
 pub mod scope;
+pub mod server_credentials;
 pub mod user_record;
 pub mod users;
 pub mod validate;

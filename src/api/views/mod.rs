@@ -35,3 +35,27 @@ pub fn updated(object: &'static str, id: &Id) -> HttpResponse {
         kind: "success",
     })
 }
+
+/// `BrandingColorList` / `BrandingImageList`: every reference, in one page.
+#[derive(Serialize)]
+pub struct BrandingList<T> {
+    pub object: &'static str,
+    pub data: Vec<T>,
+    pub has_more: bool,
+    pub total_count: usize,
+    pub limit: usize,
+    pub order: &'static str,
+}
+
+impl<T: Serialize> BrandingList<T> {
+    pub fn respond(data: Vec<T>) -> HttpResponse {
+        HttpResponse::Ok().json(BrandingList {
+            object: "list",
+            total_count: data.len(),
+            limit: data.len(),
+            data,
+            has_more: false,
+            order: "ASC",
+        })
+    }
+}
