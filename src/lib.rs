@@ -28,3 +28,5 @@ pub mod tls;
 
 #[cfg(test)]
 mod compat_tests;
+#[cfg(test)]
+mod layering_tests;
