@@ -81,7 +81,7 @@ pub async fn issue(
         body,
         secrets: vec![token],
     };
-    let outgoing = crate::email::compose(state, &account.id, &email);
+    let outgoing = crate::email::compose(state, &account.id, &email).await;
     // The invitation and its email's log entry commit together.
     let written = state
         .store

@@ -112,9 +112,10 @@ pub async fn create(
             login_profiles.clone(),
         )
     };
-    let outgoing = generated
-        .as_deref()
-        .map(|p| password_email(state, scope, &user.email, p));
+    let outgoing = match generated.as_deref() {
+        Some(p) => Some(password_email(state, scope, &user.email, p).await),
+        None => None,
+    };
     // The user and its password email's log entry commit together.
     let written = state
         .store
@@ -143,7 +144,7 @@ pub async fn create(
     })
 }
 
-fn password_email(
+async fn password_email(
     state: &AppState,
     scope: &AccountScope,
     to: &str,
@@ -161,7 +162,7 @@ fn password_email(
         body,
         secrets: vec![password.to_string()],
     };
-    crate::email::compose(state, &scope.id(), &email)
+    crate::email::compose(state, &scope.id(), &email).await
 }
 
 /// `UserUpdateReq`, also accepting the whole `UserInfoResp` that clients echo back.
