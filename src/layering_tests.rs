@@ -1,6 +1,7 @@
 //! The layering of `api/` and `service/` (issue 15), checked on the source text: no module
 //! of `service/` names `api/`, no handler module names another handler module, and the
-//! modules of both folders import one another without a cycle.
+//! modules of both folders import one another without a cycle; and `api/` reaches storage
+//! only through services (it never names the store's handle, `state.store`).
 //!
 //! An edge is a path a module's non-test code writes, `crate::api::users::...` or
 //! `super::views::...` (grouped `{...}` imports included), resolved to the longest known
@@ -186,6 +187,21 @@ fn problems(
     out
 }
 
+/// The `api/` modules that reach the store's handle (`state.store`) instead of going
+/// through a service.
+fn store_users(files: &[(String, String)]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|(module, _)| module.starts_with("api"))
+        .filter(|(_, text)| {
+            let code = code(text);
+            code.match_indices(".store")
+                .any(|(i, m)| !code[i + m.len()..].starts_with(is_ident))
+        })
+        .map(|(module, _)| format!("{module} reaches the store, not a service"))
+        .collect()
+}
+
 /// The handler modules: what the route table's `=> module::handler` entries name.
 fn handlers(route_table: &str) -> BTreeSet<String> {
     route_table
@@ -234,7 +250,8 @@ fn api_and_service_import_without_cycles_and_services_never_name_api() {
     );
     let count: usize = graph.values().map(BTreeSet::len).sum();
     assert!(count > 100, "only {count} edges");
-    let problems = problems(&graph, &handlers);
+    let mut problems = problems(&graph, &handlers);
+    problems.extend(store_users(&files));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -282,4 +299,16 @@ fn the_check_finds_each_kind_of_problem() {
         "{found:?}"
     );
     assert_eq!(found.len(), 4, "{found:?}");
+    let reaching = vec![
+        file("api::c", "fn f(s: &S) { s\n    .store\n    .users.get(); }"),
+        file(
+            "api::d",
+            "use crate::store::Page; fn g() -> CacheControl { no_store() }",
+        ),
+        file("service::z", "fn h(s: &S) { s.store.users.get(); }"),
+    ];
+    assert_eq!(
+        store_users(&reaching),
+        ["api::c reaches the store, not a service"]
+    );
 }

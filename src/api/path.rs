@@ -15,7 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::{
     AccountId, ApiKeyId, CertificateId, GroupId, IdentityProviderId, InvitationId, UserId,
 };
-use crate::service::scope::AccountScope;
+use crate::service::{self, scope::AccountScope};
 use crate::state::AppState;
 use crate::store::apikeys::ApiKeyRecord;
 use crate::store::certificates::TrustedCertRecord;
@@ -23,7 +23,6 @@ use crate::store::groups::GroupRecord;
 use crate::store::identity_providers::IdentityProviderRecord;
 use crate::store::invitations::InvitationRecord;
 use crate::store::users::UserRecord;
-use crate::store::StoreResult;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use serde::Deserialize;
@@ -41,7 +40,7 @@ pub trait PathParam: Copy + 'static {
 /// An id type whose entity belongs to an account and can be read by id.
 pub trait Lookup: PathParam {
     type Record;
-    fn get(state: &AppState, account: &AccountId, id: Self) -> StoreResult<Option<Self::Record>>;
+    fn get(state: &AppState, account: &AccountId, id: Self) -> ApiResult<Option<Self::Record>>;
 }
 
 /// The 404 of an id of type `T` that is malformed or names nothing.
@@ -131,35 +130,30 @@ impl PathParam for DeveloperCertificateId {
 
 impl Lookup for UserId {
     type Record = UserRecord;
-    fn get(state: &AppState, account: &AccountId, id: Self) -> StoreResult<Option<UserRecord>> {
-        state.store.users.get(account, &id)
+    fn get(state: &AppState, account: &AccountId, id: Self) -> ApiResult<Option<UserRecord>> {
+        service::users::get(state, account, &id)
     }
 }
 
 impl Lookup for ApiKeyId {
     type Record = ApiKeyRecord;
-    fn get(state: &AppState, account: &AccountId, id: Self) -> StoreResult<Option<ApiKeyRecord>> {
-        state.store.apikeys.get(account, &id)
+    fn get(state: &AppState, account: &AccountId, id: Self) -> ApiResult<Option<ApiKeyRecord>> {
+        service::apikeys::get(state, account, &id)
     }
 }
 
 impl Lookup for GroupId {
     type Record = GroupRecord;
-    fn get(state: &AppState, account: &AccountId, id: Self) -> StoreResult<Option<GroupRecord>> {
-        state.store.groups.get(account, &id)
+    fn get(state: &AppState, account: &AccountId, id: Self) -> ApiResult<Option<GroupRecord>> {
+        service::groups::get(state, account, &id)
     }
 }
 
 impl Lookup for InvitationId {
     type Record = InvitationRecord;
     /// An expired invitation is gone: 404 like an unknown one.
-    fn get(
-        state: &AppState,
-        account: &AccountId,
-        id: Self,
-    ) -> StoreResult<Option<InvitationRecord>> {
-        let now = crate::clock::now_millis();
-        state.store.invitations.get(account, &id, now)
+    fn get(state: &AppState, account: &AccountId, id: Self) -> ApiResult<Option<InvitationRecord>> {
+        service::invitations::get(state, account, &id)
     }
 }
 
@@ -169,8 +163,8 @@ impl Lookup for IdentityProviderId {
         state: &AppState,
         account: &AccountId,
         id: Self,
-    ) -> StoreResult<Option<IdentityProviderRecord>> {
-        state.store.identity_providers.get(account, &id)
+    ) -> ApiResult<Option<IdentityProviderRecord>> {
+        service::identity_providers::get(state, account, &id)
     }
 }
 
@@ -180,8 +174,8 @@ impl Lookup for CertificateId {
         state: &AppState,
         account: &AccountId,
         id: Self,
-    ) -> StoreResult<Option<TrustedCertRecord>> {
-        state.store.certificates.get(account, &id)
+    ) -> ApiResult<Option<TrustedCertRecord>> {
+        service::certificates::get(state, account, &id)
     }
 }
 

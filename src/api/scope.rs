@@ -25,26 +25,7 @@ pub fn resolve(req: &HttpRequest, state: &AppState) -> Result<AccountScope, ApiE
     require_tenant_manager(&caller)?;
     let not_found = super::path::not_found::<AccountId>;
     let id: AccountId = super::path::segment(req)?.ok_or_else(not_found)?;
-    if id == caller.account.id {
-        return Ok(AccountScope {
-            account: caller.account.clone(),
-            caller,
-            tenant: true,
-        });
-    }
-    let account = state
-        .store
-        .accounts
-        .get_shared(&id)?
-        .ok_or_else(not_found)?;
-    if account.parent_id != Some(caller.account.id) {
-        return Err(not_found());
-    }
-    Ok(AccountScope {
-        account,
-        caller,
-        tenant: true,
-    })
+    crate::service::scope::tenant(state, caller, id)?.ok_or_else(not_found)
 }
 
 impl FromRequest for AccountScope {

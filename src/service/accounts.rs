@@ -16,6 +16,7 @@ use super::filter::{self, Filter};
 use super::scope::AccountScope;
 use crate::auth::Caller;
 use crate::error::ApiResult;
+use crate::ids::Id;
 use crate::provision::{plan, AdminPlan};
 use crate::state::AppState;
 use crate::status::UserStatus;
@@ -26,6 +27,25 @@ use crate::store::{Page, PageRequest};
 pub use input::{AccountCreate, AccountUpdate, PasswordPolicyUpdate};
 
 mod input;
+
+/// The admin user of account `id`, if it has one (a tenant's view shows its parent's).
+pub fn admin_of(state: &AppState, id: &Id) -> ApiResult<Option<UserRecord>> {
+    Ok(
+        match state.store.accounts.get(id)?.and_then(|a| a.admin_user) {
+            Some(uid) => state.store.users.get(id, &uid)?,
+            None => None,
+        },
+    )
+}
+
+/// Every sub-tenant of account `id`, in creation order.
+pub fn children(state: &AppState, id: &Id) -> ApiResult<Vec<AccountRecord>> {
+    Ok(state
+        .store
+        .accounts
+        .children(id, &PageRequest::all(), None)?
+        .items)
+}
 
 /// PUT /v3/accounts/me, and PUT /v3/accounts/{account_id} on the caller's own id.
 pub async fn update_me(

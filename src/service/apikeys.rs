@@ -51,6 +51,11 @@ pub fn me(state: &AppState, scope: &AccountScope) -> ApiResult<ApiKeyRecord> {
         .ok_or_else(|| ApiError::not_found("API key"))
 }
 
+/// GET /v3/api-keys/{apikey_id}: the key of `account` with `id`.
+pub fn get(state: &AppState, account: &Id, id: &Id) -> ApiResult<Option<ApiKeyRecord>> {
+    Ok(state.store.apikeys.get(account, id)?)
+}
+
 /// PUT /v3/api-keys/me
 pub async fn update_me(
     state: &AppState,

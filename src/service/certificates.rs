@@ -24,7 +24,7 @@ use super::filter::{Filter, Op};
 use super::scope::AccountScope;
 use super::validate::{nullable, Checks};
 use crate::error::{ApiError, ApiResult};
-use crate::ids::{AccountId, CertificateId};
+use crate::ids::{AccountId, CertificateId, Id};
 use crate::pki::{parse_trusted_chain, CertError, ParsedCert};
 use crate::state::AppState;
 use crate::status::CertificateStatus;
@@ -255,6 +255,11 @@ pub struct TrustedCertUpdate {
     pub status: Option<String>,
     #[serde(default)]
     pub enrollment_mode: Option<bool>,
+}
+
+/// GET /v3/trusted-certificates/{cert_id}: the certificate of `account` with `id`.
+pub fn get(state: &AppState, account: &Id, id: &Id) -> ApiResult<Option<TrustedCertRecord>> {
+    Ok(state.store.certificates.get(account, id)?)
 }
 
 /// PUT /v3/trusted-certificates/{cert_id}

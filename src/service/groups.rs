@@ -26,6 +26,11 @@ pub fn check_groups(state: &AppState, account: &Id, groups: &[Id]) -> ApiResult<
     Ok(())
 }
 
+/// GET /v3/policy-groups/{group_id}: the group of `account` with `id`.
+pub fn get(state: &AppState, account: &Id, id: &Id) -> ApiResult<Option<GroupRecord>> {
+    Ok(state.store.groups.get(account, id)?)
+}
+
 /// Groups named on a membership route (`/users/{id}/groups`, `/api-keys/{id}/groups`) must
 /// exist in the account: 404 otherwise, as the document lists ("A group ... with that ID
 /// does not exist"). Request bodies that merely carry `groups` answer 400 instead.

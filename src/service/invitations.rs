@@ -153,6 +153,12 @@ pub async fn create(
     .await
 }
 
+/// GET /v3/user-invitations/{invitation_id}: the invitation of `account` with `id`. An
+/// expired invitation is gone: `None` like an unknown one.
+pub fn get(state: &AppState, account: &Id, id: &Id) -> ApiResult<Option<InvitationRecord>> {
+    Ok(state.store.invitations.get(account, id, now_millis())?)
+}
+
 /// GET /v3/user-invitations: the live invitations.
 pub fn list(
     state: &AppState,

@@ -15,6 +15,7 @@ pub mod certificates;
 pub mod developer_certificates;
 pub mod filter;
 pub mod groups;
+pub mod health;
 pub mod identity_providers;
 pub mod invitations;
 pub mod members;

@@ -3,8 +3,9 @@
 //! given it and decide with it (admin rights, the `Administrators` group, self-changes).
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::ids::{AccountId, GroupId};
+use crate::state::AppState;
 use crate::store::accounts::AccountRecord;
 use std::sync::Arc;
 
@@ -56,4 +57,29 @@ pub fn require_tenant_manager(caller: &Caller) -> Result<(), ApiError> {
     } else {
         Err(ApiError::forbidden())
     }
+}
+
+/// The scope of a request through `/v3/accounts/{account_id}/...` (for a caller that
+/// `require_tenant_manager` admitted): the caller's own account, or a sub-tenant of it;
+/// `None` for any other account, unknown or not the caller's, so tenant ids cannot be
+/// probed.
+pub fn tenant(state: &AppState, caller: Caller, id: AccountId) -> ApiResult<Option<AccountScope>> {
+    if id == caller.account.id {
+        return Ok(Some(AccountScope {
+            account: caller.account.clone(),
+            caller,
+            tenant: true,
+        }));
+    }
+    let Some(account) = state.store.accounts.get_shared(&id)? else {
+        return Ok(None);
+    };
+    if account.parent_id != Some(caller.account.id) {
+        return Ok(None);
+    }
+    Ok(Some(AccountScope {
+        account,
+        caller,
+        tenant: true,
+    }))
 }

@@ -152,6 +152,17 @@ pub fn me(scope: &AccountScope) -> ApiResult<&UserRecord> {
         .ok_or_else(|| ApiError::not_found("User"))
 }
 
+/// GET /v3/users/{user_id}: the user of `account` with `id`.
+pub fn get(state: &AppState, account: &AccountId, id: &Id) -> ApiResult<Option<UserRecord>> {
+    Ok(state.store.users.get(account, id)?)
+}
+
+/// When a user or API key of `account` last authenticated; 0 until it first does (the
+/// document's examples always carry it).
+pub fn last_login_time(state: &AppState, account: &AccountId, subject: &Id) -> ApiResult<i64> {
+    Ok(state.store.last_login.get(account, subject)?.unwrap_or(0))
+}
+
 /// PUT /v3/users/me
 pub async fn update_me(
     state: &AppState,

@@ -2,6 +2,7 @@
 
 use crate::clock::rfc3339;
 use crate::error::ApiResult;
+use crate::service;
 use crate::state::AppState;
 use crate::store::accounts::AccountRecord;
 use actix_web::HttpRequest;
@@ -149,14 +150,9 @@ pub fn view(state: &AppState, a: &AccountRecord, include: &[&str]) -> ApiResult<
         v.policies = Some(policies(a));
     }
     if include.contains(&"sub_accounts") && a.is_aggregator {
-        let children =
-            state
-                .store
-                .accounts
-                .children(&a.id, &crate::store::PageRequest::all(), None)?;
+        let children = service::accounts::children(state, &a.id)?;
         v.sub_accounts = Some(
             children
-                .items
                 .iter()
                 .map(|c| view(state, c, &[]))
                 .collect::<ApiResult<_>>()?,
@@ -166,10 +162,7 @@ pub fn view(state: &AppState, a: &AccountRecord, include: &[&str]) -> ApiResult<
 }
 
 fn parent_contact(state: &AppState, parent: &crate::ids::Id) -> ApiResult<ParentAccount> {
-    let admin = match state.store.accounts.get(parent)?.and_then(|p| p.admin_user) {
-        Some(uid) => state.store.users.get(parent, &uid)?,
-        None => None,
-    };
+    let admin = service::accounts::admin_of(state, parent)?;
     Ok(ParentAccount {
         id: parent.hex(),
         admin_name: admin

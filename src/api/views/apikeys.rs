@@ -46,11 +46,7 @@ pub fn view(state: &AppState, k: &ApiKeyRecord, full_key: Option<&str>) -> ApiRe
         created_at: rfc3339(k.created_at),
         creation_time: k.created_at,
         updated_at: rfc3339(k.updated_at),
-        last_login_time: state
-            .store
-            .last_login
-            .get(&k.account_id, &k.id)?
-            .unwrap_or(0),
+        last_login_time: crate::service::users::last_login_time(state, &k.account_id, &k.id)?,
         etag: k.etag.to_string(),
     })
 }

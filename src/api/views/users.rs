@@ -2,6 +2,7 @@
 
 use crate::error::ApiResult;
 use crate::ids::{AccountId, Id, UserId};
+use crate::service;
 use crate::state::AppState;
 use crate::status::UserStatus;
 use crate::store::users::UserRecord;
@@ -82,11 +83,7 @@ pub fn view<'a>(state: &AppState, u: &'a UserRecord) -> ApiResult<UserView<'a>> 
         created_at: u.created_at,
         creation_time: u.created_at,
         updated_at: u.updated_at,
-        last_login_time: state
-            .store
-            .last_login
-            .get(&u.account_id, &u.id)?
-            .unwrap_or(0),
+        last_login_time: service::users::last_login_time(state, &u.account_id, &u.id)?,
         password_changed_time: u.password_changed_time,
         etag: u.etag,
         password: None,
@@ -103,7 +100,7 @@ pub fn login_profiles_view(
 ) -> ApiResult<Vec<LoginProfileView>> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        let found = state.store.identity_providers.get(account, id)?;
+        let found = service::identity_providers::get(state, account, id)?;
         out.push(LoginProfileView {
             id: id.hex(),
             name: found.as_ref().map(|r| r.name.clone()),

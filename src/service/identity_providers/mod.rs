@@ -71,6 +71,11 @@ pub fn sp_base(state: &AppState, id: &Id) -> String {
     format!("{}/auth/saml2/{}", state.config.public_url(), id.hex())
 }
 
+/// GET /v3/identity-providers/{identity_provider_id}: the provider of `account` with `id`.
+pub fn get(state: &AppState, account: &Id, id: &Id) -> ApiResult<Option<IdentityProviderRecord>> {
+    Ok(state.store.identity_providers.get(account, id)?)
+}
+
 /// GET /v3/identity-providers
 pub fn list(
     state: &AppState,
