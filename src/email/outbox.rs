@@ -177,7 +177,8 @@ const STALL: &str = "IAMD_TEST_STALL_OUTBOX";
 const HOLD: &str = "IAMD_TEST_HOLD_OUTBOX_WRITE";
 
 fn hold_for_test() {
-    let Some(release) = std::env::var_os(HOLD).map(PathBuf::from) else {
+    static RELEASE: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    let Some(release) = RELEASE.get_or_init(|| std::env::var_os(HOLD).map(PathBuf::from)) else {
         return;
     };
     let mut held = release.clone().into_os_string();
