@@ -4,6 +4,7 @@
 
 mod appliance;
 mod backup;
+mod backup_engines;
 mod backup_url;
 mod command_line;
 mod connections;
