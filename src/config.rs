@@ -52,6 +52,10 @@ pub struct BootstrapConfig {
     /// and the admin works with the API key only.
     #[serde(serialize_with = "redacted")]
     pub admin_password: String,
+    /// The root admin API key to create at the first start, instead of a random one (for
+    /// test harnesses that must know it). Stored as a digest only; never printed.
+    #[serde(serialize_with = "redacted")]
+    pub admin_api_key: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -147,6 +151,7 @@ impl Default for BootstrapConfig {
             admin_email: "admin@iamd.local".into(),
             admin_username: "admin".into(),
             admin_password: String::new(),
+            admin_api_key: String::new(),
         }
     }
 }
@@ -288,6 +293,11 @@ impl Config {
                 "bootstrap.admin_username",
                 "must be 4-30 of letters, digits and -,._@+=".into(),
             ));
+        }
+        let key = &self.bootstrap.admin_api_key;
+        if !key.is_empty() {
+            crate::auth::apikey::check_chosen(key)
+                .map_err(|why| invalid("bootstrap.admin_api_key", why))?;
         }
         if self.limits.max_ids_per_request == 0 {
             return Err(invalid(

@@ -62,6 +62,9 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         data_dir: PathBuf,
     },
+    /// Mint a root admin API key for a stopped server (--data-dir), or print a fresh one to
+    /// give the first start as IAMD_ADMIN_API_KEY (--new)
+    AdminKey(cli::admin_key::AdminKeyArgs),
     /// Print a systemd unit for running iamd as a service
     SystemdUnit,
 }
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Some(Command::VerifyBackup { input }) => cli::backup::verify(&input),
         Some(Command::Restore { input, data_dir }) => cli::backup::restore(&input, &data_dir),
         Some(Command::Verify { data_dir }) => cli::verify::verify(&data_dir),
+        Some(Command::AdminKey(args)) => cli::admin_key::admin_key(&args),
         Some(Command::SystemdUnit) => {
             print!("{SYSTEMD_UNIT}");
             ExitCode::SUCCESS

@@ -1,5 +1,6 @@
 //! The commands of the `iamd` binary; `src/main.rs` defines their arguments.
 
+pub mod admin_key;
 pub mod backup;
 pub mod server;
 pub mod verify;

@@ -13,11 +13,18 @@ pub fn serve(file: Option<&Path>) -> ExitCode {
     iamd::logging::init("info");
     let data_dir = config.data_dir.clone();
     let db_dir = data_dir.clone();
+    let key_given = !config.bootstrap.admin_api_key.is_empty();
     let run = async move {
         let started = iamd::server::start(config)
             .await
             .map_err(|e| e.to_string())?;
-        if let Some(key) = &started.admin_key {
+        if started.admin_key.is_some() && key_given {
+            println!(
+                "Created the root account. Its admin API key is the one given in \
+                 bootstrap.admin_api_key (IAMD_ADMIN_API_KEY): it is not shown, nor written to \
+                 a file."
+            );
+        } else if let Some(key) = &started.admin_key {
             println!(
                 "Created the root account. Its admin API key (shown once, also in {}):",
                 data_dir.join(iamd::bootstrap::KEY_FILE).display()

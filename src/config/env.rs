@@ -19,6 +19,7 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("IAMD_ADMIN_EMAIL", "bootstrap.admin_email"),
     ("IAMD_ADMIN_USERNAME", "bootstrap.admin_username"),
     ("IAMD_ADMIN_PASSWORD", "bootstrap.admin_password"),
+    ("IAMD_ADMIN_API_KEY", "bootstrap.admin_api_key"),
     (
         "IAMD_DEVELOPER_CERTIFICATES_PER_ACCOUNT",
         "limits.developer_certificates_per_account",
@@ -43,7 +44,7 @@ pub const ALIASES: &[(&str, &str)] = &[
 
 /// Keys holding a secret: settable from `<variable>_FILE`, shown by `check-config` only as
 /// `(set)` (the field's `serialize_with = "redacted"`; a test keeps the two lists equal).
-pub const SECRETS: &[&str] = &["bootstrap.admin_password"];
+pub const SECRETS: &[&str] = &["bootstrap.admin_password", "bootstrap.admin_api_key"];
 
 /// Suffix of the variable naming a file that holds a secret.
 pub const FILE_SUFFIX: &str = "_FILE";

@@ -548,7 +548,18 @@ impl Binary {
             .unwrap()
             .trim()
             .to_string();
-        let key = std::fs::read_to_string(data_dir.join("admin-api-key")).expect("admin key file");
+        // A key given to the first start is not written to the key file.
+        let given = |var: &str| extra_env.iter().find(|(name, _)| *name == var).map(|e| e.1);
+        let key = match (
+            given("IAMD_ADMIN_API_KEY"),
+            given("IAMD_ADMIN_API_KEY_FILE"),
+        ) {
+            (Some(key), _) => key.to_string(),
+            (None, Some(file)) => std::fs::read_to_string(file).expect("the key's file"),
+            (None, None) => {
+                std::fs::read_to_string(data_dir.join("admin-api-key")).expect("admin key file")
+            }
+        };
         Binary {
             child,
             client: Client::new(&format!("http://{addr}"), Some(key.trim())),

@@ -2,6 +2,7 @@
 //! abuse limits, the appliance commands (`check-config`, `systemd-unit`), damaged data
 //! directories and `verify`, file modes, and a full disk.
 
+mod admin_key;
 mod appliance;
 mod backup;
 mod backup_engines;
