@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+/// `config.example.toml`, as `iamd config-example` prints it.
+pub const EXAMPLE: &str = include_str!("../config.example.toml");
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -499,8 +502,9 @@ mod tests {
             toml::to_string(&example).unwrap(),
             toml::to_string(&defaults).unwrap()
         );
-        let text = std::fs::read_to_string(&path).unwrap();
-        let table: toml::Table = text.parse().unwrap();
+        // What the binary prints (`iamd config-example`) is the file.
+        assert_eq!(EXAMPLE, std::fs::read_to_string(&path).unwrap());
+        let table: toml::Table = EXAMPLE.parse().unwrap();
         let all: toml::Table = toml::to_string(&defaults).unwrap().parse().unwrap();
         for (key, value) in &all {
             match value.as_table() {

@@ -4,7 +4,7 @@
 
 mod cli;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -67,6 +67,19 @@ enum Command {
     AdminKey(cli::admin_key::AdminKeyArgs),
     /// Print a systemd unit for running iamd as a service
     SystemdUnit,
+    /// Print the documented example configuration (every key, its default and its variable)
+    ConfigExample,
+    /// Print a shell completion script (e.g. `iamd completions bash > /etc/bash_completion.d/iamd`)
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff; e.g. `iamd man > /usr/local/share/man/man1/iamd.1`), or
+    /// the page of one command (`iamd man backup > .../iamd-backup.1`)
+    Man {
+        /// The command whose page to print
+        command: Option<String>,
+    },
 }
 
 /// The systemd unit shipped with this release (documented in README.md).
@@ -89,5 +102,43 @@ fn main() -> ExitCode {
             print!("{SYSTEMD_UNIT}");
             ExitCode::SUCCESS
         }
+        Some(Command::ConfigExample) => {
+            print!("{}", iamd::config::EXAMPLE);
+            ExitCode::SUCCESS
+        }
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(shell, &mut Cli::command(), "iamd", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Some(Command::Man { command }) => man(command.as_deref()),
+    }
+}
+
+/// `iamd man [COMMAND]`: the page of iamd, or of one of its commands (`iamd-COMMAND(1)`, as
+/// the main page's list names them).
+fn man(command: Option<&str>) -> ExitCode {
+    let cli = Cli::command();
+    let page = match command {
+        None => cli,
+        Some(name) => match cli.find_subcommand(name) {
+            Some(sub) => sub
+                .clone()
+                .name(format!("iamd-{name}"))
+                .bin_name(format!("iamd {name}"))
+                .version(env!("CARGO_PKG_VERSION"))
+                .disable_version_flag(true),
+            None => {
+                let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+                let known = names.join(", ");
+                return cli::fail(
+                    cli::USAGE_ERROR,
+                    &format!("no command {name}; the commands: {known}"),
+                );
+            }
+        },
+    };
+    match clap_mangen::Man::new(page).render(&mut std::io::stdout()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => cli::fail(cli::FAILED, &format!("cannot write the manual page: {e}")),
     }
 }

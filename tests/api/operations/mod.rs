@@ -7,6 +7,7 @@ mod appliance;
 mod backup;
 mod backup_engines;
 mod backup_url;
+mod cli_docs;
 mod command_line;
 mod connections;
 mod damage;
