@@ -390,16 +390,39 @@ impl Config {
     /// `Host` or `X-Forwarded-Host`, which any client can forge. A wildcard address
     /// (0.0.0.0, [::]) names no host a client can reach: set `public_url` there.
     pub fn resolve_public_url(&mut self, bound: SocketAddr) {
-        if self.public_url.is_empty() {
-            if bound.ip().is_unspecified() {
-                log::warn!(
-                    "public_url is not set and {bound} is a wildcard address: links in emails \
-                     and static_uri will name it; set public_url to the address clients use"
-                );
-            }
-            let scheme = if self.tls.enabled() { "https" } else { "http" };
-            self.public_url = format!("{scheme}://{bound}");
+        if let Some(warning) = self.wildcard_warning(bound) {
+            log::warn!("{warning}");
         }
+        self.public_url = self.resolved_public_url(bound);
+    }
+
+    /// `public_url`, or the one derived from the address bound when it is unset.
+    pub fn resolved_public_url(&self, bound: SocketAddr) -> String {
+        if self.public_url.is_empty() {
+            let scheme = if self.tls.enabled() { "https" } else { "http" };
+            format!("{scheme}://{bound}")
+        } else {
+            self.public_url.clone()
+        }
+    }
+
+    /// Without `public_url`, a wildcard address (0.0.0.0, [::]) ends up in every link and
+    /// device file: what they will contain, and what to do.
+    pub fn wildcard_warning(&self, bound: SocketAddr) -> Option<String> {
+        if !self.public_url.is_empty() || !bound.ip().is_unspecified() {
+            return None;
+        }
+        let mut resolved = self.clone();
+        resolved.public_url = self.resolved_public_url(bound);
+        Some(format!(
+            "public_url is not set and iamd listens on the wildcard address {bound}, which \
+             clients elsewhere cannot reach: branding static_uri links will read {}/static/..., \
+             and security.c files will name the bootstrap server {} and the LwM2M server {}; \
+             set public_url (IAMD_PUBLIC_URL) to the URL clients use",
+            resolved.public_url(),
+            resolved.bootstrap_server_uri(),
+            resolved.lwm2m_server_uri()
+        ))
     }
 
     /// The base URL clients use, without a trailing slash.

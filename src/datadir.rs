@@ -24,3 +24,29 @@ pub fn in_use_message(data_dir: &Path) -> String {
         data_dir.display()
     )
 }
+
+/// Makes sure `data_dir` exists (creating it, private) and this process can write in it; the
+/// error is one sentence naming the directory and what to do.
+pub fn check_writable(data_dir: &Path) -> Result<(), String> {
+    let probe = data_dir.join(".iamd-write-test");
+    let result = crate::private::create_dir(data_dir)
+        .and_then(|()| crate::private::create_file(&probe).map(drop))
+        .and_then(|()| std::fs::remove_file(&probe));
+    result.map_err(|e| {
+        use std::io::ErrorKind;
+        let why = match e.kind() {
+            ErrorKind::PermissionDenied => "this user may not write there".to_string(),
+            ErrorKind::ReadOnlyFilesystem => "it is on a read-only file system".to_string(),
+            ErrorKind::NotADirectory | ErrorKind::AlreadyExists => {
+                "a part of the path is a file, not a directory".to_string()
+            }
+            ErrorKind::StorageFull => "its file system is full".to_string(),
+            _ => e.to_string(),
+        };
+        format!(
+            "cannot write to the data directory {}: {why}; make it writable for this user, or \
+             set data_dir (IAMD_DATA_DIR) to another directory",
+            data_dir.display()
+        )
+    })
+}

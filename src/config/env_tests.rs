@@ -254,3 +254,37 @@ fn the_example_and_the_readme_name_every_variable() {
         }
     }
 }
+
+#[test]
+fn unknown_variables_are_named_with_the_nearest_known_one() {
+    let present = [
+        "IAMD_BIDN",
+        "IAMD_DATADIR",
+        "IAMD_ADMIN_KEY",
+        "IAMD_COMPLETELY_DIFFERENT_THING",
+        "IAMD_BIND",
+        "IAMD_CONFIG",
+        "IAMD_ADMIN_API_KEY_FILE",
+        "HOME",
+    ]
+    .map(String::from);
+    let found = unknown(present);
+    let near = |name: &str| {
+        found
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, k)| k.clone())
+    };
+    assert_eq!(near("IAMD_BIDN"), Some(Some("IAMD_BIND".into())));
+    assert_eq!(near("IAMD_DATADIR"), Some(Some("IAMD_DATA_DIR".into())));
+    assert_eq!(
+        near("IAMD_ADMIN_KEY"),
+        Some(Some("IAMD_ADMIN_API_KEY".into()))
+    );
+    assert_eq!(near("IAMD_COMPLETELY_DIFFERENT_THING"), Some(None));
+    assert_eq!(
+        found.len(),
+        4,
+        "known names and other variables are not named: {found:?}"
+    );
+}

@@ -14,6 +14,7 @@ mod damage;
 mod full_disk;
 mod limits;
 mod modes;
+mod operator;
 mod shutdown;
 mod tls;
 
