@@ -39,6 +39,23 @@ pub struct Config {
     pub pki: PkiConfig,
     pub tls: TlsConfig,
     pub timeouts: TimeoutsConfig,
+    pub log: LogConfig,
+}
+
+/// The log on stderr.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` (one line per event, env_logger's layout) or `json` (one JSON object per line).
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// What the first start creates in an empty data directory.
@@ -143,6 +160,7 @@ impl Default for Config {
             pki: PkiConfig::default(),
             tls: TlsConfig::default(),
             timeouts: TimeoutsConfig::default(),
+            log: LogConfig::default(),
         }
     }
 }

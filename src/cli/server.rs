@@ -10,6 +10,7 @@ pub fn serve(file: Option<&Path>) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(USAGE_ERROR, &e),
     };
+    iamd::logging::set_format(config.log.format);
     iamd::logging::init("info");
     // Checked before anything is opened, so that each is said in one plain sentence.
     if iamd::datadir::in_use(&config.data_dir) {

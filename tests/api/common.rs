@@ -546,6 +546,10 @@ impl Binary {
             .lines()
             .find_map(|l| l.split(LISTENING).nth(1))
             .unwrap()
+            // The address ends the line, or its JSON string (`[log] format = "json"`).
+            .split(['"', ' '])
+            .next()
+            .unwrap()
             .trim()
             .to_string();
         // A key given to the first start is not written to the key file.
@@ -571,6 +575,11 @@ impl Binary {
     /// What the process printed to stdout so far.
     pub fn stdout(&self) -> String {
         self.stdout.text()
+    }
+
+    /// What the process logged (stderr) so far.
+    pub fn log(&self) -> String {
+        self.log.text()
     }
 
     /// Waits until stdout holds `needle`, at most `within`; whether it did.

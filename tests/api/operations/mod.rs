@@ -15,6 +15,7 @@ mod full_disk;
 mod limits;
 mod modes;
 mod operator;
+mod request_log;
 mod shutdown;
 mod tls;
 
