@@ -40,6 +40,16 @@ pub struct Config {
     pub tls: TlsConfig,
     pub timeouts: TimeoutsConfig,
     pub log: LogConfig,
+    pub http: HttpConfig,
+}
+
+/// HTTP behaviour towards browsers.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Origins (`https://app.example.com`) whose pages may call the API from a browser with a
+    /// bearer token (CORS, without credentials mode). Empty: CORS off.
+    pub cors_origins: Vec<String>,
 }
 
 /// The log on stderr.
@@ -161,6 +171,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             timeouts: TimeoutsConfig::default(),
             log: LogConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }
@@ -361,6 +372,14 @@ impl Config {
                 message: format!("`{bad}` is not a host name or IP address"),
             });
         }
+        if let Some(bad) = self.http.cors_origins.iter().find(|o| !is_origin(o)) {
+            return Err(ConfigError::Invalid {
+                key: "http.cors_origins".into(),
+                message: format!(
+                    "`{bad}` is not an origin (scheme://host or scheme://host:port, nothing after)"
+                ),
+            });
+        }
         let l = &self.limits;
         if l.auth_failure_clients == 0 {
             return Err(invalid("limits.auth_failure_clients", "must be positive"));
@@ -481,6 +500,29 @@ impl Config {
     }
 }
 
+/// An origin as browsers send it: `http` or `https`, a host, an optional port, no path.
+fn is_origin(origin: &str) -> bool {
+    let Some(authority) = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    // `[v6]:port`, `[v6]`, `host:port` or `host`.
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((ip, "")) => (ip, None),
+            Some((ip, rest)) => (ip, Some(rest.strip_prefix(':').unwrap_or("x"))),
+            None => return false,
+        },
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    port.is_none_or(|p| p.parse::<u16>().is_ok()) && !host.starts_with("*.") && is_host(host)
+}
+
 /// A DNS name (letters, digits, `-`, `.`, `*.` prefix) or an IP address.
 fn is_host(h: &str) -> bool {
     if h.parse::<std::net::IpAddr>().is_ok() {
@@ -559,6 +601,30 @@ mod tests {
                 }
                 None => assert!(table.contains_key(key), "config.example.toml lacks {key}"),
             }
+        }
+    }
+
+    #[test]
+    fn cors_origins_are_origins() {
+        for good in [
+            "https://app.example.com",
+            "http://localhost:3000",
+            "http://[::1]:8080",
+            "http://10.0.0.1",
+        ] {
+            assert!(is_origin(good), "{good}");
+        }
+        for bad in [
+            "app.example.com",
+            "https://app.example.com/",
+            "https://x.com/path",
+            "ftp://x.com",
+            "https://*.x.com",
+            "http://x.com:port",
+            "*",
+            "http://[::1",
+        ] {
+            assert!(!is_origin(bad), "{bad}");
         }
     }
 

@@ -10,6 +10,7 @@ mod backup_url;
 mod cli_docs;
 mod command_line;
 mod connections;
+mod cors;
 mod damage;
 mod full_disk;
 mod limits;
