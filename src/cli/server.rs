@@ -1,17 +1,21 @@
 //! `iamd` (the server) and `iamd check-config`.
 
-use super::{fail, load_config, USAGE_ERROR};
+use super::{fail, load_config, load_config_quietly, USAGE_ERROR};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 pub fn serve(file: Option<&Path>) -> ExitCode {
-    let config = match load_config(file) {
+    let config = match load_config_quietly(file) {
         Ok(c) => c,
         Err(e) => return fail(USAGE_ERROR, &e),
     };
     iamd::logging::set_format(config.log.format);
     iamd::logging::init("info");
+    // Logged, so that a JSON log stays JSON.
+    for warning in super::unknown_variables() {
+        log::warn!("{warning}");
+    }
     // Checked before anything is opened, so that each is said in one plain sentence.
     if iamd::datadir::in_use(&config.data_dir) {
         return fail(

@@ -24,7 +24,10 @@ fn request_line(server: &Binary, request_id: &str) -> Value {
 #[test]
 fn json_lines_name_the_client_the_caller_and_the_reason_of_a_refusal() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Binary::start(dir.path(), &[("IAMD_LOG_FORMAT", "json")]);
+    let server = Binary::start(
+        dir.path(),
+        &[("IAMD_LOG_FORMAT", "json"), ("IAMD_LOG_FROMAT", "text")],
+    );
     let admin = &server.client;
     let me = admin.get("/v3/api-keys/me").expect(200).clone();
     let bad = admin.get("/v3/users?limit=nope&secret_in_query=hunter2");
@@ -61,6 +64,20 @@ fn json_lines_name_the_client_the_caller_and_the_reason_of_a_refusal() {
 
     let log = server.log();
     assert!(!log.contains("hunter2"), "the query string is never logged");
+    let warning = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| {
+            v["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("IAMD_LOG_FROMAT"))
+        })
+        .expect("the unknown variable is warned about, in JSON");
+    assert_eq!(warning["level"], "WARN");
+    assert!(warning["message"]
+        .as_str()
+        .unwrap()
+        .contains("did you mean IAMD_LOG_FORMAT?"));
     for l in log.lines() {
         let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
         assert!(v["time"].is_string() && v["level"].is_string(), "{l}");
