@@ -4,7 +4,7 @@
 //! `store::MARKER`): it is never bootstrapped again, whatever happens to its database.
 //! Later starts find the root account and only make sure the marker is there.
 
-use crate::auth::password;
+use crate::auth::{apikey, password};
 use crate::config::Config;
 use crate::provision::{plan, AdminPlan};
 use crate::store::accounts::AccountRecord;
@@ -26,20 +26,38 @@ pub enum BootstrapError {
 }
 
 /// Creates the root account if the store has none. Returns the admin key on first start.
+/// With `bootstrap.admin_api_key` set, the key created is that one (its text names the
+/// account's id and its own), and it is neither printed nor written to the key file.
 pub async fn run(store: &Store, config: &Config) -> Result<Option<String>, BootstrapError> {
-    if store.root_account()?.is_some() {
+    let chosen = &config.bootstrap.admin_api_key;
+    if let Some(root) = store.root_account()? {
+        if !chosen.is_empty() && !is_key_of(store, &root, chosen)? {
+            log::warn!(
+                "bootstrap.admin_api_key (IAMD_ADMIN_API_KEY) is not a key of this data \
+                 directory's root account: it only sets the key at the first start. To replace \
+                 a lost key, stop the server and run `iamd admin-key --data-dir DIR`"
+            );
+        }
         // A directory made before markers existed gets one now.
         store.mark_initialised()?;
         return Ok(None);
     }
-    let account = AccountRecord {
+    let mut account = AccountRecord {
         is_aggregator: true,
         display_name: Some(config.bootstrap.account_name.clone()),
         end_market: "IT".into(),
         ..AccountRecord::new(None)
     };
+    // Validated with the configuration; an error here would be a bug.
+    let ids = (!chosen.is_empty())
+        .then(|| apikey::check_chosen(chosen))
+        .transpose()
+        .map_err(|why| StoreError::Invalid("bootstrap.admin_api_key", why))?;
+    if let Some((account_id, _)) = ids {
+        account.id = account_id;
+    }
     let b = &config.bootstrap;
-    let provisioned = plan(
+    let mut provisioned = plan(
         account,
         AdminPlan {
             email: b.admin_email.clone(),
@@ -51,13 +69,15 @@ pub async fn run(store: &Store, config: &Config) -> Result<Option<String>, Boots
             status: crate::status::UserStatus::Active,
         },
     );
-    // The key file is written before the commit: a crash in between leaves a file that the
-    // next (still first) start overwrites, never a committed key nobody can read.
-    let path = config.data_dir.join(KEY_FILE);
-    write_secret_file(&path, &provisioned.admin_key).map_err(|source| BootstrapError::KeyFile {
-        path: path.clone(),
-        source,
-    })?;
+    if let Some((_, key_id)) = ids {
+        provisioned.new.admin_key.id = key_id;
+        provisioned.new.admin_key.key_digest = apikey::digest(chosen);
+        provisioned.admin_key = chosen.clone();
+    } else {
+        // The key file is written before the commit: a crash in between leaves a file that
+        // the next (still first) start overwrites, never a committed key nobody can read.
+        write_key_file(&config.data_dir, &provisioned.admin_key)?;
+    }
     store
         .accounts
         .provision(provisioned.new, true)?
@@ -65,6 +85,18 @@ pub async fn run(store: &Store, config: &Config) -> Result<Option<String>, Boots
         .await?;
     store.mark_initialised()?;
     Ok(Some(provisioned.admin_key))
+}
+
+/// Whether `key` is a key of the account `root`.
+fn is_key_of(store: &Store, root: &crate::ids::Id, key: &str) -> Result<bool, StoreError> {
+    let found = store.apikeys.by_digest(&apikey::digest(key))?;
+    Ok(found.is_some_and(|k| k.account_id.id() == *root))
+}
+
+/// Writes `<data_dir>/admin-api-key` (mode 0600) durably.
+pub fn write_key_file(data_dir: &Path, key: &str) -> Result<(), BootstrapError> {
+    let path = data_dir.join(KEY_FILE);
+    write_secret_file(&path, key).map_err(|source| BootstrapError::KeyFile { path, source })
 }
 
 fn write_secret_file(path: &Path, secret: &str) -> std::io::Result<()> {
@@ -84,4 +116,40 @@ fn write_secret_file(path: &Path, secret: &str) -> std::io::Result<()> {
         std::fs::File::open(dir)?.sync_all()?;
     }
     Ok(())
+}
+
+/// Mints a new admin API key for the root account of a stopped server's store (`iamd
+/// admin-key`): owned by the account's admin user, in its Administrators group, as the first
+/// start's key is. Writes it to the key file, durably, before it is returned. Other keys are
+/// left as they are.
+pub async fn mint_root_key(store: &Store, data_dir: &Path) -> Result<String, BootstrapError> {
+    use crate::ids::ApiKeyId;
+    use crate::store::apikeys::ApiKeyRecord;
+    let missing = |what: &str| StoreError::Backend(format!("the data directory holds no {what}"));
+    let root = store
+        .root_account()?
+        .ok_or_else(|| missing("root account"))?;
+    let account = store
+        .accounts
+        .get(&root)?
+        .ok_or_else(|| missing("root account record"))?;
+    let key_id = ApiKeyId::new();
+    let issued = apikey::issue(&account.id, &key_id);
+    let now = crate::clock::now_millis();
+    let record = ApiKeyRecord {
+        id: key_id,
+        account_id: account.id,
+        name: "Administrator key (iamd admin-key)".into(),
+        owner: account.admin_user,
+        status: crate::status::ApiKeyStatus::Active,
+        key_digest: issued.digest,
+        groups: vec![account.admin_group.id()],
+        created_at: now,
+        updated_at: now,
+        etag: 1,
+    };
+    write_key_file(data_dir, &issued.full)?;
+    store.apikeys.create(record)?.durable().await?;
+    store.flush()?;
+    Ok(issued.full)
 }

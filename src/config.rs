@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+/// `config.example.toml`, as `iamd config-example` prints it.
+pub const EXAMPLE: &str = include_str!("../config.example.toml");
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -37,6 +40,8 @@ pub struct Config {
     pub tls: TlsConfig,
     pub timeouts: TimeoutsConfig,
     pub auth: AuthConfig,
+    pub log: LogConfig,
+    pub http: HttpConfig,
 }
 
 /// People signing in (`/auth`): sessions, lockouts, client-credential tokens.
@@ -72,6 +77,31 @@ impl Default for AuthConfig {
     }
 }
 
+/// HTTP behaviour towards browsers.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Origins (`https://app.example.com`) whose pages may call the API from a browser with a
+    /// bearer token (CORS, without credentials mode). Empty: CORS off.
+    pub cors_origins: Vec<String>,
+}
+
+/// The log on stderr.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` (one line per event, env_logger's layout) or `json` (one JSON object per line).
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
 /// What the first start creates in an empty data directory.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -86,6 +116,10 @@ pub struct BootstrapConfig {
     /// and the admin works with the API key only.
     #[serde(serialize_with = "redacted")]
     pub admin_password: String,
+    /// The root admin API key to create at the first start, instead of a random one (for
+    /// test harnesses that must know it). Stored as a digest only; never printed.
+    #[serde(serialize_with = "redacted")]
+    pub admin_api_key: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -171,6 +205,8 @@ impl Default for Config {
             tls: TlsConfig::default(),
             timeouts: TimeoutsConfig::default(),
             auth: AuthConfig::default(),
+            log: LogConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }
@@ -182,6 +218,7 @@ impl Default for BootstrapConfig {
             admin_email: "admin@iamd.local".into(),
             admin_username: "admin".into(),
             admin_password: String::new(),
+            admin_api_key: String::new(),
         }
     }
 }
@@ -312,17 +349,22 @@ impl Config {
             return Err(invalid("max_image_bytes", "must be at least 1024".into()));
         }
         let email = &self.bootstrap.admin_email;
-        if !crate::api::validate::is_email(email) {
+        if !crate::service::validate::is_email(email) {
             return Err(invalid(
                 "bootstrap.admin_email",
                 format!("`{email}` is not an email address"),
             ));
         }
-        if !crate::api::validate::is_username(&self.bootstrap.admin_username) {
+        if !crate::service::validate::is_username(&self.bootstrap.admin_username) {
             return Err(invalid(
                 "bootstrap.admin_username",
                 "must be 4-30 of letters, digits and -,._@+=".into(),
             ));
+        }
+        let key = &self.bootstrap.admin_api_key;
+        if !key.is_empty() {
+            crate::auth::apikey::check_chosen(key)
+                .map_err(|why| invalid("bootstrap.admin_api_key", why))?;
         }
         if self.limits.max_ids_per_request == 0 {
             return Err(invalid(
@@ -363,6 +405,14 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "tls.hosts".into(),
                 message: format!("`{bad}` is not a host name or IP address"),
+            });
+        }
+        if let Some(bad) = self.http.cors_origins.iter().find(|o| !is_origin(o)) {
+            return Err(ConfigError::Invalid {
+                key: "http.cors_origins".into(),
+                message: format!(
+                    "`{bad}` is not an origin (scheme://host or scheme://host:port, nothing after)"
+                ),
             });
         }
         let l = &self.limits;
@@ -428,16 +478,39 @@ impl Config {
     /// `Host` or `X-Forwarded-Host`, which any client can forge. A wildcard address
     /// (0.0.0.0, [::]) names no host a client can reach: set `public_url` there.
     pub fn resolve_public_url(&mut self, bound: SocketAddr) {
-        if self.public_url.is_empty() {
-            if bound.ip().is_unspecified() {
-                log::warn!(
-                    "public_url is not set and {bound} is a wildcard address: links in emails \
-                     and static_uri will name it; set public_url to the address clients use"
-                );
-            }
-            let scheme = if self.tls.enabled() { "https" } else { "http" };
-            self.public_url = format!("{scheme}://{bound}");
+        if let Some(warning) = self.wildcard_warning(bound) {
+            log::warn!("{warning}");
         }
+        self.public_url = self.resolved_public_url(bound);
+    }
+
+    /// `public_url`, or the one derived from the address bound when it is unset.
+    pub fn resolved_public_url(&self, bound: SocketAddr) -> String {
+        if self.public_url.is_empty() {
+            let scheme = if self.tls.enabled() { "https" } else { "http" };
+            format!("{scheme}://{bound}")
+        } else {
+            self.public_url.clone()
+        }
+    }
+
+    /// Without `public_url`, a wildcard address (0.0.0.0, [::]) ends up in every link and
+    /// device file: what they will contain, and what to do.
+    pub fn wildcard_warning(&self, bound: SocketAddr) -> Option<String> {
+        if !self.public_url.is_empty() || !bound.ip().is_unspecified() {
+            return None;
+        }
+        let mut resolved = self.clone();
+        resolved.public_url = self.resolved_public_url(bound);
+        Some(format!(
+            "public_url is not set and iamd listens on the wildcard address {bound}, which \
+             clients elsewhere cannot reach: branding static_uri links will read {}/static/..., \
+             and security.c files will name the bootstrap server {} and the LwM2M server {}; \
+             set public_url (IAMD_PUBLIC_URL) to the URL clients use",
+            resolved.public_url(),
+            resolved.bootstrap_server_uri(),
+            resolved.lwm2m_server_uri()
+        ))
     }
 
     /// The base URL clients use, without a trailing slash.
@@ -476,6 +549,29 @@ impl Config {
             self.pki.lwm2m_server_uri.clone()
         }
     }
+}
+
+/// An origin as browsers send it: `http` or `https`, a host, an optional port, no path.
+fn is_origin(origin: &str) -> bool {
+    let Some(authority) = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    // `[v6]:port`, `[v6]`, `host:port` or `host`.
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((ip, "")) => (ip, None),
+            Some((ip, rest)) => (ip, Some(rest.strip_prefix(':').unwrap_or("x"))),
+            None => return false,
+        },
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    port.is_none_or(|p| p.parse::<u16>().is_ok()) && !host.starts_with("*.") && is_host(host)
 }
 
 /// A DNS name (letters, digits, `-`, `.`, `*.` prefix) or an IP address.
@@ -540,8 +636,9 @@ mod tests {
             toml::to_string(&example).unwrap(),
             toml::to_string(&defaults).unwrap()
         );
-        let text = std::fs::read_to_string(&path).unwrap();
-        let table: toml::Table = text.parse().unwrap();
+        // What the binary prints (`iamd config-example`) is the file.
+        assert_eq!(EXAMPLE, std::fs::read_to_string(&path).unwrap());
+        let table: toml::Table = EXAMPLE.parse().unwrap();
         let all: toml::Table = toml::to_string(&defaults).unwrap().parse().unwrap();
         for (key, value) in &all {
             match value.as_table() {
@@ -555,6 +652,30 @@ mod tests {
                 }
                 None => assert!(table.contains_key(key), "config.example.toml lacks {key}"),
             }
+        }
+    }
+
+    #[test]
+    fn cors_origins_are_origins() {
+        for good in [
+            "https://app.example.com",
+            "http://localhost:3000",
+            "http://[::1]:8080",
+            "http://10.0.0.1",
+        ] {
+            assert!(is_origin(good), "{good}");
+        }
+        for bad in [
+            "app.example.com",
+            "https://app.example.com/",
+            "https://x.com/path",
+            "ftp://x.com",
+            "https://*.x.com",
+            "http://x.com:port",
+            "*",
+            "http://[::1",
+        ] {
+            assert!(!is_origin(bad), "{bad}");
         }
     }
 

@@ -200,7 +200,11 @@ impl ResponseError for ApiError {
         if let ApiError::Unauthorized(_) | ApiError::UnauthorizedFields { .. } = self {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        response.json(body)
+        let reason = crate::api::request_id::Reason(body.message.clone());
+        let mut response = response.json(body);
+        // For the request log (`request_id::finish`), which does not parse bodies.
+        response.extensions_mut().insert(reason);
+        response
     }
 }
 

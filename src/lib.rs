@@ -10,6 +10,7 @@ pub mod bootstrap;
 pub mod branding;
 pub mod clock;
 pub mod config;
+pub mod datadir;
 pub mod email;
 pub mod error;
 pub mod ids;
@@ -20,6 +21,7 @@ pub mod private;
 pub mod provision;
 pub mod ratelimit;
 pub mod server;
+pub mod service;
 pub mod state;
 pub mod status;
 pub mod store;
@@ -27,3 +29,5 @@ pub mod tls;
 
 #[cfg(test)]
 mod compat_tests;
+#[cfg(test)]
+mod layering_tests;

@@ -47,6 +47,25 @@ impl Shared {
 
 static SHARED: OnceLock<Arc<Shared>> = OnceLock::new();
 
+/// Whether lines are JSON objects (`[log] format = "json"`); set once, before `init`.
+static JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The target of request lines, whose message is already the JSON object in JSON mode.
+pub const REQUEST_TARGET: &str = "iamd::request";
+
+/// Chooses the line format (call before `init`).
+pub fn set_format(format: crate::config::LogFormat) {
+    JSON.store(
+        format == crate::config::LogFormat::Json,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// Whether lines are JSON objects.
+pub fn json() -> bool {
+    JSON.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Sets up `env_logger` (filter from `RUST_LOG`, `default_filter` otherwise) writing through
 /// the background thread.
 pub fn init(default_filter: &str) {
@@ -65,8 +84,11 @@ pub fn init(default_filter: &str) {
         .init();
 }
 
-/// One line in env_logger's default layout (see the module comment).
+/// One line in env_logger's default layout (see the module comment), or a JSON object.
 fn format(out: &mut impl Write, record: &log::Record<'_>) -> std::io::Result<()> {
+    if json() {
+        return format_json(out, record);
+    }
     thread_local! {
         /// The second last rendered and its text; the message being formatted.
         static SCRATCH: RefCell<(i64, String, String)> = RefCell::default();
@@ -109,6 +131,22 @@ fn format(out: &mut impl Write, record: &log::Record<'_>) -> std::io::Result<()>
         }
         out.write_all(b"\n")
     })
+}
+
+/// `{"time", "level", "target", "message"}` on one line; a request line is its own object.
+fn format_json(out: &mut impl Write, record: &log::Record<'_>) -> std::io::Result<()> {
+    if record.target() == REQUEST_TARGET {
+        out.write_fmt(*record.args())?;
+    } else {
+        let line = serde_json::json!({
+            "time": crate::clock::rfc3339(crate::clock::now_millis()),
+            "level": record.level().as_str(),
+            "target": record.target(),
+            "message": record.args().to_string(),
+        });
+        out.write_all(line.to_string().as_bytes())?;
+    }
+    out.write_all(b"\n")
 }
 
 /// Waits until every line logged so far is written to stderr. Call before exiting.

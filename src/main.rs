@@ -4,7 +4,7 @@
 
 mod cli;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -62,8 +62,24 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         data_dir: PathBuf,
     },
+    /// Mint a root admin API key for a stopped server (--data-dir), or print a fresh one to
+    /// give the first start as IAMD_ADMIN_API_KEY (--new)
+    AdminKey(cli::admin_key::AdminKeyArgs),
     /// Print a systemd unit for running iamd as a service
     SystemdUnit,
+    /// Print the documented example configuration (every key, its default and its variable)
+    ConfigExample,
+    /// Print a shell completion script (e.g. `iamd completions bash > /etc/bash_completion.d/iamd`)
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff; e.g. `iamd man > /usr/local/share/man/man1/iamd.1`), or
+    /// the page of one command (`iamd man backup > .../iamd-backup.1`)
+    Man {
+        /// The command whose page to print
+        command: Option<String>,
+    },
 }
 
 /// The systemd unit shipped with this release (documented in README.md).
@@ -81,9 +97,48 @@ fn main() -> ExitCode {
         Some(Command::VerifyBackup { input }) => cli::backup::verify(&input),
         Some(Command::Restore { input, data_dir }) => cli::backup::restore(&input, &data_dir),
         Some(Command::Verify { data_dir }) => cli::verify::verify(&data_dir),
+        Some(Command::AdminKey(args)) => cli::admin_key::admin_key(&args),
         Some(Command::SystemdUnit) => {
             print!("{SYSTEMD_UNIT}");
             ExitCode::SUCCESS
         }
+        Some(Command::ConfigExample) => {
+            print!("{}", iamd::config::EXAMPLE);
+            ExitCode::SUCCESS
+        }
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(shell, &mut Cli::command(), "iamd", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Some(Command::Man { command }) => man(command.as_deref()),
+    }
+}
+
+/// `iamd man [COMMAND]`: the page of iamd, or of one of its commands (`iamd-COMMAND(1)`, as
+/// the main page's list names them).
+fn man(command: Option<&str>) -> ExitCode {
+    let cli = Cli::command();
+    let page = match command {
+        None => cli,
+        Some(name) => match cli.find_subcommand(name) {
+            Some(sub) => sub
+                .clone()
+                .name(format!("iamd-{name}"))
+                .bin_name(format!("iamd {name}"))
+                .version(env!("CARGO_PKG_VERSION"))
+                .disable_version_flag(true),
+            None => {
+                let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+                let known = names.join(", ");
+                return cli::fail(
+                    cli::USAGE_ERROR,
+                    &format!("no command {name}; the commands: {known}"),
+                );
+            }
+        },
+    };
+    match clap_mangen::Man::new(page).render(&mut std::io::stdout()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => cli::fail(cli::FAILED, &format!("cannot write the manual page: {e}")),
     }
 }

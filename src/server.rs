@@ -74,6 +74,7 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let cors = cors(&state.config.http.cors_origins);
     App::new()
         .app_data(state)
         .app_data(shared.limiter)
@@ -94,8 +95,32 @@ pub fn app(
         .wrap(from_fn(backup::middleware))
         .wrap(from_fn(crate::limits::middleware))
         .wrap(from_fn(close_when_stopping))
+        // Inside the request log, so that a refused preflight is an ErrorResponse too.
+        .wrap(cors)
         // Also adds the `api::headers` of every response.
         .wrap(from_fn(api::request_id::middleware))
+}
+
+/// CORS for `origins` (none: off). Browser clients authenticate with a bearer token, never
+/// cookies, so credentials mode stays off and any listed page may call every route.
+fn cors(origins: &[String]) -> actix_web::middleware::Condition<actix_cors::Cors> {
+    use actix_web::http::{header, Method};
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([
+            api::request_id::HEADER,
+            header::RETRY_AFTER,
+            header::CONTENT_DISPOSITION,
+        ])
+        .max_age(3600)
+        // A request from another origin is served as without CORS (the browser keeps the
+        // answer from the page); clients that are no browser may send any Origin.
+        .block_on_origin_mismatch(false);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    actix_web::middleware::Condition::new(!origins.is_empty(), cors)
 }
 
 #[derive(Debug, thiserror::Error)]

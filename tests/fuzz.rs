@@ -223,11 +223,11 @@ fn json_bytes() -> impl Strategy<Value = Vec<u8>> {
 
 fn parse_all(bytes: &[u8]) {
     use iamd::api::body::parse;
-    let _ = parse::<iamd::api::user_create::UserCreate>(bytes);
-    let _ = parse::<iamd::api::users::UserUpdate>(bytes);
-    let _ = parse::<iamd::api::apikeys::ApiKeyCreate>(bytes);
-    let _ = parse::<iamd::api::apikeys::ApiKeyUpdate>(bytes);
-    let _ = parse::<iamd::api::accounts::AccountUpdate>(bytes);
+    let _ = parse::<iamd::service::users::UserCreate>(bytes);
+    let _ = parse::<iamd::service::users::UserUpdate>(bytes);
+    let _ = parse::<iamd::service::apikeys::ApiKeyCreate>(bytes);
+    let _ = parse::<iamd::service::apikeys::ApiKeyUpdate>(bytes);
+    let _ = parse::<iamd::service::accounts::AccountUpdate>(bytes);
     let _ = parse::<serde_json::Value>(bytes);
 }
 
@@ -444,11 +444,11 @@ fn metadata_xml() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-fn parse_metadata(xml: &[u8]) -> Result<iamd::api::identity_providers::saml::Metadata, String> {
+fn parse_metadata(xml: &[u8]) -> Result<iamd::service::identity_providers::saml::Metadata, String> {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(xml);
     timed("parse_entity_descriptor", || {
-        iamd::api::identity_providers::saml::parse_entity_descriptor(&b64)
+        iamd::service::identity_providers::saml::parse_entity_descriptor(&b64)
     })
 }
 
@@ -458,7 +458,7 @@ proptest! {
     #[test]
     fn saml_metadata_never_panics(xml in metadata_xml()) {
         if let Ok(md) = parse_metadata(&xml) {
-            prop_assert!(md.certs.len() <= iamd::api::identity_providers::saml::MAX_CERTS);
+            prop_assert!(md.certs.len() <= iamd::service::identity_providers::saml::MAX_CERTS);
             prop_assert!(md.certs.iter().all(|c| c.starts_with("-----BEGIN CERTIFICATE-----\n")));
         }
     }
@@ -477,7 +477,7 @@ fn saml_metadata_samples_parse() {
 /// The shapes that make XML parsers quadratic or deep, each as large as the size cap allows.
 #[test]
 fn saml_metadata_worst_cases_stay_within_budget() {
-    use iamd::api::identity_providers::saml::MAX_METADATA_BYTES;
+    use iamd::service::identity_providers::saml::MAX_METADATA_BYTES;
     let n = MAX_METADATA_BYTES / 16;
     let open = format!(r#"<md:EntityDescriptor xmlns:md="{MD_NS}" entityID="e""#);
     let cases = [

@@ -10,7 +10,7 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::de::{self, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserializer, Serialize};
 
 /// `value` as the JSON body of `response`. `HttpResponseBuilder::json` renders into a
 /// `String` that starts at 128 bytes and is copied as it doubles: a user view (~630 bytes)
@@ -166,18 +166,10 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// For fields where `null` and "absent" differ: absent is `None`, `null` is `Some(None)`.
-pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Ok(Some(Option::deserialize(d)?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
 
     #[derive(Deserialize, Debug)]
     struct Named {

@@ -2,22 +2,24 @@
 //! /clear]]` (and under `/v3/accounts/{account_id}`), plus `GET /static/{name}`, which serves
 //! the bytes without authentication under their content-hash name, the way a CDN would.
 //!
-//! Uploads are read here (not through the JSON extractor, whose limit is for JSON), checked
-//! by content with `branding::sniff_image` and stored in sled. A body over the limit is read
-//! to its end and then refused with a 400, so the client gets an answer, not a reset.
+//! Uploads are read here (not through the JSON extractor, whose limit is for JSON), then
+//! checked by content (`branding::sniff_image`) and stored by `service::branding`. A body
+//! over the limit is read to its end and then refused with a 400, so the client gets an
+//! answer, not a reset.
 
-use super::branding_colors::{lineage, BrandingList, ReferencePath, ThemeParam};
+use super::path::{ReferencePath, ThemeParam};
 use super::scope::{AccountScope, AdminScope};
-use crate::branding::{self, ImageError, ImageKind, Theme, IMAGE_REFERENCES};
+use super::views::BrandingList;
+use crate::branding::{self, ImageError, ImageKind, Theme};
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
+use crate::service::branding::{self as service, image_reference};
 use crate::state::AppState;
 use crate::store::branding::ImageRecord;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 mod multipart;
@@ -71,14 +73,6 @@ fn view(base: &str, theme: Theme, reference: &str, custom: Option<&ImageRecord>)
     }
 }
 
-fn known(reference: &str) -> ApiResult<&str> {
-    if branding::is_image_reference(reference) {
-        Ok(reference)
-    } else {
-        Err(ApiError::not_found("Branding image"))
-    }
-}
-
 /// GET /v3/branding-images/{light|dark}
 pub async fn list(
     state: web::Data<AppState>,
@@ -86,24 +80,10 @@ pub async fn list(
     theme: ThemeParam,
 ) -> ApiResult<HttpResponse> {
     let theme = theme.0;
-    let mut layers: Vec<HashMap<String, ImageRecord>> = Vec::new();
-    for account in lineage(&state, &scope)? {
-        layers.push(
-            state
-                .store
-                .branding
-                .images(&account, theme)?
-                .into_iter()
-                .collect(),
-        );
-    }
     let base = base_url(&state);
-    let data = IMAGE_REFERENCES
+    let data = service::images(&state, &scope, theme)?
         .iter()
-        .map(|reference| {
-            let custom = layers.iter().find_map(|layer| layer.get(*reference));
-            view(&base, theme, reference, custom)
-        })
+        .map(|(reference, custom)| view(&base, theme, reference, custom.as_ref()))
         .collect();
     Ok(BrandingList::respond(data))
 }
@@ -115,14 +95,8 @@ pub async fn get(
     theme: ThemeParam,
     path: web::Path<ReferencePath>,
 ) -> ApiResult<HttpResponse> {
-    let reference = known(&path.reference)?;
-    let mut custom = None;
-    for account in lineage(&state, &scope)? {
-        custom = state.store.branding.image(&account, theme.0, reference)?;
-        if custom.is_some() {
-            break;
-        }
-    }
+    let reference = image_reference(&path.reference)?;
+    let custom = service::image(&state, &scope, theme.0, reference)?;
     let base = base_url(&state);
     Ok(HttpResponse::Ok().json(view(&base, theme.0, reference, custom.as_ref())))
 }
@@ -134,13 +108,8 @@ pub async fn clear(
     theme: ThemeParam,
     path: web::Path<ReferencePath>,
 ) -> ApiResult<HttpResponse> {
-    let reference = known(&path.reference)?;
-    state
-        .store
-        .branding
-        .clear_image(&scope.id(), theme.0, reference)?
-        .durable()
-        .await?;
+    let reference = image_reference(&path.reference)?;
+    service::clear_image(&state, &scope, theme.0, reference).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -211,23 +180,7 @@ async fn accept(
     bytes: &[u8],
     declared: Option<ImageKind>,
 ) -> ApiResult<HttpResponse> {
-    let info = branding::sniff_image(bytes, declared, state.config.max_image_bytes)
-        .map_err(|e| ApiError::field("image", e.to_string()))?;
-    let rec = state
-        .store
-        .branding
-        .set_image(&scope.id(), theme, reference, bytes, info)?
-        .durable()
-        .await?;
-    log::info!(
-        "account {} uploaded {theme} branding image {reference}: {} {}x{}, {} bytes, {}",
-        scope.id(),
-        info.kind,
-        info.width,
-        info.height,
-        bytes.len(),
-        rec.name
-    );
+    let rec = service::set_image(state, scope, theme, reference, bytes, declared).await?;
     let base = base_url(state);
     let image = view(&base, theme, reference, Some(&rec));
     let metadata = req
@@ -252,7 +205,7 @@ pub async fn upload(
     path: web::Path<ReferencePath>,
     mut payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let reference = known(&path.reference)?;
+    let reference = image_reference(&path.reference)?;
     let limit = state.config.max_image_bytes;
     let bytes = read_body(&mut payload, limit, limit).await?;
     let declared = req
@@ -286,7 +239,7 @@ pub async fn upload_multipart(
     path: web::Path<ReferencePath>,
     mut payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let reference = known(&path.reference)?;
+    let reference = image_reference(&path.reference)?;
     let limit = state.config.max_image_bytes;
     let body = read_body(
         &mut payload,
@@ -342,11 +295,7 @@ pub async fn serve_static(
     let bytes = match builtin {
         Some(bytes) => bytes,
         None => {
-            let blob = state
-                .store
-                .branding
-                .blob(&path.name)?
-                .ok_or_else(not_found)?;
+            let blob = service::image_bytes(&state, &path.name)?.ok_or_else(not_found)?;
             web::Bytes::from(blob)
         }
     };

@@ -1,34 +1,20 @@
 //! User invitations: `/v3/user-invitations/...` and, through `AccountScope`,
-//! `/v3/accounts/{account_id}/user-invitations/...`.
-//!
-//! Who is invited: the invitation's `user_id` is the account's user with the invited email
-//! when there is one (an existing user can be re-invited); otherwise the invitation creates
-//! that user with status INVITED, in the invitation's groups and with its login profiles,
-//! exactly as `POST /v3/users?action=invite` would. Revoking an invitation that created its
-//! user removes that user again while it is still INVITED and no other live invitation
-//! names it, so a withdrawn invitation leaves nothing behind. Accepting (which needs the
-//! token, kept only as a SHA-256 digest) is not part of this API.
+//! `/v3/accounts/{account_id}/user-invitations/...`. Who is invited and what revoking
+//! removes is in `service::invitations`.
 
 use super::body::Json;
 use super::list::{FilterSpec, ListQuery, EQ};
 use super::path::PathId;
 use super::scope::{AccountScope, AdminScope};
-use super::user_groups::check_groups;
-use super::users::{check_login_profiles, LoginProfileRef, LoginProfileView};
-use super::validate::{self, Checks};
-use crate::clock::{now_millis, rfc3339};
+use super::views::users::{login_profiles_view, LoginProfileView};
+use crate::clock::rfc3339;
 use crate::error::ApiResult;
 use crate::ids::{Id, InvitationId};
+use crate::service::invitations::{self, InvitationCreate};
 use crate::state::AppState;
-use crate::status::UserStatus;
-use crate::store::accounts::AccountRecord;
 use crate::store::invitations::InvitationRecord;
-use crate::store::users::UserRecord;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
-
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-pub const DEFAULT_VALID_FOR_DAYS: i64 = 30;
+use serde::Serialize;
 
 /// `UserInvitationResp`.
 #[derive(Serialize)]
@@ -56,92 +42,12 @@ pub fn view(state: &AppState, i: &InvitationRecord) -> ApiResult<InvitationView>
         email: i.email.clone(),
         user_id: i.user_id.hex(),
         groups: i.groups.iter().map(Id::hex).collect(),
-        login_profiles: super::identity_providers::login_profiles_view(
-            state,
-            &i.account_id,
-            &i.login_profiles,
-        )?,
+        login_profiles: login_profiles_view(state, &i.account_id, &i.login_profiles)?,
         created_at: rfc3339(i.created_at),
         updated_at: rfc3339(i.updated_at),
         expiration: rfc3339(i.expires_at),
         etag: i.etag.to_string(),
     })
-}
-
-/// An invitation to record and send.
-pub struct NewInvitation {
-    pub user: UserRecord,
-    pub created_user: bool,
-    pub groups: Vec<Id>,
-    pub login_profiles: Vec<Id>,
-    pub valid_for_days: i64,
-}
-
-/// Records an invitation with a fresh acceptance token and emails that token to the user.
-/// Shared with `POST /v3/users?action=invite`.
-pub async fn issue(
-    state: &AppState,
-    account: &AccountRecord,
-    new: NewInvitation,
-) -> ApiResult<InvitationRecord> {
-    let token = crate::auth::apikey::random_secret(43);
-    let now = now_millis();
-    let record = InvitationRecord {
-        id: InvitationId::new(),
-        account_id: account.id,
-        email: new.user.email.clone(),
-        user_id: new.user.id,
-        created_user: new.created_user,
-        groups: new.groups,
-        login_profiles: new.login_profiles,
-        token_digest: crate::auth::apikey::digest(&token),
-        created_at: now,
-        updated_at: now,
-        expires_at: now + new.valid_for_days * DAY_MS,
-        etag: 1,
-    };
-    let name = crate::email::inline(
-        &account
-            .display_name
-            .clone()
-            .unwrap_or_else(|| account.id.hex()),
-    );
-    let link = format!(
-        "{}/invitations/accept?token={token}",
-        state.config.public_url()
-    );
-    let body = format!(
-        "Hello,\n\nYou have been invited to join the account \"{name}\".\n\n\
-         To accept, open this link:\n{link}\n\n\
-         The invitation expires at {}.\n",
-        rfc3339(record.expires_at)
-    );
-    let email = crate::email::Email {
-        to: record.email.clone(),
-        subject: format!("Invitation to join {name}"),
-        body,
-        secrets: vec![token],
-    };
-    let outgoing = crate::email::compose(state, &account.id, &email);
-    // The invitation and its email's log entry commit together.
-    let written = state
-        .store
-        .invitations
-        .create(record, Some(&outgoing.entry))?;
-    crate::email::deliver(state, written, outgoing).await
-}
-
-/// `UserInvitationReq`.
-#[derive(Deserialize)]
-pub struct InvitationCreate {
-    #[serde(default)]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub groups: Option<Vec<String>>,
-    #[serde(default)]
-    pub login_profiles: Option<Vec<LoginProfileRef>>,
-    #[serde(default)]
-    pub valid_for_days: Option<i64>,
 }
 
 /// POST /v3/user-invitations
@@ -150,52 +56,7 @@ pub async fn create(
     scope: AdminScope,
     body: Json<InvitationCreate>,
 ) -> ApiResult<HttpResponse> {
-    let req = body.0;
-    let mut c = Checks::new();
-    match &req.email {
-        Some(e) => c.email("email", Some(e)),
-        None => c.fail("email", "Required."),
-    }
-    c.range("valid_for_days", req.valid_for_days, 1, 100);
-    c.finish()?;
-    let email = req.email.unwrap_or_default();
-    let account = scope.id();
-    let groups = validate::ids("groups", req.groups.as_deref().unwrap_or_default())?;
-    check_groups(&state, &account, &groups)?;
-    let profile_ids: Vec<String> = req
-        .login_profiles
-        .iter()
-        .flatten()
-        .map(|p| p.id.clone())
-        .collect();
-    check_login_profiles(&state, &account, &profile_ids)?;
-    let login_profiles = validate::ids("login_profiles", &profile_ids)?;
-    let (user, created_user) = match state.store.users.by_email(&account, &email)? {
-        Some(user) => (user, false),
-        None => {
-            let user = super::user_create::new_record(
-                account,
-                email,
-                UserStatus::Invited,
-                crate::auth::password::hash_generated(&crate::auth::password::generate()),
-                groups.clone(),
-                login_profiles.clone(),
-            );
-            (state.store.users.create(user, None)?.durable().await?, true)
-        }
-    };
-    let invitation = issue(
-        &state,
-        &scope.account,
-        NewInvitation {
-            user,
-            created_user,
-            groups,
-            login_profiles,
-            valid_for_days: req.valid_for_days.unwrap_or(DEFAULT_VALID_FOR_DAYS),
-        },
-    )
-    .await?;
+    let invitation = invitations::create(&state, &scope, body.0).await?;
     Ok(HttpResponse::Created().json(view(&state, &invitation)?))
 }
 
@@ -211,16 +72,7 @@ pub async fn list(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let q = ListQuery::parse(&req, 50, FILTERS)?;
-    let keep = |i: &InvitationRecord| {
-        q.accepts(|field| match field {
-            "login_profiles" => i.login_profiles.iter().map(Id::hex).collect(),
-            _ => Vec::new(),
-        })
-    };
-    let page = state
-        .store
-        .invitations
-        .list(&scope.id(), &q.page, now_millis(), &keep)?;
+    let page = invitations::list(&state, &scope.id(), &q.page, &q.filters)?;
     Ok(q.respond(page.try_map(|i| view(&state, &i))?))
 }
 
@@ -241,50 +93,6 @@ pub async fn delete(
     id: PathId<InvitationId>,
 ) -> ApiResult<HttpResponse> {
     let invitation = id.find(&state, &scope)?;
-    let account = scope.id();
-    state
-        .store
-        .invitations
-        .delete(&account, &invitation.id)?
-        .durable()
-        .await?;
-    if invitation.created_user {
-        remove_invited_user(&state, &scope, &invitation).await?;
-    }
+    invitations::delete(&state, &scope, &invitation).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Removes the user a revoked invitation created, if nobody has made it more than that:
-/// still INVITED and not named by another live invitation.
-async fn remove_invited_user(
-    state: &AppState,
-    scope: &AccountScope,
-    invitation: &InvitationRecord,
-) -> ApiResult<()> {
-    let account = scope.id();
-    let Some(user) = state.store.users.get(&account, &invitation.user_id)? else {
-        return Ok(());
-    };
-    let still_invited = |i: &InvitationRecord| i.user_id == user.id;
-    let others = state.store.invitations.list(
-        &account,
-        &crate::store::PageRequest::all(),
-        now_millis(),
-        &still_invited,
-    )?;
-    if user.status != UserStatus::Invited || !others.items.is_empty() {
-        return Ok(());
-    }
-    match state
-        .store
-        .users
-        .delete(&account, &user.id, Some(scope.admin_group().id()))
-    {
-        Ok(w) => Ok(w.durable().await?),
-        // The last administrator stays, invited or not.
-        Err(crate::store::StoreError::Invalid(..)) | Err(crate::store::StoreError::NotFound(_)) => {
-            Ok(())
-        }
-        Err(e) => Err(e.into()),
-    }
 }

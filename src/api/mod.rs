@@ -21,10 +21,9 @@ pub mod scope;
 pub mod server_credentials;
 pub mod tenant_accounts;
 pub mod trusted_certificates;
-pub mod user_create;
 pub mod user_groups;
 pub mod users;
-pub mod validate;
+pub mod views;
 
 use crate::error::ApiError;
 use actix_web::http::header::{self, HeaderValue};
@@ -253,16 +252,11 @@ pub async fn not_found() -> Result<HttpResponse, ApiError> {
 
 /// GET /health: 503 while the store cannot take writes (a full or failing disk).
 async fn health(state: web::Data<crate::state::AppState>) -> Result<HttpResponse, ApiError> {
-    let min_free = state.config.limits.min_free_disk_bytes;
-    state
-        .store
-        .writable(min_free)
-        .map_err(ApiError::Unavailable)?;
-    let root = state.store.root_account()?;
+    let bootstrapped = crate::service::health::check(&state)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "status": "ok",
         "store": "ok",
         "version": env!("CARGO_PKG_VERSION"),
-        "bootstrapped": root.is_some(),
+        "bootstrapped": bootstrapped,
     })))
 }

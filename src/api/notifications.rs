@@ -56,6 +56,6 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     // The operation lists no `x-filter`: any `field__op` parameter is a 400.
     let q = ListQuery::parse(&req, 50, &[])?;
-    let page = state.store.notifications.list(&scope.id(), &q.page)?;
+    let page = crate::service::notifications::list(&state, &scope.id(), &q.page)?;
     Ok(q.respond(page.map(|n| view(&n))))
 }

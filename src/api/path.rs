@@ -1,3 +1,6 @@
+//! What a route carries in its path: entity ids, and the theme and reference of the branding
+//! routes (`ThemeParam`, `ReferencePath`).
+//!
 //! Entity ids in the path: `PathId<UserId>` reads the route's `{user_id}` segment and parses
 //! it once, before the handler runs; `find` loads the entity from the scope's account.
 //!
@@ -7,11 +10,12 @@
 //! is answered alike whether its id is malformed or merely unknown, as it was when each
 //! handler parsed its own path.
 
-use super::scope::AccountScope;
+use crate::branding::Theme;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{
     AccountId, ApiKeyId, CertificateId, GroupId, IdentityProviderId, InvitationId, UserId,
 };
+use crate::service::{self, scope::AccountScope};
 use crate::state::AppState;
 use crate::store::apikeys::ApiKeyRecord;
 use crate::store::certificates::TrustedCertRecord;
@@ -19,9 +23,9 @@ use crate::store::groups::GroupRecord;
 use crate::store::identity_providers::IdentityProviderRecord;
 use crate::store::invitations::InvitationRecord;
 use crate::store::users::UserRecord;
-use crate::store::StoreResult;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
+use serde::Deserialize;
 use std::future::{ready, Ready};
 
 /// An id type that a route carries in a named segment.
@@ -36,7 +40,7 @@ pub trait PathParam: Copy + 'static {
 /// An id type whose entity belongs to an account and can be read by id.
 pub trait Lookup: PathParam {
     type Record;
-    fn get(state: &AppState, account: &AccountId, id: Self) -> StoreResult<Option<Self::Record>>;
+    fn get(state: &AppState, account: &AccountId, id: Self) -> ApiResult<Option<Self::Record>>;
 }
 
 /// The 404 of an id of type `T` that is malformed or names nothing.
@@ -126,35 +130,30 @@ impl PathParam for DeveloperCertificateId {
 
 impl Lookup for UserId {
     type Record = UserRecord;
-    fn get(state: &AppState, account: &AccountId, id: Self) -> StoreResult<Option<UserRecord>> {
-        state.store.users.get(account, &id)
+    fn get(state: &AppState, account: &AccountId, id: Self) -> ApiResult<Option<UserRecord>> {
+        service::users::get(state, account, &id)
     }
 }
 
 impl Lookup for ApiKeyId {
     type Record = ApiKeyRecord;
-    fn get(state: &AppState, account: &AccountId, id: Self) -> StoreResult<Option<ApiKeyRecord>> {
-        state.store.apikeys.get(account, &id)
+    fn get(state: &AppState, account: &AccountId, id: Self) -> ApiResult<Option<ApiKeyRecord>> {
+        service::apikeys::get(state, account, &id)
     }
 }
 
 impl Lookup for GroupId {
     type Record = GroupRecord;
-    fn get(state: &AppState, account: &AccountId, id: Self) -> StoreResult<Option<GroupRecord>> {
-        state.store.groups.get(account, &id)
+    fn get(state: &AppState, account: &AccountId, id: Self) -> ApiResult<Option<GroupRecord>> {
+        service::groups::get(state, account, &id)
     }
 }
 
 impl Lookup for InvitationId {
     type Record = InvitationRecord;
     /// An expired invitation is gone: 404 like an unknown one.
-    fn get(
-        state: &AppState,
-        account: &AccountId,
-        id: Self,
-    ) -> StoreResult<Option<InvitationRecord>> {
-        let now = crate::clock::now_millis();
-        state.store.invitations.get(account, &id, now)
+    fn get(state: &AppState, account: &AccountId, id: Self) -> ApiResult<Option<InvitationRecord>> {
+        service::invitations::get(state, account, &id)
     }
 }
 
@@ -164,8 +163,8 @@ impl Lookup for IdentityProviderId {
         state: &AppState,
         account: &AccountId,
         id: Self,
-    ) -> StoreResult<Option<IdentityProviderRecord>> {
-        state.store.identity_providers.get(account, &id)
+    ) -> ApiResult<Option<IdentityProviderRecord>> {
+        service::identity_providers::get(state, account, &id)
     }
 }
 
@@ -175,9 +174,44 @@ impl Lookup for CertificateId {
         state: &AppState,
         account: &AccountId,
         id: Self,
-    ) -> StoreResult<Option<TrustedCertRecord>> {
-        state.store.certificates.get(account, &id)
+    ) -> ApiResult<Option<TrustedCertRecord>> {
+        service::certificates::get(state, account, &id)
     }
+}
+
+/// The theme of a branding route. The route table registers the spec's literal paths
+/// (`/branding-colors/light`, `/branding-colors/dark`, ...) to one handler each, and this
+/// reads which one matched, so no handler exists twice.
+pub struct ThemeParam(pub Theme);
+
+/// The segment after `branding-colors` or `branding-images` in a route pattern.
+fn theme_in(pattern: &str) -> Option<Theme> {
+    let mut segments = pattern.split('/');
+    while let Some(segment) = segments.next() {
+        if segment == "branding-colors" || segment == "branding-images" {
+            return segments.next()?.parse().ok();
+        }
+    }
+    None
+}
+
+impl FromRequest for ThemeParam {
+    type Error = ApiError;
+    type Future = Ready<Result<ThemeParam, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.match_pattern()
+                .and_then(|p| theme_in(&p))
+                .map(ThemeParam)
+                .ok_or_else(|| ApiError::Internal("branding route without a theme".into())),
+        )
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReferencePath {
+    pub reference: String,
 }
 
 #[cfg(test)]
@@ -238,5 +272,21 @@ mod tests {
         assert_eq!(status, 500);
         assert_eq!(body["type"], "internal_server_error");
         assert!(!text.contains("user_id"), "{text}");
+    }
+}
+
+#[cfg(test)]
+mod theme_tests {
+    use super::*;
+
+    #[test]
+    fn theme_is_read_from_either_route_family() {
+        assert_eq!(theme_in("/v3/branding-colors/light"), Some(Theme::Light));
+        assert_eq!(
+            theme_in("/v3/accounts/{account_id}/branding-images/dark/{reference}/upload"),
+            Some(Theme::Dark)
+        );
+        assert_eq!(theme_in("/v3/branding-colors/{reference}"), None);
+        assert_eq!(theme_in("/v3/users"), None);
     }
 }

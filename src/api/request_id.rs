@@ -8,7 +8,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, ResponseError};
+use actix_web::{Error, HttpMessage, ResponseError};
 use data_encoding::HEXLOWER;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -107,16 +107,109 @@ fn finish(
     // rest of the line. Method and path from the request the response keeps, not copies.
     let tenths = started.elapsed().as_micros() as u64 / 100;
     let req = res.request();
-    log::info!(
-        "{} {} {} {}.{}ms request_id={}",
-        req.method(),
-        req.path(),
-        res.status().as_u16(),
-        tenths / 10,
-        tenths % 10,
-        id.as_str()
-    );
+    let status = res.status().as_u16();
+    let extensions = req.extensions();
+    let caller = extensions.get::<crate::auth::Caller>();
+    let response_extensions = res.response().extensions();
+    // The reason of a refusal; a 5xx's message says nothing the error log does not.
+    let reason = response_extensions
+        .get::<Reason>()
+        .filter(|_| (400..500).contains(&status));
+    let line = Line {
+        method: req.method().as_str(),
+        path: req.path(),
+        status,
+        tenths,
+        client: req.peer_addr().map(|a| a.ip()),
+        account: caller.map(|c| c.account.id.id()),
+        key: caller.and_then(|c| c.apikey_id().map(|k| k.id())),
+        user: caller.and_then(|c| c.user_id().map(|u| u.id())),
+        request_id: id.as_str(),
+        reason: reason.map(|r| r.0.as_str()),
+    };
+    if crate::logging::json() {
+        log::info!(target: crate::logging::REQUEST_TARGET, "{}", line.json());
+    } else {
+        log::info!("{line}");
+    }
+    drop(response_extensions);
+    drop(extensions);
     Ok(res)
+}
+
+/// The message of an ErrorResponse, kept with the response for the request log.
+pub struct Reason(pub String);
+
+/// One request, as the request log records it.
+struct Line<'a> {
+    method: &'a str,
+    /// Without the query string, which may hold a key.
+    path: &'a str,
+    status: u16,
+    /// Tenths of a millisecond.
+    tenths: u64,
+    client: Option<std::net::IpAddr>,
+    account: Option<crate::ids::Id>,
+    key: Option<crate::ids::Id>,
+    user: Option<crate::ids::Id>,
+    request_id: &'a str,
+    reason: Option<&'a str>,
+}
+
+/// `GET /v3/users 200 1.2ms request_id=... client=... account=... key=... user=...
+/// reason="..."`: the fields after the request id only when known.
+impl std::fmt::Display for Line<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} {} {}.{}ms request_id={}",
+            self.method,
+            self.path,
+            self.status,
+            self.tenths / 10,
+            self.tenths % 10,
+            self.request_id
+        )?;
+        if let Some(client) = self.client {
+            write!(f, " client={client}")?;
+        }
+        if let Some(account) = self.account {
+            write!(f, " account={account}")?;
+        }
+        if let Some(key) = self.key {
+            write!(f, " key={key}")?;
+        }
+        if let Some(user) = self.user {
+            write!(f, " user={user}")?;
+        }
+        if let Some(reason) = self.reason {
+            write!(f, " reason={reason:?}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Line<'_> {
+    /// The line as one JSON object (`[log] format = "json"`).
+    fn json(&self) -> String {
+        let id = |id: Option<crate::ids::Id>| id.map(|i| i.hex());
+        serde_json::json!({
+            "time": crate::clock::rfc3339(crate::clock::now_millis()),
+            "level": "INFO",
+            "type": "request",
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "duration_ms": self.tenths as f64 / 10.0,
+            "client": self.client.map(|c| c.to_string()),
+            "account_id": id(self.account),
+            "api_key_id": id(self.key),
+            "user_id": id(self.user),
+            "request_id": self.request_id,
+            "reason": self.reason,
+        })
+        .to_string()
+    }
 }
 
 #[cfg(test)]

@@ -1,68 +1,17 @@
-//! `AccountScope`: the account a request acts on, decided in one place for both route
-//! families. `/v3/x` acts on the caller's own account; `/v3/accounts/{account_id}/x` on a
+//! The `AccountScope` extractor: the account a request acts on, decided in one place for
+//! both route families (the type itself, what services are given, is `service::scope`). `/v3/x` acts on the caller's own account; `/v3/accounts/{account_id}/x` on a
 //! sub-tenant, allowed only for admins of its parent aggregator. An account that is not the
 //! caller's to manage is 404, exactly like an unknown id, so tenant ids cannot be probed.
 
 use super::path::PathParam;
-use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::ids::{AccountId, GroupId};
+use crate::ids::AccountId;
 use crate::state::AppState;
-use crate::store::accounts::AccountRecord;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use std::future::{ready, Ready};
-use std::sync::Arc;
 
-#[derive(Clone)]
-pub struct AccountScope {
-    pub caller: Caller,
-    pub account: Arc<AccountRecord>,
-    /// Reached through `/v3/accounts/{account_id}/...`.
-    pub tenant: bool,
-}
-
-impl AccountScope {
-    pub fn id(&self) -> AccountId {
-        self.account.id
-    }
-
-    /// Admin rights in the target account: its own admins, or the parent's admins on the
-    /// tenant routes (only they get that far).
-    pub fn is_admin(&self) -> bool {
-        self.tenant || self.caller.is_admin
-    }
-
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.is_admin() {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden())
-        }
-    }
-
-    /// The target account's name as emails show it: its display name (its id when it has
-    /// none), on one line.
-    pub fn name_for_email(&self) -> String {
-        let name = self.account.display_name.clone();
-        crate::email::inline(&name.unwrap_or_else(|| self.id().hex()))
-    }
-
-    /// The `Administrators` group of the target account (it must keep a member).
-    pub fn admin_group(&self) -> GroupId {
-        self.account.admin_group
-    }
-}
-
-/// Tenant management (`/v3/accounts` and `/v3/accounts/{account_id}/...`) is for admins of an
-/// account whose tier allows sub-tenants (an aggregator); anyone else gets 403.
-pub fn require_tenant_manager(caller: &Caller) -> Result<(), ApiError> {
-    if caller.is_admin && caller.account.is_aggregator {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden())
-    }
-}
+pub use crate::service::scope::{require_tenant_manager, AccountScope};
 
 pub fn resolve(req: &HttpRequest, state: &AppState) -> Result<AccountScope, ApiError> {
     let caller = crate::auth::authenticate(req, state)?;
@@ -76,26 +25,7 @@ pub fn resolve(req: &HttpRequest, state: &AppState) -> Result<AccountScope, ApiE
     require_tenant_manager(&caller)?;
     let not_found = super::path::not_found::<AccountId>;
     let id: AccountId = super::path::segment(req)?.ok_or_else(not_found)?;
-    if id == caller.account.id {
-        return Ok(AccountScope {
-            account: caller.account.clone(),
-            caller,
-            tenant: true,
-        });
-    }
-    let account = state
-        .store
-        .accounts
-        .get_shared(&id)?
-        .ok_or_else(not_found)?;
-    if account.parent_id != Some(caller.account.id) {
-        return Err(not_found());
-    }
-    Ok(AccountScope {
-        account,
-        caller,
-        tenant: true,
-    })
+    crate::service::scope::tenant(state, caller, id)?.ok_or_else(not_found)
 }
 
 impl FromRequest for AccountScope {

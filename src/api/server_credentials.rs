@@ -1,32 +1,15 @@
 //! Server credentials: `/v3/server-credentials`, `/bootstrap`, `/lwm2m` (own account only;
-//! the spec has no tenant twin). What devices need to reach and trust iamd's bootstrap and
-//! LwM2M servers: the CA certificates generated at first start and the configured URIs.
-//! Any authenticated caller may read them; they hold nothing secret (the CA private keys
-//! never leave the store).
+//! the spec has no tenant twin). Any authenticated caller may read them: see
+//! `service::server_credentials`.
 
 use super::scope::AccountScope;
 use crate::clock::rfc3339;
 use crate::error::ApiResult;
-use crate::ids::Id;
+use crate::service::server_credentials::{server_ca, server_uri};
 use crate::state::AppState;
 use crate::store::certificates::ServerCaKind;
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
-
-/// `uri` with the account appended as `aid`, as the real service hands it to devices.
-pub fn with_account(uri: &str, account: &Id) -> String {
-    let sep = if uri.contains('?') { '&' } else { '?' };
-    format!("{uri}{sep}aid={}", account.hex())
-}
-
-/// The server URI of `kind` for devices of `account`.
-pub fn server_uri(state: &AppState, kind: ServerCaKind, account: &Id) -> String {
-    let base = match kind {
-        ServerCaKind::Bootstrap => state.config.bootstrap_server_uri(),
-        ServerCaKind::Lwm2m => state.config.lwm2m_server_uri(),
-    };
-    with_account(&base, account)
-}
 
 /// `ServerCredentialsResponseData`.
 #[derive(Serialize)]
@@ -54,7 +37,7 @@ pub struct AllServerCredentialsView {
 }
 
 fn one(state: &AppState, scope: &AccountScope, kind: ServerCaKind) -> ServerCredentialsView {
-    let ca = state.store.certificates.server_ca(kind);
+    let ca = server_ca(state, kind);
     ServerCredentialsView {
         object: "server-credentials",
         id: ca.id.hex(),
@@ -88,22 +71,4 @@ pub async fn bootstrap(state: web::Data<AppState>, scope: AccountScope) -> ApiRe
 /// GET /v3/server-credentials/lwm2m
 pub async fn lwm2m(state: web::Data<AppState>, scope: AccountScope) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(one(&state, &scope, ServerCaKind::Lwm2m)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn aid_is_appended_as_a_query_parameter() {
-        let id = Id::parse("015843e32ec902420a015e0700000000").unwrap();
-        assert_eq!(
-            with_account("coaps://h:5684", &id),
-            "coaps://h:5684?aid=015843e32ec902420a015e0700000000"
-        );
-        assert_eq!(
-            with_account("coaps://h:5684?x=1", &id),
-            "coaps://h:5684?x=1&aid=015843e32ec902420a015e0700000000"
-        );
-    }
 }

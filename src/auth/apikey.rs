@@ -68,6 +68,40 @@ pub fn parse(text: &str) -> Option<(AccountId, ApiKeyId)> {
     Some((account, key_id))
 }
 
+/// Checks a key chosen by the operator (`bootstrap.admin_api_key`) and returns the account and
+/// key ids it names. It must be a whole key of this server's format, and its secret must look
+/// random: a secret typed by hand (`aaaa...`, `abcd...`) is refused, since the key opens
+/// every tenant.
+pub fn check_chosen(text: &str) -> Result<(AccountId, ApiKeyId), String> {
+    const HOW: &str = "`iamd admin-key --new` prints a fresh one";
+    let ids = match parse(text) {
+        Some(ids) if text.len() == FULL_LEN => ids,
+        _ => {
+            return Err(format!(
+                "is not an iamd API key (`{PREFIX}` and {} more letters and digits): {HOW}",
+                FULL_LEN - PREFIX.len()
+            ))
+        }
+    };
+    let secret = &text.as_bytes()[PUBLIC_LEN..];
+    let distinct = secret
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    // A step: a character equal to, or next after, the one before it. A random secret has
+    // about 25 distinct characters and 1 step; these bounds refuse one in millions of them.
+    let steps = secret
+        .windows(2)
+        .filter(|w| w[1] == w[0] || w[1] == w[0] + 1)
+        .count();
+    if distinct < 14 || steps >= 10 {
+        return Err(format!(
+            "its secret (the last {SECRET_LEN} characters) is not random enough: {HOW}"
+        ));
+    }
+    Ok(ids)
+}
+
 /// Random text of letters and digits (for key secrets and generated passwords).
 pub fn random_secret(len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -123,5 +157,35 @@ mod tests {
         assert_eq!(with_account(&"!".repeat(ACCOUNT_B64_LEN)), None);
         assert!(constant_time_eq(&issued.digest, &digest(&issued.full)));
         assert!(!constant_time_eq(&issued.digest, &digest(&bad)));
+    }
+
+    #[test]
+    fn a_chosen_key_must_be_whole_and_random() {
+        let (account, key_id) = (AccountId::new(), ApiKeyId::new());
+        for _ in 0..1000 {
+            let issued = issue(&account, &key_id);
+            assert_eq!(check_chosen(&issued.full), Ok((account, key_id)));
+        }
+        let public = public_part(&account, &key_id);
+        for secret in [
+            "a".repeat(SECRET_LEN),
+            "abcd".repeat(SECRET_LEN / 4),
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef".to_string(),
+        ] {
+            let err = check_chosen(&format!("{public}{secret}")).unwrap_err();
+            assert!(err.contains("not random enough"), "{err}");
+        }
+        for bad in [
+            "",
+            "ak_short",
+            &public,
+            &format!("{public}{}x", random_secret(32)),
+        ] {
+            let err = check_chosen(bad).unwrap_err();
+            assert!(
+                err.contains("not an iamd API key") && err.contains("admin-key --new"),
+                "{err}"
+            );
+        }
     }
 }

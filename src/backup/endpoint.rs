@@ -144,8 +144,8 @@ pub async fn download(
         .map_err(|e| ApiError::Internal(e.to_string()))??
     };
     log::info!(
-        "backup: {} trees, {} entries, {len} bytes",
-        summary.trees,
+        "backup: {} tables, {} entries, {len} bytes",
+        summary.tables,
         summary.entries
     );
     let stream = futures_util::stream::unfold(Some(file), |file| async move {
@@ -188,8 +188,7 @@ fn snapshot_to_temp(
     let fail = |e: &dyn std::fmt::Display| ApiError::Internal(format!("backup: {e}"));
     let mut file = super::secret_file(&path).map_err(|e| fail(&e))?;
     let _ = std::fs::remove_file(&path);
-    let open = store.db()?;
-    let summary = super::write_snapshot(&open.db, &mut file).map_err(|e| fail(&e))?;
+    let summary = super::write_snapshot(&*store.engine(), &mut file).map_err(|e| fail(&e))?;
     let len = file.stream_position().map_err(|e| fail(&e))?;
     file.seek(SeekFrom::Start(0)).map_err(|e| fail(&e))?;
     Ok((file, len, summary))

@@ -1,22 +1,25 @@
-//! Backup and restore of a data directory's database.
-//!
-//! A backup is every sled tree, entry by entry, in a versioned and checksummed file:
+//! Backup and restore: a logical copy of every table of the storage engine, in a versioned and
+//! checksummed file, taken and restored through the engine boundary (`store::engine`), so a
+//! backup taken from one engine restores into another.
 //!
 //! ```text
 //! magic     8 bytes  "IAMDBKUP"
 //! version   u16      FORMAT_VERSION
-//! header    u32 length + JSON {"iamd_version", "created_at", "schema_version"}
-//! records   0x01 tree:  u16 name length, name
+//! header    u32 length + JSON {"iamd_version", "created_at", "schema_version", "engine"}
+//! records   0x01 table: u16 name length, name
 //!           0x02 entry: u32 key length, key, u32 value length, value
-//! end       0xFF, u32 trees, u64 entries
+//! end       0xFF, u32 table records, u64 entries
 //! trailer   SHA-256 of every byte before it (32 bytes)
 //! ```
 //!
-//! All integers are big-endian. Reading checks the framing, the counts and the checksum,
-//! and refuses anything after the trailer, so a flipped byte or a truncated file is caught
-//! before restore writes anything. The snapshot is consistent when no write runs while it
-//! is taken: the server guarantees that with [`endpoint::WriteGate`]; offline, the database
-//! lock guarantees it.
+//! All integers are big-endian. Format 2 holds the engine's tables (`Table::name`), each
+//! once; its header names the engine it came from. Format 1 (releases before the engine
+//! boundary) held every sled tree under the same names plus sled's empty default tree, which
+//! reading skips, so a format 1 file restores as before. Reading checks the framing, the
+//! counts and the checksum, and refuses anything after the trailer, so a flipped byte or a
+//! truncated file is caught before restore writes anything. The snapshot is consistent when
+//! no write runs while it is taken: the server guarantees that with [`endpoint::WriteGate`];
+//! offline, the database lock guarantees it.
 //!
 //! Not in a backup: the admin key file (a convenience copy; the key itself, as a digest,
 //! is in the database and keeps working), the outbox (sent emails) and the TLS
@@ -24,24 +27,28 @@
 
 pub mod endpoint;
 pub mod fetch;
+mod format;
+mod restore;
 
-use std::io::{self, BufReader, BufWriter, Read, Write};
+pub use format::{read_snapshot, write_snapshot, Item};
+pub use restore::{backup_offline, restore, restore_into};
+
+use crate::store::engine::Table;
+use crate::store::StoreError;
+use std::collections::BTreeMap;
+use std::io;
 use std::path::{Path, PathBuf};
 
 pub const MAGIC: &[u8; 8] = b"IAMDBKUP";
-pub const FORMAT_VERSION: u16 = 1;
-const TREE: u8 = 0x01;
-const ENTRY: u8 = 0x02;
-const END: u8 = 0xFF;
-/// Upper bound on one key or value (sled keeps values far smaller).
-const MAX_ITEM: usize = 1024 * 1024 * 1024;
+/// 2: the engine's tables, each once, and the engine's name in the header (1: sled trees).
+pub const FORMAT_VERSION: u16 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
     #[error("{0}")]
     Io(#[from] io::Error),
     #[error("database: {0}")]
-    Db(#[from] sled::Error),
+    Store(#[from] StoreError),
     #[error("not an iamd backup (wrong magic bytes)")]
     NotABackup,
     #[error("backup format version {0} is newer than this release understands ({FORMAT_VERSION})")]
@@ -54,218 +61,50 @@ pub enum BackupError {
     Refused(String),
 }
 
-/// What a backup holds, as its header and end record say.
+/// What a backup holds: its header, and what reading or writing it counted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     pub iamd_version: String,
     pub created_at: String,
     pub schema_version: Option<u32>,
+    /// The engine the backup was taken from (format 2 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    /// The file's format version (as read; a written backup is `FORMAT_VERSION`).
     #[serde(skip)]
-    pub trees: u32,
+    pub format_version: u16,
+    #[serde(skip)]
+    pub tables: u32,
     #[serde(skip)]
     pub entries: u64,
+    /// Entries per table.
+    #[serde(skip)]
+    pub counts: BTreeMap<Table, u64>,
 }
 
-/// A writer that hashes everything written through it.
-struct Hashing<W> {
-    inner: W,
-    hash: ring::digest::Context,
-}
+/// The tables whose entries are the records of an entity (the others are indexes and
+/// counters), with the entity's name for people.
+pub const ENTITIES: &[(Table, &str)] = &[
+    (Table::AccountidAccount, "accounts"),
+    (Table::UseridUser, "users"),
+    (Table::ApikeyidApikey, "api keys"),
+    (Table::GroupidGroup, "groups"),
+    (Table::InvitationidInvitation, "invitations"),
+    (Table::IdpidIdp, "identity providers"),
+    (Table::CertidCert, "trusted certificates"),
+    (Table::NotificationidNotification, "notifications"),
+    (Table::BrandingcolorColor, "branding colors"),
+    (Table::BrandingimageImage, "branding images"),
+];
 
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hash.update(&buf[..n]);
-        Ok(n)
+impl Summary {
+    /// Records per entity, in [`ENTITIES`] order.
+    pub fn records(&self) -> Vec<(&'static str, u64)> {
+        ENTITIES
+            .iter()
+            .map(|(table, name)| (*name, self.counts.get(table).copied().unwrap_or(0)))
+            .collect()
     }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// Writes a snapshot of every tree of `db` to `out`.
-pub fn write_snapshot(db: &sled::Db, out: impl Write) -> Result<Summary, BackupError> {
-    let mut w = Hashing {
-        inner: BufWriter::new(out),
-        hash: ring::digest::Context::new(&ring::digest::SHA256),
-    };
-    let schema_version = db
-        .open_tree("meta")?
-        .get(b"schema_version")?
-        .and_then(|v| v.as_ref().try_into().ok().map(u32::from_be_bytes));
-    let mut summary = Summary {
-        iamd_version: env!("CARGO_PKG_VERSION").into(),
-        created_at: crate::clock::rfc3339(crate::clock::now_millis()),
-        schema_version,
-        ..Summary::default()
-    };
-    let header = serde_json::to_vec(&summary).map_err(|e| BackupError::Corrupt(e.to_string()))?;
-    w.write_all(MAGIC)?;
-    w.write_all(&FORMAT_VERSION.to_be_bytes())?;
-    w.write_all(&(header.len() as u32).to_be_bytes())?;
-    w.write_all(&header)?;
-    let mut names = db.tree_names();
-    names.sort();
-    for name in names {
-        let tree = db.open_tree(&name)?;
-        w.write_all(&[TREE])?;
-        w.write_all(&(name.len() as u16).to_be_bytes())?;
-        w.write_all(&name)?;
-        summary.trees += 1;
-        for item in tree.iter() {
-            let (key, value) = item?;
-            w.write_all(&[ENTRY])?;
-            w.write_all(&(key.len() as u32).to_be_bytes())?;
-            w.write_all(&key)?;
-            w.write_all(&(value.len() as u32).to_be_bytes())?;
-            w.write_all(&value)?;
-            summary.entries += 1;
-        }
-    }
-    w.write_all(&[END])?;
-    w.write_all(&summary.trees.to_be_bytes())?;
-    w.write_all(&summary.entries.to_be_bytes())?;
-    let digest = w.hash.finish();
-    let mut inner = w.inner;
-    inner.write_all(digest.as_ref())?;
-    inner.flush()?;
-    Ok(summary)
-}
-
-/// One thing read from a backup.
-pub enum Item<'a> {
-    Tree(&'a [u8]),
-    Entry(&'a [u8], &'a [u8]),
-}
-
-/// A reader that hashes everything read through it and names what a short read cut.
-struct Reading<R> {
-    inner: R,
-    hash: ring::digest::Context,
-}
-
-impl<R: Read> Reading<R> {
-    fn exact(&mut self, buf: &mut [u8], what: &'static str) -> Result<(), BackupError> {
-        self.inner.read_exact(buf).map_err(|e| match e.kind() {
-            io::ErrorKind::UnexpectedEof => BackupError::Truncated(what),
-            _ => BackupError::Io(e),
-        })?;
-        self.hash.update(buf);
-        Ok(())
-    }
-    fn byte(&mut self, what: &'static str) -> Result<u8, BackupError> {
-        let mut b = [0u8; 1];
-        self.exact(&mut b, what)?;
-        Ok(b[0])
-    }
-    fn u16(&mut self, what: &'static str) -> Result<u16, BackupError> {
-        let mut b = [0u8; 2];
-        self.exact(&mut b, what)?;
-        Ok(u16::from_be_bytes(b))
-    }
-    fn u32(&mut self, what: &'static str) -> Result<u32, BackupError> {
-        let mut b = [0u8; 4];
-        self.exact(&mut b, what)?;
-        Ok(u32::from_be_bytes(b))
-    }
-    fn bytes(
-        &mut self,
-        len: usize,
-        buf: &mut Vec<u8>,
-        what: &'static str,
-    ) -> Result<(), BackupError> {
-        if len > MAX_ITEM {
-            return Err(BackupError::Corrupt(format!("{what} of {len} bytes")));
-        }
-        // Grows with the data actually read: a corrupt length cannot allocate ahead of it.
-        buf.clear();
-        let n = (&mut self.inner).take(len as u64).read_to_end(buf)?;
-        if n < len {
-            return Err(BackupError::Truncated(what));
-        }
-        self.hash.update(buf);
-        Ok(())
-    }
-}
-
-/// Reads a whole backup, handing each tree and entry to `visit`, and checks it end to end.
-/// `visit` sees data before the checksum is known: verify first (`visit` doing nothing)
-/// when acting on the data must wait for a good file.
-pub fn read_snapshot(
-    input: impl Read,
-    mut visit: impl FnMut(Item<'_>) -> Result<(), BackupError>,
-) -> Result<Summary, BackupError> {
-    let mut r = Reading {
-        inner: BufReader::new(input),
-        hash: ring::digest::Context::new(&ring::digest::SHA256),
-    };
-    let mut magic = [0u8; 8];
-    r.exact(&mut magic, "the magic bytes")
-        .map_err(|_| BackupError::NotABackup)?;
-    if &magic != MAGIC {
-        return Err(BackupError::NotABackup);
-    }
-    let version = r.u16("the format version")?;
-    if version > FORMAT_VERSION || version == 0 {
-        return Err(BackupError::NewerFormat(version));
-    }
-    let header_len = r.u32("the header")? as usize;
-    if header_len > 64 * 1024 {
-        return Err(BackupError::Corrupt("oversized header".into()));
-    }
-    let mut buf = Vec::new();
-    r.bytes(header_len, &mut buf, "the header")?;
-    let mut summary: Summary = serde_json::from_slice(&buf)
-        .map_err(|e| BackupError::Corrupt(format!("unreadable header: {e}")))?;
-    let mut value = Vec::new();
-    let mut in_tree = false;
-    loop {
-        match r.byte("a record")? {
-            TREE => {
-                let len = r.u16("a tree name")? as usize;
-                r.bytes(len, &mut buf, "a tree name")?;
-                visit(Item::Tree(&buf))?;
-                summary.trees += 1;
-                in_tree = true;
-            }
-            ENTRY if in_tree => {
-                let len = r.u32("an entry")? as usize;
-                r.bytes(len, &mut buf, "an entry key")?;
-                let len = r.u32("an entry")? as usize;
-                r.bytes(len, &mut value, "an entry value")?;
-                visit(Item::Entry(&buf, &value))?;
-                summary.entries += 1;
-            }
-            END => break,
-            other => {
-                return Err(BackupError::Corrupt(format!(
-                    "unexpected record type {other:#04x}"
-                )))
-            }
-        }
-    }
-    let trees = r.u32("the end record")?;
-    let mut entries = [0u8; 8];
-    r.exact(&mut entries, "the end record")?;
-    let expected = r.hash.clone().finish();
-    let mut trailer = [0u8; 32];
-    r.inner
-        .read_exact(&mut trailer)
-        .map_err(|_| BackupError::Truncated("the checksum"))?;
-    if trailer != expected.as_ref() {
-        return Err(BackupError::Corrupt(
-            "the SHA-256 checksum does not match".into(),
-        ));
-    }
-    if trees != summary.trees || u64::from_be_bytes(entries) != summary.entries {
-        return Err(BackupError::Corrupt("record counts do not match".into()));
-    }
-    if r.inner.read(&mut [0u8; 1])? != 0 {
-        return Err(BackupError::Corrupt(
-            "extra bytes after the checksum".into(),
-        ));
-    }
-    Ok(summary)
 }
 
 /// Checks a backup file completely without acting on it.
@@ -278,37 +117,19 @@ fn open(path: &Path) -> Result<std::fs::File, BackupError> {
         .map_err(|e| BackupError::Refused(format!("cannot open {}: {e}", path.display())))
 }
 
-/// Backs up a stopped server's data directory (the database lock refuses a running one).
-pub fn backup_offline(data_dir: &Path, out: &Path) -> Result<Summary, BackupError> {
-    let db_path = data_dir.join("db");
-    if !db_path.join("conf").exists() {
-        return Err(BackupError::Refused(format!(
-            "{} holds no iamd database",
-            data_dir.display()
-        )));
-    }
-    let db = sled::Config::new()
-        .path(&db_path)
-        .open()
-        .map_err(|e| match e {
-            // sled reports its file lock held by another process only in the message.
-            sled::Error::Io(ref io) if io.to_string().contains("could not acquire lock") => {
-                BackupError::Refused(format!(
-                    "{} is in use by a running server: back it up through the server \
-                 (iamd backup --url ...)",
-                    data_dir.display()
-                ))
-            }
-            other => BackupError::Db(other),
-        })?;
-    write_file_atomically(out, |file| write_snapshot(&db, file))
-}
-
-/// Writes `out` through a temporary file (mode 0600), verifies it, then renames it.
+/// Writes `out` through a temporary file (mode 0600), verifies it, then renames it. An
+/// existing `out` is replaced only with `overwrite`: a backup is often the only copy.
 pub fn write_file_atomically(
     out: &Path,
+    overwrite: bool,
     fill: impl FnOnce(&mut std::fs::File) -> Result<Summary, BackupError>,
 ) -> Result<Summary, BackupError> {
+    if !overwrite && out.symlink_metadata().is_ok() {
+        return Err(BackupError::Refused(format!(
+            "{} already exists: give --force to replace it, or another --out",
+            out.display()
+        )));
+    }
     let tmp = PathBuf::from(format!("{}.partial", out.display()));
     let result = (|| {
         let mut file = secret_file(&tmp)?;
@@ -335,91 +156,6 @@ pub fn secret_file(path: &Path) -> io::Result<std::fs::File> {
         options.mode(0o600);
     }
     options.open(path)
-}
-
-/// Restores `backup` into `data_dir`, which must be missing or empty. The file is verified
-/// completely before anything is written; on failure the directory is left as it was.
-pub fn restore(backup: &Path, data_dir: &Path) -> Result<Summary, BackupError> {
-    if data_dir.exists() {
-        let mut entries = std::fs::read_dir(data_dir).map_err(|e| {
-            BackupError::Refused(format!("cannot read {}: {e}", data_dir.display()))
-        })?;
-        if entries.next().is_some() {
-            return Err(BackupError::Refused(format!(
-                "{} is not empty: restore only into a new or empty directory",
-                data_dir.display()
-            )));
-        }
-    }
-    let summary = verify_file(backup)?;
-    let created_dir = !data_dir.exists();
-    let result = import(backup, data_dir);
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(data_dir.join("db"));
-        let _ = std::fs::remove_file(data_dir.join(crate::store::MARKER));
-        if created_dir {
-            let _ = std::fs::remove_dir(data_dir);
-        }
-    }
-    result.map(|()| summary)
-}
-
-fn import(backup: &Path, data_dir: &Path) -> Result<(), BackupError> {
-    crate::private::create_dir(data_dir)?;
-    let db = sled::Config::new().path(data_dir.join("db")).open()?;
-    let mut tree: Option<sled::Tree> = None;
-    let mut batch = sled::Batch::default();
-    let mut pending = 0usize;
-    read_snapshot(open(backup)?, |item| {
-        match item {
-            Item::Tree(name) => {
-                if let Some(t) = &tree {
-                    t.apply_batch(std::mem::take(&mut batch))?;
-                }
-                pending = 0;
-                tree = Some(db.open_tree(name)?);
-            }
-            Item::Entry(key, value) => {
-                batch.insert(key, value);
-                pending += 1;
-                if pending >= 1000 {
-                    if let Some(t) = &tree {
-                        t.apply_batch(std::mem::take(&mut batch))?;
-                    }
-                    pending = 0;
-                }
-            }
-        }
-        Ok(())
-    })?;
-    if let Some(t) = &tree {
-        t.apply_batch(batch)?;
-    }
-    db.flush()?;
-    drop(tree);
-    drop(db);
-    // Opening it as the server does runs migrations and proves it readable. sled's threads
-    // may hold the lock of the handle just dropped for a moment.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    let store = loop {
-        match crate::store::Store::open(data_dir) {
-            Err(e) if e.to_string().contains("lock") && std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(10))
-            }
-            opened => break opened,
-        }
-    }
-    .map_err(|e| BackupError::Corrupt(format!("the restored database does not open: {e}")))?;
-    if store.root_account().ok().flatten().is_none() {
-        return Err(BackupError::Corrupt(
-            "the backup holds no root account".into(),
-        ));
-    }
-    store
-        .flush()
-        .and_then(|()| store.mark_initialised())
-        .map_err(|e| BackupError::Corrupt(e.to_string()))?;
-    Ok(())
 }
 
 #[cfg(test)]

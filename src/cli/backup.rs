@@ -13,6 +13,9 @@ pub struct BackupArgs {
     /// The backup file to write
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    /// Replace FILE if it exists (without it, an existing file is refused)
+    #[arg(long)]
+    force: bool,
     /// Data directory of a stopped server [default: data_dir of the configuration]
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
@@ -40,7 +43,7 @@ pub fn backup(args: &BackupArgs) -> ExitCode {
                 Ok(k) => k,
                 Err(e) => return fail(USAGE_ERROR, &e),
             };
-            backup::write_file_atomically(out, |file| {
+            backup::write_file_atomically(out, args.force, |file| {
                 backup::fetch::download(url, &key, args.ca_file.as_deref(), file)?;
                 Ok(backup::Summary::default())
             })
@@ -59,7 +62,7 @@ pub fn backup(args: &BackupArgs) -> ExitCode {
                     }
                 }
             };
-            backup::backup_offline(&data_dir, out)
+            backup::backup_offline(&data_dir, out, args.force)
         }
     };
     match result {
@@ -104,15 +107,27 @@ pub fn restore(input: &Path, data_dir: &Path) -> ExitCode {
 }
 
 fn report(what: &str, path: &Path, s: &backup::Summary) {
+    let engine = s
+        .engine
+        .as_deref()
+        .map(|e| format!(", from the {e} engine"))
+        .unwrap_or_default();
     println!(
-        "{what} {}: {} trees, {} entries (made by iamd {} at {}, schema version {})",
+        "{what} {}: {} tables, {} entries (format {}, made by iamd {} at {}, schema version {}{engine})",
         path.display(),
-        s.trees,
+        s.tables,
         s.entries,
+        s.format_version,
         s.iamd_version,
         s.created_at,
         s.schema_version
             .map(|v| v.to_string())
             .unwrap_or_else(|| "unknown".into())
     );
+    let records: Vec<String> = s
+        .records()
+        .iter()
+        .map(|(entity, n)| format!("{entity} {n}"))
+        .collect();
+    println!("records: {}", records.join(", "));
 }

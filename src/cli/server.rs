@@ -1,23 +1,46 @@
 //! `iamd` (the server) and `iamd check-config`.
 
-use super::{fail, load_config, USAGE_ERROR};
+use super::{fail, load_config, load_config_quietly, USAGE_ERROR};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 pub fn serve(file: Option<&Path>) -> ExitCode {
-    let config = match load_config(file) {
+    let config = match load_config_quietly(file) {
         Ok(c) => c,
         Err(e) => return fail(USAGE_ERROR, &e),
     };
+    iamd::logging::set_format(config.log.format);
     iamd::logging::init("info");
+    // Logged, so that a JSON log stays JSON.
+    for warning in super::unknown_variables() {
+        log::warn!("{warning}");
+    }
+    // Checked before anything is opened, so that each is said in one plain sentence.
+    if iamd::datadir::in_use(&config.data_dir) {
+        return fail(
+            USAGE_ERROR,
+            &iamd::datadir::in_use_message(&config.data_dir),
+        );
+    }
+    if let Err(e) = iamd::datadir::check_writable(&config.data_dir) {
+        return fail(USAGE_ERROR, &e);
+    }
     let data_dir = config.data_dir.clone();
     let db_dir = data_dir.clone();
+    let key_given = !config.bootstrap.admin_api_key.is_empty();
+    let shown = config.clone();
     let run = async move {
         let started = iamd::server::start(config)
             .await
-            .map_err(|e| e.to_string())?;
-        if let Some(key) = &started.admin_key {
+            .map_err(|e| super::guide::start_error(&e, &shown))?;
+        if started.admin_key.is_some() && key_given {
+            println!(
+                "Created the root account. Its admin API key is the one given in \
+                 bootstrap.admin_api_key (IAMD_ADMIN_API_KEY): it is not shown, nor written to \
+                 a file."
+            );
+        } else if let Some(key) = &started.admin_key {
             println!(
                 "Created the root account. Its admin API key (shown once, also in {}):",
                 data_dir.join(iamd::bootstrap::KEY_FILE).display()
@@ -29,6 +52,15 @@ pub fn serve(file: Option<&Path>) -> ExitCode {
             env!("CARGO_PKG_VERSION"),
             started.scheme,
             started.addr
+        );
+        let printed_key = started.admin_key.as_deref().filter(|_| !key_given);
+        print!(
+            "{}",
+            super::guide::next_steps(&super::guide::Start {
+                config: &shown,
+                bound: started.addr,
+                printed_key,
+            })
         );
         iamd::server::run_until_signalled(started).await
     };
@@ -63,8 +95,38 @@ pub fn check_config(file: Option<&Path>) -> ExitCode {
         Ok(text) => {
             println!("# effective configuration (defaults < file < environment)");
             print!("{text}");
+            print!("{}", resolved_urls(&config));
             ExitCode::SUCCESS
         }
         Err(e) => fail(USAGE_ERROR, &e.to_string()),
     }
+}
+
+/// The URLs the configuration gives clients and devices, as TOML comments (the output stays
+/// a configuration file); a wildcard `bind` without `public_url` is warned about on stderr.
+fn resolved_urls(config: &iamd::config::Config) -> String {
+    // `bind` was validated as host:port.
+    let Ok(bound) = config.bind.parse::<std::net::SocketAddr>() else {
+        return String::new();
+    };
+    if let Some(warning) = config.wildcard_warning(bound) {
+        eprintln!("iamd: warning: {warning}");
+    }
+    let mut resolved = config.clone();
+    resolved.public_url = config.resolved_public_url(bound);
+    let port_note = if bound.port() == 0 {
+        " (port 0: the port chosen at start)"
+    } else {
+        ""
+    };
+    format!(
+        "\n# resolved: what clients and devices are given{port_note}\n\
+         # public URL:                  {url}\n\
+         # branding static_uri:         {url}/static/<file>\n\
+         # security.c bootstrap server: {bootstrap}\n\
+         # security.c LwM2M server:     {lwm2m}\n",
+        url = resolved.public_url(),
+        bootstrap = resolved.bootstrap_server_uri(),
+        lwm2m = resolved.lwm2m_server_uri(),
+    )
 }

@@ -19,6 +19,7 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("IAMD_ADMIN_EMAIL", "bootstrap.admin_email"),
     ("IAMD_ADMIN_USERNAME", "bootstrap.admin_username"),
     ("IAMD_ADMIN_PASSWORD", "bootstrap.admin_password"),
+    ("IAMD_ADMIN_API_KEY", "bootstrap.admin_api_key"),
     (
         "IAMD_DEVELOPER_CERTIFICATES_PER_ACCOUNT",
         "limits.developer_certificates_per_account",
@@ -43,7 +44,7 @@ pub const ALIASES: &[(&str, &str)] = &[
 
 /// Keys holding a secret: settable from `<variable>_FILE`, shown by `check-config` only as
 /// `(set)` (the field's `serialize_with = "redacted"`; a test keeps the two lists equal).
-pub const SECRETS: &[&str] = &["bootstrap.admin_password"];
+pub const SECRETS: &[&str] = &["bootstrap.admin_password", "bootstrap.admin_api_key"];
 
 /// Suffix of the variable naming a file that holds a secret.
 pub const FILE_SUFFIX: &str = "_FILE";
@@ -93,6 +94,43 @@ pub fn names(key: &str) -> Vec<(String, bool)> {
         }
         out.push((name, false));
     }
+    out
+}
+
+/// Variables iamd reads that set no configuration key: the command line's, and the test
+/// suite's.
+pub const OTHER_VARIABLES: &[&str] = &[
+    "IAMD_CONFIG",
+    "IAMD_API_KEY",
+    "IAMD_SPEC",
+    "IAMD_TEST_STALL_OUTBOX",
+];
+
+/// The `IAMD_*` variables among `present` that iamd does not read (a typo is otherwise
+/// silently ignored), each with the known name nearest to it when one is near.
+pub fn unknown(present: impl IntoIterator<Item = String>) -> Vec<(String, Option<String>)> {
+    let known: Vec<String> = keys()
+        .into_iter()
+        .flat_map(|(key, _)| names(&key).into_iter().map(|(name, _)| name))
+        .chain(OTHER_VARIABLES.iter().map(|n| n.to_string()))
+        .collect();
+    let mut out: Vec<(String, Option<String>)> = present
+        .into_iter()
+        .filter(|name| name.starts_with("IAMD_") && !known.contains(name))
+        .map(|name| {
+            let suffix = &name["IAMD_".len()..];
+            // Jaro-Winkler weighs a shared start: `ADMIN_KEY` is nearer `ADMIN_API_KEY` than
+            // `API_KEY`, which fewer edits reach.
+            let nearest = known
+                .iter()
+                .map(|k| (strsim::jaro_winkler(suffix, &k["IAMD_".len()..]), k))
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .filter(|(similarity, _)| *similarity >= 0.85)
+                .map(|(_, k)| k.clone());
+            (name, nearest)
+        })
+        .collect();
+    out.sort();
     out
 }
 

@@ -31,8 +31,14 @@ fn shown(config: &Config) -> HashMap<String, toml::Value> {
     out
 }
 
+/// Keys that take one of a few words, with a word other than the default.
+const CHOICES: &[(&str, &str)] = &[("log.format", "json")];
+
 /// A value of the key's type other than its default, as (variable text, expected value).
 fn probe(key: &str, default: &toml::Value) -> (String, toml::Value) {
+    if let Some((_, word)) = CHOICES.iter().find(|(k, _)| *k == key) {
+        return (word.to_string(), toml::Value::String(word.to_string()));
+    }
     match default {
         toml::Value::Integer(n) => ((n + 1).to_string(), toml::Value::Integer(n + 1)),
         toml::Value::Boolean(b) => ((!b).to_string(), toml::Value::Boolean(!b)),
@@ -106,7 +112,8 @@ fn every_name_sets_one_key_and_none_is_taken() {
 fn the_secrets_are_the_redacted_keys() {
     for (key, default) in keys() {
         if let toml::Value::String(_) = default {
-            let config = Config::layered(None, &env_of(&[(&var_name(&key), "probe")])).unwrap();
+            let (text, _) = probe(&key, &default);
+            let config = Config::layered(None, &env_of(&[(&var_name(&key), &text)])).unwrap();
             let hidden = shown(&config)[&key].as_str() == Some("(set)");
             assert_eq!(hidden, SECRETS.contains(&key.as_str()), "{key}");
         }
@@ -253,4 +260,38 @@ fn the_example_and_the_readme_name_every_variable() {
             }
         }
     }
+}
+
+#[test]
+fn unknown_variables_are_named_with_the_nearest_known_one() {
+    let present = [
+        "IAMD_BIDN",
+        "IAMD_DATADIR",
+        "IAMD_ADMIN_KEY",
+        "IAMD_COMPLETELY_DIFFERENT_THING",
+        "IAMD_BIND",
+        "IAMD_CONFIG",
+        "IAMD_ADMIN_API_KEY_FILE",
+        "HOME",
+    ]
+    .map(String::from);
+    let found = unknown(present);
+    let near = |name: &str| {
+        found
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, k)| k.clone())
+    };
+    assert_eq!(near("IAMD_BIDN"), Some(Some("IAMD_BIND".into())));
+    assert_eq!(near("IAMD_DATADIR"), Some(Some("IAMD_DATA_DIR".into())));
+    assert_eq!(
+        near("IAMD_ADMIN_KEY"),
+        Some(Some("IAMD_ADMIN_API_KEY".into()))
+    );
+    assert_eq!(near("IAMD_COMPLETELY_DIFFERENT_THING"), Some(None));
+    assert_eq!(
+        found.len(),
+        4,
+        "known names and other variables are not named: {found:?}"
+    );
 }

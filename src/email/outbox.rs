@@ -64,9 +64,10 @@ impl Outbox {
     }
 
     /// Writes the email `id` of `account` under its temporary name; `commit` makes it final.
-    /// Written on the calling worker: creating and filling a small file in the page cache
-    /// costs less than handing it to another thread. Nothing here waits for the disk.
+    /// Nothing here waits for the disk to sync, but creating a file can block: callers run
+    /// it on the blocking pool (`email::compose`), never on an HTTP worker.
     pub fn prepare(&self, id: &Id, account: &Id, message: &[u8]) -> io::Result<Prepared> {
+        hold_for_test();
         let tmp = self.dir.join(tmp_name(id, account));
         write_tmp(&self.dir, &tmp, message)?;
         Ok(Prepared {
@@ -169,6 +170,24 @@ fn write_tmp(dir: &Path, tmp: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Test hook: with this variable set, the outbox never finishes an email (its thread keeps
 /// every job unanswered), so a test can stop the server with emails in progress.
 const STALL: &str = "IAMD_TEST_STALL_OUTBOX";
+
+/// Test hook: with this variable naming a file, every temporary file's write waits until that
+/// file exists (announcing the wait with `<file>.held`), so a test can hold an email's write
+/// and watch what else the server does meanwhile.
+const HOLD: &str = "IAMD_TEST_HOLD_OUTBOX_WRITE";
+
+fn hold_for_test() {
+    static RELEASE: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    let Some(release) = RELEASE.get_or_init(|| std::env::var_os(HOLD).map(PathBuf::from)) else {
+        return;
+    };
+    let mut held = release.clone().into_os_string();
+    held.push(".held");
+    let _ = File::create(&held);
+    while !release.exists() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
 
 fn stall(queue: &Queue) {
     let mut held = Vec::new();

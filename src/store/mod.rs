@@ -325,6 +325,11 @@ impl Store {
         engine::SledEngine::new(self.trees.clone(), Commit::new(self.flusher.clone()))
     }
 
+    /// The engine behind the stores, for whole-database operations (backup, restore).
+    pub fn engine(&self) -> Arc<dyn engine::Engine> {
+        Arc::new(self.sled_engine())
+    }
+
     /// Opens (creating if needed) the database under `dir`, migrating it to this release.
     /// A damaged database is `StoreError::Damaged` (see `integrity`).
     pub fn open(dir: &Path) -> StoreResult<Store> {

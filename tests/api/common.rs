@@ -546,9 +546,24 @@ impl Binary {
             .lines()
             .find_map(|l| l.split(LISTENING).nth(1))
             .unwrap()
+            // The address ends the line, or its JSON string (`[log] format = "json"`).
+            .split(['"', ' '])
+            .next()
+            .unwrap()
             .trim()
             .to_string();
-        let key = std::fs::read_to_string(data_dir.join("admin-api-key")).expect("admin key file");
+        // A key given to the first start is not written to the key file.
+        let given = |var: &str| extra_env.iter().find(|(name, _)| *name == var).map(|e| e.1);
+        let key = match (
+            given("IAMD_ADMIN_API_KEY"),
+            given("IAMD_ADMIN_API_KEY_FILE"),
+        ) {
+            (Some(key), _) => key.to_string(),
+            (None, Some(file)) => std::fs::read_to_string(file).expect("the key's file"),
+            (None, None) => {
+                std::fs::read_to_string(data_dir.join("admin-api-key")).expect("admin key file")
+            }
+        };
         Binary {
             child,
             client: Client::new(&format!("http://{addr}"), Some(key.trim())),
@@ -560,6 +575,11 @@ impl Binary {
     /// What the process printed to stdout so far.
     pub fn stdout(&self) -> String {
         self.stdout.text()
+    }
+
+    /// What the process logged (stderr) so far.
+    pub fn log(&self) -> String {
+        self.log.text()
     }
 
     /// Waits until stdout holds `needle`, at most `within`; whether it did.

@@ -151,3 +151,73 @@ fn an_email_unfinished_at_a_crash_is_logged_as_not_sent() {
         "no file, finished or not, is left of it: {outbox:?}"
     );
 }
+
+/// The temporary file of an email is written off the HTTP workers: while one is held (the
+/// `IAMD_TEST_HOLD_OUTBOX_WRITE` hook), the server's only worker still answers other
+/// requests, and the create that caused the email completes once the write goes on.
+#[test]
+fn an_email_file_being_written_does_not_hold_up_the_worker() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let hold = tempfile::tempdir().unwrap();
+    let release = hold.path().join("release");
+    let release_env = release.to_string_lossy().to_string();
+    let server = Binary::start(
+        dir.path(),
+        &[
+            ("IAMD_WORKERS", "1"),
+            ("IAMD_TEST_HOLD_OUTBOX_WRITE", &release_env),
+        ],
+    );
+    let client = server.client.clone();
+    let addr = client.base.trim_start_matches("http://").to_string();
+    let body = json!({"email": "held@example.com"}).to_string();
+    let mut creating = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        creating,
+        "POST /v3/users HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        client.key.as_deref().unwrap(),
+        body.len()
+    )
+    .unwrap();
+    let held = hold.path().join("release.held");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !held.exists() {
+        assert!(Instant::now() < deadline, "the email write never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Another request, while the write is held.
+    let mut other = std::net::TcpStream::connect(&addr).unwrap();
+    other
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        other,
+        "GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let answered = other.read_to_string(&mut answer);
+    std::fs::write(&release, b"").unwrap();
+    let mut created = String::new();
+    creating.read_to_string(&mut created).unwrap();
+    assert!(
+        answered.is_ok() && answer.starts_with("HTTP/1.1 200"),
+        "the worker was held by the email write: {answered:?} {answer:?}"
+    );
+    assert!(created.starts_with("HTTP/1.1 201"), "{created}");
+    let log = client
+        .get("/v3/accounts/me/notifications")
+        .expect(200)
+        .clone();
+    let entry = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["receiver"] == "held@example.com")
+        .cloned()
+        .expect("the email is logged");
+    assert_eq!(entry["success"], true, "{entry}");
+}

@@ -1,11 +1,11 @@
 //! `POST /auth/login` and `POST /auth/logout`.
 
 use super::super::body::Json;
-use super::super::validate::Checks;
 use crate::auth::login::{self, LoginRequest};
 use crate::auth::throttle::LoginThrottle;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{AccountId, UserId};
+use crate::service::validate::Checks;
 use crate::state::AppState;
 use crate::store::signin::SessionKind;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -89,12 +89,6 @@ pub async fn logout(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
         .session
         .as_deref()
         .ok_or_else(|| ApiError::BadRequest("Only a session token (rt_...) can log out.".into()))?;
-    state
-        .store
-        .signin
-        .sessions
-        .delete(session)?
-        .durable()
-        .await?;
+    crate::service::signin::sessions::logout(&state, session).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -8,7 +8,6 @@ mod password;
 pub mod recovery;
 mod token;
 pub mod totp;
-pub mod views;
 
 use crate::auth::login::ClientInfo;
 use actix_web::http::{header, Method};

@@ -1,9 +1,9 @@
 //! `POST /auth/change-password`.
 
 use super::super::body::Json;
-use super::super::validate::Checks;
 use crate::auth::{login, passwords};
 use crate::error::{ApiError, ApiResult};
+use crate::service::validate::Checks;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;

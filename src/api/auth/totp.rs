@@ -1,18 +1,13 @@
-//! TOTP: `POST /auth/totp` (a new secret, not yet on), `POST /auth/totp/confirm` (on, with
-//! scratch codes), `POST /auth/totp/scratch-codes` (new scratch codes), and the rule for
-//! `is_totp_enabled` in `PUT /v3/users/...` ([`check_update`]).
+//! `POST /auth/totp`, `/auth/totp/confirm`, `/auth/totp/scratch-codes`; the rules are in
+//! `service::signin::totp`.
 
 use super::super::body::Json;
-use super::super::scope::AccountScope;
-use crate::auth::{login, totp, Caller};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::service::signin::totp;
 use crate::state::AppState;
-use crate::store::signin::{SessionKind, TotpRecord};
-use crate::store::users::UserRecord;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
-use std::sync::Arc;
 
 #[derive(Deserialize)]
 pub struct OtpBody {
@@ -20,51 +15,13 @@ pub struct OtpBody {
     otp: Option<String>,
 }
 
-/// The caller's own user: TOTP is a person's.
-fn own_user(caller: &Caller) -> ApiResult<Arc<UserRecord>> {
-    caller.owner.clone().ok_or_else(|| {
-        ApiError::Forbidden("Only a user has TOTP: this API key has no owner.".into())
-    })
-}
-
-fn otp_of(body: &OtpBody) -> ApiResult<&str> {
-    body.otp
-        .as_deref()
-        .map(str::trim)
-        .filter(|o| !o.is_empty())
-        .ok_or_else(|| ApiError::field("otp", "Enter the code of your authenticator app."))
-}
-
 /// POST /auth/totp: a new secret for the caller, on once confirmed.
 pub async fn setup(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let caller = crate::auth::identify(&req, &state)?;
-    let user = own_user(&caller)?;
-    if user.is_totp_enabled {
-        return Err(ApiError::Conflict(
-            "TOTP is on already: turn it off first (PUT /v3/users/me with is_totp_enabled false)."
-                .into(),
-        ));
-    }
-    let secret = totp::new_secret();
-    let record = TotpRecord {
-        secret: secret.clone(),
-        ..TotpRecord::default()
-    };
-    state
-        .store
-        .signin
-        .totp
-        .put(&user.account_id, &user.id, &record)?
-        .durable()
-        .await?;
-    let issuer = caller
-        .account
-        .display_name
-        .clone()
-        .unwrap_or_else(|| "iamd".into());
+    let new = totp::setup(&state, &caller).await?;
     Ok(super::secret_json(&json!({
-        "secret": totp::base32(&secret),
-        "otpauth_uri": totp::otpauth_uri(&secret, &issuer, &user.email),
+        "secret": new.secret,
+        "otpauth_uri": new.otpauth_uri,
     })))
 }
 
@@ -76,139 +33,19 @@ pub async fn confirm(
     body: Json<OtpBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = crate::auth::identify(&req, &state)?;
-    let user = own_user(&caller)?;
-    let code = otp_of(&body.0)?.to_string();
-    let now = state.config.auth.clock.now_millis();
-    let (codes, digests) = totp::new_scratch_codes();
-    let confirmed = state
-        .store
-        .signin
-        .totp
-        .update(&user.account_id, &user.id, &|r| {
-            if r.confirmed {
-                return Err(crate::store::StoreError::Conflict(
-                    "TOTP is on already.".into(),
-                ));
-            }
-            let Some(step) = totp::matching_step(&r.secret, &code, now, 0) else {
-                return Ok(false);
-            };
-            r.confirmed = true;
-            r.last_step = step;
-            r.scratch_digests = digests.clone();
-            Ok(true)
-        })
-        .map_err(|e| match e {
-            crate::store::StoreError::NotFound(_) => ApiError::Conflict(
-                "There is no TOTP secret to confirm: ask for one with POST /auth/totp.".into(),
-            ),
-            e => e.into(),
-        })?
-        .durable()
-        .await?;
-    if !confirmed {
-        return Err(ApiError::field("otp", "The code is wrong."));
-    }
-    state
-        .store
-        .users
-        .update(&user.account_id, &user.id, &|u| {
-            u.is_totp_enabled = true;
-            Ok(())
-        })?
-        .durable()
-        .await?;
-    if let Some(s) = caller
-        .session
-        .as_deref()
-        .filter(|s| s.kind == SessionKind::TotpSetup)
-    {
-        state
-            .store
-            .signin
-            .sessions
-            .update(s, &|s| s.kind = SessionKind::Full)?
-            .durable()
-            .await?;
-    }
+    let codes = totp::confirm(&state, &caller, body.0.otp.as_deref()).await?;
     Ok(super::secret_json(
         &json!({"totp_scratch_codes": codes, "is_totp_enabled": true}),
     ))
 }
 
-/// POST /auth/totp/scratch-codes: new scratch codes (the old ones stop working), for a
-/// current code.
+/// POST /auth/totp/scratch-codes: new scratch codes for a current code.
 pub async fn scratch_codes(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: Json<OtpBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = crate::auth::identify(&req, &state)?;
-    crate::auth::session::require_full(&caller)?;
-    let user = own_user(&caller)?;
-    if !user.is_totp_enabled {
-        return Err(ApiError::Conflict("TOTP is off.".into()));
-    }
-    let code = otp_of(&body.0)?.to_string();
-    let now = state.config.auth.clock.now_millis();
-    let (codes, digests) = totp::new_scratch_codes();
-    let renewed = state
-        .store
-        .signin
-        .totp
-        .update(&user.account_id, &user.id, &|r| {
-            let Some(step) = totp::matching_step(&r.secret, &code, now, r.last_step) else {
-                return Ok(false);
-            };
-            r.last_step = step;
-            r.scratch_digests = digests.clone();
-            Ok(true)
-        })?
-        .durable()
-        .await?;
-    if !renewed {
-        return Err(ApiError::field(
-            "otp",
-            "The code is wrong or was used already.",
-        ));
-    }
+    let codes = totp::scratch_codes(&state, &caller, body.0.otp.as_deref()).await?;
     Ok(super::secret_json(&json!({"totp_scratch_codes": codes})))
-}
-
-/// The rule for `is_totp_enabled` in a user update: it is turned on only through
-/// `POST /auth/totp/confirm`; a user turns it off for itself with a current `otp`; an
-/// admin turns it off for another user (a reset). Returns whether the update turns it off
-/// (the caller then forgets the secret once the user is written).
-pub async fn check_update(
-    state: &AppState,
-    scope: &AccountScope,
-    user: &UserRecord,
-    wanted: Option<bool>,
-    otp: Option<&str>,
-) -> ApiResult<bool> {
-    match wanted {
-        None => Ok(false),
-        Some(w) if w == user.is_totp_enabled => Ok(false),
-        Some(true) => Err(ApiError::field(
-            "is_totp_enabled",
-            "Turn TOTP on with POST /auth/totp and POST /auth/totp/confirm.",
-        )),
-        Some(false) => {
-            let is_self = !scope.tenant && scope.caller.user_id() == Some(user.id);
-            if !is_self {
-                return Ok(true);
-            }
-            let code = otp
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .ok_or_else(|| ApiError::field("otp", "Turning TOTP off needs a current code."))?;
-            if !login::spend_code(state, user, code).await? {
-                return Err(ApiError::field(
-                    "otp",
-                    "The code is wrong or was used already.",
-                ));
-            }
-            Ok(true)
-        }
-    }
 }

@@ -67,7 +67,7 @@ fn comparison(users: &[(String, String)]) -> Vec<(Option<String>, String)> {
     paths
 }
 
-fn assert_same_answers(a: &Client, b: &Client, users: &[(String, String)]) {
+pub(super) fn assert_same_answers(a: &Client, b: &Client, users: &[(String, String)]) {
     for (key, path) in comparison(users) {
         let (ca, cb) = match &key {
             Some(k) => (a.with_key(k), b.with_key(k)),
@@ -198,7 +198,18 @@ fn backup_of_a_running_server_restores_to_a_server_that_answers_alike() {
     );
     writer.join().unwrap();
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("trees"), "{out}");
+    assert!(out.contains("tables"), "{out}");
+    // The summary per entity: the 5 users populated and the admin, at least (more were
+    // being created meanwhile), 2 accounts (the root and a tenant).
+    let records = out
+        .lines()
+        .find(|l| l.starts_with("records: "))
+        .unwrap_or_default();
+    assert!(records.contains("accounts 2, users "), "{out}");
+    assert!(
+        records.contains("api keys ") && records.contains("branding images 1"),
+        "{out}"
+    );
     let during = dir.path().join("during");
     let (code, _, err) = restore(&file, &during);
     assert_eq!(code, 0, "{err}");
@@ -309,6 +320,33 @@ fn offline_backup_and_the_refusals_of_restore() {
         ],
         &[],
     );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("wrote"), "{out}");
+    assert!(
+        out.contains("records: accounts 2, users 5, api keys 4"),
+        "{out}"
+    );
+    // A second backup to the same file is refused unless --force says to replace it.
+    let first = std::fs::read(&file).unwrap();
+    let again = [
+        "backup",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--out",
+        file_s,
+    ];
+    let (code, out, err) = run(&again, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        first,
+        "the file is untouched"
+    );
+    let (code, out, err) = run(&[&again[..], &["--force"]].concat(), &[]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("wrote"), "{out}");
     #[cfg(unix)]

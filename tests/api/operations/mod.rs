@@ -2,15 +2,21 @@
 //! abuse limits, the appliance commands (`check-config`, `systemd-unit`), damaged data
 //! directories and `verify`, file modes, and a full disk.
 
+mod admin_key;
 mod appliance;
 mod backup;
+mod backup_engines;
 mod backup_url;
+mod cli_docs;
 mod command_line;
 mod connections;
+mod cors;
 mod damage;
 mod full_disk;
 mod limits;
 mod modes;
+mod operator;
+mod request_log;
 mod shutdown;
 mod tls;
 

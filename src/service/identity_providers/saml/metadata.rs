@@ -292,7 +292,7 @@ fn malformed(detail: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::identity_providers::saml::tests::cert_b64;
+    use crate::service::identity_providers::saml::tests::cert_b64;
 
     fn metadata(cert_b64: &str) -> String {
         let xml = format!(

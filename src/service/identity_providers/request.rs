@@ -2,8 +2,8 @@
 
 use super::saml;
 use super::TYPES;
-use crate::api::validate::Checks;
 use crate::error::ApiResult;
+use crate::service::validate::Checks;
 use crate::status::IdentityProviderStatus;
 use crate::store::identity_providers::IdentityProviderRecord;
 use serde::Deserialize;

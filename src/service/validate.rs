@@ -1,7 +1,9 @@
 //! Field rules from the spec (lengths, patterns, ranges), collected so that one response
-//! names every bad field at once.
+//! names every bad field at once; and `nullable`, for request fields where `null` and
+//! "absent" differ.
 
 use crate::error::{ApiError, FieldError};
+use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 
 /// Bounds on `custom_fields` (users and accounts; the spec gives accounts `maxItems: 10`).
@@ -249,6 +251,15 @@ pub fn ids(name: &str, values: &[String]) -> Result<Vec<crate::ids::Id>, ApiErro
 /// Shortens user input echoed in messages.
 pub fn truncate(s: &str) -> String {
     s.chars().take(64).collect()
+}
+
+/// For fields where `null` and "absent" differ: absent is `None`, `null` is `Some(None)`.
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Some(Option::deserialize(d)?))
 }
 
 #[cfg(test)]

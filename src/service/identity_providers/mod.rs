@@ -1,0 +1,247 @@
+//! Identity providers: creating, updating and deleting them, their SAML service-provider
+//! certificate, and the rule every user write shares (`login_profiles` name providers of
+//! the account).
+//!
+//! The spec creates only SAML2 providers (`IdentityProviderCreationReq.type`) and defines no
+//! OIDC attributes, so neither does this module. Names need not be unique: the spec lists
+//! no 409 for these operations.
+
+mod request;
+pub mod saml;
+
+pub use request::{IdentityProviderReq, Saml2Req};
+
+use super::scope::AccountScope;
+use super::validate::{self, Checks};
+use crate::error::{ApiError, ApiResult};
+use crate::ids::{AccountId, Id, IdentityProviderId};
+use crate::state::AppState;
+use crate::status::IdentityProviderStatus;
+use crate::store::identity_providers::{IdentityProviderRecord, Saml2Record};
+use crate::store::{Page, PageRequest};
+use serde::Deserialize;
+
+/// The types a client may create or set (the spec's request enum).
+pub const TYPES: &[&str] = &["SAML2"];
+/// `CertificateGenerationReq.validity`, in days, when absent; and its accepted range.
+pub const DEFAULT_VALIDITY_DAYS: i64 = 365;
+pub const MAX_VALIDITY_DAYS: i64 = 3650;
+/// `CertificateGenerationReq.algorithm` values this server can honour (RSA2048, the
+/// default, included); ring signs with neither P-224 nor P-521 keys.
+pub const ALGORITHMS: &[&str] = &[
+    "RSA2048", "RSA3072", "EC256", "ECDSA256", "EC384", "ECDSA384",
+];
+const ALL_ALGORITHMS: &[&str] = &[
+    "RSA2048", "RSA3072", "EC224", "EC256", "EC384", "EC521", "ECDSA224", "ECDSA256", "ECDSA384",
+    "ECDSA521",
+];
+
+/// A reference to an identity provider in a user or invitation body (`login_profiles`).
+#[derive(Deserialize, Clone)]
+pub struct LoginProfileRef {
+    pub id: String,
+}
+
+/// The ids of `login_profiles` as the request wrote them.
+pub fn profile_ids(profiles: &Option<Vec<LoginProfileRef>>) -> Vec<String> {
+    profiles.iter().flatten().map(|p| p.id.clone()).collect()
+}
+
+/// `login_profiles` may only name identity providers of the account (400 otherwise).
+pub fn check_login_profiles(state: &AppState, account: &Id, ids: &[String]) -> ApiResult<()> {
+    let ids = validate::ids("login_profiles", ids)?;
+    check_login_profiles_exist(state, account, &ids)
+}
+
+/// 400 naming `login_profiles` when an id is not a provider of `account`.
+pub fn check_login_profiles_exist(state: &AppState, account: &Id, ids: &[Id]) -> ApiResult<()> {
+    for id in ids {
+        if state.store.identity_providers.get(account, id)?.is_none() {
+            return Err(ApiError::field(
+                "login_profiles",
+                format!("Identity provider {id} does not exist."),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Where this server's SAML service provider for `id` lives; the default SP entity id.
+pub fn sp_base(state: &AppState, id: &Id) -> String {
+    format!("{}/auth/saml2/{}", state.config.public_url(), id.hex())
+}
+
+/// GET /v3/identity-providers/{identity_provider_id}: the provider of `account` with `id`.
+pub fn get(state: &AppState, account: &Id, id: &Id) -> ApiResult<Option<IdentityProviderRecord>> {
+    Ok(state.store.identity_providers.get(account, id)?)
+}
+
+/// GET /v3/identity-providers
+pub fn list(
+    state: &AppState,
+    account: &AccountId,
+    page: &PageRequest,
+) -> ApiResult<Page<IdentityProviderRecord>> {
+    Ok(state.store.identity_providers.list(account, page, None)?)
+}
+
+/// POST /v3/identity-providers
+pub async fn create(
+    state: &AppState,
+    scope: &AccountScope,
+    req: IdentityProviderReq,
+) -> ApiResult<IdentityProviderRecord> {
+    let patch = req.check()?;
+    let now = crate::clock::now_millis();
+    let mut record = IdentityProviderRecord {
+        id: IdentityProviderId::new(),
+        account_id: scope.id(),
+        name: String::new(),
+        description: None,
+        kind: "SAML2".into(),
+        status: IdentityProviderStatus::Active,
+        saml2: Saml2Record::default(),
+        created_at: now,
+        updated_at: now,
+        etag: 1,
+    };
+    let default_sp = sp_base(state, &record.id);
+    patch.apply(&mut record, &default_sp);
+    Ok(state
+        .store
+        .identity_providers
+        .create(record)?
+        .durable()
+        .await?)
+}
+
+/// PUT /v3/identity-providers/{identity_provider_id}
+pub async fn update(
+    state: &AppState,
+    scope: &AccountScope,
+    current: &IdentityProviderRecord,
+    req: IdentityProviderReq,
+) -> ApiResult<IdentityProviderRecord> {
+    let patch = req.check()?;
+    let default_sp = sp_base(state, &current.id);
+    Ok(state
+        .store
+        .identity_providers
+        .update(&scope.id(), &current.id, &|r| {
+            patch.apply(r, &default_sp);
+            Ok(())
+        })?
+        .durable()
+        .await?)
+}
+
+/// DELETE /v3/identity-providers/{identity_provider_id}
+///
+/// A provider still named in a user's `login_profiles` is in use: 403.
+pub async fn delete(
+    state: &AppState,
+    scope: &AccountScope,
+    r: &IdentityProviderRecord,
+) -> ApiResult<()> {
+    let account = scope.id();
+    // one transaction: see issue 15 (the in-use check and the delete).
+    // The users are scanned outside the delete transaction (sled cannot scan inside one),
+    // and the scan stops at the first user found. A user given this provider in the
+    // moment between the scan and the delete keeps a dangling id, shown without name and
+    // type and still accepted when echoed back: a harmless leftover, where an
+    // `idp -> user` index would have to be kept in step by every user write.
+    let keep = |u: &crate::store::users::UserRecord| u.login_profiles.contains(&r.id);
+    let first = PageRequest {
+        limit: 1,
+        ..PageRequest::all()
+    };
+    let users = state.store.users.list(&account, &first, Some(&keep))?;
+    if let Some(user) = users.items.first() {
+        return Err(ApiError::Forbidden(format!(
+            "The identity provider is in use: user {} has it as a login profile.",
+            user.id
+        )));
+    }
+    state
+        .store
+        .identity_providers
+        .delete(&account, &r.id)?
+        .durable()
+        .await?;
+    Ok(())
+}
+
+/// `CertificateGenerationReq`.
+#[derive(Deserialize, Default)]
+pub struct CertificateGenerationReq {
+    #[serde(default)]
+    pub algorithm: Option<String>,
+    #[serde(default)]
+    pub validity: Option<i64>,
+}
+
+/// POST /v3/identity-providers/{identity_provider_id}/generate-sp-certificate
+///
+/// The new certificate replaces any earlier one.
+pub async fn generate_sp_certificate(
+    state: &AppState,
+    scope: &AccountScope,
+    current: &IdentityProviderRecord,
+    req: CertificateGenerationReq,
+) -> ApiResult<IdentityProviderRecord> {
+    let mut c = Checks::new();
+    if let Some(alg) = req.algorithm.as_deref() {
+        if !ALL_ALGORITHMS.contains(&alg) {
+            c.one_of("algorithm", Some(alg), ALL_ALGORITHMS);
+        } else if !ALGORITHMS.contains(&alg) {
+            c.fail(
+                "algorithm",
+                format!(
+                    "{alg} is not supported by this server; use one of: {}.",
+                    ALGORITHMS.join(", ")
+                ),
+            );
+        }
+    }
+    c.range("validity", req.validity, 1, MAX_VALIDITY_DAYS);
+    c.finish()?;
+    let days = req.validity.unwrap_or(DEFAULT_VALIDITY_DAYS) as u32;
+    let key = req
+        .algorithm
+        .as_deref()
+        .and_then(crate::pki::SpKey::from_api)
+        .unwrap_or_default();
+    let cn = format!("SAML SP {}", current.id);
+    // An RSA key takes long enough to make that it must not hold up a request thread.
+    let pem = actix_web::web::block(move || crate::pki::generate_sp_certificate(&cn, days, key))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    set_sp_certificate(state, scope, current, Some(pem)).await
+}
+
+/// POST /v3/identity-providers/{identity_provider_id}/delete-sp-certificate
+pub async fn delete_sp_certificate(
+    state: &AppState,
+    scope: &AccountScope,
+    current: &IdentityProviderRecord,
+) -> ApiResult<IdentityProviderRecord> {
+    set_sp_certificate(state, scope, current, None).await
+}
+
+async fn set_sp_certificate(
+    state: &AppState,
+    scope: &AccountScope,
+    current: &IdentityProviderRecord,
+    pem: Option<String>,
+) -> ApiResult<IdentityProviderRecord> {
+    Ok(state
+        .store
+        .identity_providers
+        .update(&scope.id(), &current.id, &|r| {
+            r.saml2.sp_x509_cert = pem.clone();
+            Ok(())
+        })?
+        .durable()
+        .await?)
+}

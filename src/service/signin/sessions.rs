@@ -1,0 +1,40 @@
+//! Sessions as `/v3/users` shows them, and logout.
+
+use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::store::signin::{LoginAttempt, SessionRecord};
+use crate::store::users::UserRecord;
+
+/// POST /auth/logout: ends `session`.
+pub async fn logout(state: &AppState, session: &SessionRecord) -> ApiResult<()> {
+    state
+        .store
+        .signin
+        .sessions
+        .delete(session)?
+        .durable()
+        .await?;
+    Ok(())
+}
+
+/// The user's last login attempts, newest first (`login_history`).
+pub fn login_history(state: &AppState, user: &UserRecord) -> ApiResult<Vec<LoginAttempt>> {
+    Ok(state.store.signin.history.get(&user.account_id, &user.id)?)
+}
+
+/// The user's live sessions, oldest login first (`active_sessions`).
+pub fn live_sessions(state: &AppState, user: &UserRecord) -> ApiResult<Vec<SessionRecord>> {
+    let Some(account) = state.store.accounts.get_shared(&user.account_id)? else {
+        return Ok(Vec::new());
+    };
+    let now = state.config.auth.clock.now_millis();
+    let sessions = &state.store.signin.sessions;
+    Ok(sessions
+        .list(&user.account_id, &user.id)?
+        .into_iter()
+        .filter(|s| {
+            crate::auth::session::password_current(s, user)
+                && crate::auth::session::ends_at(s, &account, sessions.last_used(s)) > now
+        })
+        .collect())
+}
