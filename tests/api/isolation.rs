@@ -4,8 +4,9 @@
 //! The world: the root aggregator R with its tenant A, and a second aggregator P (written
 //! into the store, as only the first start makes aggregators) with its tenants B and C.
 //! Each account holds a user, an API key, and whatever else the table lets us create.
-//! Every caller (each account's admin, and a non-admin of R) calls every route that takes
-//! an id with the ids of accounts it may not reach; each such call must be a 403/404
+//! Every caller (each account's admin, a non-admin of R, and the `rt_` sessions of a
+//! non-admin of R and of an admin of A) calls every route that takes an id with the ids of
+//! accounts it may not reach; each such call must be a 403/404
 //! `ErrorResponse` and change nothing, which is checked by comparing every parameterless
 //! `GET` of every account before and after.
 
@@ -337,13 +338,64 @@ struct Caller<'a> {
     manages: Vec<&'a Party>,
 }
 
+/// A session (`POST /auth/login`) of the user `user_id` of `party`, whose password is the
+/// one `common::non_admin` and `admin_session` give.
+fn session_of(w: &World, party: &Party, user_id: &str) -> Client {
+    let user = party
+        .admin
+        .get(&format!("/v3/users/{user_id}"))
+        .expect(200)
+        .clone();
+    let r = w.app.anonymous().post(
+        "/auth/login",
+        &json!({
+            "username": user["email"],
+            "password": "a long enough password",
+            "account": party.id,
+        }),
+    );
+    w.app.with_key(r.expect(200)["token"].as_str().unwrap())
+}
+
+/// A session of a new member of `party`'s Administrators.
+fn admin_session(w: &World, party: &Party) -> Client {
+    let admins = party
+        .admin
+        .get("/v3/policy-groups?name__eq=Administrators")
+        .expect(200)["data"][0]["id"]
+        .clone();
+    let body = json!({
+        "email": format!("{}@example.com", unique("sess")),
+        "password": "a long enough password",
+        "groups": [admins],
+    });
+    let user = party.admin.post("/v3/users", &body).expect(201).clone();
+    session_of(w, party, user["id"].as_str().unwrap())
+}
+
 #[test]
 fn no_route_reaches_another_tenant() {
     let world = World::build();
     let table = routes();
     let w = &world;
-    let (dev, _) = crate::common::non_admin(&w.app, false);
+    let (dev, dev_id) = crate::common::non_admin(&w.app, false);
+    let dev_session = session_of(w, &w.root, &dev_id);
+    let a_admin_session = admin_session(w, &w.a);
+    let me = a_admin_session.get("/v3/users/me").expect(200).clone();
+    assert_eq!(me["account_id"], w.a.id.as_str());
     let callers = vec![
+        Caller {
+            name: "R non-admin session".into(),
+            client: dev_session,
+            own: &w.root,
+            manages: vec![],
+        },
+        Caller {
+            name: "A admin session".into(),
+            client: a_admin_session,
+            own: &w.a,
+            manages: vec![],
+        },
         Caller {
             name: "R admin".into(),
             client: w.root.admin.clone(),
