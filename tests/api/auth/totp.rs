@@ -13,8 +13,9 @@ fn code(secret: &str, clock: &Clock) -> String {
     iamd::auth::totp::code_at(&raw, clock.now_millis())
 }
 
-/// Sets TOTP up for the session's user; returns the secret and the scratch codes.
-fn enable(me: &Client, clock: &Clock) -> (String, Vec<String>) {
+/// Sets TOTP up for the session's user; returns the secret, the scratch codes and the code
+/// that confirmed it.
+fn enable(me: &Client, clock: &Clock) -> (String, Vec<String>, String) {
     let r = me.post("/auth/totp", &json!({}));
     assert_eq!(r.header("cache-control"), Some("no-store"));
     let secret = r.expect(200)["secret"].as_str().unwrap().to_string();
@@ -23,7 +24,8 @@ fn enable(me: &Client, clock: &Clock) -> (String, Vec<String>) {
         uri.starts_with("otpauth://totp/") && uri.contains(&format!("secret={secret}")),
         "{uri}"
     );
-    let r = me.post("/auth/totp/confirm", &json!({"otp": code(&secret, clock)}));
+    let confirmed_with = code(&secret, clock);
+    let r = me.post("/auth/totp/confirm", &json!({"otp": confirmed_with}));
     assert_eq!(r.header("cache-control"), Some("no-store"));
     let codes: Vec<String> = r.expect(200)["totp_scratch_codes"]
         .as_array()
@@ -32,7 +34,7 @@ fn enable(me: &Client, clock: &Clock) -> (String, Vec<String>) {
         .map(|c| c.as_str().unwrap().to_string())
         .collect();
     assert_eq!(codes.len(), 10);
-    (secret, codes)
+    (secret, codes, confirmed_with)
 }
 
 fn with_otp(user: &Value, otp: Option<&str>) -> Value {
@@ -53,7 +55,7 @@ fn a_user_turns_totp_on_and_then_logs_in_with_a_code_or_a_scratch_code() {
     me.post("/auth/totp/confirm", &json!({"otp": "000000"}))
         .expect_field_error(400, "otp");
     assert_eq!(me.get("/v3/users/me").expect(200)["is_totp_enabled"], false);
-    let (secret, scratch) = enable(&me, &clock);
+    let (secret, scratch, confirmed_with) = enable(&me, &clock);
     assert_eq!(me.get("/v3/users/me").expect(200)["is_totp_enabled"], true);
     me.post("/auth/totp", &json!({})).expect_error(409);
 
@@ -61,7 +63,7 @@ fn a_user_turns_totp_on_and_then_logs_in_with_a_code_or_a_scratch_code() {
     assert_eq!(missing.expect_field_error(401, "otp")["code"], 401);
     login(&app, with_otp(&user, Some("123456"))).expect_field_error(401, "otp");
     // The code just used to confirm is spent; the next step's code works once.
-    login(&app, with_otp(&user, Some(&code(&secret, &clock)))).expect_field_error(401, "otp");
+    login(&app, with_otp(&user, Some(&confirmed_with))).expect_field_error(401, "otp");
     clock.advance(30_000);
     let fresh = code(&secret, &clock);
     login(&app, with_otp(&user, Some(&fresh))).expect(200);
@@ -89,7 +91,7 @@ fn totp_is_turned_off_by_the_user_with_a_code_or_by_an_admin() {
     let (app, clock) = app_with_clock();
     let user = person(&app, json!({}));
     let me = session(&app, email(&user));
-    let (secret, _) = enable(&me, &clock);
+    let (secret, _, _) = enable(&me, &clock);
     me.put("/v3/users/me", &json!({"is_totp_enabled": false}))
         .expect_field_error(400, "otp");
     let wrong = me.put(
