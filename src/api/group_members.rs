@@ -10,7 +10,7 @@ use super::scope::{AccountScope, AdminScope};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ApiKeyId, GroupId, Id, UserId};
 use crate::state::AppState;
-use crate::store::groups::{Keep, Subjects, KIND_APIKEY, KIND_USER};
+use crate::store::groups::{Keep, MemberKind, Subjects, KIND_APIKEY, KIND_USER};
 use crate::store::{Page, PageRequest};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
@@ -116,7 +116,7 @@ async fn remove_subjects(
     scope: &AccountScope,
     id: PathId<GroupId>,
     body: &Value,
-    kind: u8,
+    kind: MemberKind,
 ) -> ApiResult<HttpResponse> {
     let group = id.find(state, scope)?;
     let field = if kind == KIND_USER {

@@ -1,19 +1,19 @@
 //! Accounts: the root (aggregator) account made at first start and its sub-tenants.
 //! An account's key is its own id; `parentid_accountid` lists an aggregator's children.
 
-use super::apikeys::{ApiKeyRecord, ApiKeyTx};
+use super::apikeys::{self, ApiKeyRecord};
 use super::codec::DecodeCache;
 use super::durability::Written;
-use super::groups::{GroupRecord, MemberTx, KIND_APIKEY, KIND_USER};
-use super::keys::{key, owned_text, tail_id};
+use super::engine::{keys_with_prefix, read, read_in, transact, Engine, Table, Tx};
+use super::groups;
+use super::keys::{key, tail_id};
+use super::memberships::{self, GroupRecord, KIND_APIKEY, KIND_USER};
 use super::page::{scan, Page, PageRequest};
-use super::users::{UserRecord, UserTx};
-use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
+use super::users::{self, UserRecord};
+use super::{encode, StoreError, StoreResult};
 use crate::ids::{AccountId, GroupId, Id, UserId};
 use crate::status::AccountStatus;
 use serde::{Deserialize, Serialize};
-use sled::transaction::ConflictableTransactionError;
-use sled::Transactional;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -150,44 +150,137 @@ pub trait AccountStore: Send + Sync {
     ) -> StoreResult<Written<AccountRecord>>;
 }
 
-pub struct SledAccounts {
-    t: Trees,
-    commit: Commit,
+/// The accounts, kept by any engine.
+pub struct Accounts {
+    engine: Arc<dyn Engine>,
     decoded: DecodeCache<AccountRecord>,
 }
 
-impl SledAccounts {
-    pub fn new(t: Trees, commit: Commit) -> SledAccounts {
-        SledAccounts {
-            t,
-            commit,
+impl Accounts {
+    pub fn new(engine: Arc<dyn Engine>) -> Accounts {
+        Accounts {
+            engine,
             decoded: DecodeCache::new(),
         }
     }
+
+    fn written<T>(&self, value: T) -> Written<T> {
+        Written::new(value, self.engine.clone())
+    }
 }
 
-impl AccountStore for SledAccounts {
+fn alias_taken(alias: &str) -> StoreError {
+    StoreError::Conflict(format!("The alias '{alias}' is already in use."))
+}
+
+/// Creates an account with its groups, admin user and admin key (see
+/// `AccountStore::provision`).
+pub fn provision_in(tx: &dyn Tx, new: &NewAccount, make_root: bool) -> StoreResult<()> {
+    let account_id = new.account.id;
+    if make_root && tx.get(Table::Meta, ROOT_KEY)?.is_some() {
+        return Err(StoreError::Conflict(
+            "The root account exists already.".into(),
+        ));
+    }
+    for alias in &new.account.aliases {
+        if tx.get(Table::AliasAccountid, alias.as_bytes())?.is_some() {
+            return Err(alias_taken(alias));
+        }
+        tx.put(
+            Table::AliasAccountid,
+            alias.as_bytes(),
+            account_id.as_bytes(),
+        )?;
+    }
+    tx.put(
+        Table::AccountidAccount,
+        account_id.as_bytes(),
+        &encode(&new.account),
+    )?;
+    if let Some(parent) = &new.account.parent_id {
+        tx.put(
+            Table::ParentidAccountid,
+            &key(&[parent.as_bytes(), account_id.as_bytes()]),
+            &[],
+        )?;
+    }
+    for group in &new.groups {
+        groups::insert_in(tx, group)?;
+    }
+    let admin_group = new.account.admin_group;
+    let mut admin = new.admin.clone();
+    admin.groups.clear();
+    memberships::add_in(
+        tx,
+        &account_id,
+        &admin_group,
+        KIND_USER,
+        &admin.id,
+        &mut admin.groups,
+    )?;
+    users::insert_in(tx, &admin)?;
+    let mut admin_key = new.admin_key.clone();
+    admin_key.groups.clear();
+    memberships::add_in(
+        tx,
+        &account_id,
+        &admin_group,
+        KIND_APIKEY,
+        &admin_key.id,
+        &mut admin_key.groups,
+    )?;
+    apikeys::insert_in(tx, &admin_key)?;
+    if make_root {
+        tx.put(Table::Meta, ROOT_KEY, account_id.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Applies `change` to the stored account (see `AccountStore::update`).
+pub fn update_in(
+    tx: &dyn Tx,
+    id: &Id,
+    change: &dyn Fn(&mut AccountRecord) -> StoreResult<()>,
+) -> StoreResult<AccountRecord> {
+    let before: AccountRecord = read_in(tx, Table::AccountidAccount, id.as_bytes())?
+        .ok_or(StoreError::NotFound("Account"))?;
+    let mut after = before.clone();
+    change(&mut after)?;
+    for alias in &before.aliases {
+        if !after.aliases.contains(alias) {
+            tx.delete(Table::AliasAccountid, alias.as_bytes())?;
+        }
+    }
+    for alias in &after.aliases {
+        if before.aliases.contains(alias) {
+            continue;
+        }
+        if tx.get(Table::AliasAccountid, alias.as_bytes())?.is_some() {
+            return Err(alias_taken(alias));
+        }
+        tx.put(Table::AliasAccountid, alias.as_bytes(), id.as_bytes())?;
+    }
+    after.etag = before.etag + 1;
+    after.updated_at = crate::clock::now_millis();
+    tx.put(Table::AccountidAccount, id.as_bytes(), &encode(&after))?;
+    Ok(after)
+}
+
+impl AccountStore for Accounts {
     fn root(&self) -> StoreResult<Option<Id>> {
         Ok(self
-            .t
-            .get()?
-            .meta
-            .get(ROOT_KEY)?
+            .engine
+            .get(Table::Meta, ROOT_KEY)?
             .and_then(|raw| Id::from_slice(&raw)))
     }
 
     fn get(&self, id: &Id) -> StoreResult<Option<AccountRecord>> {
-        self.t
-            .get()?
-            .accountid_account
-            .get(id.as_bytes())?
-            .map(|raw| decode(&raw))
-            .transpose()
+        read(&*self.engine, Table::AccountidAccount, id.as_bytes())
     }
 
     fn get_shared(&self, id: &Id) -> StoreResult<Option<Arc<AccountRecord>>> {
         self.decoded
-            .read(&self.t.get()?.accountid_account, id.as_bytes())
+            .read(&*self.engine, Table::AccountidAccount, id.as_bytes())
     }
 
     fn children(
@@ -196,8 +289,10 @@ impl AccountStore for SledAccounts {
         page: &PageRequest,
         keep: Option<&dyn Fn(&AccountRecord) -> bool>,
     ) -> StoreResult<Page<AccountRecord>> {
+        let engine = &*self.engine;
         scan(
-            &self.t.get()?.parentid_accountid,
+            engine,
+            Table::ParentidAccountid,
             parent.as_bytes(),
             page,
             keep.is_some(),
@@ -207,115 +302,15 @@ impl AccountStore for SledAccounts {
             },
             |a| keep.map(|f| f(a)).unwrap_or(true),
             || {
-                Ok(self
-                    .t
-                    .get()?
-                    .parentid_accountid
-                    .scan_prefix(parent.as_bytes())
-                    .count() as u64)
+                let prefix = parent.as_bytes();
+                Ok(keys_with_prefix(engine, Table::ParentidAccountid, prefix)?.len() as u64)
             },
         )
     }
 
     fn provision(&self, new: NewAccount, make_root: bool) -> StoreResult<Written<AccountRecord>> {
-        let t = &self.t.get()?;
-        let account_id = new.account.id;
-        (
-            &t.meta,
-            &t.accountid_account,
-            &t.parentid_accountid,
-            &t.alias_accountid,
-            &t.groupid_group,
-            &t.groupname_groupid,
-            &t.groupid_memberid,
-            &t.userid_user,
-            &t.email_userid,
-            &t.username_userid,
-            &t.apikeyid_apikey,
-            &t.keyhash_apikeyid,
-            &t.ownerid_apikeyid,
-            &t.account_counts,
-        )
-            .transaction(
-                |(
-                    meta,
-                    accounts,
-                    parents,
-                    aliases,
-                    groups,
-                    names,
-                    g2m,
-                    users,
-                    emails,
-                    usernames,
-                    keys,
-                    hashes,
-                    owners,
-                    counts_tx,
-                )| {
-                    if make_root && meta.get(ROOT_KEY)?.is_some() {
-                        return abort(StoreError::Conflict(
-                            "The root account exists already.".into(),
-                        ));
-                    }
-                    for alias in &new.account.aliases {
-                        if aliases.get(alias.as_bytes())?.is_some() {
-                            return abort(StoreError::Conflict(format!(
-                                "The alias '{alias}' is already in use."
-                            )));
-                        }
-                        aliases.insert(alias.as_bytes(), account_id.as_bytes())?;
-                    }
-                    accounts.insert(account_id.as_bytes(), encode(&new.account))?;
-                    if let Some(parent) = &new.account.parent_id {
-                        parents.insert(key(&[parent.as_bytes(), account_id.as_bytes()]), &[])?;
-                    }
-                    for group in &new.groups {
-                        groups.insert(super::keys::owned(&account_id, &group.id), encode(group))?;
-                        names.insert(owned_text(&account_id, &group.name), group.id.as_bytes())?;
-                        super::page::counts::add(counts_tx, &account_id, "groups", 1)?;
-                    }
-                    let mtx = MemberTx { groups, g2m };
-                    let admin_group = new.account.admin_group;
-                    let mut admin = new.admin.clone();
-                    admin.groups.clear();
-                    mtx.add(
-                        &account_id,
-                        &admin_group,
-                        KIND_USER,
-                        &admin.id,
-                        &mut admin.groups,
-                    )?;
-                    UserTx {
-                        users,
-                        emails,
-                        usernames,
-                        counts: counts_tx,
-                    }
-                    .insert(&admin)?;
-                    let mut admin_key = new.admin_key.clone();
-                    admin_key.groups.clear();
-                    mtx.add(
-                        &account_id,
-                        &admin_group,
-                        KIND_APIKEY,
-                        &admin_key.id,
-                        &mut admin_key.groups,
-                    )?;
-                    ApiKeyTx {
-                        keys,
-                        hashes,
-                        owners,
-                        counts: counts_tx,
-                    }
-                    .insert(&admin_key)?;
-                    if make_root {
-                        meta.insert(ROOT_KEY, account_id.as_bytes())?;
-                    }
-                    Ok(())
-                },
-            )?;
-        Ok(self.commit.written(new.account))
+        transact(&*self.engine, |tx| provision_in(tx, &new, make_root))?;
+        Ok(self.written(new.account))
     }
 
     fn update(
@@ -323,37 +318,7 @@ impl AccountStore for SledAccounts {
         id: &Id,
         change: &dyn Fn(&mut AccountRecord) -> StoreResult<()>,
     ) -> StoreResult<Written<AccountRecord>> {
-        let t = &self.t.get()?;
-        let stored =
-            (&t.accountid_account, &t.alias_accountid).transaction(|(accounts, aliases)| {
-                let Some(raw) = accounts.get(id.as_bytes())? else {
-                    return abort(StoreError::NotFound("Account"));
-                };
-                let before: AccountRecord =
-                    decode(&raw).map_err(ConflictableTransactionError::Abort)?;
-                let mut after = before.clone();
-                change(&mut after).map_err(ConflictableTransactionError::Abort)?;
-                for alias in &before.aliases {
-                    if !after.aliases.contains(alias) {
-                        aliases.remove(alias.as_bytes())?;
-                    }
-                }
-                for alias in &after.aliases {
-                    if before.aliases.contains(alias) {
-                        continue;
-                    }
-                    if aliases.get(alias.as_bytes())?.is_some() {
-                        return abort(StoreError::Conflict(format!(
-                            "The alias '{alias}' is already in use."
-                        )));
-                    }
-                    aliases.insert(alias.as_bytes(), id.as_bytes())?;
-                }
-                after.etag = before.etag + 1;
-                after.updated_at = crate::clock::now_millis();
-                accounts.insert(id.as_bytes(), encode(&after))?;
-                Ok(after)
-            })?;
-        Ok(self.commit.written(stored))
+        let stored = transact(&*self.engine, |tx| update_in(tx, id, change))?;
+        Ok(self.written(stored))
     }
 }

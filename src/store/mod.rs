@@ -19,6 +19,7 @@ pub mod invitations;
 pub mod keys;
 pub mod lastlogin;
 mod live;
+pub mod memberships;
 mod migrations;
 pub mod notifications;
 pub mod page;
@@ -32,7 +33,7 @@ pub use integrity::MARKER;
 pub use live::{Open, Trees};
 pub use page::{Order, Page, PageRequest};
 
-use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::transaction::TransactionError;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -85,14 +86,6 @@ impl From<TransactionError<StoreError>> for StoreError {
             TransactionError::Storage(e) => e.into(),
         }
     }
-}
-
-/// Aborts a sled transaction with a store error.
-/// What a step inside a sled transaction returns.
-pub type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
-
-pub fn abort<T>(e: StoreError) -> TxResult<T> {
-    Err(ConflictableTransactionError::Abort(e))
 }
 
 /// Every tree of the database. Names are `<key>_<value>`; the key layout is beside each.
@@ -273,28 +266,22 @@ pub fn checkpoint(dir: &Path, wait: std::time::Duration) -> StoreResult<()> {
     }
 }
 
-/// The storage handed to handlers: one trait object per entity.
+/// The storage handed to handlers: one trait object per entity, all over one engine.
 #[derive(Clone)]
 pub struct Store {
     pub accounts: Arc<dyn accounts::AccountStore>,
     pub users: Arc<dyn users::UserStore>,
     pub apikeys: Arc<dyn apikeys::ApiKeyStore>,
     pub groups: Arc<dyn groups::GroupStore>,
-    // -- invitations store --
     pub invitations: Arc<dyn invitations::InvitationStore>,
-
-    // -- identity providers store --
     pub identity_providers: Arc<dyn identity_providers::IdentityProviderStore>,
-
-    // -- notifications store --
     pub notifications: Arc<dyn notifications::NotificationStore>,
-
-    // -- certificates store --
     pub certificates: Arc<dyn certificates::CertificateStore>,
-
-    // -- branding store --
     pub branding: Arc<dyn branding::BrandingStore>,
     pub last_login: Arc<lastlogin::LastLogin>,
+    /// The engine every store above runs on: for writes that span entities
+    /// ([`Store::transact`] with the stores' `*_in` functions).
+    pub engine: Arc<dyn engine::Engine>,
     trees: Trees,
     flusher: Arc<Flusher>,
 }
@@ -316,51 +303,39 @@ impl Store {
         let trees = Trees::new(dir, db, trees, marker);
         let flusher = Arc::new(Flusher::start(trees.clone()));
         let commit = Commit::new(flusher.clone());
-        let last_login = Arc::new(lastlogin::LastLogin::new(&trees));
         let engine: Arc<dyn engine::Engine> =
-            Arc::new(engine::SledEngine::new(trees.clone(), commit.clone()));
+            Arc::new(engine::SledEngine::new(trees.clone(), commit));
+        let last_login = Arc::new(lastlogin::LastLogin::new(engine.clone()));
         Ok(Store {
-            accounts: Arc::new(accounts::SledAccounts::new(trees.clone(), commit.clone())),
-            users: Arc::new(users::SledUsers::new(
-                trees.clone(),
-                commit.clone(),
-                last_login.clone(),
-            )),
-            apikeys: Arc::new(apikeys::SledApiKeys::new(
-                trees.clone(),
-                commit.clone(),
-                last_login.clone(),
-            )),
-            groups: Arc::new(groups::SledGroups::new(trees.clone(), commit.clone())),
-            // -- invitations store --
-            invitations: Arc::new(invitations::SledInvitations::new(
-                trees.clone(),
-                commit.clone(),
-            )),
-
-            // -- identity providers store --
+            accounts: Arc::new(accounts::Accounts::new(engine.clone())),
+            users: Arc::new(users::Users::new(engine.clone(), last_login.clone())),
+            apikeys: Arc::new(apikeys::ApiKeys::new(engine.clone(), last_login.clone())),
+            groups: Arc::new(groups::Groups::new(engine.clone())),
+            invitations: Arc::new(invitations::Invitations::new(engine.clone())),
             identity_providers: Arc::new(identity_providers::IdentityProviders::new(
                 engine.clone(),
             )),
-
-            // -- notifications store --
-            notifications: Arc::new(notifications::SledNotifications::new(
-                trees.clone(),
-                commit.clone(),
-            )),
-
-            // -- certificates store --
+            notifications: Arc::new(notifications::Notifications::new(engine.clone())),
             // Generates the server CAs on the first open of a data directory.
             certificates: Arc::new(certificates::Certificates::open(engine.clone())?),
-
-            // -- branding store --
             branding: Arc::new(branding::Branding::new(engine.clone())),
             last_login,
+            engine,
             trees,
             flusher,
         })
     }
 
+    /// Runs `work` as one transaction over every entity: compose the stores' `*_in`
+    /// functions (`users::update_in`, `groups::change_members_in`, ...) so that a request
+    /// that writes several entities is all or nothing. `work` may run more than once.
+    pub fn transact<R>(
+        &self,
+        work: impl FnMut(&dyn engine::Tx) -> StoreResult<R>,
+    ) -> StoreResult<Written<R>> {
+        let value = engine::transact(&*self.engine, work)?;
+        Ok(Written::new(value, self.engine.clone()))
+    }
     /// Writes everything buffered (batched last-login times included) to disk.
     pub fn flush(&self) -> StoreResult<()> {
         self.last_login.persist()?;

@@ -11,10 +11,10 @@ use super::accounts::AccountRecord;
 use super::apikeys::ApiKeyRecord;
 use super::branding::{ColorRecord, ImageRecord};
 use super::certificates::{DeveloperKeyRecord, ServerCaRecord, TrustedCertRecord};
-use super::groups::{GroupRecord, KIND_APIKEY, KIND_USER};
 use super::identity_providers::IdentityProviderRecord;
 use super::invitations::InvitationRecord;
 use super::keys::{key, owned, owned_text};
+use super::memberships::{member_key, GroupRecord, MemberKind, KIND_APIKEY, KIND_USER};
 use super::notifications::NotificationRecord;
 use super::users::{email_key, UserRecord};
 use super::TreeSet;
@@ -252,9 +252,11 @@ fn users_and_keys(p: &mut Pass) {
     });
 }
 
-fn member(p: &mut Pass, account: &Id, group: &Id, kind: u8, id: &Id) {
-    *p.members.entry((*account, *group, kind)).or_default() += 1;
-    let k = key(&[account.as_bytes(), group.as_bytes(), &[kind], id.as_bytes()]);
+fn member(p: &mut Pass, account: &Id, group: &Id, kind: MemberKind, id: &Id) {
+    *p.members
+        .entry((*account, *group, kind.byte()))
+        .or_default() += 1;
+    let k = member_key(account, group, kind, id);
     p.expect("groupid_memberid", k, &[]);
 }
 
@@ -280,14 +282,15 @@ fn groups(p: &mut Pass) {
         for (kind, stored) in [(KIND_USER, g.user_count), (KIND_APIKEY, g.apikey_count)] {
             let members = p
                 .members
-                .get(&(*g.account_id, *g.id, kind))
+                .get(&(*g.account_id, *g.id, kind.byte()))
                 .copied()
                 .unwrap_or(0);
             if members != stored {
                 p.report.problem(format!(
                     "groups: group {} counts {stored} members of kind '{}', its members say \
                      {members}",
-                    g.id, kind as char
+                    g.id,
+                    kind.byte() as char
                 ));
             }
         }

@@ -67,7 +67,7 @@ fn every_broken_rule_is_named() {
     let membership = key(&[
         user.account_id.as_bytes(),
         group.as_bytes(),
-        &[KIND_USER],
+        &[KIND_USER.byte()],
         user.id.as_bytes(),
     ]);
     assert!(t.groupid_memberid.remove(&membership).unwrap().is_some());

@@ -236,6 +236,31 @@ pub fn read<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
+/// The record stored under `key` in `table`, decoded, read inside a transaction.
+pub fn read_in<T: serde::de::DeserializeOwned>(
+    tx: &dyn Tx,
+    table: Table,
+    key: &[u8],
+) -> StoreResult<Option<T>> {
+    tx.get(table, key)?
+        .map(|raw| super::decode(&raw))
+        .transpose()
+}
+
+/// The keys of `table` that start with `prefix`, in order (read outside a transaction:
+/// engines cannot all scan inside one).
+pub fn keys_with_prefix(
+    engine: &dyn Engine,
+    table: Table,
+    prefix: &[u8],
+) -> StoreResult<Vec<Vec<u8>>> {
+    let range = prefix_range(prefix);
+    engine
+        .range(table, borrow_range(&range), Order::Asc)
+        .map(|entry| entry.map(|(k, _)| k))
+        .collect()
+}
+
 /// Every key that starts with `prefix`, as a range.
 pub fn prefix_range(prefix: &[u8]) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
     let end = match super::page::prefix_end(prefix) {
