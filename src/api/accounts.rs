@@ -164,7 +164,7 @@ pub fn view(state: &AppState, a: &AccountRecord, include: &[&str]) -> ApiResult<
             state
                 .store
                 .accounts
-                .children(&a.id, &crate::store::PageRequest::all(), None)?;
+                .children(&a.id, &crate::store::PageRequest::all(), &[])?;
         v.sub_accounts = Some(
             children
                 .items

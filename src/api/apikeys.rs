@@ -13,6 +13,7 @@ use crate::ids::{ApiKeyId, Id, UserId};
 use crate::state::AppState;
 use crate::status::ApiKeyStatus;
 use crate::store::apikeys::ApiKeyRecord;
+use crate::store::filter::{Filter, Op};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
@@ -370,6 +371,8 @@ pub async fn list(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let mut q = ListQuery::parse(&req, 50, APIKEY_FILTERS)?;
+    // `key__eq` names a key by its full text: it becomes a filter on the id of that key
+    // (none, so nothing matches, when the text is no key of this account).
     let key_filter: Option<Option<ApiKeyId>> =
         q.filters.iter().any(|f| f.field == "key").then(|| {
             let pairs: Vec<(String, String)> =
@@ -383,19 +386,14 @@ pub async fn list(
                 .map(|(_, id)| id)
         });
     q.filters.retain(|f| f.field != "key");
-    let filtered = q.is_filtered() || key_filter.is_some();
-    let keep = |k: &ApiKeyRecord| {
-        key_filter.is_none_or(|wanted| wanted == Some(k.id))
-            && q.accepts(|f| match f {
-                "owner" => k.owner.iter().map(|o| o.hex()).collect(),
-                _ => Vec::new(),
-            })
-    };
-    let page = state.store.apikeys.list(
-        &scope.id(),
-        &q.page,
-        filtered.then_some(&keep as &dyn Fn(&ApiKeyRecord) -> bool),
-    )?;
+    if let Some(wanted) = key_filter {
+        q.filters.push(Filter {
+            field: "id",
+            op: Op::Eq,
+            values: wanted.iter().map(|id| id.hex()).collect(),
+        });
+    }
+    let page = state.store.apikeys.list(&scope.id(), &q.page, &q.filters)?;
     Ok(q.respond(page.try_map(|k| view(&state, &k, None))?))
 }
 

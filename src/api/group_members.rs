@@ -10,6 +10,7 @@ use super::scope::{AccountScope, AdminScope};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ApiKeyId, GroupId, Id, UserId};
 use crate::state::AppState;
+use crate::store::filter::Filterable;
 use crate::store::groups::{Keep, MemberKind, Subjects, KIND_APIKEY, KIND_USER};
 use crate::store::{Page, PageRequest};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -229,10 +230,7 @@ pub async fn users(
     let mut users = Vec::with_capacity(ids.items.len());
     for id in &ids.items {
         if let Some(u) = state.store.users.get(&account, id)? {
-            if q.accepts(|f| match f {
-                "status" => vec![u.status.to_string()],
-                _ => Vec::new(),
-            }) {
+            if u.matches(&q.filters) {
                 users.push(u);
             }
         }

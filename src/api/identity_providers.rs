@@ -129,7 +129,7 @@ pub async fn list(
     let page = state
         .store
         .identity_providers
-        .list(&scope.id(), &q.page, None)?;
+        .list(&scope.id(), &q.page, &[])?;
     Ok(q.respond(page.map(|r| view(&state, &r))))
 }
 
@@ -215,12 +215,15 @@ pub async fn delete(
     // moment between the scan and the delete keeps a dangling id, shown without name and
     // type and still accepted when echoed back: a harmless leftover, where an
     // `idp -> user` index would have to be kept in step by every user write.
-    let keep = |u: &crate::store::users::UserRecord| u.login_profiles.contains(&r.id);
+    let using = [crate::store::filter::Filter::eq(
+        "login_profiles",
+        &r.id.hex(),
+    )];
     let first = PageRequest {
         limit: 1,
         ..PageRequest::all()
     };
-    let users = state.store.users.list(&account, &first, Some(&keep))?;
+    let users = state.store.users.list(&account, &first, &using)?;
     if let Some(user) = users.items.first() {
         return Err(ApiError::Forbidden(format!(
             "The identity provider is in use: user {} has it as a login profile.",

@@ -22,6 +22,7 @@ use crate::ids::{Id, InvitationId};
 use crate::state::AppState;
 use crate::status::UserStatus;
 use crate::store::accounts::AccountRecord;
+use crate::store::filter::Filter;
 use crate::store::invitations::InvitationRecord;
 use crate::store::users::UserRecord;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -211,16 +212,10 @@ pub async fn list(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let q = ListQuery::parse(&req, 50, FILTERS)?;
-    let keep = |i: &InvitationRecord| {
-        q.accepts(|field| match field {
-            "login_profiles" => i.login_profiles.iter().map(Id::hex).collect(),
-            _ => Vec::new(),
-        })
-    };
     let page = state
         .store
         .invitations
-        .list(&scope.id(), &q.page, now_millis(), &keep)?;
+        .list(&scope.id(), &q.page, now_millis(), &q.filters)?;
     Ok(q.respond(page.try_map(|i| view(&state, &i))?))
 }
 
@@ -265,7 +260,7 @@ async fn remove_invited_user(
     let Some(user) = state.store.users.get(&account, &invitation.user_id)? else {
         return Ok(());
     };
-    let still_invited = |i: &InvitationRecord| i.user_id == user.id;
+    let still_invited = [Filter::eq("user_id", &user.id.hex())];
     let others = state.store.invitations.list(
         &account,
         &crate::store::PageRequest::all(),

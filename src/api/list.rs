@@ -3,61 +3,15 @@
 
 use crate::error::ApiError;
 use crate::ids::Id;
+pub use crate::store::filter::{Filter, Op};
 use crate::store::{Order, Page, PageRequest};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Eq,
-    Neq,
-    In,
-    Nin,
-    Like,
-}
-
-impl Op {
-    fn parse(s: &str) -> Option<Op> {
-        Some(match s {
-            "eq" => Op::Eq,
-            "neq" => Op::Neq,
-            "in" => Op::In,
-            "nin" => Op::Nin,
-            "like" => Op::Like,
-            _ => return None,
-        })
-    }
-}
 
 /// One filterable field of an operation and the operators it takes.
 pub struct FilterSpec {
     pub field: &'static str,
     pub ops: &'static [Op],
-}
-
-#[derive(Debug, Clone)]
-pub struct Filter {
-    pub field: &'static str,
-    pub op: Op,
-    /// Lowercased; `__in`/`__nin` hold each comma-separated value.
-    pub values: Vec<String>,
-}
-
-impl Filter {
-    /// Whether a record whose field has `actual` values passes. Comparison ignores case.
-    pub fn accepts(&self, actual: &[String]) -> bool {
-        let has = |v: &String| actual.iter().any(|a| a.to_lowercase() == *v);
-        match self.op {
-            Op::Eq | Op::In => self.values.iter().any(has),
-            Op::Neq | Op::Nin => !self.values.iter().any(has),
-            Op::Like => {
-                let needle = &self.values[0];
-                actual
-                    .iter()
-                    .any(|a| a.to_lowercase().contains(needle.as_str()))
-            }
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -149,11 +103,6 @@ impl ListQuery {
 
     pub fn is_filtered(&self) -> bool {
         !self.filters.is_empty()
-    }
-
-    /// Whether a record passes every filter; `values` gives a field's values for it.
-    pub fn accepts(&self, values: impl Fn(&str) -> Vec<String>) -> bool {
-        self.filters.iter().all(|f| f.accepts(&values(f.field)))
     }
 
     pub fn includes(&self, item: &str) -> bool {

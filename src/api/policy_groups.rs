@@ -141,18 +141,7 @@ pub async fn list(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let q = ListQuery::parse(&req, 50, GROUP_FILTERS)?;
-    let keep = |g: &GroupRecord| {
-        q.accepts(|f| match f {
-            "name" => vec![g.name.clone()],
-            _ => Vec::new(),
-        })
-    };
-    let page = state.store.groups.list(
-        &scope.id(),
-        &q.page,
-        q.is_filtered()
-            .then_some(&keep as &dyn Fn(&GroupRecord) -> bool),
-    )?;
+    let page = state.store.groups.list(&scope.id(), &q.page, &q.filters)?;
     Ok(q.respond(page.map(|g| view(&g))))
 }
 

@@ -276,18 +276,6 @@ const ACCOUNT_FILTERS: &[FilterSpec] = &[
     },
 ];
 
-fn filter_values(a: &AccountRecord, field: &str) -> Vec<String> {
-    let text = |v: &Option<String>| v.iter().cloned().collect();
-    match field {
-        "status" => vec![a.status.to_string()],
-        "tier" => vec![a.tier.clone()],
-        "parent" => a.parent_id.iter().map(|p| p.hex()).collect(),
-        "end_market" => vec![a.end_market.clone()],
-        "country" => text(&a.country),
-        _ => Vec::new(),
-    }
-}
-
 /// GET /v3/accounts
 ///
 /// The caller's sub-tenants (its own account is `/v3/accounts/me`).
@@ -297,13 +285,10 @@ pub async fn list(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let q = ListQuery::parse(&req, 1000, ACCOUNT_FILTERS)?;
-    let keep = |a: &AccountRecord| q.accepts(|f| filter_values(a, f));
-    let page = state.store.accounts.children(
-        &caller.account.id,
-        &q.page,
-        q.is_filtered()
-            .then_some(&keep as &dyn Fn(&AccountRecord) -> bool),
-    )?;
+    let page = state
+        .store
+        .accounts
+        .children(&caller.account.id, &q.page, &q.filters)?;
     let include: Vec<&str> = q.include.iter().map(String::as_str).collect();
     Ok(q.respond(page.try_map(|a| accounts::view(&state, &a, &include))?))
 }

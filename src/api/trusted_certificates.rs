@@ -30,8 +30,6 @@ pub const SERVICES: &[&str] = &["lwm2m", "bootstrap"];
 /// `device_execution_mode` of developer certificates.
 pub const DEVELOPER_MODE: i32 = 1;
 
-const DAY_MS: i64 = 86_400_000;
-
 /// `TrustedCertificateResp`.
 #[derive(Serialize)]
 pub struct TrustedCertView {
@@ -57,7 +55,7 @@ pub struct TrustedCertView {
 }
 
 fn is_valid(c: &TrustedCertRecord, now: i64) -> bool {
-    c.not_before <= now && now < c.not_after
+    c.is_valid(now)
 }
 
 pub fn view(c: &TrustedCertRecord) -> TrustedCertView {
@@ -252,25 +250,9 @@ const FILTERS: &[FilterSpec] = &[
     },
 ];
 
-fn filter_values(c: &TrustedCertRecord, field: &str, now: i64) -> Vec<String> {
-    match field {
-        "name" => vec![c.name.clone()],
-        "service" => vec![c.service.clone()],
-        "device_execution_mode" => vec![c.device_execution_mode.to_string()],
-        "owner" => c.owner_id.iter().map(|o| o.hex()).collect(),
-        "enrollment_mode" => vec![c.enrollment_mode.to_string()],
-        "status" => vec![c.status.to_string()],
-        "issuer" => vec![c.issuer.clone()],
-        "subject" => vec![c.subject.clone()],
-        "valid" => vec![is_valid(c, now).to_string()],
-        _ => Vec::new(),
-    }
-}
-
 /// Typed filter values are checked before scanning: a wrong type is a 400 naming the
 /// parameter, not an empty list.
-fn check_filter_types(q: &ListQuery) -> ApiResult<Option<i64>> {
-    let mut expire_days = None;
+fn check_filter_types(q: &ListQuery) -> ApiResult<()> {
     for f in &q.filters {
         let value = &f.values[0];
         let op = match f.op {
@@ -287,7 +269,7 @@ fn check_filter_types(q: &ListQuery) -> ApiResult<Option<i64>> {
                 return Err(ApiError::field(&name, "Must be true or false."));
             }
             "expire" => match value.parse::<i64>() {
-                Ok(days) if (0..=36_500).contains(&days) => expire_days = Some(days),
+                Ok(days) if (0..=36_500).contains(&days) => {}
                 _ => {
                     return Err(ApiError::field(
                         &name,
@@ -298,7 +280,7 @@ fn check_filter_types(q: &ListQuery) -> ApiResult<Option<i64>> {
             _ => {}
         }
     }
-    Ok(expire_days)
+    Ok(())
 }
 
 /// GET /v3/trusted-certificates
@@ -310,21 +292,11 @@ pub async fn list(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let q = ListQuery::parse(&req, 50, FILTERS)?;
-    let expire_days = check_filter_types(&q)?;
-    let now = crate::clock::now_millis();
-    let keep = |c: &TrustedCertRecord| {
-        q.filters.iter().all(|f| match f.field {
-            "expire" => expire_days
-                .is_some_and(|days| c.not_after > now && c.not_after <= now + days * DAY_MS),
-            field => f.accepts(&filter_values(c, field, now)),
-        })
-    };
-    let page = state.store.certificates.list(
-        &scope.id(),
-        &q.page,
-        q.is_filtered()
-            .then_some(&keep as &dyn Fn(&TrustedCertRecord) -> bool),
-    )?;
+    check_filter_types(&q)?;
+    let page = state
+        .store
+        .certificates
+        .list(&scope.id(), &q.page, &q.filters)?;
     Ok(q.respond(page.map(|c| view(&c))))
 }
 

@@ -382,15 +382,6 @@ const USER_FILTERS: &[super::list::FilterSpec] = &[
     },
 ];
 
-fn filter_values(u: &UserRecord, field: &str) -> Vec<String> {
-    match field {
-        "email" => vec![u.email.clone()],
-        "status" => vec![u.status.to_string()],
-        "login_profiles" => u.login_profiles.iter().map(Id::hex).collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// GET /v3/users
 pub async fn list(
     state: web::Data<AppState>,
@@ -398,13 +389,7 @@ pub async fn list(
     req: actix_web::HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let q = super::list::ListQuery::parse(&req, 50, USER_FILTERS)?;
-    let keep = |u: &UserRecord| q.accepts(|f| filter_values(u, f));
-    let page = state.store.users.list(
-        &scope.id(),
-        &q.page,
-        q.is_filtered()
-            .then_some(&keep as &dyn Fn(&UserRecord) -> bool),
-    )?;
+    let page = state.store.users.list(&scope.id(), &q.page, &q.filters)?;
     Ok(q.respond(page.try_map_ref(|u| view(&state, u))?))
 }
 

@@ -5,6 +5,7 @@ use super::apikeys::{self, ApiKeyRecord};
 use super::codec::DecodeCache;
 use super::durability::Written;
 use super::engine::{keys_with_prefix, read, read_in, transact, Engine, Table, Tx};
+use super::filter::{Filter, Filterable};
 use super::groups;
 use super::keys::{key, tail_id};
 use super::memberships::{self, GroupRecord, KIND_APIKEY, KIND_USER};
@@ -114,6 +115,21 @@ impl AccountRecord {
     }
 }
 
+impl Filterable for AccountRecord {
+    fn field_values(&self, field: &str) -> Vec<String> {
+        let text = |v: &Option<String>| v.iter().cloned().collect();
+        match field {
+            "id" => vec![self.id.hex()],
+            "status" => vec![self.status.to_string()],
+            "tier" => vec![self.tier.clone()],
+            "parent" => self.parent_id.iter().map(|p| p.hex()).collect(),
+            "end_market" => vec![self.end_market.clone()],
+            "country" => text(&self.country),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// Everything one account creation writes, committed together.
 pub struct NewAccount {
     pub account: AccountRecord,
@@ -136,7 +152,7 @@ pub trait AccountStore: Send + Sync {
         &self,
         parent: &Id,
         page: &PageRequest,
-        keep: Option<&dyn Fn(&AccountRecord) -> bool>,
+        filters: &[Filter],
     ) -> StoreResult<Page<AccountRecord>>;
     /// Creates an account with its groups, admin user and admin key. With `make_root`, also
     /// records it as the root account (first start).
@@ -287,7 +303,7 @@ impl AccountStore for Accounts {
         &self,
         parent: &Id,
         page: &PageRequest,
-        keep: Option<&dyn Fn(&AccountRecord) -> bool>,
+        filters: &[Filter],
     ) -> StoreResult<Page<AccountRecord>> {
         let engine = &*self.engine;
         scan(
@@ -295,12 +311,12 @@ impl AccountStore for Accounts {
             Table::ParentidAccountid,
             parent.as_bytes(),
             page,
-            keep.is_some(),
+            !filters.is_empty(),
             |k, _| match tail_id(k) {
                 Some(child) => self.get(&child),
                 None => Ok(None),
             },
-            |a| keep.map(|f| f(a)).unwrap_or(true),
+            |a: &AccountRecord| a.matches(filters),
             || {
                 let prefix = parent.as_bytes();
                 Ok(keys_with_prefix(engine, Table::ParentidAccountid, prefix)?.len() as u64)

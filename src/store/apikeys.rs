@@ -4,6 +4,7 @@
 use super::codec::DecodeCache;
 use super::durability::Written;
 use super::engine::{keys_with_prefix, read, read_in, transact, Engine, Table, Tx};
+use super::filter::{Filter, Filterable};
 use super::keys::{key, owned, tail_id};
 use super::lastlogin::LastLogin;
 use super::memberships::{self, Member, MemberKind, Protected, KIND_APIKEY};
@@ -34,6 +35,17 @@ pub struct ApiKeyRecord {
     pub etag: u64,
 }
 
+impl Filterable for ApiKeyRecord {
+    fn field_values(&self, field: &str) -> Vec<String> {
+        match field {
+            "id" => vec![self.id.hex()],
+            "owner" => self.owner.iter().map(|o| o.hex()).collect(),
+            "status" => vec![self.status.to_string()],
+            _ => Vec::new(),
+        }
+    }
+}
+
 pub trait ApiKeyStore: Send + Sync {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<ApiKeyRecord>>;
     /// Finds a key by the digest of its full text, in any account (authentication: the
@@ -43,7 +55,7 @@ pub trait ApiKeyStore: Send + Sync {
         &self,
         account: &Id,
         page: &PageRequest,
-        keep: Option<&dyn Fn(&ApiKeyRecord) -> bool>,
+        filters: &[Filter],
     ) -> StoreResult<Page<ApiKeyRecord>>;
     /// Creates the key in its `groups`; its owner must be a user of the account.
     fn create(&self, apikey: ApiKeyRecord) -> StoreResult<Written<ApiKeyRecord>>;
@@ -270,7 +282,7 @@ impl ApiKeyStore for ApiKeys {
         &self,
         account: &Id,
         page: &PageRequest,
-        keep: Option<&dyn Fn(&ApiKeyRecord) -> bool>,
+        filters: &[Filter],
     ) -> StoreResult<Page<ApiKeyRecord>> {
         owned_records_in(
             &*self.engine,
@@ -278,7 +290,7 @@ impl ApiKeyStore for ApiKeys {
             account,
             ENTITY,
             page,
-            keep,
+            filters,
         )
     }
 

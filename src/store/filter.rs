@@ -112,6 +112,9 @@ mod tests {
         assert!(r.matches(&[]), "no filter keeps everything");
         assert!(!r.matches(&[f(Op::Eq, &["alpha"]), f(Op::Eq, &["x"])]));
         let other = Filter::eq("color", "red");
-        assert!(!r.matches(&[other]), "a field the record lacks has no value");
+        assert!(
+            !r.matches(&[other]),
+            "a field the record lacks has no value"
+        );
     }
 }

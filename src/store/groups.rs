@@ -4,6 +4,7 @@
 use super::apikeys::ApiKeyRecord;
 use super::durability::Written;
 use super::engine::{read, transact, Engine, Table, Tx};
+use super::filter::Filter;
 use super::keys::{owned, owned_text, tail_id};
 use super::memberships::{change_member_in, group_in, members_prefix, refuse_if_empty};
 pub use super::memberships::{
@@ -31,7 +32,7 @@ pub trait GroupStore: Send + Sync {
         &self,
         account: &Id,
         page: &PageRequest,
-        keep: Option<&dyn Fn(&GroupRecord) -> bool>,
+        filters: &[Filter],
     ) -> StoreResult<Page<GroupRecord>>;
     /// Creates the group with `members` (409 on a taken name, 400 on unknown members).
     fn create(&self, group: GroupRecord, members: &Subjects) -> StoreResult<Written<GroupRecord>>;
@@ -230,7 +231,7 @@ impl GroupStore for Groups {
         &self,
         account: &Id,
         page: &PageRequest,
-        keep: Option<&dyn Fn(&GroupRecord) -> bool>,
+        filters: &[Filter],
     ) -> StoreResult<Page<GroupRecord>> {
         owned_records_in(
             &*self.engine,
@@ -238,7 +239,7 @@ impl GroupStore for Groups {
             account,
             ENTITY,
             page,
-            keep,
+            filters,
         )
     }
 

@@ -6,6 +6,7 @@
 
 use super::durability::Written;
 use super::engine::{borrow_range, prefix_range, read, read_in, transact, Engine, Table, Tx};
+use super::filter::{Filter, Filterable};
 use super::keys::owned;
 use super::notifications::{self, NotificationRecord};
 use super::page::{scan, Order, Page, PageRequest};
@@ -43,18 +44,30 @@ impl InvitationRecord {
     }
 }
 
+impl Filterable for InvitationRecord {
+    fn field_values(&self, field: &str) -> Vec<String> {
+        match field {
+            "id" => vec![self.id.hex()],
+            "email" => vec![self.email.clone()],
+            "user_id" => vec![self.user_id.hex()],
+            "login_profiles" => self.login_profiles.iter().map(Id::hex).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 pub trait InvitationStore: Send + Sync {
     /// The invitation, unless unknown or expired at `now`.
     fn get(&self, account: &Id, id: &Id, now: i64) -> StoreResult<Option<InvitationRecord>>;
     /// The live invitation whose token has this digest, in any account.
     fn by_token_digest(&self, digest: &[u8], now: i64) -> StoreResult<Option<InvitationRecord>>;
-    /// Live invitations at `now` that `keep` accepts (`total` counts those too).
+    /// Live invitations at `now` that pass every filter (`total` counts those too).
     fn list(
         &self,
         account: &Id,
         page: &PageRequest,
         now: i64,
-        keep: &dyn Fn(&InvitationRecord) -> bool,
+        filters: &[Filter],
     ) -> StoreResult<Page<InvitationRecord>>;
     /// Inserts the invitation, with the log entry of its email.
     fn create(
@@ -175,7 +188,7 @@ impl InvitationStore for Invitations {
         account: &Id,
         page: &PageRequest,
         now: i64,
-        keep: &dyn Fn(&InvitationRecord) -> bool,
+        filters: &[Filter],
     ) -> StoreResult<Page<InvitationRecord>> {
         // Always a filtered scan: expiry is decided now, so no stored counter can know the
         // total; invitations per account are few.
@@ -186,7 +199,7 @@ impl InvitationStore for Invitations {
             page,
             true,
             |_, v| decode(v).map(Some),
-            |r: &InvitationRecord| r.is_live(now) && keep(r),
+            |r: &InvitationRecord| r.is_live(now) && r.matches(filters),
             || Ok(0),
         )
     }
@@ -244,10 +257,7 @@ mod tests {
             want_total: true,
             ..PageRequest::all()
         };
-        let page = store
-            .invitations
-            .list(&account, &all, now, &|_| true)
-            .unwrap();
+        let page = store.invitations.list(&account, &all, now, &[]).unwrap();
         assert_eq!(page.items.len(), 2);
         assert_eq!(page.total, Some(2));
         let later = now + 10;
@@ -274,10 +284,7 @@ mod tests {
                 .map(|i| i.id),
             Some(live.id)
         );
-        let page = store
-            .invitations
-            .list(&account, &all, later, &|_| true)
-            .unwrap();
+        let page = store.invitations.list(&account, &all, later, &[]).unwrap();
         assert_eq!(
             page.items.iter().map(|i| i.id).collect::<Vec<_>>(),
             vec![live.id]

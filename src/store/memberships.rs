@@ -7,6 +7,7 @@
 //! because its counters are part of every membership change.
 
 use super::engine::{read_in, Table, Tx};
+use super::filter::Filterable;
 use super::keys::{key, owned};
 use super::{encode, StoreError, StoreResult};
 use crate::ids::{AccountId, GroupId, Id};
@@ -37,6 +38,16 @@ impl GroupRecord {
             created_at: now,
             updated_at: now,
             etag: 1,
+        }
+    }
+}
+
+impl Filterable for GroupRecord {
+    fn field_values(&self, field: &str) -> Vec<String> {
+        match field {
+            "id" => vec![self.id.hex()],
+            "name" => vec![self.name.clone()],
+            _ => Vec::new(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod certificates;
 mod codec;
 mod durability;
 pub mod engine;
+pub mod filter;
 pub mod groups;
 pub mod identity_providers;
 mod integrity;

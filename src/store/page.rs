@@ -3,6 +3,7 @@
 //! how many records precede it.
 
 use super::engine::{Engine, Table, Tx};
+use super::filter::{Filter, Filterable};
 use super::StoreResult;
 use crate::ids::Id;
 use std::ops::Bound;
@@ -81,24 +82,24 @@ impl<T> Page<T> {
     }
 }
 
-/// A page of `account`'s records in `table` of `engine` (keys `account ++ id`); the
-/// unfiltered total is the account's `entity` counter.
-pub fn owned_records_in<T: serde::de::DeserializeOwned>(
+/// A page of `account`'s records in `table` of `engine` (keys `account ++ id`) that pass
+/// every filter; the unfiltered total is the account's `entity` counter.
+pub fn owned_records_in<T: serde::de::DeserializeOwned + Filterable>(
     engine: &dyn Engine,
     table: Table,
     account: &Id,
     entity: &'static str,
     req: &PageRequest,
-    keep: Option<&dyn Fn(&T) -> bool>,
+    filters: &[Filter],
 ) -> StoreResult<Page<T>> {
     scan(
         engine,
         table,
         account.as_bytes(),
         req,
-        keep.is_some(),
+        !filters.is_empty(),
         |_, v| super::decode(v).map(Some),
-        |r| keep.map(|f| f(r)).unwrap_or(true),
+        |r: &T| r.matches(filters),
         || counts::get_in(engine, account, entity),
     )
 }

@@ -4,6 +4,7 @@ use super::apikeys;
 use super::codec::DecodeCache;
 use super::durability::Written;
 use super::engine::{read, read_in, transact, Engine, Table, Tx};
+use super::filter::{Filter, Filterable};
 use super::keys::{owned, owned_text};
 use super::lastlogin::LastLogin;
 use super::memberships::{self, Member, MemberKind, Protected, KIND_USER};
@@ -75,6 +76,18 @@ impl UserRecord {
     }
 }
 
+impl Filterable for UserRecord {
+    fn field_values(&self, field: &str) -> Vec<String> {
+        match field {
+            "id" => vec![self.id.hex()],
+            "email" => vec![self.email.clone()],
+            "status" => vec![self.status.to_string()],
+            "login_profiles" => self.login_profiles.iter().map(Id::hex).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 pub trait UserStore: Send + Sync {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<UserRecord>>;
     /// The same record for authentication, which reads a key's owner on every request: the
@@ -85,7 +98,7 @@ pub trait UserStore: Send + Sync {
         &self,
         account: &Id,
         page: &PageRequest,
-        keep: Option<&dyn Fn(&UserRecord) -> bool>,
+        filters: &[Filter],
     ) -> StoreResult<Page<UserRecord>>;
     /// Creates the user in its `groups`; a taken email or username is a conflict.
     /// Inserts the user, with the log entry of the email its creation sends.
@@ -300,7 +313,7 @@ impl UserStore for Users {
         &self,
         account: &Id,
         page: &PageRequest,
-        keep: Option<&dyn Fn(&UserRecord) -> bool>,
+        filters: &[Filter],
     ) -> StoreResult<Page<UserRecord>> {
         owned_records_in(
             &*self.engine,
@@ -308,7 +321,7 @@ impl UserStore for Users {
             account,
             ENTITY,
             page,
-            keep,
+            filters,
         )
     }
 
