@@ -162,7 +162,7 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     let addr = listener.local_addr().map_err(bind_error)?;
     let mut config = config;
     config.resolve_public_url(addr);
-    let store = Store::open(&config.data_dir)?;
+    let store = Store::open_url(&config.data_dir, &config.store.url)?;
     crate::email::recover(&store, &outbox)?;
     let config = Arc::new(config);
     let state = web::Data::new(AppState {

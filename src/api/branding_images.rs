@@ -3,7 +3,7 @@
 //! the bytes without authentication under their content-hash name, the way a CDN would.
 //!
 //! Uploads are read here (not through the JSON extractor, whose limit is for JSON), checked
-//! by content with `branding::sniff_image` and stored in sled. A body over the limit is read
+//! by content with `branding::sniff_image` and stored by the engine. A body over the limit is read
 //! to its end and then refused with a 400, so the client gets an answer, not a reset.
 
 use super::branding_colors::{lineage, BrandingList, ReferencePath, ThemeParam};

@@ -210,7 +210,7 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     let account = scope.id();
     let r = id.find(&state, &scope)?;
-    // The users are scanned outside the delete transaction (sled cannot scan inside one),
+    // The users are scanned outside the delete transaction (an engine may not scan inside one),
     // and the scan stops at the first user found. A user given this provider in the
     // moment between the scan and the delete keeps a dangling id, shown without name and
     // type and still accepted when echoed back: a harmless leftover, where an

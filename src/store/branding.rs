@@ -308,8 +308,8 @@ mod tests {
     /// Runs `check` on a store over each engine.
     fn on_every_engine(check: impl Fn(&Branding)) {
         let dir = tempfile::tempdir().unwrap();
-        let sled = super::super::Store::open(dir.path()).unwrap();
-        check(&Branding::new(Arc::new(sled.sled_engine())));
+        let on_disk = super::super::Store::open(dir.path()).unwrap();
+        check(&Branding::new(on_disk.engine.clone()));
         check(&Branding::new(Arc::new(
             super::super::engine::MemoryEngine::new(),
         )));

@@ -205,8 +205,8 @@ mod tests {
     /// Runs `check` on a store over each engine.
     fn on_every_engine(check: impl Fn(&IdentityProviders)) {
         let dir = tempfile::tempdir().unwrap();
-        let sled = crate::store::Store::open(dir.path()).unwrap();
-        check(&IdentityProviders::new(Arc::new(sled.sled_engine())));
+        let on_disk = crate::store::Store::open(dir.path()).unwrap();
+        check(&IdentityProviders::new(on_disk.engine.clone()));
         check(&IdentityProviders::new(Arc::new(MemoryEngine::new())));
     }
 

@@ -23,12 +23,10 @@
 //! others. A networked engine runs its transactions on a blocking pool.
 
 mod memory;
-mod sled;
 #[cfg(test)]
 mod tests;
 
 pub use self::memory::MemoryEngine;
-pub use self::sled::{sled_entries, SledEngine};
 
 pub use super::durability::Durability;
 use super::page::Order;
@@ -209,6 +207,19 @@ pub trait Engine: Durability {
 
     /// Writes everything committed to disk now (shutdown, offline tools).
     fn flush(&self) -> StoreResult<()>;
+
+    /// Whether a write may start now: the engine is in service and has room (at least
+    /// `min_free_bytes` free where it keeps its files). The error says why not, for the
+    /// client.
+    fn writable(&self, _min_free_bytes: u64) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Records, durably and once, that this database is initialised (holds a root
+    /// account), so that a later start can tell a lost database from a first start.
+    fn mark_initialised(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// [`Engine::transact_dyn`] with a result: the value of the run that committed.

@@ -12,7 +12,7 @@ fn engines() -> Vec<(Arc<dyn Engine>, Keep)> {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     vec![
-        (Arc::new(store.sled_engine()), Some((store, dir))),
+        (store.engine.clone(), Some((store, dir))),
         (Arc::new(MemoryEngine::new()), None),
     ]
 }

@@ -5,9 +5,11 @@
 //! so concurrent writers share one flush. Every call goes through the live handle
 //! (`store::live`), so the engine follows the database when a disk failure reopens it.
 
-use super::{Durability, Engine, Entries, KeyRange, Table, Tx};
+use super::{Commit, TreeSet, Trees};
+use crate::store::durability::Durability;
+use crate::store::engine::{Engine, Entries, KeyRange, Table, Tx};
 use crate::store::page::Order;
-use crate::store::{Commit, StoreError, StoreResult, TreeSet, Trees};
+use crate::store::{StoreError, StoreResult};
 use ::sled::transaction::{
     ConflictableTransactionError, TransactionalTree, UnabortableTransactionError,
 };
@@ -25,11 +27,15 @@ impl SledEngine {
     pub fn new(trees: Trees, commit: Commit) -> SledEngine {
         SledEngine { trees, commit }
     }
+
+    /// The live database handle.
+    pub fn trees(&self) -> &Trees {
+        &self.trees
+    }
 }
 
-/// The entries of `range` in `tree`, in `order` (shared with the stores not yet on the
-/// engine, through `page::scan`).
-pub fn sled_entries(tree: &::sled::Tree, range: KeyRange<'_>, order: Order) -> Entries<'static> {
+/// The entries of `range` in `tree`, in `order`.
+fn sled_entries(tree: &::sled::Tree, range: KeyRange<'_>, order: Order) -> Entries<'static> {
     let iter = tree.range::<&[u8], _>(range);
     let entry = |r: ::sled::Result<(::sled::IVec, ::sled::IVec)>| {
         r.map(|(k, v)| (k.to_vec(), v.to_vec()))
@@ -143,6 +149,14 @@ impl Engine for SledEngine {
 
     fn flush(&self) -> StoreResult<()> {
         self.trees.flush()
+    }
+
+    fn writable(&self, min_free_bytes: u64) -> Result<(), String> {
+        self.trees.writable(min_free_bytes)
+    }
+
+    fn mark_initialised(&self) -> StoreResult<()> {
+        self.trees.mark_initialised()
     }
 }
 

@@ -14,7 +14,8 @@
 //!
 //! Whatever is found, or a panic of sled's recovery, is `StoreError::Damaged`.
 
-use super::{migrations, verify, StoreError, StoreResult, TreeSet};
+use super::{migrations, verify, TreeSet};
+use crate::store::{StoreError, StoreResult};
 use std::cell::Cell;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
@@ -137,7 +138,7 @@ pub fn flush_seq(trees: &TreeSet) -> StoreResult<u64> {
         .unwrap_or(0))
 }
 
-pub fn record_flush_seq(trees: &TreeSet, seq: u64) -> sled::Result<()> {
+pub fn record_flush_seq(trees: &TreeSet, seq: u64) -> ::sled::Result<()> {
     trees.meta.insert(FLUSH_SEQ, &seq.to_be_bytes()).map(|_| ())
 }
 
@@ -148,7 +149,7 @@ pub fn open_checked(
     dir: &Path,
     acknowledged: Option<u64>,
     scan: bool,
-) -> StoreResult<(sled::Db, TreeSet)> {
+) -> StoreResult<(::sled::Db, TreeSet)> {
     let db_dir = dir.join("db");
     let log = db_dir.join("db");
     if acknowledged.is_some() {
@@ -204,18 +205,18 @@ fn missing_database() -> String {
     format!("it is missing or empty, but {MARKER} says this directory was initialised")
 }
 
-fn open_error(e: sled::Error, log: &Path) -> StoreError {
+fn open_error(e: ::sled::Error, log: &Path) -> StoreError {
     use std::io::ErrorKind;
     match e {
         // Another process holds the database: not damage (sled says so only in the text).
-        sled::Error::Io(ref io) if io.to_string().contains("could not acquire lock") => {
+        ::sled::Error::Io(ref io) if io.to_string().contains("could not acquire lock") => {
             StoreError::Backend(format!(
                 "{} is in use by another process: {e}",
                 log.display()
             ))
         }
         // The disk or the permissions, not the data.
-        sled::Error::Io(ref io)
+        ::sled::Error::Io(ref io)
             if matches!(
                 io.kind(),
                 ErrorKind::StorageFull

@@ -18,7 +18,8 @@
 //! file, so that a start can tell a log that lost acknowledged writes (see `integrity`).
 
 use super::integrity::{self, Marker};
-use super::{StoreError, StoreResult, TreeSet};
+use super::TreeSet;
+use crate::store::{StoreError, StoreResult};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -31,7 +32,7 @@ pub struct Trees {
 
 /// One opening of the database.
 pub struct Open {
-    pub db: sled::Db,
+    pub db: ::sled::Db,
     trees: TreeSet,
 }
 
@@ -64,7 +65,7 @@ const REOPENING: &str = "The server could not write to its disk and is reopening
                          database; try again shortly.";
 
 impl Trees {
-    pub(super) fn new(dir: &Path, db: sled::Db, trees: TreeSet, marker: Option<Marker>) -> Trees {
+    pub(super) fn new(dir: &Path, db: ::sled::Db, trees: TreeSet, marker: Option<Marker>) -> Trees {
         let seq = integrity::flush_seq(&trees).unwrap_or(0);
         Trees {
             live: Arc::new(Live {

@@ -7,18 +7,18 @@
 //! entries its records imply, and every group's member counts equal the members whose records
 //! name it (member records are the source of truth, see `groups`).
 
-use super::accounts::AccountRecord;
-use super::apikeys::ApiKeyRecord;
-use super::branding::{ColorRecord, ImageRecord};
-use super::certificates::{DeveloperKeyRecord, ServerCaRecord, TrustedCertRecord};
-use super::identity_providers::IdentityProviderRecord;
-use super::invitations::InvitationRecord;
-use super::keys::{key, owned, owned_text};
-use super::memberships::{member_key, GroupRecord, MemberKind, KIND_APIKEY, KIND_USER};
-use super::notifications::NotificationRecord;
-use super::users::{email_key, UserRecord};
 use super::TreeSet;
 use crate::ids::Id;
+use crate::store::accounts::AccountRecord;
+use crate::store::apikeys::ApiKeyRecord;
+use crate::store::branding::{ColorRecord, ImageRecord};
+use crate::store::certificates::{DeveloperKeyRecord, ServerCaRecord, TrustedCertRecord};
+use crate::store::identity_providers::IdentityProviderRecord;
+use crate::store::invitations::InvitationRecord;
+use crate::store::keys::{key, owned, owned_text};
+use crate::store::memberships::{member_key, GroupRecord, MemberKind, KIND_APIKEY, KIND_USER};
+use crate::store::notifications::NotificationRecord;
+use crate::store::users::{email_key, UserRecord};
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 
@@ -83,7 +83,7 @@ impl Pass<'_> {
     /// Decodes every record of `tree` as `T`, handing each (key, record) to `each`.
     fn records<T: DeserializeOwned>(
         &mut self,
-        tree: &sled::Tree,
+        tree: &::sled::Tree,
         name: &'static str,
         mut each: impl FnMut(&mut Self, &[u8], T),
     ) {
@@ -96,7 +96,7 @@ impl Pass<'_> {
                 }
             };
             self.report.entries += 1;
-            match super::decode::<T>(&v) {
+            match crate::store::decode::<T>(&v) {
                 Ok(record) => each(self, &k, record),
                 Err(e) => self
                     .report
@@ -484,10 +484,10 @@ const INDEXES: &[&str] = &[
 /// checks of `integrity` included) and checks every record and index. sled's recovery runs
 /// as at a start, so a damaged log is cut as a start would cut it; the marker keeps the
 /// damage visible.
-pub fn data_dir(dir: &std::path::Path) -> super::StoreResult<Report> {
+pub fn data_dir(dir: &std::path::Path) -> crate::store::StoreResult<Report> {
     let marker = super::integrity::Marker::read(dir)?;
     if marker.is_none() && !dir.join("db").join("conf").exists() {
-        return Err(super::StoreError::Backend(format!(
+        return Err(crate::store::StoreError::Backend(format!(
             "{} holds no iamd database",
             dir.display()
         )));
