@@ -130,6 +130,7 @@ fn key_in(tx: &dyn Tx, account: &Id, id: &Id) -> StoreResult<ApiKeyRecord> {
 pub fn insert_in(tx: &dyn Tx, apikey: &ApiKeyRecord) -> StoreResult<()> {
     let account = &apikey.account_id;
     let k = owned(account, &apikey.id);
+    refuse_taken_digest(tx, &apikey.key_digest)?;
     tx.put(Table::ApikeyidApikey, &k, &encode(apikey))?;
     tx.put(Table::KeyhashApikeyid, &apikey.key_digest, &k)?;
     if let Some(owner) = &apikey.owner {
@@ -140,6 +141,15 @@ pub fn insert_in(tx: &dyn Tx, apikey: &ApiKeyRecord) -> StoreResult<()> {
         )?;
     }
     counts::add_in(tx, account, ENTITY, 1)
+}
+
+/// Refuses a digest another key has: the digest index finds one key per digest. (Digests of
+/// random keys never collide; this keeps the index from being overwritten if one did.)
+fn refuse_taken_digest(tx: &dyn Tx, digest: &[u8]) -> StoreResult<()> {
+    if tx.get(Table::KeyhashApikeyid, digest)?.is_some() {
+        return Err(StoreError::Conflict("Key collision.".into()));
+    }
+    Ok(())
 }
 
 /// Refuses (400 on `owner`) an owner that is not a user of the account. The user record is
@@ -214,6 +224,7 @@ pub fn reset_secret_in(
 ) -> StoreResult<ApiKeyRecord> {
     let mut apikey = key_in(tx, account, id)?;
     tx.delete(Table::KeyhashApikeyid, &apikey.key_digest)?;
+    refuse_taken_digest(tx, digest)?;
     tx.put(Table::KeyhashApikeyid, digest, &owned(account, id))?;
     apikey.key_digest = digest.to_vec();
     apikey.etag += 1;

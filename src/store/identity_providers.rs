@@ -175,7 +175,6 @@ impl IdentityProviderStore for IdentityProviders {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::engine::MemoryEngine;
     use crate::store::Order;
 
     fn record(account: AccountId, name: &str) -> IdentityProviderRecord {
@@ -204,10 +203,9 @@ mod tests {
 
     /// Runs `check` on a store over each engine.
     fn on_every_engine(check: impl Fn(&IdentityProviders)) {
-        let dir = tempfile::tempdir().unwrap();
-        let on_disk = crate::store::Store::open(dir.path()).unwrap();
-        check(&IdentityProviders::new(on_disk.engine.clone()));
-        check(&IdentityProviders::new(Arc::new(MemoryEngine::new())));
+        for subject in crate::store::conformance::each_engine() {
+            check(&IdentityProviders::new(subject.store.engine.clone()));
+        }
     }
 
     fn names(p: &Page<IdentityProviderRecord>) -> Vec<String> {

@@ -12,6 +12,8 @@ pub mod apikeys;
 pub mod branding;
 pub mod certificates;
 mod codec;
+#[cfg(test)]
+mod conformance;
 mod durability;
 pub mod engine;
 pub mod filter;

@@ -4,7 +4,7 @@
 //! values, and runs transactions over all of them. Everything above this boundary (records,
 //! secondary indexes, counters, uniqueness, pagination) is written once, against [`Engine`]
 //! and [`Tx`], so every engine keeps exactly the same invariants and a conformance suite
-//! (`tests.rs`) can hold each engine to the same contract:
+//! (`store::conformance`) can hold each engine to the same contract:
 //!
 //! - [`Engine::transact`] is atomic and serializable: its writes all land or none do, and
 //!   concurrent transactions behave as if run one at a time. It may run `work` more than
@@ -23,8 +23,6 @@
 //! others. A networked engine runs its transactions on a blocking pool.
 
 mod memory;
-#[cfg(test)]
-mod tests;
 
 pub use self::memory::MemoryEngine;
 
