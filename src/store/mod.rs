@@ -122,7 +122,10 @@ impl Store {
         crate::private::create_dir(dir)
             .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
         let sled = Arc::new(sled::open(dir)?);
-        Store::over(sled.clone(), Some(sled))
+        let store = Store::over(sled.clone(), Some(sled.clone()))?;
+        // Once the store is built: damage found then takes it out of service.
+        sled.scan_in_background(dir);
+        Ok(store)
     }
 
     /// Opens the store `url` names (see [`Location`]); `dir` is the data directory.

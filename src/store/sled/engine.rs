@@ -32,6 +32,11 @@ impl SledEngine {
     pub fn trees(&self) -> &Trees {
         &self.trees
     }
+
+    /// Reads every record in the background (see `sled::scan_in_background`).
+    pub fn scan_in_background(&self, dir: &std::path::Path) {
+        super::scan_in_background(self.trees.clone(), dir.join("db").join("db"));
+    }
 }
 
 /// The entries of `range` in `tree`, in `order`.

@@ -14,7 +14,7 @@
 //!
 //! Whatever is found, or a panic of sled's recovery, is `StoreError::Damaged`.
 
-use super::{migrations, verify, TreeSet};
+use super::{migrations, TreeSet};
 use crate::store::{StoreError, StoreResult};
 use std::cell::Cell;
 use std::io::Write;
@@ -122,7 +122,7 @@ fn parse(text: &[u8]) -> Option<u64> {
         .max()
 }
 
-fn damaged(path: &Path, detail: String) -> StoreError {
+pub fn damaged(path: &Path, detail: String) -> StoreError {
     StoreError::Damaged {
         path: path.to_path_buf(),
         detail,
@@ -143,13 +143,10 @@ pub fn record_flush_seq(trees: &TreeSet, seq: u64) -> ::sled::Result<()> {
 }
 
 /// Opens the database under `dir` and checks it: it must be there when the marker says
-/// the directory was initialised (`acknowledged` is the marker's last flush), must hold
-/// every flush acknowledged and a root account, and (with `scan`) every record must read.
-pub fn open_checked(
-    dir: &Path,
-    acknowledged: Option<u64>,
-    scan: bool,
-) -> StoreResult<(::sled::Db, TreeSet)> {
+/// the directory was initialised (`acknowledged` is the marker's last flush), and must hold
+/// every flush acknowledged and a root account. Whether every record reads is checked after
+/// the start, in the background (`sled::open`).
+pub fn open_checked(dir: &Path, acknowledged: Option<u64>) -> StoreResult<(::sled::Db, TreeSet)> {
     let db_dir = dir.join("db");
     let log = db_dir.join("db");
     if acknowledged.is_some() {
@@ -186,15 +183,6 @@ pub fn open_checked(
                 .is_none()
             {
                 return Err(damaged(&log, "it holds no root account".into()));
-            }
-        }
-        if scan {
-            let report = verify::check(&trees, verify::Depth::Records);
-            if let Some(first) = report.problems.first() {
-                return Err(damaged(
-                    &log,
-                    format!("{first} ({} problems in all)", report.problem_count),
-                ));
             }
         }
         Ok((db, trees))
@@ -244,7 +232,7 @@ thread_local! {
 
 /// Runs `f`, turning a panic (sled's recovery panics on some damage) into `Damaged`. The
 /// panic prints nothing: the error says it all.
-fn catch_panic<T>(log: &Path, f: impl FnOnce() -> StoreResult<T>) -> StoreResult<T> {
+pub fn catch_panic<T>(log: &Path, f: impl FnOnce() -> StoreResult<T>) -> StoreResult<T> {
     static HOOK: std::sync::Once = std::sync::Once::new();
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();

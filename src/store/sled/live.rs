@@ -49,6 +49,9 @@ struct Live {
     current: RwLock<Option<Arc<Open>>>,
     /// Why the database is out of service.
     broken: Mutex<Option<String>>,
+    /// What clients are told when the scan after the start found damage (then the database
+    /// stays out of service: reopening would find the same).
+    damaged: Mutex<Option<String>>,
     /// Serialises flushes.
     flush: Mutex<FlushState>,
 }
@@ -72,19 +75,44 @@ impl Trees {
                 dir: dir.to_path_buf(),
                 current: RwLock::new(Some(Arc::new(Open { db, trees }))),
                 broken: Mutex::new(None),
+                damaged: Mutex::new(None),
                 flush: Mutex::new(FlushState { seq, marker }),
             }),
         }
     }
 
-    /// The open database, or `Unavailable` while it is being reopened.
+    /// The open database, or `Unavailable` while it is being reopened (or found damaged).
     pub fn get(&self) -> StoreResult<Arc<Open>> {
-        self.live
+        let current = self
+            .live
             .current
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or_else(|| StoreError::Unavailable(REOPENING.into()))
+            .clone();
+        current.ok_or_else(|| {
+            let damaged = self.live.damaged.lock().unwrap_or_else(|p| p.into_inner());
+            StoreError::Unavailable(damaged.clone().unwrap_or_else(|| REOPENING.into()))
+        })
+    }
+
+    /// Takes the database out of service for good: the scan after the start found `damage`
+    /// (a `StoreError::Damaged` text, which says how to restore). Requests are answered 503,
+    /// `/health` says why; a restart refuses nothing that the scan would not find again.
+    pub fn take_out_for_damage(&self, damage: String) {
+        log::error!("{damage}");
+        *self.live.damaged.lock().unwrap_or_else(|p| p.into_inner()) = Some(
+            "The server found its data directory damaged and refuses requests until it is \
+             restored from a backup."
+                .into(),
+        );
+        *self.live.broken.lock().unwrap_or_else(|p| p.into_inner()) = Some(damage);
+        let old = self
+            .live
+            .current
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        drop(old);
     }
 
     /// Whether a write may start: the database is in service and the data directory's file
@@ -205,7 +233,15 @@ fn reopen(live: &Live, old: Arc<Open>) {
             .as_ref()
             .map(Marker::acknowledged);
         // The lock of the old opening goes with sled's last thread: retried like any failure.
-        match integrity::open_checked(&live.dir, acknowledged, false) {
+        if live
+            .damaged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+        {
+            return; // Found damaged meanwhile: it stays out of service.
+        }
+        match integrity::open_checked(&live.dir, acknowledged) {
             Ok((db, trees)) => {
                 let seq = integrity::flush_seq(&trees).unwrap_or(0);
                 live.flush.lock().unwrap_or_else(|p| p.into_inner()).seq = seq;

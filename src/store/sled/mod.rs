@@ -22,7 +22,7 @@ pub use self::live::{Open, Trees};
 
 use super::{StoreError, StoreResult};
 use ::sled::transaction::TransactionError;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 impl From<::sled::Error> for StoreError {
@@ -220,12 +220,43 @@ pub fn checkpoint(dir: &Path, wait: std::time::Duration) -> StoreResult<()> {
 
 /// Opens (creating if needed) the database under `dir`, checked and migrated to this
 /// release (a damaged one is `StoreError::Damaged`, see `integrity`), with its group-commit
-/// flusher.
+/// flusher. Start `SledEngine::scan_in_background` once the stores over it are built.
 pub fn open(dir: &Path) -> StoreResult<SledEngine> {
     let marker = integrity::Marker::read(dir)?;
     let acknowledged = marker.as_ref().map(integrity::Marker::acknowledged);
-    let (db, trees) = integrity::open_checked(dir, acknowledged, true)?;
+    let (db, trees) = integrity::open_checked(dir, acknowledged)?;
     let trees = Trees::new(dir, db, trees, marker);
     let flusher = Arc::new(Flusher::start(trees.clone()));
     Ok(SledEngine::new(trees, Commit::new(flusher)))
+}
+
+/// Reads every record once, after the start, while the server already serves (a full scan
+/// at start made the start wait for it: hundreds of ms on a large database). Damage found
+/// (a record that does not decode, a counter that disagrees with its records, a read that
+/// fails or panics in sled) takes the database out of service and is logged, as a failed
+/// disk is; `iamd verify` then lists what is wrong.
+pub fn scan_in_background(trees: Trees, log: PathBuf) {
+    let spawned = std::thread::Builder::new()
+        .name("iamd-scan".into())
+        .spawn(move || {
+            let Ok(open) = trees.get() else {
+                return; // Out of service already.
+            };
+            let report = integrity::catch_panic(&log, || Ok(verify::check_live(&open)));
+            drop(open);
+            let damage = match report {
+                Ok(report) => match report.problems.first() {
+                    None => return,
+                    Some(first) => integrity::damaged(
+                        &log,
+                        format!("{first} ({} problems in all)", report.problem_count),
+                    ),
+                },
+                Err(e) => e,
+            };
+            trees.take_out_for_damage(damage.to_string());
+        });
+    if let Err(e) = spawned {
+        log::warn!("cannot start the scan of the database's records: {e}");
+    }
 }
