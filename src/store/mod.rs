@@ -119,13 +119,19 @@ impl Store {
     /// Opens (creating if needed) the database under `dir`, migrating it to this release.
     /// A damaged database is `StoreError::Damaged` (see `sled::integrity`).
     pub fn open(dir: &Path) -> StoreResult<Store> {
-        crate::private::create_dir(dir)
-            .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
-        let sled = Arc::new(sled::open(dir)?);
-        let store = Store::over(sled.clone(), Some(sled.clone()))?;
+        let (store, sled) = Store::open_unscanned(dir)?;
         // Once the store is built: damage found then takes it out of service.
         sled.scan_in_background(dir);
         Ok(store)
+    }
+
+    /// `open` without the scan of every record that follows it (tests that write what is
+    /// no record on purpose).
+    fn open_unscanned(dir: &Path) -> StoreResult<(Store, Arc<sled::SledEngine>)> {
+        crate::private::create_dir(dir)
+            .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+        let sled = Arc::new(sled::open(dir)?);
+        Ok((Store::over(sled.clone(), Some(sled.clone()))?, sled))
     }
 
     /// Opens the store `url` names (see [`Location`]); `dir` is the data directory.

@@ -16,16 +16,24 @@ use ::sled::transaction::{
 use ::sled::Transactional;
 use futures_util::future::BoxFuture;
 use std::cell::RefCell;
+use std::sync::Mutex;
 
 pub struct SledEngine {
     trees: Trees,
     commit: Commit,
+    /// The scan after the start, if one runs: stopped and joined when the engine goes, so
+    /// that the database is closed once the last store is dropped.
+    scan: Mutex<Option<super::Scan>>,
 }
 
 impl SledEngine {
     /// The engine over the live database handle; `commit` makes its writes durable.
     pub fn new(trees: Trees, commit: Commit) -> SledEngine {
-        SledEngine { trees, commit }
+        SledEngine {
+            trees,
+            commit,
+            scan: Mutex::new(None),
+        }
     }
 
     /// The live database handle.
@@ -35,7 +43,16 @@ impl SledEngine {
 
     /// Reads every record in the background (see `sled::scan_in_background`).
     pub fn scan_in_background(&self, dir: &std::path::Path) {
-        super::scan_in_background(self.trees.clone(), dir.join("db").join("db"));
+        let scan = super::scan_in_background(self.trees.clone(), dir.join("db").join("db"));
+        *self.scan.lock().unwrap_or_else(|p| p.into_inner()) = scan;
+    }
+}
+
+impl Drop for SledEngine {
+    fn drop(&mut self) {
+        if let Some(scan) = self.scan.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            scan.stop();
+        }
     }
 }
 
@@ -138,6 +155,7 @@ impl Engine for SledEngine {
     fn transact_dyn(&self, work: &mut dyn FnMut(&dyn Tx) -> StoreResult<()>) -> StoreResult<()> {
         // sled wants a `Fn` it may call again on a conflict; the cell lends it our `FnMut`.
         let work = RefCell::new(work);
+        let _writing = self.trees.writing();
         let open = self.trees.get()?;
         let all: Vec<::sled::Tree> = Table::ALL.iter().map(|t| tree(&open, *t).clone()).collect();
         all[..]

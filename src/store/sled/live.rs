@@ -21,6 +21,7 @@ use super::integrity::{self, Marker};
 use super::TreeSet;
 use crate::store::{StoreError, StoreResult};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -54,6 +55,19 @@ struct Live {
     damaged: Mutex<Option<String>>,
     /// Serialises flushes.
     flush: Mutex<FlushState>,
+    /// Transactions begun and ended, so that the scan after a start can count records at a
+    /// moment no transaction runs (see `verify::check_live`).
+    begun: AtomicU64,
+    ended: AtomicU64,
+}
+
+/// A transaction running: ended when dropped.
+pub struct Writing<'a>(&'a Live);
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.ended.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 struct FlushState {
@@ -77,8 +91,24 @@ impl Trees {
                 broken: Mutex::new(None),
                 damaged: Mutex::new(None),
                 flush: Mutex::new(FlushState { seq, marker }),
+                begun: AtomicU64::new(0),
+                ended: AtomicU64::new(0),
             }),
         }
+    }
+
+    /// Notes a transaction beginning; it ends when the result is dropped.
+    pub fn writing(&self) -> Writing<'_> {
+        self.live.begun.fetch_add(1, Ordering::SeqCst);
+        Writing(&self.live)
+    }
+
+    /// (transactions begun, transactions ended) so far.
+    pub fn writes(&self) -> (u64, u64) {
+        // `ended` first: read the other way, a transaction could end between the two reads
+        // and look as if it had never begun.
+        let ended = self.live.ended.load(Ordering::SeqCst);
+        (self.live.begun.load(Ordering::SeqCst), ended)
     }
 
     /// The open database, or `Unavailable` while it is being reopened (or found damaged).

@@ -23,6 +23,7 @@ pub use self::live::{Open, Trees};
 use super::{StoreError, StoreResult};
 use ::sled::transaction::TransactionError;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 impl From<::sled::Error> for StoreError {
@@ -235,15 +236,22 @@ pub fn open(dir: &Path) -> StoreResult<SledEngine> {
 /// (a record that does not decode, a counter that disagrees with its records, a read that
 /// fails or panics in sled) takes the database out of service and is logged, as a failed
 /// disk is; `iamd verify` then lists what is wrong.
-pub fn scan_in_background(trees: Trees, log: PathBuf) {
+pub fn scan_in_background(trees: Trees, log: PathBuf) -> Option<Scan> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopping = stop.clone();
     let spawned = std::thread::Builder::new()
         .name("iamd-scan".into())
         .spawn(move || {
             let Ok(open) = trees.get() else {
                 return; // Out of service already.
             };
-            let report = integrity::catch_panic(&log, || Ok(verify::check_live(&open)));
+            let stopped = || stopping.load(Ordering::SeqCst);
+            let writes = || (!stopped()).then(|| trees.writes());
+            let report = integrity::catch_panic(&log, || Ok(verify::check_live(&open, &writes)));
             drop(open);
+            if stopped() {
+                return;
+            }
             let damage = match report {
                 Ok(report) => match report.problems.first() {
                     None => return,
@@ -256,7 +264,25 @@ pub fn scan_in_background(trees: Trees, log: PathBuf) {
             };
             trees.take_out_for_damage(damage.to_string());
         });
-    if let Err(e) = spawned {
-        log::warn!("cannot start the scan of the database's records: {e}");
+    match spawned {
+        Ok(thread) => Some(Scan { stop, thread }),
+        Err(e) => {
+            log::warn!("cannot start the scan of the database's records: {e}");
+            None
+        }
+    }
+}
+
+/// The scan running after a start.
+pub struct Scan {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Scan {
+    /// Stops the scan at its next record and waits for it.
+    pub fn stop(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = self.thread.join();
     }
 }

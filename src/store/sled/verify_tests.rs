@@ -161,11 +161,13 @@ fn writes_during_the_scan_are_not_taken_for_damage() {
         })
     };
     let open = store.db().unwrap();
+    let trees = store.sled.as_ref().unwrap().trees().clone();
+    let writes = || Some(trees.writes());
     while !writer.is_finished() {
-        let report = check_live(&open);
+        let report = check_live(&open, &writes);
         assert_eq!(report.problems, Vec::<String>::new());
     }
     writer.join().unwrap();
-    assert!(check_live(&open).problems.is_empty());
+    assert!(check_live(&open, &writes).problems.is_empty());
     assert!(store.writable(0).is_ok());
 }
