@@ -121,7 +121,7 @@ impl Store {
     pub fn open(dir: &Path) -> StoreResult<Store> {
         let (store, sled) = Store::open_unscanned(dir)?;
         // Once the store is built: damage found then takes it out of service.
-        sled.scan_in_background(dir);
+        sled.scan_in_background();
         Ok(store)
     }
 
@@ -196,6 +196,15 @@ impl Store {
                 "the {} engine keeps no database file to snapshot",
                 self.engine.name()
             ))),
+        }
+    }
+
+    /// Reads every record and compares the counters with them, now (offline tools; a
+    /// server does it in the background after its start). Damage is `StoreError::Damaged`.
+    pub fn check_records(&self) -> StoreResult<()> {
+        match &self.sled {
+            Some(sled) => sled.check_records(),
+            None => Ok(()),
         }
     }
 

@@ -97,6 +97,11 @@ impl Trees {
         }
     }
 
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.live.dir
+    }
+
     /// Notes a transaction beginning; it ends when the result is dropped.
     pub fn writing(&self) -> Writing<'_> {
         self.live.begun.fetch_add(1, Ordering::SeqCst);

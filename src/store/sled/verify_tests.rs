@@ -8,7 +8,8 @@ use crate::store::{Store, StoreError};
 
 /// A store with one user, one key it owns and one group holding both.
 fn sample(dir: &std::path::Path) -> (Store, UserRecord, Id) {
-    let store = Store::open(dir).unwrap();
+    // Without the scan after the start: these tests damage records on purpose.
+    let store = Store::open_unscanned(dir).unwrap().0;
     let account = AccountId::new();
     let mut user = UserRecord::new(account, "Someone@Example.com".into(), UserStatus::Active);
     user.username = Some("someone".into());
@@ -120,6 +121,12 @@ fn a_record_that_does_not_decode_takes_the_store_out_of_service_after_it_opens()
     let k = owned(&user.account_id, &user.id);
     t.userid_user.insert(&k, &b"\x01\xff\xff"[..]).unwrap();
     drop(t);
+    // What a restore runs before it reports success.
+    let found = store.check_records();
+    let Err(StoreError::Damaged { detail, .. }) = &found else {
+        panic!("{found:?}");
+    };
+    assert!(detail.starts_with("users: record"), "{detail}");
     store.flush().unwrap();
     drop(store);
     let store = reopen(dir.path());
