@@ -206,6 +206,8 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     // After binding: a busy port must not use up the first start (and its one-time key).
     let admin_key = crate::bootstrap::run(&store, &config).await?;
     let server = http.run();
+    // Every record is read once the server serves (damage found takes it out of service).
+    store.scan_in_background();
     let handle = server.handle();
     let persister = store.clone();
     actix_web::rt::spawn(async move {

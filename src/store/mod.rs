@@ -118,20 +118,21 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database under `dir`, migrating it to this release.
     /// A damaged database is `StoreError::Damaged` (see `sled::integrity`).
+    /// Whether every record reads is checked later: `scan_in_background` (a server, once it
+    /// serves) or `check_records` (offline tools).
     pub fn open(dir: &Path) -> StoreResult<Store> {
-        let (store, sled) = Store::open_unscanned(dir)?;
-        // Once the store is built: damage found then takes it out of service.
-        sled.scan_in_background();
-        Ok(store)
-    }
-
-    /// `open` without the scan of every record that follows it (tests that write what is
-    /// no record on purpose).
-    fn open_unscanned(dir: &Path) -> StoreResult<(Store, Arc<sled::SledEngine>)> {
         crate::private::create_dir(dir)
             .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
         let sled = Arc::new(sled::open(dir)?);
-        Ok((Store::over(sled.clone(), Some(sled.clone()))?, sled))
+        Store::over(sled.clone(), Some(sled))
+    }
+
+    /// Reads every record on a thread of its own; damage found takes the store out of
+    /// service and is logged (see `sled::scan_in_background`). Nothing to read in memory.
+    pub fn scan_in_background(&self) {
+        if let Some(sled) = &self.sled {
+            sled.scan_in_background();
+        }
     }
 
     /// Opens the store `url` names (see [`Location`]); `dir` is the data directory.

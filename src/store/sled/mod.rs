@@ -221,7 +221,8 @@ pub fn checkpoint(dir: &Path, wait: std::time::Duration) -> StoreResult<()> {
 
 /// Opens (creating if needed) the database under `dir`, checked and migrated to this
 /// release (a damaged one is `StoreError::Damaged`, see `integrity`), with its group-commit
-/// flusher. Start `SledEngine::scan_in_background` once the stores over it are built.
+/// flusher. Every record is read later: `SledEngine::scan_in_background` (a server, once it
+/// serves) or `SledEngine::check_records`.
 pub fn open(dir: &Path) -> StoreResult<SledEngine> {
     let marker = integrity::Marker::read(dir)?;
     let acknowledged = marker.as_ref().map(integrity::Marker::acknowledged);

@@ -191,7 +191,6 @@ fn verify_summarises_a_good_directory_and_refuses_a_running_one() {
 /// every request say why (503) until the directory is restored.
 #[test]
 fn a_record_found_unreadable_after_the_start_takes_the_server_out_of_service() {
-    use iamd::store::engine::{transact, Table};
     let app = crate::common::spawn_app();
     let body =
         json!({"email": "soon-unreadable@example.com", "password": "a long enough password"});
@@ -200,12 +199,19 @@ fn a_record_found_unreadable_after_the_start_takes_the_server_out_of_service() {
     let dir = app.stop().expect("the app owns its directory");
     let id = |v: &serde_json::Value| iamd::ids::Id::parse(v.as_str().unwrap()).unwrap();
     let key = iamd::store::keys::owned(&id(&account), &id(&user["id"]));
-    crate::common::with_store(dir.path(), |store| {
-        transact(&*store.engine, |tx| {
-            tx.put(Table::UseridUser, &key, b"\x01\xff\xff")
-        })
-        .unwrap()
-    });
+    // Written under iamd's feet, as damage is: a store opened here would find it itself.
+    let db = sled::Config::new()
+        .path(dir.path().join("db"))
+        .open()
+        .unwrap();
+    let users = db.open_tree("userid_user").unwrap();
+    users.insert(key, &b"\x01\xff\xff"[..]).unwrap();
+    db.flush().unwrap();
+    drop((users, db));
+    assert!(crate::common::database_closed_within(
+        dir.path(),
+        std::time::Duration::from_secs(10)
+    ));
 
     let app = crate::common::start_in_process(crate::common::test_config(dir.path()));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
