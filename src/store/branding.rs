@@ -307,12 +307,9 @@ mod tests {
 
     /// Runs `check` on a store over each engine.
     fn on_every_engine(check: impl Fn(&Branding)) {
-        let dir = tempfile::tempdir().unwrap();
-        let sled = super::super::Store::open(dir.path()).unwrap();
-        check(&Branding::new(Arc::new(sled.sled_engine())));
-        check(&Branding::new(Arc::new(
-            super::super::engine::MemoryEngine::new(),
-        )));
+        for subject in crate::store::conformance::each_engine() {
+            check(&Branding::new(subject.store.engine.clone()));
+        }
     }
 
     fn png_info() -> ImageInfo {

@@ -1,20 +1,17 @@
 //! The engine contract (see the module comment of `engine`), run against every engine.
 
-use super::*;
-use crate::store::Store;
+use super::{each_engine, Subject};
+use crate::store::engine::*;
+use crate::store::{Order, StoreError, StoreResult};
+use std::ops::Bound;
 use std::sync::Arc;
 
-/// What must outlive an engine under test (sled's store and directory).
-type Keep = Option<(Store, tempfile::TempDir)>;
-
-/// Each engine under test.
-fn engines() -> Vec<(Arc<dyn Engine>, Keep)> {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    vec![
-        (Arc::new(store.sled_engine()), Some((store, dir))),
-        (Arc::new(MemoryEngine::new()), None),
-    ]
+/// Each engine under test, and the store that keeps it open.
+fn engines() -> Vec<(Arc<dyn Engine>, Subject)> {
+    each_engine()
+        .into_iter()
+        .map(|s| (s.store.engine.clone(), s))
+        .collect()
 }
 
 fn keys(entries: Entries<'_>) -> Vec<Vec<u8>> {
