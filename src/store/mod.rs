@@ -22,6 +22,7 @@ mod live;
 mod migrations;
 pub mod notifications;
 pub mod page;
+pub mod postgres;
 pub mod users;
 pub mod verify;
 
