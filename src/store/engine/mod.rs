@@ -25,10 +25,15 @@
 mod memory;
 mod sled;
 #[cfg(test)]
+mod testing;
+#[cfg(test)]
 mod tests;
 
 pub use self::memory::MemoryEngine;
 pub use self::sled::{sled_entries, SledEngine};
+#[cfg(test)]
+pub use self::testing::{test_engines, Keep};
+pub use super::postgres::PostgresEngine;
 
 pub use super::durability::Durability;
 use super::page::Order;
