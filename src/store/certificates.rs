@@ -443,11 +443,9 @@ mod tests {
 
     #[test]
     fn developer_limit_counts_live_certificates() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = super::super::Store::open(dir.path()).unwrap();
-        developer_limit_case(&*store.certificates);
-        let memory = Arc::new(super::super::engine::MemoryEngine::new());
-        developer_limit_case(&Certificates::open(memory).unwrap());
+        for (engine, _keep) in super::super::engine::test_engines() {
+            developer_limit_case(&Certificates::open(engine).unwrap());
+        }
     }
 
     fn developer_limit_case(certs: &dyn CertificateStore) {

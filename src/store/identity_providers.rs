@@ -155,7 +155,6 @@ impl IdentityProviderStore for IdentityProviders {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::engine::MemoryEngine;
     use crate::store::Order;
 
     fn record(account: AccountId, name: &str) -> IdentityProviderRecord {
@@ -182,12 +181,11 @@ mod tests {
         }
     }
 
-    /// Runs `check` on a store over each engine.
+    /// Runs `check` on a store over each engine (PostgreSQL when `IAMD_TEST_PG_URL` is set).
     fn on_every_engine(check: impl Fn(&IdentityProviders)) {
-        let dir = tempfile::tempdir().unwrap();
-        let sled = crate::store::Store::open(dir.path()).unwrap();
-        check(&IdentityProviders::new(Arc::new(sled.sled_engine())));
-        check(&IdentityProviders::new(Arc::new(MemoryEngine::new())));
+        for (engine, _keep) in crate::store::engine::test_engines() {
+            check(&IdentityProviders::new(engine));
+        }
     }
 
     fn names(p: &Page<IdentityProviderRecord>) -> Vec<String> {

@@ -196,3 +196,15 @@ fn every_table_has_a_distinct_name_and_index() {
     names.dedup();
     assert_eq!(names.len(), Table::ALL.len());
 }
+
+#[test]
+fn postgres_is_among_the_engines_exactly_when_its_url_is_set() {
+    let names: Vec<_> = test_engines().iter().map(|(e, _)| e.name()).collect();
+    let url = std::env::var("IAMD_TEST_PG_URL").is_ok_and(|u| !u.is_empty());
+    let want: &[&str] = if url {
+        &["sled", "memory", "postgres"]
+    } else {
+        &["sled", "memory"]
+    };
+    assert_eq!(names, want);
+}
