@@ -22,6 +22,8 @@
 //! `durable` is async, since it waits for a disk (or a network) while the worker serves
 //! others. A networked engine runs its transactions on a blocking pool.
 
+#[cfg(test)]
+mod bench;
 mod memory;
 mod sled;
 #[cfg(test)]

@@ -23,8 +23,9 @@
 //! default, so a transaction is durable when `COMMIT` returns and `durable()` resolves at
 //! once.
 //!
-//! **Ranges** are lazy: batches of [`BATCH`] rows by key (`key > $last ORDER BY key LIMIT`),
-//! each its own statement, so a page costs what the page costs and a long iteration holds
+//! **Ranges** are lazy: batches by key (`key > $last ORDER BY key LIMIT n`), the first of
+//! [`FIRST_BATCH`] rows (a page of 50 and its look-ahead), the next of [`BATCH`], each its own
+//! statement, so a page costs what the page costs and a long iteration holds
 //! no transaction open.
 //!
 //! Connections are plain TCP or a unix socket (`host=/dir`); TLS to the database is not
@@ -51,7 +52,11 @@ use tokio_postgres::NoTls;
 
 pub use self::tx::MAX_ATTEMPTS;
 
-/// Rows fetched per statement by a range.
+/// Rows fetched by the first statement of a range: enough for a page of 50 and the row
+/// after it that says whether there are more.
+pub const FIRST_BATCH: usize = 64;
+
+/// Rows fetched by each later statement of a range.
 pub const BATCH: usize = 256;
 
 /// Connections kept by default: enough for the actix workers of a small machine and a few

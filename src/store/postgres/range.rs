@@ -1,9 +1,9 @@
-//! A lazy range: [`BATCH`] rows per statement, each batch starting after the last key seen,
-//! so reading a page of 50 fetches one batch whatever the table holds, and no transaction or
+//! A lazy range: a batch of rows per statement, each starting after the last key seen, so
+//! reading a page of 50 fetches one batch of [`FIRST_BATCH`] whatever the table holds, and no transaction or
 //! cursor stays open between batches (each sees what is committed when it runs).
 
 use super::error::{db_error, pool_error};
-use super::{sql_name, PostgresEngine, BATCH};
+use super::{sql_name, PostgresEngine, BATCH, FIRST_BATCH};
 use crate::store::engine::{Entry, KeyRange, Table};
 use crate::store::page::Order;
 use crate::store::StoreResult;
@@ -17,6 +17,8 @@ pub struct Batches<'a> {
     upper: Bound<Vec<u8>>,
     order: Order,
     buffer: std::vec::IntoIter<Entry>,
+    /// Rows the next statement asks for.
+    limit: usize,
     done: bool,
 }
 
@@ -38,6 +40,7 @@ impl<'a> Batches<'a> {
             upper: owned(range.1),
             order,
             buffer: Vec::new().into_iter(),
+            limit: FIRST_BATCH,
             done: false,
         }
     }
@@ -70,8 +73,9 @@ impl<'a> Batches<'a> {
             Order::Desc => "DESC",
         };
         let sql = format!(
-            "SELECT key, value FROM {}{filter} ORDER BY key {direction} LIMIT {BATCH}",
-            sql_name(self.table)
+            "SELECT key, value FROM {}{filter} ORDER BY key {direction} LIMIT {}",
+            sql_name(self.table),
+            self.limit
         );
         (sql, params)
     }
@@ -107,7 +111,8 @@ impl Iterator for Batches<'_> {
                 return Some(Err(e));
             }
         };
-        self.done = batch.len() < BATCH;
+        self.done = batch.len() < self.limit;
+        self.limit = BATCH;
         if let Some((last, _)) = batch.last() {
             match self.order {
                 Order::Asc => self.lower = Bound::Excluded(last.clone()),

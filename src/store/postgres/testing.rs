@@ -85,7 +85,8 @@ impl Drop for Schema {
 /// A PostgreSQL engine in a fresh schema, if there is a test database.
 pub fn engine() -> Option<(PostgresEngine, Schema)> {
     let schema = Schema::create()?;
-    let engine = PostgresEngine::with_config(schema.config(), 8).expect("open PostgreSQL");
+    let engine = PostgresEngine::with_config(schema.config(), super::DEFAULT_POOL_SIZE)
+        .expect("open PostgreSQL");
     Some((engine, schema))
 }
 

@@ -77,9 +77,9 @@ fn a_transaction_whose_work_fails_or_panics_leaves_nothing() {
         Some(b"old".to_vec())
     );
     assert_eq!(engine.get(Table::UseridUser, b"fresh").unwrap(), None);
-    // No connection came back to the pool still inside the broken transaction: every one
-    // of them (the pool holds 8) commits cleanly now.
-    for i in 0u8..16 {
+    // No connection came back to the pool still inside the broken transaction: every
+    // transaction after it commits only its own writes.
+    for i in 0..DEFAULT_POOL_SIZE as u8 {
         transact(&engine, |tx| tx.put(Table::Meta, &[i], b"after")).unwrap();
     }
     assert_eq!(
@@ -126,7 +126,7 @@ fn ranges_read_in_batches_keep_bounds_and_order() {
     let Some((engine, _schema)) = testing::engine() else {
         return;
     };
-    let n = 2 * BATCH as u16 + 100;
+    let n = (FIRST_BATCH + 2 * BATCH) as u16 + 100;
     let all: Vec<Vec<u8>> = (0..n).map(|i| i.to_be_bytes().to_vec()).collect();
     transact(&engine, |tx| {
         for k in &all {
