@@ -11,6 +11,9 @@
 //! waits for the answer on a plain channel, which is legal from any thread, in a runtime or
 //! not. The caller's thread waits for one round trip, as a sled call waits for its disk;
 //! the connections themselves are driven by the engine's threads, never by the caller's.
+//! (While it waits, an actix worker serves no other request: at network latencies a
+//! request's store calls belong on the blocking pool, `web::block`, which a service layer
+//! can do once for every request.)
 //!
 //! **Transactions** run `work` in `BEGIN ISOLATION LEVEL SERIALIZABLE`; every read and write
 //! goes to the database, so a transaction reads its own writes. A serialization failure
