@@ -323,3 +323,27 @@ fn it_is_called_from_inside_a_runtime_as_actix_workers_do() {
         drop(engine);
     });
 }
+
+#[test]
+fn nodes_starting_together_share_one_server_ca() {
+    use crate::store::certificates::{CertificateStore, Certificates, ServerCaKind};
+    let Some(schema) = Schema::create() else {
+        return;
+    };
+    let schema = Arc::new(schema);
+    // Four nodes on one database, each generating its CAs if none is stored yet.
+    let nodes: Vec<_> = (0..4)
+        .map(|_| {
+            let schema = schema.clone();
+            std::thread::spawn(move || {
+                let engine = PostgresEngine::with_config(schema.config(), 2).unwrap();
+                let certs = Certificates::open(Arc::new(engine)).unwrap();
+                let ca = |kind| certs.server_ca(kind).ca.cert_der().to_vec();
+                (ca(ServerCaKind::Bootstrap), ca(ServerCaKind::Lwm2m))
+            })
+        })
+        .collect();
+    let cas: Vec<_> = nodes.into_iter().map(|n| n.join().unwrap()).collect();
+    assert!(cas.iter().all(|c| *c == cas[0]), "the first node's CAs win");
+    assert_ne!(cas[0].0, cas[0].1);
+}
