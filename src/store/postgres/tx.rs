@@ -6,7 +6,8 @@ use super::{sql_name, PostgresEngine};
 use crate::store::engine::{Table, Tx};
 use crate::store::{StoreError, StoreResult};
 use deadpool_postgres::Object;
-use std::cell::RefCell;
+use futures_util::future::join;
+use std::cell::{Cell, RefCell};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,6 +81,8 @@ fn pause(attempt: u32) -> Duration {
     bound.mul_f64((random % 1000) as f64 / 1000.0)
 }
 
+const BEGIN: &str = "BEGIN ISOLATION LEVEL SERIALIZABLE";
+
 fn run_once(
     engine: &PostgresEngine,
     work: &mut dyn FnMut(&dyn Tx) -> StoreResult<()>,
@@ -89,16 +92,22 @@ fn run_once(
         clean: false,
     };
     let conn = lent.conn();
-    if let Err(failure) = simple(engine, &conn, "BEGIN ISOLATION LEVEL SERIALIZABLE") {
-        return end_failed(failure);
-    }
     let tx = PgTx {
         engine,
         conn: conn.clone(),
+        begun: Cell::new(false),
         failed: RefCell::new(None),
     };
     let result = work(&tx);
-    let failed = tx.failed.into_inner();
+    let (begun, failed) = (tx.begun.get(), tx.failed.into_inner());
+    // Ends the transaction, if a statement began one.
+    let end = |sql| {
+        if begun {
+            simple(engine, &conn, sql)
+        } else {
+            Ok(())
+        }
+    };
     // A statement that failed aborted the transaction in the database, whatever `work` made
     // of its error: the run ends as that statement says (never with a COMMIT, which
     // PostgreSQL would answer with a silent ROLLBACK).
@@ -106,16 +115,16 @@ fn run_once(
         (_, Some(failure)) => Err(failure),
         (Err(StoreError::Retry), None) => Err(Failure::Retry),
         (Err(e), None) => {
-            lent.clean = simple(engine, &conn, "ROLLBACK").is_ok();
+            lent.clean = end("ROLLBACK").is_ok();
             return Err(e);
         }
         (Ok(()), None) => Ok(()),
     };
     if let Err(failure) = outcome {
-        lent.clean = simple(engine, &conn, "ROLLBACK").is_ok();
+        lent.clean = end("ROLLBACK").is_ok();
         return end_failed(failure);
     }
-    match simple(engine, &conn, "COMMIT") {
+    match end("COMMIT") {
         Ok(()) => {
             lent.clean = true;
             Ok(Outcome::Committed)
@@ -151,17 +160,34 @@ fn simple(engine: &PostgresEngine, conn: &Arc<Object>, sql: &'static str) -> Res
 struct PgTx<'a> {
     engine: &'a PostgresEngine,
     conn: Arc<Object>,
+    /// Whether `BEGIN` was sent. It goes with the first statement, saving a round trip:
+    /// pipelined with a read (if it failed, the read's answer is thrown away), or just before
+    /// a write (which must never run outside the transaction).
+    begun: Cell<bool>,
     /// The first statement that failed. The database has aborted the transaction, so
     /// nothing more is sent and every later call gives the same answer.
     failed: RefCell<Option<Failure>>,
 }
 
 impl PgTx<'_> {
-    /// Runs `sql` with `params`; the value of the first column of the row, if any.
-    fn statement(&self, sql: String, params: Vec<Vec<u8>>) -> StoreResult<Option<Vec<u8>>> {
+    /// Runs `sql` with `params`; the value of the first column of the row, if any. `read`:
+    /// the statement changes nothing, so `BEGIN` may travel with it.
+    fn statement(
+        &self,
+        sql: String,
+        params: Vec<Vec<u8>>,
+        read: bool,
+    ) -> StoreResult<Option<Vec<u8>>> {
         if let Some(failure) = self.failed.borrow().clone() {
             return Err(failure.into_error());
         }
+        if !self.begun.get() && !read {
+            self.begun.set(true);
+            if let Err(failure) = simple(self.engine, &self.conn, BEGIN) {
+                return Err(self.fail(failure));
+            }
+        }
+        let begin = !self.begun.replace(true);
         let conn = self.conn.clone();
         let done = self.engine.run(async move {
             let run = async {
@@ -171,22 +197,33 @@ impl PgTx<'_> {
                 let row = conn.query_opt(&stmt, &refs).await?;
                 Ok::<_, tokio_postgres::Error>(row.and_then(|r| r.try_get::<_, Vec<u8>>(0).ok()))
             };
-            Ok(run.await.map_err(|e| Failure::of(&e)))
+            let answer = if begin {
+                // Both are sent before either answer is awaited: one round trip.
+                let (begun, answer) = join(conn.batch_execute(BEGIN), run).await;
+                begun.and(answer)
+            } else {
+                run.await
+            };
+            Ok(answer.map_err(|e| Failure::of(&e)))
         });
-        let failure = match done {
-            Ok(Ok(value)) => return Ok(value),
-            Ok(Err(failure)) => failure,
-            Err(e) => Failure::Backend(e.to_string()),
-        };
+        match done {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(failure)) => Err(self.fail(failure)),
+            Err(e) => Err(self.fail(Failure::Backend(e.to_string()))),
+        }
+    }
+
+    /// Records the first failure (see `failed`); the error for `work`.
+    fn fail(&self, failure: Failure) -> StoreError {
         *self.failed.borrow_mut() = Some(failure.clone());
-        Err(failure.into_error())
+        failure.into_error()
     }
 }
 
 impl Tx for PgTx<'_> {
     fn get(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
         let sql = format!("SELECT value FROM {} WHERE key = $1", sql_name(table));
-        self.statement(sql, vec![key.to_vec()])
+        self.statement(sql, vec![key.to_vec()], true)
     }
 
     fn put(&self, table: Table, key: &[u8], value: &[u8]) -> StoreResult<()> {
@@ -195,12 +232,12 @@ impl Tx for PgTx<'_> {
              ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
             sql_name(table)
         );
-        self.statement(sql, vec![key.to_vec(), value.to_vec()])
+        self.statement(sql, vec![key.to_vec(), value.to_vec()], false)
             .map(drop)
     }
 
     fn delete(&self, table: Table, key: &[u8]) -> StoreResult<()> {
         let sql = format!("DELETE FROM {} WHERE key = $1", sql_name(table));
-        self.statement(sql, vec![key.to_vec()]).map(drop)
+        self.statement(sql, vec![key.to_vec()], false).map(drop)
     }
 }
