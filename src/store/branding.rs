@@ -305,7 +305,7 @@ impl BrandingStore for Branding {
 mod tests {
     use super::*;
 
-    /// Runs `check` on a store over each engine.
+    /// Runs `check` on a store over each engine (PostgreSQL when `IAMD_TEST_PG_URL` is set).
     fn on_every_engine(check: impl Fn(&Branding)) {
         for subject in crate::store::conformance::each_engine() {
             check(&Branding::new(subject.store.engine.clone()));

@@ -201,7 +201,7 @@ mod tests {
         }
     }
 
-    /// Runs `check` on a store over each engine.
+    /// Runs `check` on a store over each engine (PostgreSQL when `IAMD_TEST_PG_URL` is set).
     fn on_every_engine(check: impl Fn(&IdentityProviders)) {
         for subject in crate::store::conformance::each_engine() {
             check(&IdentityProviders::new(subject.store.engine.clone()));

@@ -25,6 +25,7 @@ pub mod lastlogin;
 pub mod memberships;
 pub mod notifications;
 pub mod page;
+pub mod postgres;
 mod sled;
 pub mod users;
 
@@ -151,6 +152,11 @@ impl Store {
     /// A store that keeps everything in memory (nothing on disk; a stop loses it all).
     pub fn memory() -> StoreResult<Store> {
         Store::over(Arc::new(engine::MemoryEngine::new()), None)
+    }
+
+    /// A store over `engine` (PostgreSQL, or an engine under test).
+    pub fn over_engine(engine: Arc<dyn engine::Engine>) -> StoreResult<Store> {
+        Store::over(engine, None)
     }
 
     fn over(

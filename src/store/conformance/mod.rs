@@ -25,25 +25,35 @@ use crate::status::{ApiKeyStatus, UserStatus};
 pub struct Subject {
     pub name: &'static str,
     pub store: Store,
-    /// Dropped after `store` (fields drop in order), so the database closes first.
-    _dir: Option<tempfile::TempDir>,
+    /// Dropped after `store` (fields drop in order), so the database closes first: sled's
+    /// directory, PostgreSQL's schema.
+    _keep: Box<dyn std::any::Any>,
 }
 
-/// Every engine the stores must behave alike on, each with an empty database.
+/// Every engine the stores must behave alike on, each with an empty database: sled,
+/// memory, and PostgreSQL when `IAMD_TEST_PG_URL` is set (see `postgres::testing`).
 pub fn each_engine() -> Vec<Subject> {
     let dir = tempfile::tempdir().unwrap();
-    vec![
+    let mut subjects = vec![
         Subject {
             name: "sled",
             store: Store::open(dir.path()).unwrap(),
-            _dir: Some(dir),
+            _keep: Box::new(dir),
         },
         Subject {
             name: "memory",
             store: Store::memory().unwrap(),
-            _dir: None,
+            _keep: Box::new(()),
         },
-    ]
+    ];
+    if let Some((engine, schema)) = crate::store::postgres::testing::engine() {
+        subjects.push(Subject {
+            name: "postgres",
+            store: Store::over_engine(std::sync::Arc::new(engine)).unwrap(),
+            _keep: Box::new(schema),
+        });
+    }
+    subjects
 }
 
 /// Runs `check` on a fresh store over each engine (a failure names the engine on stderr).

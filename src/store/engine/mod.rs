@@ -22,9 +22,16 @@
 //! `durable` is async, since it waits for a disk (or a network) while the worker serves
 //! others. A networked engine runs its transactions on a blocking pool.
 
+#[cfg(test)]
+mod bench;
 mod memory;
+#[cfg(test)]
+mod testing;
 
 pub use self::memory::MemoryEngine;
+#[cfg(test)]
+pub use self::testing::{test_engines, Keep};
+pub use super::postgres::PostgresEngine;
 
 pub use super::durability::Durability;
 use super::page::Order;
