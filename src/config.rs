@@ -34,6 +34,7 @@ pub struct Config {
     pub max_image_bytes: usize,
     /// Worker threads serving HTTP; 0 means one per CPU core.
     pub workers: usize,
+    pub store: StoreConfig,
     pub bootstrap: BootstrapConfig,
     pub limits: LimitsConfig,
     pub pki: PkiConfig,
@@ -100,6 +101,15 @@ pub enum LogFormat {
     #[default]
     Text,
     Json,
+}
+
+/// Where the database is kept.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Empty: sled in the data directory. `memory:`: in memory only, lost at every stop
+    /// (tests and local development).
+    pub url: String,
 }
 
 /// What the first start creates in an empty data directory.
@@ -199,6 +209,7 @@ impl Default for Config {
             max_json_body_bytes: 1024 * 1024,
             max_image_bytes: 2 * 1024 * 1024,
             workers: 0,
+            store: StoreConfig::default(),
             bootstrap: BootstrapConfig::default(),
             limits: LimitsConfig::default(),
             pki: PkiConfig::default(),
@@ -380,6 +391,9 @@ impl Config {
             key: key.into(),
             message: message.into(),
         };
+        if let Err(e) = crate::store::Location::parse(&self.store.url) {
+            return Err(invalid("store.url", &e.to_string()));
+        }
         let tls = &self.tls;
         if tls.cert_file.is_empty() != tls.key_file.is_empty() {
             let missing = if tls.cert_file.is_empty() {
@@ -705,6 +719,9 @@ mod tests {
         assert!(fails("IAMD_TLS_CERT_FILE", "/c.pem").contains("tls.key_file"));
         assert!(fails("IAMD_TLS_HOSTS", "bad host!").contains("tls.hosts"));
         assert!(fails("IAMD_REQUEST_TIMEOUT_SECS", "0").contains("timeouts.request_secs"));
+        assert!(fails("IAMD_STORE_URL", "postgres://db").contains("store.url"));
+        let memory = Config::load(None, |k| (k == "IAMD_STORE_URL").then(|| "memory:".into()));
+        assert_eq!(memory.unwrap().store.url, "memory:");
         let shown = toml::to_string(
             &Config::load(None, |k| {
                 (k == "IAMD_ADMIN_PASSWORD").then(|| "s3cret pass".into())

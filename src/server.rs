@@ -190,7 +190,7 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     let addr = listener.local_addr().map_err(bind_error)?;
     let mut config = config;
     config.resolve_public_url(addr);
-    let store = Store::open(&config.data_dir)?;
+    let store = Store::open_url(&config.data_dir, &config.store.url)?;
     crate::email::recover(&store, &outbox)?;
     let config = Arc::new(config);
     let state = web::Data::new(AppState {
@@ -234,6 +234,8 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     // After binding: a busy port must not use up the first start (and its one-time key).
     let admin_key = crate::bootstrap::run(&store, &config).await?;
     let server = http.run();
+    // Every record is read once the server serves (damage found takes it out of service).
+    store.scan_in_background();
     let handle = server.handle();
     let persister = store.clone();
     actix_web::rt::spawn(async move {

@@ -172,6 +172,11 @@ fn import(backup: &Path, data_dir: &Path) -> Result<Summary, BackupError> {
             "the backup holds no root account".into(),
         ));
     }
+    // A start reads every record only after it serves: a restore reads them before it
+    // reports success.
+    store
+        .check_records()
+        .map_err(|e| BackupError::Corrupt(format!("the restored database: {e}")))?;
     store.flush()?;
     store.mark_initialised()?;
     Ok(summary)

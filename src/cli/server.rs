@@ -30,6 +30,7 @@ pub fn serve(file: Option<&Path>) -> ExitCode {
     let db_dir = data_dir.clone();
     let key_given = !config.bootstrap.admin_api_key.is_empty();
     let shown = config.clone();
+    let store_url = config.store.url.clone();
     let run = async move {
         let started = iamd::server::start(config)
             .await
@@ -67,7 +68,7 @@ pub fn serve(file: Option<&Path>) -> ExitCode {
     let result = actix_web::rt::System::new().block_on(run);
     if result.is_ok() {
         // Every handle to the store is gone with the actix system.
-        match iamd::store::checkpoint(&db_dir, Duration::from_secs(5)) {
+        match iamd::store::checkpoint(&db_dir, &store_url, Duration::from_secs(5)) {
             Ok(()) => log::info!("database snapshot written"),
             Err(e) => log::warn!("no database snapshot at stop (the next start replays): {e}"),
         }

@@ -4,9 +4,9 @@ use super::{fail, FAILED};
 use std::path::Path;
 use std::process::ExitCode;
 
-/// Checks a stopped server's data directory (see `iamd::store::verify`); prints a summary.
+/// Checks a stopped server's data directory (see `iamd::store::verify_data_dir`); prints a summary.
 pub fn verify(dir: &Path) -> ExitCode {
-    let report = match iamd::store::verify::data_dir(dir) {
+    let report = match iamd::store::verify_data_dir(dir) {
         Ok(r) => r,
         Err(e @ iamd::store::StoreError::Damaged { .. }) => {
             println!("{e}");

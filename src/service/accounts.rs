@@ -12,7 +12,7 @@
 //! `admin_full_name` and `admin_password` then do not apply (no password is generated or
 //! returned), exactly as "its status is not modified" says for an existing user.
 
-use super::filter::{self, Filter};
+use super::filter::Filter;
 use super::scope::AccountScope;
 use crate::auth::Caller;
 use crate::error::ApiResult;
@@ -43,7 +43,7 @@ pub fn children(state: &AppState, id: &Id) -> ApiResult<Vec<AccountRecord>> {
     Ok(state
         .store
         .accounts
-        .children(id, &PageRequest::all(), None)?
+        .children(id, &PageRequest::all(), &[])?
         .items)
 }
 
@@ -198,18 +198,6 @@ pub async fn create_tenant(
     })
 }
 
-fn filter_values(a: &AccountRecord, field: &str) -> Vec<String> {
-    let text = |v: &Option<String>| v.iter().cloned().collect();
-    match field {
-        "status" => vec![a.status.to_string()],
-        "tier" => vec![a.tier.clone()],
-        "parent" => a.parent_id.iter().map(|p| p.hex()).collect(),
-        "end_market" => vec![a.end_market.clone()],
-        "country" => text(&a.country),
-        _ => Vec::new(),
-    }
-}
-
 /// GET /v3/accounts: the caller's sub-tenants.
 pub fn list_tenants(
     state: &AppState,
@@ -217,10 +205,8 @@ pub fn list_tenants(
     page: &PageRequest,
     filters: &[Filter],
 ) -> ApiResult<Page<AccountRecord>> {
-    let keep = |a: &AccountRecord| filter::accepts(filters, |f| filter_values(a, f));
-    Ok(state.store.accounts.children(
-        &caller.account.id,
-        page,
-        (!filters.is_empty()).then_some(&keep as &dyn Fn(&AccountRecord) -> bool),
-    )?)
+    Ok(state
+        .store
+        .accounts
+        .children(&caller.account.id, page, filters)?)
 }

@@ -1,7 +1,7 @@
 //! API keys: creating, updating, deleting, resetting and listing them, and who may change
 //! which key. Their group membership is in `members`.
 
-use super::filter::{self, Filter};
+use super::filter::{Filter, Op};
 use super::scope::AccountScope;
 use super::validate::Checks;
 use crate::auth::apikey;
@@ -328,19 +328,17 @@ pub fn list(
             .filter(|(account, _)| *account == scope.id())
             .map(|(_, id)| id)
     });
-    let filtered = !filters.is_empty() || key_filter.is_some();
-    let keep = |k: &ApiKeyRecord| {
-        key_filter.is_none_or(|wanted| wanted == Some(k.id))
-            && filter::accepts(filters, |f| match f {
-                "owner" => k.owner.iter().map(|o| o.hex()).collect(),
-                _ => Vec::new(),
-            })
-    };
-    Ok(state.store.apikeys.list(
-        &scope.id(),
-        page,
-        filtered.then_some(&keep as &dyn Fn(&ApiKeyRecord) -> bool),
-    )?)
+    // `key__eq` names a key by its full text: it becomes a filter on the id of that key
+    // (none, so nothing matches, when the text is no key of this account).
+    let mut filters = filters.to_vec();
+    if let Some(wanted) = key_filter {
+        filters.push(Filter {
+            field: "id",
+            op: Op::Eq,
+            values: wanted.iter().map(|id| id.hex()).collect(),
+        });
+    }
+    Ok(state.store.apikeys.list(&scope.id(), page, &filters)?)
 }
 
 /// DELETE /v3/api-keys/{apikey_id}

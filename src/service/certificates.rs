@@ -36,8 +36,6 @@ pub const SERVICES: &[&str] = &["lwm2m", "bootstrap"];
 /// `device_execution_mode` of developer certificates.
 pub const DEVELOPER_MODE: i32 = 1;
 
-const DAY_MS: i64 = 86_400_000;
-
 pub fn is_valid(c: &TrustedCertRecord, now: i64) -> bool {
     c.not_before <= now && now < c.not_after
 }
@@ -164,21 +162,6 @@ pub async fn create(
         .await?)
 }
 
-fn filter_values(c: &TrustedCertRecord, field: &str, now: i64) -> Vec<String> {
-    match field {
-        "name" => vec![c.name.clone()],
-        "service" => vec![c.service.clone()],
-        "device_execution_mode" => vec![c.device_execution_mode.to_string()],
-        "owner" => c.owner_id.iter().map(|o| o.hex()).collect(),
-        "enrollment_mode" => vec![c.enrollment_mode.to_string()],
-        "status" => vec![c.status.to_string()],
-        "issuer" => vec![c.issuer.clone()],
-        "subject" => vec![c.subject.clone()],
-        "valid" => vec![is_valid(c, now).to_string()],
-        _ => Vec::new(),
-    }
-}
-
 /// `expire__eq` in days, checked: typed filter values are checked before scanning, so a
 /// wrong type is a 400 naming the parameter, not an empty list.
 fn check_filter_types(filters: &[Filter]) -> ApiResult<Option<i64>> {
@@ -222,20 +205,8 @@ pub fn list(
     page: &PageRequest,
     filters: &[Filter],
 ) -> ApiResult<Page<TrustedCertRecord>> {
-    let expire_days = check_filter_types(filters)?;
-    let now = crate::clock::now_millis();
-    let keep = |c: &TrustedCertRecord| {
-        filters.iter().all(|f| match f.field {
-            "expire" => expire_days
-                .is_some_and(|days| c.not_after > now && c.not_after <= now + days * DAY_MS),
-            field => f.accepts(&filter_values(c, field, now)),
-        })
-    };
-    Ok(state.store.certificates.list(
-        account,
-        page,
-        (!filters.is_empty()).then_some(&keep as &dyn Fn(&TrustedCertRecord) -> bool),
-    )?)
+    check_filter_types(filters)?;
+    Ok(state.store.certificates.list(account, page, filters)?)
 }
 
 /// `TrustedCertificateUpdateReq`, also accepting the whole `TrustedCertificateResp` that

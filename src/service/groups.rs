@@ -1,7 +1,7 @@
 //! Policy groups: creating, renaming, deleting and listing them, and the group rules other
 //! services share (groups named in a request must exist). Membership is in `members`.
 
-use super::filter::{self, Filter};
+use super::filter::Filter;
 use super::scope::AccountScope;
 use super::validate::Checks;
 use crate::error::{ApiError, ApiResult};
@@ -98,17 +98,7 @@ pub fn list(
     page: &PageRequest,
     filters: &[Filter],
 ) -> ApiResult<Page<GroupRecord>> {
-    let keep = |g: &GroupRecord| {
-        filter::accepts(filters, |f| match f {
-            "name" => vec![g.name.clone()],
-            _ => Vec::new(),
-        })
-    };
-    Ok(state.store.groups.list(
-        account,
-        page,
-        (!filters.is_empty()).then_some(&keep as &dyn Fn(&GroupRecord) -> bool),
-    )?)
+    Ok(state.store.groups.list(account, page, filters)?)
 }
 
 /// Ids in a membership request: a `SubjectList` object, or (as the API's curl examples

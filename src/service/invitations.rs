@@ -8,7 +8,7 @@
 //! names it, so a withdrawn invitation leaves nothing behind. Accepting (which needs the
 //! token, kept only as a SHA-256 digest) is not part of this API.
 
-use super::filter::{self, Filter};
+use super::filter::Filter;
 use super::identity_providers::{check_login_profiles, profile_ids, LoginProfileRef};
 use super::scope::AccountScope;
 use super::user_record::new_record;
@@ -166,16 +166,10 @@ pub fn list(
     page: &PageRequest,
     filters: &[Filter],
 ) -> ApiResult<Page<InvitationRecord>> {
-    let keep = |i: &InvitationRecord| {
-        filter::accepts(filters, |field| match field {
-            "login_profiles" => i.login_profiles.iter().map(Id::hex).collect(),
-            _ => Vec::new(),
-        })
-    };
     Ok(state
         .store
         .invitations
-        .list(account, page, now_millis(), &keep)?)
+        .list(account, page, now_millis(), filters)?)
 }
 
 /// DELETE /v3/user-invitations/{invitation_id}
@@ -209,7 +203,7 @@ async fn remove_invited_user(
     let Some(user) = state.store.users.get(&account, &invitation.user_id)? else {
         return Ok(());
     };
-    let still_invited = |i: &InvitationRecord| i.user_id == user.id;
+    let still_invited = [Filter::eq("user_id", &user.id.hex())];
     let others = state.store.invitations.list(
         &account,
         &PageRequest::all(),

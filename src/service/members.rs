@@ -14,7 +14,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::{ApiKeyId, Id, UserId};
 use crate::state::AppState;
 use crate::store::apikeys::ApiKeyRecord;
-use crate::store::groups::{GroupRecord, Keep, KIND_APIKEY, KIND_USER};
+use crate::store::groups::{GroupRecord, Keep, MemberKind, KIND_APIKEY, KIND_USER};
 use crate::store::users::UserRecord;
 use crate::store::{Page, PageRequest};
 use serde_json::Value;
@@ -97,7 +97,7 @@ pub async fn remove_from_group(
     scope: &AccountScope,
     group: &GroupRecord,
     body: &Value,
-    kind: u8,
+    kind: MemberKind,
 ) -> ApiResult<()> {
     let field = if kind == KIND_USER {
         "users"

@@ -5,7 +5,7 @@
 //! it, and the user is RESET (must change it). `action=invite` makes an INVITED user and
 //! sends an invitation (see `invitations`).
 
-use super::filter::{self, Filter};
+use super::filter::Filter;
 use super::identity_providers::{check_login_profiles, profile_ids};
 use super::invitations::{issue, NewInvitation, DEFAULT_VALID_FOR_DAYS};
 use super::scope::AccountScope;
@@ -301,15 +301,6 @@ async fn apply_update(
     Ok(updated)
 }
 
-fn filter_values(u: &UserRecord, field: &str) -> Vec<String> {
-    match field {
-        "email" => vec![u.email.clone()],
-        "status" => vec![u.status.to_string()],
-        "login_profiles" => u.login_profiles.iter().map(Id::hex).collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// GET /v3/users
 pub fn list(
     state: &AppState,
@@ -317,12 +308,7 @@ pub fn list(
     page: &PageRequest,
     filters: &[Filter],
 ) -> ApiResult<Page<UserRecord>> {
-    let keep = |u: &UserRecord| filter::accepts(filters, |f| filter_values(u, f));
-    Ok(state.store.users.list(
-        account,
-        page,
-        (!filters.is_empty()).then_some(&keep as &dyn Fn(&UserRecord) -> bool),
-    )?)
+    Ok(state.store.users.list(account, page, filters)?)
 }
 
 /// DELETE /v3/users/{user_id}

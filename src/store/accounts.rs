@@ -1,19 +1,20 @@
 //! Accounts: the root (aggregator) account made at first start and its sub-tenants.
 //! An account's key is its own id; `parentid_accountid` lists an aggregator's children.
 
-use super::apikeys::{ApiKeyRecord, ApiKeyTx};
+use super::apikeys::{self, ApiKeyRecord};
 use super::codec::DecodeCache;
 use super::durability::Written;
-use super::groups::{GroupRecord, MemberTx, KIND_APIKEY, KIND_USER};
-use super::keys::{key, owned_text, tail_id};
+use super::engine::{keys_with_prefix, read, read_in, transact, Engine, Table, Tx};
+use super::filter::{Filter, Filterable};
+use super::groups;
+use super::keys::{key, tail_id};
+use super::memberships::{self, GroupRecord, KIND_APIKEY, KIND_USER};
 use super::page::{scan, Page, PageRequest};
-use super::users::{UserRecord, UserTx};
-use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
+use super::users::{self, UserRecord};
+use super::{encode, StoreError, StoreResult};
 use crate::ids::{AccountId, GroupId, Id, UserId};
 use crate::status::AccountStatus;
 use serde::{Deserialize, Serialize};
-use sled::transaction::ConflictableTransactionError;
-use sled::Transactional;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -114,6 +115,21 @@ impl AccountRecord {
     }
 }
 
+impl Filterable for AccountRecord {
+    fn field_values(&self, field: &str) -> Vec<String> {
+        let text = |v: &Option<String>| v.iter().cloned().collect();
+        match field {
+            "id" => vec![self.id.hex()],
+            "status" => vec![self.status.to_string()],
+            "tier" => vec![self.tier.clone()],
+            "parent" => self.parent_id.iter().map(|p| p.hex()).collect(),
+            "end_market" => vec![self.end_market.clone()],
+            "country" => text(&self.country),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// Everything one account creation writes, committed together.
 pub struct NewAccount {
     pub account: AccountRecord,
@@ -136,7 +152,7 @@ pub trait AccountStore: Send + Sync {
         &self,
         parent: &Id,
         page: &PageRequest,
-        keep: Option<&dyn Fn(&AccountRecord) -> bool>,
+        filters: &[Filter],
     ) -> StoreResult<Page<AccountRecord>>;
     /// Creates an account with its groups, admin user and admin key. With `make_root`, also
     /// records it as the root account (first start).
@@ -150,172 +166,167 @@ pub trait AccountStore: Send + Sync {
     ) -> StoreResult<Written<AccountRecord>>;
 }
 
-pub struct SledAccounts {
-    t: Trees,
-    commit: Commit,
+/// The accounts, kept by any engine.
+pub struct Accounts {
+    engine: Arc<dyn Engine>,
     decoded: DecodeCache<AccountRecord>,
 }
 
-impl SledAccounts {
-    pub fn new(t: Trees, commit: Commit) -> SledAccounts {
-        SledAccounts {
-            t,
-            commit,
+impl Accounts {
+    pub fn new(engine: Arc<dyn Engine>) -> Accounts {
+        Accounts {
+            engine,
             decoded: DecodeCache::new(),
         }
     }
+
+    fn written<T>(&self, value: T) -> Written<T> {
+        Written::new(value, self.engine.clone())
+    }
 }
 
-impl AccountStore for SledAccounts {
+fn alias_taken(alias: &str) -> StoreError {
+    StoreError::Conflict(format!("The alias '{alias}' is already in use."))
+}
+
+/// Creates an account with its groups, admin user and admin key (see
+/// `AccountStore::provision`).
+pub fn provision_in(tx: &dyn Tx, new: &NewAccount, make_root: bool) -> StoreResult<()> {
+    let account_id = new.account.id;
+    if make_root && tx.get(Table::Meta, ROOT_KEY)?.is_some() {
+        return Err(StoreError::Conflict(
+            "The root account exists already.".into(),
+        ));
+    }
+    for alias in &new.account.aliases {
+        if tx.get(Table::AliasAccountid, alias.as_bytes())?.is_some() {
+            return Err(alias_taken(alias));
+        }
+        tx.put(
+            Table::AliasAccountid,
+            alias.as_bytes(),
+            account_id.as_bytes(),
+        )?;
+    }
+    tx.put(
+        Table::AccountidAccount,
+        account_id.as_bytes(),
+        &encode(&new.account),
+    )?;
+    if let Some(parent) = &new.account.parent_id {
+        tx.put(
+            Table::ParentidAccountid,
+            &key(&[parent.as_bytes(), account_id.as_bytes()]),
+            &[],
+        )?;
+    }
+    for group in &new.groups {
+        groups::insert_in(tx, group)?;
+    }
+    let admin_group = new.account.admin_group;
+    let mut admin = new.admin.clone();
+    admin.groups.clear();
+    memberships::add_in(
+        tx,
+        &account_id,
+        &admin_group,
+        KIND_USER,
+        &admin.id,
+        &mut admin.groups,
+    )?;
+    users::insert_in(tx, &admin)?;
+    let mut admin_key = new.admin_key.clone();
+    admin_key.groups.clear();
+    memberships::add_in(
+        tx,
+        &account_id,
+        &admin_group,
+        KIND_APIKEY,
+        &admin_key.id,
+        &mut admin_key.groups,
+    )?;
+    apikeys::insert_in(tx, &admin_key)?;
+    if make_root {
+        tx.put(Table::Meta, ROOT_KEY, account_id.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Applies `change` to the stored account (see `AccountStore::update`).
+pub fn update_in(
+    tx: &dyn Tx,
+    id: &Id,
+    change: &dyn Fn(&mut AccountRecord) -> StoreResult<()>,
+) -> StoreResult<AccountRecord> {
+    let before: AccountRecord = read_in(tx, Table::AccountidAccount, id.as_bytes())?
+        .ok_or(StoreError::NotFound("Account"))?;
+    let mut after = before.clone();
+    change(&mut after)?;
+    for alias in &before.aliases {
+        if !after.aliases.contains(alias) {
+            tx.delete(Table::AliasAccountid, alias.as_bytes())?;
+        }
+    }
+    for alias in &after.aliases {
+        if before.aliases.contains(alias) {
+            continue;
+        }
+        if tx.get(Table::AliasAccountid, alias.as_bytes())?.is_some() {
+            return Err(alias_taken(alias));
+        }
+        tx.put(Table::AliasAccountid, alias.as_bytes(), id.as_bytes())?;
+    }
+    after.etag = before.etag + 1;
+    after.updated_at = crate::clock::now_millis();
+    tx.put(Table::AccountidAccount, id.as_bytes(), &encode(&after))?;
+    Ok(after)
+}
+
+impl AccountStore for Accounts {
     fn root(&self) -> StoreResult<Option<Id>> {
         Ok(self
-            .t
-            .get()?
-            .meta
-            .get(ROOT_KEY)?
+            .engine
+            .get(Table::Meta, ROOT_KEY)?
             .and_then(|raw| Id::from_slice(&raw)))
     }
 
     fn get(&self, id: &Id) -> StoreResult<Option<AccountRecord>> {
-        self.t
-            .get()?
-            .accountid_account
-            .get(id.as_bytes())?
-            .map(|raw| decode(&raw))
-            .transpose()
+        read(&*self.engine, Table::AccountidAccount, id.as_bytes())
     }
 
     fn get_shared(&self, id: &Id) -> StoreResult<Option<Arc<AccountRecord>>> {
         self.decoded
-            .read(&self.t.get()?.accountid_account, id.as_bytes())
+            .read(&*self.engine, Table::AccountidAccount, id.as_bytes())
     }
 
     fn children(
         &self,
         parent: &Id,
         page: &PageRequest,
-        keep: Option<&dyn Fn(&AccountRecord) -> bool>,
+        filters: &[Filter],
     ) -> StoreResult<Page<AccountRecord>> {
+        let engine = &*self.engine;
         scan(
-            &self.t.get()?.parentid_accountid,
+            engine,
+            Table::ParentidAccountid,
             parent.as_bytes(),
             page,
-            keep.is_some(),
+            !filters.is_empty(),
             |k, _| match tail_id(k) {
                 Some(child) => self.get(&child),
                 None => Ok(None),
             },
-            |a| keep.map(|f| f(a)).unwrap_or(true),
+            |a: &AccountRecord| a.matches(filters),
             || {
-                Ok(self
-                    .t
-                    .get()?
-                    .parentid_accountid
-                    .scan_prefix(parent.as_bytes())
-                    .count() as u64)
+                let prefix = parent.as_bytes();
+                Ok(keys_with_prefix(engine, Table::ParentidAccountid, prefix)?.len() as u64)
             },
         )
     }
 
     fn provision(&self, new: NewAccount, make_root: bool) -> StoreResult<Written<AccountRecord>> {
-        let t = &self.t.get()?;
-        let account_id = new.account.id;
-        (
-            &t.meta,
-            &t.accountid_account,
-            &t.parentid_accountid,
-            &t.alias_accountid,
-            &t.groupid_group,
-            &t.groupname_groupid,
-            &t.groupid_memberid,
-            &t.userid_user,
-            &t.email_userid,
-            &t.username_userid,
-            &t.apikeyid_apikey,
-            &t.keyhash_apikeyid,
-            &t.ownerid_apikeyid,
-            &t.account_counts,
-        )
-            .transaction(
-                |(
-                    meta,
-                    accounts,
-                    parents,
-                    aliases,
-                    groups,
-                    names,
-                    g2m,
-                    users,
-                    emails,
-                    usernames,
-                    keys,
-                    hashes,
-                    owners,
-                    counts_tx,
-                )| {
-                    if make_root && meta.get(ROOT_KEY)?.is_some() {
-                        return abort(StoreError::Conflict(
-                            "The root account exists already.".into(),
-                        ));
-                    }
-                    for alias in &new.account.aliases {
-                        if aliases.get(alias.as_bytes())?.is_some() {
-                            return abort(StoreError::Conflict(format!(
-                                "The alias '{alias}' is already in use."
-                            )));
-                        }
-                        aliases.insert(alias.as_bytes(), account_id.as_bytes())?;
-                    }
-                    accounts.insert(account_id.as_bytes(), encode(&new.account))?;
-                    if let Some(parent) = &new.account.parent_id {
-                        parents.insert(key(&[parent.as_bytes(), account_id.as_bytes()]), &[])?;
-                    }
-                    for group in &new.groups {
-                        groups.insert(super::keys::owned(&account_id, &group.id), encode(group))?;
-                        names.insert(owned_text(&account_id, &group.name), group.id.as_bytes())?;
-                        super::page::counts::add(counts_tx, &account_id, "groups", 1)?;
-                    }
-                    let mtx = MemberTx { groups, g2m };
-                    let admin_group = new.account.admin_group;
-                    let mut admin = new.admin.clone();
-                    admin.groups.clear();
-                    mtx.add(
-                        &account_id,
-                        &admin_group,
-                        KIND_USER,
-                        &admin.id,
-                        &mut admin.groups,
-                    )?;
-                    UserTx {
-                        users,
-                        emails,
-                        usernames,
-                        counts: counts_tx,
-                    }
-                    .insert(&admin)?;
-                    let mut admin_key = new.admin_key.clone();
-                    admin_key.groups.clear();
-                    mtx.add(
-                        &account_id,
-                        &admin_group,
-                        KIND_APIKEY,
-                        &admin_key.id,
-                        &mut admin_key.groups,
-                    )?;
-                    ApiKeyTx {
-                        keys,
-                        hashes,
-                        owners,
-                        counts: counts_tx,
-                    }
-                    .insert(&admin_key)?;
-                    if make_root {
-                        meta.insert(ROOT_KEY, account_id.as_bytes())?;
-                    }
-                    Ok(())
-                },
-            )?;
-        Ok(self.commit.written(new.account))
+        transact(&*self.engine, |tx| provision_in(tx, &new, make_root))?;
+        Ok(self.written(new.account))
     }
 
     fn update(
@@ -323,37 +334,7 @@ impl AccountStore for SledAccounts {
         id: &Id,
         change: &dyn Fn(&mut AccountRecord) -> StoreResult<()>,
     ) -> StoreResult<Written<AccountRecord>> {
-        let t = &self.t.get()?;
-        let stored =
-            (&t.accountid_account, &t.alias_accountid).transaction(|(accounts, aliases)| {
-                let Some(raw) = accounts.get(id.as_bytes())? else {
-                    return abort(StoreError::NotFound("Account"));
-                };
-                let before: AccountRecord =
-                    decode(&raw).map_err(ConflictableTransactionError::Abort)?;
-                let mut after = before.clone();
-                change(&mut after).map_err(ConflictableTransactionError::Abort)?;
-                for alias in &before.aliases {
-                    if !after.aliases.contains(alias) {
-                        aliases.remove(alias.as_bytes())?;
-                    }
-                }
-                for alias in &after.aliases {
-                    if before.aliases.contains(alias) {
-                        continue;
-                    }
-                    if aliases.get(alias.as_bytes())?.is_some() {
-                        return abort(StoreError::Conflict(format!(
-                            "The alias '{alias}' is already in use."
-                        )));
-                    }
-                    aliases.insert(alias.as_bytes(), id.as_bytes())?;
-                }
-                after.etag = before.etag + 1;
-                after.updated_at = crate::clock::now_millis();
-                accounts.insert(id.as_bytes(), encode(&after))?;
-                Ok(after)
-            })?;
-        Ok(self.commit.written(stored))
+        let stored = transact(&*self.engine, |tx| update_in(tx, id, change))?;
+        Ok(self.written(stored))
     }
 }

@@ -3,19 +3,19 @@
 
 use super::codec::DecodeCache;
 use super::durability::Written;
-use super::groups::{Member, MemberTx, Protected, KIND_APIKEY};
+use super::engine::{keys_with_prefix, read, read_in, transact, Engine, Table, Tx};
+use super::filter::{Filter, Filterable};
 use super::keys::{key, owned, tail_id};
 use super::lastlogin::LastLogin;
-use super::page::{counts, owned_records, Page, PageRequest};
-use super::{abort, decode, encode, Commit, StoreError, StoreResult, TreeSet, Trees, TxResult};
+use super::memberships::{self, Member, MemberKind, Protected, KIND_APIKEY};
+use super::page::{counts, owned_records_in, Page, PageRequest};
+use super::{encode, StoreError, StoreResult};
 use crate::ids::{AccountId, ApiKeyId, Id, UserId};
 use crate::status::ApiKeyStatus;
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
-use sled::Transactional;
 use std::sync::Arc;
 
-pub(super) const ENTITY: &str = "apikeys";
+pub const ENTITY: &str = "apikeys";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApiKeyRecord {
@@ -35,6 +35,17 @@ pub struct ApiKeyRecord {
     pub etag: u64,
 }
 
+impl Filterable for ApiKeyRecord {
+    fn field_values(&self, field: &str) -> Vec<String> {
+        match field {
+            "id" => vec![self.id.hex()],
+            "owner" => self.owner.iter().map(|o| o.hex()).collect(),
+            "status" => vec![self.status.to_string()],
+            _ => Vec::new(),
+        }
+    }
+}
+
 pub trait ApiKeyStore: Send + Sync {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<ApiKeyRecord>>;
     /// Finds a key by the digest of its full text, in any account (authentication: the
@@ -44,7 +55,7 @@ pub trait ApiKeyStore: Send + Sync {
         &self,
         account: &Id,
         page: &PageRequest,
-        keep: Option<&dyn Fn(&ApiKeyRecord) -> bool>,
+        filters: &[Filter],
     ) -> StoreResult<Page<ApiKeyRecord>>;
     /// Creates the key in its `groups`; its owner must be a user of the account.
     fn create(&self, apikey: ApiKeyRecord) -> StoreResult<Written<ApiKeyRecord>>;
@@ -74,187 +85,229 @@ pub trait ApiKeyStore: Send + Sync {
     fn delete(&self, account: &Id, id: &Id, protected: Option<Id>) -> StoreResult<Written<()>>;
 }
 
-pub struct SledApiKeys {
-    t: Trees,
-    commit: Commit,
+/// The API keys of every account, kept by any engine.
+pub struct ApiKeys {
+    engine: Arc<dyn Engine>,
     decoded: DecodeCache<ApiKeyRecord>,
     last_login: Arc<LastLogin>,
 }
 
-impl SledApiKeys {
-    pub fn new(t: Trees, commit: Commit, last_login: Arc<LastLogin>) -> SledApiKeys {
-        SledApiKeys {
-            t,
-            commit,
+impl ApiKeys {
+    pub fn new(engine: Arc<dyn Engine>, last_login: Arc<LastLogin>) -> ApiKeys {
+        ApiKeys {
+            engine,
             decoded: DecodeCache::new(),
             last_login,
         }
     }
+
+    fn written<T>(&self, value: T) -> Written<T> {
+        Written::new(value, self.engine.clone())
+    }
 }
 
 impl Member for ApiKeyRecord {
-    const KIND: u8 = KIND_APIKEY;
+    const KIND: MemberKind = KIND_APIKEY;
     const NAME: &'static str = "API key";
     const FIELD: &'static str = "apikeys";
+    const TABLE: Table = Table::ApikeyidApikey;
     fn groups_mut(&mut self) -> &mut Vec<Id> {
         &mut self.groups
     }
 }
 
+/// `ownerid_apikeyid` key: `account ++ owner user ++ key`.
 fn owner_key(account: &Id, owner: &Id, id: &Id) -> Vec<u8> {
     key(&[account.as_bytes(), owner.as_bytes(), id.as_bytes()])
 }
 
-fn tx_key(keys: &TransactionalTree, account: &Id, id: &Id) -> TxResult<ApiKeyRecord> {
-    match keys.get(owned(account, id))? {
-        Some(raw) => decode(&raw).map_err(ConflictableTransactionError::Abort),
-        None => abort(StoreError::NotFound("API key")),
+fn key_in(tx: &dyn Tx, account: &Id, id: &Id) -> StoreResult<ApiKeyRecord> {
+    read_in(tx, Table::ApikeyidApikey, &owned(account, id))?.ok_or(StoreError::NotFound("API key"))
+}
+
+/// Inserts a new key with its digest and owner indexes (its groups as they are: callers
+/// add memberships with `memberships::add_in`).
+pub fn insert_in(tx: &dyn Tx, apikey: &ApiKeyRecord) -> StoreResult<()> {
+    let account = &apikey.account_id;
+    let k = owned(account, &apikey.id);
+    refuse_taken_digest(tx, &apikey.key_digest)?;
+    tx.put(Table::ApikeyidApikey, &k, &encode(apikey))?;
+    tx.put(Table::KeyhashApikeyid, &apikey.key_digest, &k)?;
+    if let Some(owner) = &apikey.owner {
+        tx.put(
+            Table::OwneridApikeyid,
+            &owner_key(account, owner, &apikey.id),
+            &[],
+        )?;
     }
+    counts::add_in(tx, account, ENTITY, 1)
 }
 
-/// The trees a key insert touches; shared with account provisioning.
-pub struct ApiKeyTx<'a> {
-    pub keys: &'a TransactionalTree,
-    pub hashes: &'a TransactionalTree,
-    pub owners: &'a TransactionalTree,
-    pub counts: &'a TransactionalTree,
+/// Refuses a digest another key has: the digest index finds one key per digest. (Digests of
+/// random keys never collide; this keeps the index from being overwritten if one did.)
+fn refuse_taken_digest(tx: &dyn Tx, digest: &[u8]) -> StoreResult<()> {
+    if tx.get(Table::KeyhashApikeyid, digest)?.is_some() {
+        return Err(StoreError::Conflict("Key collision.".into()));
+    }
+    Ok(())
 }
 
-impl ApiKeyTx<'_> {
-    pub fn insert(&self, apikey: &ApiKeyRecord) -> TxResult<()> {
-        let account = &apikey.account_id;
-        self.keys
-            .insert(owned(account, &apikey.id), encode(apikey))?;
-        self.hashes
-            .insert(&apikey.key_digest[..], owned(account, &apikey.id))?;
-        if let Some(owner) = &apikey.owner {
-            self.owners
-                .insert(owner_key(account, owner, &apikey.id), &[])?;
+/// Refuses (400 on `owner`) an owner that is not a user of the account. The user record is
+/// written back unchanged so that a concurrent delete of the owner conflicts with this
+/// transaction instead of leaving a key without its user.
+fn check_owner_in(tx: &dyn Tx, account: &Id, owner: &Id) -> StoreResult<()> {
+    let k = owned(account, owner);
+    let Some(raw) = tx.get(Table::UseridUser, &k)? else {
+        return Err(StoreError::Invalid(
+            "owner",
+            format!("User {owner} does not exist."),
+        ));
+    };
+    tx.put(Table::UseridUser, &k, &raw)
+}
+
+/// Creates the key in its `groups`; its owner must be a user of the account.
+pub fn create_in(tx: &dyn Tx, apikey: &ApiKeyRecord) -> StoreResult<ApiKeyRecord> {
+    let account = apikey.account_id;
+    let mut apikey = apikey.clone();
+    if let Some(owner) = &apikey.owner {
+        check_owner_in(tx, &account, owner)?;
+    }
+    let wanted = std::mem::take(&mut apikey.groups);
+    for group in &wanted {
+        memberships::add_in(
+            tx,
+            &account,
+            group,
+            KIND_APIKEY,
+            &apikey.id,
+            &mut apikey.groups,
+        )?;
+    }
+    insert_in(tx, &apikey)?;
+    Ok(apikey)
+}
+
+/// Applies `change` to the stored key (see `ApiKeyStore::update`).
+pub fn update_in(
+    tx: &dyn Tx,
+    account: &Id,
+    id: &Id,
+    change: &dyn Fn(&mut ApiKeyRecord) -> StoreResult<()>,
+) -> StoreResult<ApiKeyRecord> {
+    let before = key_in(tx, account, id)?;
+    let mut after = before.clone();
+    change(&mut after)?;
+    after.groups = before.groups.clone();
+    after.key_digest = before.key_digest.clone();
+    if after.owner != before.owner {
+        if let Some(owner) = &after.owner {
+            check_owner_in(tx, account, owner)?;
+            tx.put(Table::OwneridApikeyid, &owner_key(account, owner, id), &[])?;
         }
-        counts::add(self.counts, account, ENTITY, 1)?;
-        Ok(())
+        if let Some(old) = &before.owner {
+            tx.delete(Table::OwneridApikeyid, &owner_key(account, old, id))?;
+        }
     }
+    after.etag = before.etag + 1;
+    after.updated_at = crate::clock::now_millis();
+    tx.put(Table::ApikeyidApikey, &owned(account, id), &encode(&after))?;
+    Ok(after)
 }
 
-/// Deletes every key `owner` still owns (keys of a deleted user); returns their ids.
-pub(super) fn delete_owned_by(t: &TreeSet, account: &Id, owner: &Id) -> StoreResult<Vec<Id>> {
-    let ids: Vec<Id> = t
-        .ownerid_apikeyid
-        .scan_prefix(key(&[account.as_bytes(), owner.as_bytes()]))
-        .keys()
-        .filter_map(|k| k.ok().and_then(|k| tail_id(&k)))
-        .collect();
-    for id in &ids {
-        match delete_key(t, account, id, None) {
+/// Replaces the key's digest: the old full key stops working at once.
+pub fn reset_secret_in(
+    tx: &dyn Tx,
+    account: &Id,
+    id: &Id,
+    digest: &[u8],
+) -> StoreResult<ApiKeyRecord> {
+    let mut apikey = key_in(tx, account, id)?;
+    tx.delete(Table::KeyhashApikeyid, &apikey.key_digest)?;
+    refuse_taken_digest(tx, digest)?;
+    tx.put(Table::KeyhashApikeyid, digest, &owned(account, id))?;
+    apikey.key_digest = digest.to_vec();
+    apikey.etag += 1;
+    apikey.updated_at = crate::clock::now_millis();
+    tx.put(Table::ApikeyidApikey, &owned(account, id), &encode(&apikey))?;
+    Ok(apikey)
+}
+
+/// Deletes the key, its indexes and memberships; `protected` (the Administrators group)
+/// must keep a member. Unknown: `NotFound`.
+pub fn delete_in(tx: &dyn Tx, account: &Id, id: &Id, protected: Option<Id>) -> StoreResult<()> {
+    let guard = protected.map(|group| Protected {
+        group,
+        field: "apikey_id",
+        message: memberships::LAST_ADMIN_DELETED,
+    });
+    let mut apikey = key_in(tx, account, id)?;
+    memberships::leave_all_in(tx, account, KIND_APIKEY, id, &mut apikey.groups, guard)?;
+    tx.delete(Table::ApikeyidApikey, &owned(account, id))?;
+    tx.delete(Table::KeyhashApikeyid, &apikey.key_digest)?;
+    if let Some(owner) = &apikey.owner {
+        tx.delete(Table::OwneridApikeyid, &owner_key(account, owner, id))?;
+    }
+    counts::add_in(tx, account, ENTITY, -1)
+}
+
+/// The ids of the keys `owner` owns (read outside a transaction).
+pub fn owned_by(engine: &dyn Engine, account: &Id, owner: &Id) -> StoreResult<Vec<Id>> {
+    let prefix = key(&[account.as_bytes(), owner.as_bytes()]);
+    Ok(keys_with_prefix(engine, Table::OwneridApikeyid, &prefix)?
+        .iter()
+        .filter_map(|k| tail_id(k))
+        .collect())
+}
+
+/// Deletes the keys `ids` that still exist (the keys of a user being deleted).
+pub fn delete_all_in(tx: &dyn Tx, account: &Id, ids: &[Id]) -> StoreResult<()> {
+    for id in ids {
+        match delete_in(tx, account, id, None) {
             Ok(()) | Err(StoreError::NotFound(_)) => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(ids)
-}
-
-fn delete_key(t: &TreeSet, account: &Id, id: &Id, protected: Option<Id>) -> StoreResult<()> {
-    let guard = protected.map(|group| Protected {
-        group,
-        field: "apikey_id",
-        message: super::groups::LAST_ADMIN_DELETED,
-    });
-    (
-        &t.apikeyid_apikey,
-        &t.keyhash_apikeyid,
-        &t.ownerid_apikeyid,
-        &t.account_counts,
-        &t.groupid_group,
-        &t.groupid_memberid,
-    )
-        .transaction(|(keys, hashes, owners, counts_tx, groups, g2m)| {
-            let mut apikey = tx_key(keys, account, id)?;
-            let mtx = MemberTx { groups, g2m };
-            mtx.leave_all(account, KIND_APIKEY, id, &mut apikey.groups, guard)?;
-            keys.remove(owned(account, id))?;
-            hashes.remove(&apikey.key_digest[..])?;
-            if let Some(owner) = &apikey.owner {
-                owners.remove(owner_key(account, owner, id))?;
-            }
-            counts::add(counts_tx, account, ENTITY, -1)?;
-            Ok(())
-        })?;
     Ok(())
 }
 
-impl ApiKeyStore for SledApiKeys {
+impl ApiKeyStore for ApiKeys {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<ApiKeyRecord>> {
-        super::codec::read(&self.t.get()?.apikeyid_apikey, owned(account, id))
+        read(&*self.engine, Table::ApikeyidApikey, &owned(account, id))
     }
 
     fn by_digest(&self, digest: &[u8]) -> StoreResult<Option<Arc<ApiKeyRecord>>> {
-        let Some(location) = self.t.get()?.keyhash_apikeyid.get(digest)? else {
+        let Some(location) = self.engine.get(Table::KeyhashApikeyid, digest)? else {
             return Ok(None);
         };
-        let (account, id) = match (Id::from_slice(&location[..16]), tail_id(&location)) {
-            (Some(a), Some(i)) if location.len() == 32 => (a, i),
-            _ => return Err(StoreError::Backend("bad key digest index entry".into())),
-        };
+        if location.len() != 32 {
+            return Err(StoreError::Backend("bad key digest index entry".into()));
+        }
+        let account = Id::from_slice(&location[..16]).expect("16 bytes");
+        let id = Id::from_slice(&location[16..]).expect("16 bytes");
         self.decoded
-            .read(&self.t.get()?.apikeyid_apikey, &owned(&account, &id))
+            .read(&*self.engine, Table::ApikeyidApikey, &owned(&account, &id))
     }
 
     fn list(
         &self,
         account: &Id,
         page: &PageRequest,
-        keep: Option<&dyn Fn(&ApiKeyRecord) -> bool>,
+        filters: &[Filter],
     ) -> StoreResult<Page<ApiKeyRecord>> {
-        owned_records(
-            &self.t.get()?.apikeyid_apikey,
-            &self.t.get()?.account_counts,
+        owned_records_in(
+            &*self.engine,
+            Table::ApikeyidApikey,
             account,
             ENTITY,
             page,
-            keep,
+            filters,
         )
     }
 
     fn create(&self, apikey: ApiKeyRecord) -> StoreResult<Written<ApiKeyRecord>> {
-        let t = &self.t.get()?;
-        let account = apikey.account_id;
-        let stored = (
-            &t.apikeyid_apikey,
-            &t.keyhash_apikeyid,
-            &t.ownerid_apikeyid,
-            &t.account_counts,
-            &t.groupid_group,
-            &t.groupid_memberid,
-            &t.userid_user,
-        )
-            .transaction(|(keys, hashes, owners, counts_tx, groups, g2m, users)| {
-                let mut apikey = apikey.clone();
-                if let Some(owner) = &apikey.owner {
-                    // Re-written unchanged so that a concurrent delete of the owner conflicts
-                    // with this transaction instead of leaving a key without its user.
-                    let Some(raw) = users.get(owned(&account, owner))? else {
-                        return abort(StoreError::Invalid(
-                            "owner",
-                            format!("User {owner} does not exist."),
-                        ));
-                    };
-                    users.insert(owned(&account, owner), raw)?;
-                }
-                let wanted = std::mem::take(&mut apikey.groups);
-                let mtx = MemberTx { groups, g2m };
-                for group in &wanted {
-                    mtx.add(&account, group, KIND_APIKEY, &apikey.id, &mut apikey.groups)?;
-                }
-                ApiKeyTx {
-                    keys,
-                    hashes,
-                    owners,
-                    counts: counts_tx,
-                }
-                .insert(&apikey)?;
-                Ok(apikey)
-            })?;
-        Ok(self.commit.written(stored))
+        let stored = transact(&*self.engine, |tx| create_in(tx, &apikey))?;
+        Ok(self.written(stored))
     }
 
     fn update(
@@ -263,36 +316,8 @@ impl ApiKeyStore for SledApiKeys {
         id: &Id,
         change: &dyn Fn(&mut ApiKeyRecord) -> StoreResult<()>,
     ) -> StoreResult<Written<ApiKeyRecord>> {
-        let t = &self.t.get()?;
-        let stored = (&t.apikeyid_apikey, &t.ownerid_apikeyid, &t.userid_user).transaction(
-            |(keys, owners, users)| {
-                let before = tx_key(keys, account, id)?;
-                let mut after = before.clone();
-                change(&mut after).map_err(ConflictableTransactionError::Abort)?;
-                after.groups = before.groups.clone();
-                after.key_digest = before.key_digest.clone();
-                if after.owner != before.owner {
-                    if let Some(owner) = &after.owner {
-                        let Some(raw) = users.get(owned(account, owner))? else {
-                            return abort(StoreError::Invalid(
-                                "owner",
-                                format!("User {owner} does not exist."),
-                            ));
-                        };
-                        users.insert(owned(account, owner), raw)?;
-                        owners.insert(owner_key(account, owner, id), &[])?;
-                    }
-                    if let Some(old) = &before.owner {
-                        owners.remove(owner_key(account, old, id))?;
-                    }
-                }
-                after.etag = before.etag + 1;
-                after.updated_at = crate::clock::now_millis();
-                keys.insert(owned(account, id), encode(&after))?;
-                Ok(after)
-            },
-        )?;
-        Ok(self.commit.written(stored))
+        let stored = transact(&*self.engine, |tx| update_in(tx, account, id, change))?;
+        Ok(self.written(stored))
     }
 
     fn reset_secret(
@@ -301,18 +326,8 @@ impl ApiKeyStore for SledApiKeys {
         id: &Id,
         digest: &[u8],
     ) -> StoreResult<Written<ApiKeyRecord>> {
-        let t = &self.t.get()?;
-        let stored = (&t.apikeyid_apikey, &t.keyhash_apikeyid).transaction(|(keys, hashes)| {
-            let mut apikey = tx_key(keys, account, id)?;
-            hashes.remove(&apikey.key_digest[..])?;
-            hashes.insert(digest, owned(account, id))?;
-            apikey.key_digest = digest.to_vec();
-            apikey.etag += 1;
-            apikey.updated_at = crate::clock::now_millis();
-            keys.insert(owned(account, id), encode(&apikey))?;
-            Ok(apikey)
-        })?;
-        Ok(self.commit.written(stored))
+        let stored = transact(&*self.engine, |tx| reset_secret_in(tx, account, id, digest))?;
+        Ok(self.written(stored))
     }
 
     fn change_groups(
@@ -323,23 +338,15 @@ impl ApiKeyStore for SledApiKeys {
         remove: &[Id],
         protected: Option<Id>,
     ) -> StoreResult<Written<ApiKeyRecord>> {
-        let t = &self.t.get()?;
-        let stored = super::groups::change_groups(
-            t,
-            &t.apikeyid_apikey,
-            account,
-            id,
-            add,
-            remove,
-            protected,
-        )?;
-        Ok(self.commit.written(stored))
+        let stored = transact(&*self.engine, |tx| {
+            memberships::change_groups_in::<ApiKeyRecord>(tx, account, id, add, remove, protected)
+        })?;
+        Ok(self.written(stored))
     }
 
     fn delete(&self, account: &Id, id: &Id, protected: Option<Id>) -> StoreResult<Written<()>> {
-        let t = self.t.get()?;
-        delete_key(&t, account, id, protected)?;
+        transact(&*self.engine, |tx| delete_in(tx, account, id, protected))?;
         self.last_login.forget(account, &[*id])?;
-        Ok(self.commit.written(()))
+        Ok(self.written(()))
     }
 }

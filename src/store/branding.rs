@@ -305,14 +305,11 @@ impl BrandingStore for Branding {
 mod tests {
     use super::*;
 
-    /// Runs `check` on a store over each engine.
+    /// Runs `check` on a store over each engine (PostgreSQL when `IAMD_TEST_PG_URL` is set).
     fn on_every_engine(check: impl Fn(&Branding)) {
-        let dir = tempfile::tempdir().unwrap();
-        let sled = super::super::Store::open(dir.path()).unwrap();
-        check(&Branding::new(Arc::new(sled.sled_engine())));
-        check(&Branding::new(Arc::new(
-            super::super::engine::MemoryEngine::new(),
-        )));
+        for subject in crate::store::conformance::each_engine() {
+            check(&Branding::new(subject.store.engine.clone()));
+        }
     }
 
     fn png_info() -> ImageInfo {

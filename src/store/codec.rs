@@ -1,6 +1,7 @@
 //! Records are bincode with a leading format-version byte, so a later release can tell old
 //! layouts apart and migrate them (see `migrations`).
 
+use super::engine::{Engine, Table};
 use super::{StoreError, StoreResult};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -27,22 +28,17 @@ pub fn decode<T: DeserializeOwned>(raw: &[u8]) -> StoreResult<T> {
     }
 }
 
-/// The record stored under `k` in `tree`, if any.
-pub fn read<T: DeserializeOwned>(tree: &sled::Tree, k: impl AsRef<[u8]>) -> StoreResult<Option<T>> {
-    tree.get(k)?.map(|raw| decode(&raw)).transpose()
-}
-
 /// Decoded records by the bytes they were decoded from. Authentication reads the same API
 /// key and account records on every request, and decoding them was most of its cost. An
 /// entry is used only when the stored bytes are still identical (so a changed record is
 /// never served stale, with no invalidation to forget), and readers share the decoded value.
 pub struct DecodeCache<T> {
-    /// By sled key.
+    /// By table key.
     entries: Mutex<HashMap<Vec<u8>, Decoded<T>>>,
 }
 
 /// The stored bytes and the record decoded from them.
-type Decoded<T> = (sled::IVec, Arc<T>);
+type Decoded<T> = (Vec<u8>, Arc<T>);
 
 /// Entries kept before the cache starts over (bounds its memory: records are small).
 const DECODE_CACHE_ENTRIES: usize = 4096;
@@ -54,9 +50,10 @@ impl<T: DeserializeOwned> DecodeCache<T> {
         }
     }
 
-    /// The record stored under `k` in `tree`, if any, decoded once per stored version.
-    pub fn read(&self, tree: &sled::Tree, k: &[u8]) -> StoreResult<Option<Arc<T>>> {
-        let Some(raw) = tree.get(k)? else {
+    /// The record stored under `k` in `table` of `engine`, if any, decoded once per
+    /// stored version.
+    pub fn read(&self, engine: &dyn Engine, table: Table, k: &[u8]) -> StoreResult<Option<Arc<T>>> {
+        let Some(raw) = engine.get(table, k)? else {
             return Ok(None);
         };
         let lock = || self.entries.lock().unwrap_or_else(|p| p.into_inner());
@@ -85,20 +82,23 @@ impl<T: DeserializeOwned> Default for DecodeCache<T> {
 mod tests {
     use super::*;
 
+    use crate::store::engine::{transact, MemoryEngine};
+
     #[test]
     fn the_decode_cache_follows_the_stored_bytes() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let tree = db.open_tree("t").unwrap();
+        let engine = MemoryEngine::new();
+        let t = Table::Meta;
+        let put = |v: &str| transact(&engine, |tx| tx.put(t, b"k", &encode(&v.to_string())));
         let cache = DecodeCache::<String>::new();
-        assert!(cache.read(&tree, b"k").unwrap().is_none());
-        tree.insert(b"k", encode(&"one".to_string())).unwrap();
-        let first = cache.read(&tree, b"k").unwrap().unwrap();
+        assert!(cache.read(&engine, t, b"k").unwrap().is_none());
+        put("one").unwrap();
+        let first = cache.read(&engine, t, b"k").unwrap().unwrap();
         assert_eq!(*first, "one");
-        let again = cache.read(&tree, b"k").unwrap().unwrap();
+        let again = cache.read(&engine, t, b"k").unwrap().unwrap();
         assert!(std::sync::Arc::ptr_eq(&first, &again), "decoded once");
-        tree.insert(b"k", encode(&"two".to_string())).unwrap();
-        assert_eq!(*cache.read(&tree, b"k").unwrap().unwrap(), "two");
-        tree.remove(b"k").unwrap();
-        assert!(cache.read(&tree, b"k").unwrap().is_none());
+        put("two").unwrap();
+        assert_eq!(*cache.read(&engine, t, b"k").unwrap().unwrap(), "two");
+        transact(&engine, |tx| tx.delete(t, b"k")).unwrap();
+        assert!(cache.read(&engine, t, b"k").unwrap().is_none());
     }
 }

@@ -6,6 +6,7 @@
 
 use super::durability::Written;
 use super::engine::{transact, Engine, Table};
+use super::filter::{Filter, Filterable};
 use super::keys::owned;
 use super::page::{counts, owned_records_in, Page, PageRequest};
 use super::{decode, encode, StoreError, StoreResult};
@@ -48,13 +49,25 @@ pub struct IdentityProviderRecord {
     pub etag: u64,
 }
 
+impl Filterable for IdentityProviderRecord {
+    fn field_values(&self, field: &str) -> Vec<String> {
+        match field {
+            "id" => vec![self.id.hex()],
+            "name" => vec![self.name.clone()],
+            "type" => vec![self.kind.clone()],
+            "status" => vec![self.status.to_string()],
+            _ => Vec::new(),
+        }
+    }
+}
+
 pub trait IdentityProviderStore: Send + Sync {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<IdentityProviderRecord>>;
     fn list(
         &self,
         account: &Id,
         page: &PageRequest,
-        keep: Option<&dyn Fn(&IdentityProviderRecord) -> bool>,
+        filters: &[Filter],
     ) -> StoreResult<Page<IdentityProviderRecord>>;
     fn create(&self, idp: IdentityProviderRecord) -> StoreResult<Written<IdentityProviderRecord>>;
     /// Applies `change` (retried on contention, so it must be pure), bumps `etag` and
@@ -96,9 +109,16 @@ impl IdentityProviderStore for IdentityProviders {
         &self,
         account: &Id,
         page: &PageRequest,
-        keep: Option<&dyn Fn(&IdentityProviderRecord) -> bool>,
+        filters: &[Filter],
     ) -> StoreResult<Page<IdentityProviderRecord>> {
-        owned_records_in(&*self.engine, Table::IdpidIdp, account, ENTITY, page, keep)
+        owned_records_in(
+            &*self.engine,
+            Table::IdpidIdp,
+            account,
+            ENTITY,
+            page,
+            filters,
+        )
     }
 
     fn create(&self, idp: IdentityProviderRecord) -> StoreResult<Written<IdentityProviderRecord>> {
@@ -155,7 +175,6 @@ impl IdentityProviderStore for IdentityProviders {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::engine::MemoryEngine;
     use crate::store::Order;
 
     fn record(account: AccountId, name: &str) -> IdentityProviderRecord {
@@ -182,12 +201,11 @@ mod tests {
         }
     }
 
-    /// Runs `check` on a store over each engine.
+    /// Runs `check` on a store over each engine (PostgreSQL when `IAMD_TEST_PG_URL` is set).
     fn on_every_engine(check: impl Fn(&IdentityProviders)) {
-        let dir = tempfile::tempdir().unwrap();
-        let sled = crate::store::Store::open(dir.path()).unwrap();
-        check(&IdentityProviders::new(Arc::new(sled.sled_engine())));
-        check(&IdentityProviders::new(Arc::new(MemoryEngine::new())));
+        for subject in crate::store::conformance::each_engine() {
+            check(&IdentityProviders::new(subject.store.engine.clone()));
+        }
     }
 
     fn names(p: &Page<IdentityProviderRecord>) -> Vec<String> {
@@ -209,7 +227,7 @@ mod tests {
             let again = store.create(made[0].clone());
             assert!(matches!(again, Err(StoreError::Conflict(_))));
 
-            let first = store.list(&a, &page(2, None, Order::Asc), None).unwrap();
+            let first = store.list(&a, &page(2, None, Order::Asc), &[]).unwrap();
             assert_eq!(names(&first), ["p0", "p1"]);
             assert!(first.has_more);
             assert_eq!(
@@ -218,18 +236,20 @@ mod tests {
                 "the other account's record is not counted"
             );
             let next = store
-                .list(&a, &page(2, Some(*made[1].id), Order::Asc), None)
+                .list(&a, &page(2, Some(*made[1].id), Order::Asc), &[])
                 .unwrap();
             assert_eq!(names(&next), ["p2", "p3"]);
             let back = store
-                .list(&a, &page(10, Some(*made[2].id), Order::Desc), None)
+                .list(&a, &page(10, Some(*made[2].id), Order::Desc), &[])
                 .unwrap();
             assert_eq!(names(&back), ["p1", "p0"]);
             assert!(!back.has_more);
-            let odd = |r: &IdentityProviderRecord| r.name.ends_with(['1', '3']);
-            let filtered = store
-                .list(&a, &page(1, None, Order::Asc), Some(&odd))
-                .unwrap();
+            let odd = [Filter {
+                field: "name",
+                op: crate::store::filter::Op::In,
+                values: vec!["p1".into(), "p3".into()],
+            }];
+            let filtered = store.list(&a, &page(1, None, Order::Asc), &odd).unwrap();
             assert_eq!(
                 (names(&filtered), filtered.total),
                 (vec!["p1".into()], Some(2))
@@ -245,7 +265,7 @@ mod tests {
             ));
             let _ = store.delete(&a, &made[0].id).unwrap();
             assert!(store.get(&a, &made[0].id).unwrap().is_none());
-            let left = store.list(&a, &page(10, None, Order::Asc), None).unwrap();
+            let left = store.list(&a, &page(10, None, Order::Asc), &[]).unwrap();
             assert_eq!(left.total, Some(4));
         });
     }

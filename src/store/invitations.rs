@@ -5,14 +5,15 @@
 //! invitation vanishes the moment it expires without a sweeper.
 
 use super::durability::Written;
+use super::engine::{borrow_range, prefix_range, read, read_in, transact, Engine, Table, Tx};
+use super::filter::{Filter, Filterable};
 use super::keys::owned;
 use super::notifications::{self, NotificationRecord};
-use super::page::{scan, Page, PageRequest};
-use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees};
+use super::page::{scan, Order, Page, PageRequest};
+use super::{decode, encode, StoreError, StoreResult};
 use crate::ids::{AccountId, Id, InvitationId, UserId};
 use serde::{Deserialize, Serialize};
-use sled::transaction::ConflictableTransactionError;
-use sled::Transactional;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InvitationRecord {
@@ -43,18 +44,30 @@ impl InvitationRecord {
     }
 }
 
+impl Filterable for InvitationRecord {
+    fn field_values(&self, field: &str) -> Vec<String> {
+        match field {
+            "id" => vec![self.id.hex()],
+            "email" => vec![self.email.clone()],
+            "user_id" => vec![self.user_id.hex()],
+            "login_profiles" => self.login_profiles.iter().map(Id::hex).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 pub trait InvitationStore: Send + Sync {
     /// The invitation, unless unknown or expired at `now`.
     fn get(&self, account: &Id, id: &Id, now: i64) -> StoreResult<Option<InvitationRecord>>;
     /// The live invitation whose token has this digest, in any account.
     fn by_token_digest(&self, digest: &[u8], now: i64) -> StoreResult<Option<InvitationRecord>>;
-    /// Live invitations at `now` that `keep` accepts (`total` counts those too).
+    /// Live invitations at `now` that pass every filter (`total` counts those too).
     fn list(
         &self,
         account: &Id,
         page: &PageRequest,
         now: i64,
-        keep: &dyn Fn(&InvitationRecord) -> bool,
+        filters: &[Filter],
     ) -> StoreResult<Page<InvitationRecord>>;
     /// Inserts the invitation, with the log entry of its email.
     fn create(
@@ -68,41 +81,96 @@ pub trait InvitationStore: Send + Sync {
     fn delete_for_user(&self, account: &Id, user: &Id) -> StoreResult<Written<usize>>;
 }
 
-pub struct SledInvitations {
-    t: Trees,
-    commit: Commit,
+/// The invitations of every account, kept by any engine.
+pub struct Invitations {
+    engine: Arc<dyn Engine>,
 }
 
-impl SledInvitations {
-    pub fn new(t: Trees, commit: Commit) -> SledInvitations {
-        SledInvitations { t, commit }
+impl Invitations {
+    pub fn new(engine: Arc<dyn Engine>) -> Invitations {
+        Invitations { engine }
     }
 
-    fn all_of(&self, account: &Id) -> StoreResult<Vec<InvitationRecord>> {
-        self.t
-            .get()?
-            .invitationid_invitation
-            .scan_prefix(account.as_bytes())
-            .values()
-            .map(|v| decode(&v?))
-            .collect()
+    fn written<T>(&self, value: T) -> Written<T> {
+        Written::new(value, self.engine.clone())
+    }
+
+    /// The ids of every invitation (live or expired) of `user`, read outside a transaction.
+    fn ids_for_user(&self, account: &Id, user: &Id) -> StoreResult<Vec<Id>> {
+        let whole = prefix_range(account.as_bytes());
+        let mut ids = Vec::new();
+        let entries = self.engine.range(
+            Table::InvitationidInvitation,
+            borrow_range(&whole),
+            Order::Asc,
+        );
+        for entry in entries {
+            let rec: InvitationRecord = decode(&entry?.1)?;
+            if *rec.user_id == *user {
+                ids.push(*rec.id);
+            }
+        }
+        Ok(ids)
     }
 }
 
-impl InvitationStore for SledInvitations {
+/// Inserts the invitation and its token index, with the log entry of its email.
+pub fn create_in(
+    tx: &dyn Tx,
+    invitation: &InvitationRecord,
+    logged_email: Option<&NotificationRecord>,
+) -> StoreResult<()> {
+    let key = owned(&invitation.account_id, &invitation.id);
+    if tx
+        .get(Table::TokenhashInvitationid, &invitation.token_digest)?
+        .is_some()
+    {
+        return Err(StoreError::Conflict("Token collision.".into()));
+    }
+    tx.put(Table::TokenhashInvitationid, &invitation.token_digest, &key)?;
+    tx.put(Table::InvitationidInvitation, &key, &encode(invitation))?;
+    match logged_email {
+        Some(entry) => notifications::insert_in(tx, entry),
+        None => Ok(()),
+    }
+}
+
+/// Deletes the invitation (expired ones included) and its token; unknown: `NotFound`.
+pub fn delete_in(tx: &dyn Tx, account: &Id, id: &Id) -> StoreResult<InvitationRecord> {
+    let key = owned(account, id);
+    let rec: InvitationRecord = read_in(tx, Table::InvitationidInvitation, &key)?
+        .ok_or(StoreError::NotFound("Invitation"))?;
+    tx.delete(Table::InvitationidInvitation, &key)?;
+    tx.delete(Table::TokenhashInvitationid, &rec.token_digest)?;
+    Ok(rec)
+}
+
+/// Deletes those of the invitations `ids` that still exist; returns how many went.
+pub fn delete_many_in(tx: &dyn Tx, account: &Id, ids: &[Id]) -> StoreResult<usize> {
+    let mut n = 0;
+    for id in ids {
+        match delete_in(tx, account, id) {
+            Ok(_) => n += 1,
+            // Deleted meanwhile by someone else: that is what we wanted.
+            Err(StoreError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+impl InvitationStore for Invitations {
     fn get(&self, account: &Id, id: &Id, now: i64) -> StoreResult<Option<InvitationRecord>> {
-        let rec: Option<InvitationRecord> = self
-            .t
-            .get()?
-            .invitationid_invitation
-            .get(owned(account, id))?
-            .map(|raw| decode(&raw))
-            .transpose()?;
+        let rec: Option<InvitationRecord> = read(
+            &*self.engine,
+            Table::InvitationidInvitation,
+            &owned(account, id),
+        )?;
         Ok(rec.filter(|r| r.is_live(now)))
     }
 
     fn by_token_digest(&self, digest: &[u8], now: i64) -> StoreResult<Option<InvitationRecord>> {
-        let Some(raw) = self.t.get()?.tokenhash_invitationid.get(digest)? else {
+        let Some(raw) = self.engine.get(Table::TokenhashInvitationid, digest)? else {
             return Ok(None);
         };
         if raw.len() != 32 {
@@ -120,17 +188,18 @@ impl InvitationStore for SledInvitations {
         account: &Id,
         page: &PageRequest,
         now: i64,
-        keep: &dyn Fn(&InvitationRecord) -> bool,
+        filters: &[Filter],
     ) -> StoreResult<Page<InvitationRecord>> {
         // Always a filtered scan: expiry is decided now, so no stored counter can know the
         // total; invitations per account are few.
         scan(
-            &self.t.get()?.invitationid_invitation,
+            &*self.engine,
+            Table::InvitationidInvitation,
             account.as_bytes(),
             page,
             true,
             |_, v| decode(v).map(Some),
-            |r: &InvitationRecord| r.is_live(now) && keep(r),
+            |r: &InvitationRecord| r.is_live(now) && r.matches(filters),
             || Ok(0),
         )
     }
@@ -140,57 +209,19 @@ impl InvitationStore for SledInvitations {
         invitation: InvitationRecord,
         logged_email: Option<&NotificationRecord>,
     ) -> StoreResult<Written<InvitationRecord>> {
-        let t = &self.t.get()?;
-        let key = owned(&invitation.account_id, &invitation.id);
-        (
-            &t.invitationid_invitation,
-            &t.tokenhash_invitationid,
-            &t.notificationid_notification,
-            &t.account_counts,
-        )
-            .transaction(|(invitations, tokens, log, counts_tx)| {
-                if tokens.get(&invitation.token_digest)?.is_some() {
-                    return abort(StoreError::Conflict("Token collision.".into()));
-                }
-                tokens.insert(&invitation.token_digest[..], &key[..])?;
-                invitations.insert(&key[..], encode(&invitation))?;
-                match logged_email {
-                    Some(entry) => notifications::insert(log, counts_tx, entry),
-                    None => Ok(()),
-                }
-            })?;
-        Ok(self.commit.written(invitation))
+        transact(&*self.engine, |tx| create_in(tx, &invitation, logged_email))?;
+        Ok(self.written(invitation))
     }
 
     fn delete(&self, account: &Id, id: &Id) -> StoreResult<Written<InvitationRecord>> {
-        let t = &self.t.get()?;
-        let gone = (&t.invitationid_invitation, &t.tokenhash_invitationid).transaction(
-            |(invitations, tokens)| {
-                let Some(raw) = invitations.remove(owned(account, id))? else {
-                    return abort(StoreError::NotFound("Invitation"));
-                };
-                let rec: InvitationRecord =
-                    decode(&raw).map_err(ConflictableTransactionError::Abort)?;
-                tokens.remove(&rec.token_digest[..])?;
-                Ok(rec)
-            },
-        )?;
-        Ok(self.commit.written(gone))
+        let gone = transact(&*self.engine, |tx| delete_in(tx, account, id))?;
+        Ok(self.written(gone))
     }
 
     fn delete_for_user(&self, account: &Id, user: &Id) -> StoreResult<Written<usize>> {
-        let mut n = 0;
-        for rec in self.all_of(account)? {
-            if *rec.user_id == *user {
-                match self.delete(account, &rec.id) {
-                    Ok(_) => n += 1,
-                    // Deleted meanwhile by someone else: that is what we wanted.
-                    Err(StoreError::NotFound(_)) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        Ok(self.commit.written(n))
+        let ids = self.ids_for_user(account, user)?;
+        let n = transact(&*self.engine, |tx| delete_many_in(tx, account, &ids))?;
+        Ok(self.written(n))
     }
 }
 
@@ -226,10 +257,7 @@ mod tests {
             want_total: true,
             ..PageRequest::all()
         };
-        let page = store
-            .invitations
-            .list(&account, &all, now, &|_| true)
-            .unwrap();
+        let page = store.invitations.list(&account, &all, now, &[]).unwrap();
         assert_eq!(page.items.len(), 2);
         assert_eq!(page.total, Some(2));
         let later = now + 10;
@@ -256,10 +284,7 @@ mod tests {
                 .map(|i| i.id),
             Some(live.id)
         );
-        let page = store
-            .invitations
-            .list(&account, &all, later, &|_| true)
-            .unwrap();
+        let page = store.invitations.list(&account, &all, later, &[]).unwrap();
         assert_eq!(
             page.items.iter().map(|i| i.id).collect::<Vec<_>>(),
             vec![live.id]

@@ -6,28 +6,28 @@
 //!
 //! A deleted key or user must not get its time back. Deleting forgets the subject (its
 //! batched time and its row), and `persist` writes a time only for a subject whose record
-//! still exists, checked in the same sled transaction as the write: sled runs transactions
-//! one at a time, so a use noted just after the delete (by a request that authenticated just
+//! still exists, checked in the same transaction as the write: transactions are
+//! serializable, so a use noted just after the delete (by a request that authenticated just
 //! before it) is dropped, never written back.
 
+use super::engine::{transact, Engine, Table};
 use super::keys::owned;
-use super::{StoreResult, Trees, TxResult};
+use super::StoreResult;
 use crate::ids::Id;
-use sled::Transactional;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub struct LastLogin {
     /// `subjectid_lastlogin`, and where the subjects live: API keys and users (both
     /// `account ++ id`).
-    trees: Trees,
+    engine: Arc<dyn Engine>,
     pending: Mutex<HashMap<(Id, Id), i64>>,
 }
 
 impl LastLogin {
-    pub fn new(t: &Trees) -> LastLogin {
+    pub fn new(engine: Arc<dyn Engine>) -> LastLogin {
         LastLogin {
-            trees: t.clone(),
+            engine,
             pending: Mutex::new(HashMap::new()),
         }
     }
@@ -49,11 +49,9 @@ impl LastLogin {
             return Ok(Some(*t));
         }
         Ok(self
-            .trees
-            .get()?
-            .subjectid_lastlogin
-            .get(owned(account, subject))?
-            .and_then(|v| v.as_ref().try_into().ok().map(i64::from_be_bytes)))
+            .engine
+            .get(Table::SubjectidLastlogin, &owned(account, subject))?
+            .and_then(|v| v.as_slice().try_into().ok().map(i64::from_be_bytes)))
     }
 
     /// Writes the batched times of subjects that still exist to the tree (made durable by
@@ -65,18 +63,17 @@ impl LastLogin {
         if batch.is_empty() {
             return Ok(());
         }
-        let t = self.trees.get()?;
-        (&t.subjectid_lastlogin, &t.apikeyid_apikey, &t.userid_user).transaction(
-            |(times, keys, users)| {
-                for ((account, subject), t) in &batch {
-                    let k = owned(account, subject);
-                    if keys.get(&k)?.is_some() || users.get(&k)?.is_some() {
-                        times.insert(k, &t.to_be_bytes())?;
-                    }
+        transact(&*self.engine, |tx| {
+            for ((account, subject), t) in &batch {
+                let k = owned(account, subject);
+                if tx.get(Table::ApikeyidApikey, &k)?.is_some()
+                    || tx.get(Table::UseridUser, &k)?.is_some()
+                {
+                    tx.put(Table::SubjectidLastlogin, &k, &t.to_be_bytes())?;
                 }
-                TxResult::Ok(())
-            },
-        )?;
+            }
+            Ok(())
+        })?;
         let mut pending = self.pending();
         for (k, t) in batch {
             if pending.get(&k) == Some(&t) {
@@ -95,12 +92,12 @@ impl LastLogin {
                 pending.remove(&(*account, *subject));
             }
         }
-        let mut rows = sled::Batch::default();
-        for subject in subjects {
-            rows.remove(owned(account, subject));
-        }
-        self.trees.get()?.subjectid_lastlogin.apply_batch(rows)?;
-        Ok(())
+        transact(&*self.engine, |tx| {
+            for subject in subjects {
+                tx.delete(Table::SubjectidLastlogin, &owned(account, subject))?;
+            }
+            Ok(())
+        })
     }
 }
 

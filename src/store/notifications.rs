@@ -3,13 +3,13 @@
 //! passwords blanked out (see `crate::email`).
 
 use super::durability::Written;
+use super::engine::{read_in, transact, Engine, Table, Tx};
 use super::keys::owned;
 use super::page::{counts, scan, Page, PageRequest};
-use super::{encode, Commit, StoreResult, Trees, TxResult};
+use super::{encode, StoreResult};
 use crate::ids::{AccountId, Id, NotificationId};
 use serde::{Deserialize, Serialize};
-use sled::transaction::TransactionalTree;
-use sled::Transactional;
+use std::sync::Arc;
 
 const ENTITY: &str = "notifications";
 
@@ -34,59 +34,64 @@ pub trait NotificationStore: Send + Sync {
     fn mark_failed(&self, account: &Id, id: &Id, error_msg: &str) -> StoreResult<Written<()>>;
 }
 
-/// Adds `entry` inside a transaction of the write that caused the email, so that both
-/// commit together. Each sled transaction writes out the log buffer twice, so one
-/// transaction instead of two is what makes an email cheap.
-pub fn insert(
-    log: &TransactionalTree,
-    counts_tx: &TransactionalTree,
-    entry: &NotificationRecord,
-) -> TxResult<()> {
-    log.insert(owned(&entry.account_id, &entry.id), encode(entry))?;
-    counts::add(counts_tx, &entry.account_id, ENTITY, 1)?;
+/// Adds `entry` inside the transaction of the write that caused the email, so that both
+/// commit together (and one transaction instead of two is what makes an email cheap).
+pub fn insert_in(tx: &dyn Tx, entry: &NotificationRecord) -> StoreResult<()> {
+    tx.put(
+        Table::NotificationidNotification,
+        &owned(&entry.account_id, &entry.id),
+        &encode(entry),
+    )?;
+    counts::add_in(tx, &entry.account_id, ENTITY, 1)
+}
+
+/// `entry` marked as not sent, inside a transaction; an unknown entry is left alone.
+pub fn mark_failed_in(tx: &dyn Tx, account: &Id, id: &Id, error_msg: &str) -> StoreResult<()> {
+    let key = owned(account, id);
+    let table = Table::NotificationidNotification;
+    if let Some(mut entry) = read_in::<NotificationRecord>(tx, table, &key)? {
+        entry.success = false;
+        entry.error_msg = Some(error_msg.to_string());
+        tx.put(table, &key, &encode(&entry))?;
+    }
     Ok(())
 }
 
-pub struct SledNotifications {
-    t: Trees,
-    commit: Commit,
+/// The notification log of every account, kept by any engine.
+pub struct Notifications {
+    engine: Arc<dyn Engine>,
 }
 
-impl SledNotifications {
-    pub fn new(t: Trees, commit: Commit) -> SledNotifications {
-        SledNotifications { t, commit }
+impl Notifications {
+    pub fn new(engine: Arc<dyn Engine>) -> Notifications {
+        Notifications { engine }
     }
 }
 
-impl NotificationStore for SledNotifications {
+impl NotificationStore for Notifications {
     fn list(&self, account: &Id, page: &PageRequest) -> StoreResult<Page<NotificationRecord>> {
+        let engine = &*self.engine;
         scan(
-            &self.t.get()?.notificationid_notification,
+            engine,
+            Table::NotificationidNotification,
             account.as_bytes(),
             page,
             false,
             |_, v| super::decode(v).map(Some),
             |_| true,
-            || counts::get(&self.t.get()?.account_counts, account, ENTITY),
+            || counts::get_in(engine, account, ENTITY),
         )
     }
 
     fn record(&self, entry: NotificationRecord) -> StoreResult<Written<NotificationRecord>> {
-        let t = &self.t.get()?;
-        (&t.notificationid_notification, &t.account_counts)
-            .transaction(|(log, counts_tx)| insert(log, counts_tx, &entry))?;
-        Ok(self.commit.written(entry))
+        transact(&*self.engine, |tx| insert_in(tx, &entry))?;
+        Ok(Written::new(entry, self.engine.clone()))
     }
 
     fn mark_failed(&self, account: &Id, id: &Id, error_msg: &str) -> StoreResult<Written<()>> {
-        let key = owned(account, id);
-        let log = &self.t.get()?.notificationid_notification;
-        // Entries are never changed otherwise: a plain read and write cannot lose an update.
-        if let Some(mut entry) = super::codec::read::<NotificationRecord>(log, &key)? {
-            entry.success = false;
-            entry.error_msg = Some(error_msg.to_string());
-            log.insert(key, encode(&entry))?;
-        }
-        Ok(self.commit.written(()))
+        transact(&*self.engine, |tx| {
+            mark_failed_in(tx, account, id, error_msg)
+        })?;
+        Ok(Written::new((), self.engine.clone()))
     }
 }

@@ -2,8 +2,9 @@
 //! so its cost depends on the page size (and on how many records a filter skips), never on
 //! how many records precede it.
 
-use super::engine::{Engine, Entries, KeyRange, Table, Tx};
-use super::{StoreResult, TxResult};
+use super::engine::{Engine, Table, Tx};
+use super::filter::{Filter, Filterable};
+use super::StoreResult;
 use crate::ids::Id;
 use std::ops::Bound;
 
@@ -81,68 +82,35 @@ impl<T> Page<T> {
     }
 }
 
-/// A page of `account`'s records in `tree` (keys `account ++ id`); the unfiltered total is
-/// the account's `entity` counter in `counts_tree`.
-pub fn owned_records<T: serde::de::DeserializeOwned>(
-    tree: &sled::Tree,
-    counts_tree: &sled::Tree,
-    account: &Id,
-    entity: &'static str,
-    req: &PageRequest,
-    keep: Option<&dyn Fn(&T) -> bool>,
-) -> StoreResult<Page<T>> {
-    scan(
-        tree,
-        account.as_bytes(),
-        req,
-        keep.is_some(),
-        |_, v| super::decode(v).map(Some),
-        |r| keep.map(|f| f(r)).unwrap_or(true),
-        || counts::get(counts_tree, account, entity),
-    )
-}
-
-/// Scans keys `prefix ++ id` of `tree` in `req.order`, starting after `req.after`, keeping
-/// the records `keep` accepts. `count_all` gives the unfiltered total cheaply when `keep`
-/// accepts everything (`filtered == false`).
-pub fn scan<T>(
-    tree: &sled::Tree,
-    prefix: &[u8],
-    req: &PageRequest,
-    filtered: bool,
-    decode: impl Fn(&[u8], &[u8]) -> StoreResult<Option<T>>,
-    keep: impl Fn(&T) -> bool,
-    count_all: impl FnOnce() -> StoreResult<u64>,
-) -> StoreResult<Page<T>> {
-    let open = |range: KeyRange<'_>, order| super::engine::sled_entries(tree, range, order);
-    scan_ordered(&open, prefix, req, filtered, decode, keep, count_all)
-}
-
-/// A page of `account`'s records in `table` of `engine` (keys `account ++ id`); the
-/// unfiltered total is the account's `entity` counter.
-pub fn owned_records_in<T: serde::de::DeserializeOwned>(
+/// A page of `account`'s records in `table` of `engine` (keys `account ++ id`) that pass
+/// every filter; the unfiltered total is the account's `entity` counter.
+pub fn owned_records_in<T: serde::de::DeserializeOwned + Filterable>(
     engine: &dyn Engine,
     table: Table,
     account: &Id,
     entity: &'static str,
     req: &PageRequest,
-    keep: Option<&dyn Fn(&T) -> bool>,
+    filters: &[Filter],
 ) -> StoreResult<Page<T>> {
-    let open = |range: KeyRange<'_>, order| engine.range(table, range, order);
-    scan_ordered(
-        &open,
+    scan(
+        engine,
+        table,
         account.as_bytes(),
         req,
-        keep.is_some(),
+        !filters.is_empty(),
         |_, v| super::decode(v).map(Some),
-        |r| keep.map(|f| f(r)).unwrap_or(true),
+        |r: &T| r.matches(filters),
         || counts::get_in(engine, account, entity),
     )
 }
 
-/// `scan` over any ordered source of entries: `open` reads a key range in an order.
-fn scan_ordered<'a, T>(
-    open: &dyn Fn(KeyRange<'_>, Order) -> Entries<'a>,
+/// Scans keys `prefix ++ id` of `table` in `req.order`, starting after `req.after`, keeping
+/// the records `keep` accepts. `count_all` gives the unfiltered total cheaply when `keep`
+/// accepts everything (`filtered == false`).
+#[allow(clippy::too_many_arguments)]
+pub fn scan<T>(
+    engine: &dyn Engine,
+    table: Table,
     prefix: &[u8],
     req: &PageRequest,
     filtered: bool,
@@ -163,7 +131,7 @@ fn scan_ordered<'a, T>(
     let mut items = Vec::new();
     let mut has_more = false;
     let mut matched: u64 = 0;
-    for entry in open(range, req.order) {
+    for entry in engine.range(table, range, req.order) {
         let (k, v) = entry?;
         let Some(item) = decode(&k, &v)? else {
             continue;
@@ -187,7 +155,7 @@ fn scan_ordered<'a, T>(
         // Counted during the scan, but only from the cursor on: recount from the start.
         if req.after.is_some() {
             let mut n = 0;
-            for entry in open((start, end), Order::Asc) {
+            for entry in engine.range(table, (start, end), Order::Asc) {
                 let (k, v) = entry?;
                 if let Some(item) = decode(&k, &v)? {
                     if keep(&item) {
@@ -224,21 +192,12 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 /// Per-account record counters, kept in the same transaction as the records.
 pub mod counts {
     use super::*;
-    use sled::transaction::TransactionalTree;
 
     fn counter_key(account: &Id, entity: &str) -> Vec<u8> {
         super::super::keys::owned_text(account, entity)
     }
 
-    pub fn add(tx: &TransactionalTree, account: &Id, entity: &str, delta: i64) -> TxResult<()> {
-        let key = counter_key(account, entity);
-        let current = tx.get(&key)?.map(|v| read_u64(&v)).unwrap_or(0);
-        let next = (current as i64 + delta).max(0) as u64;
-        tx.insert(key, &next.to_be_bytes())?;
-        Ok(())
-    }
-
-    /// `add` inside an engine transaction.
+    /// Adds `delta` to the account's `entity` counter inside a transaction.
     pub fn add_in(tx: &dyn Tx, account: &Id, entity: &str, delta: i64) -> StoreResult<()> {
         let key = counter_key(account, entity);
         let current = tx.get(Table::AccountCounts, &key)?.map(|v| read_u64(&v));
@@ -246,17 +205,10 @@ pub mod counts {
         tx.put(Table::AccountCounts, &key, &next.to_be_bytes())
     }
 
-    /// `get` from an engine.
+    /// The account's `entity` counter.
     pub fn get_in(engine: &dyn Engine, account: &Id, entity: &str) -> StoreResult<u64> {
         let raw = engine.get(Table::AccountCounts, &counter_key(account, entity))?;
         Ok(raw.map(|v| read_u64(&v)).unwrap_or(0))
-    }
-
-    pub fn get(tree: &sled::Tree, account: &Id, entity: &str) -> StoreResult<u64> {
-        Ok(tree
-            .get(counter_key(account, entity))?
-            .map(|v| read_u64(&v))
-            .unwrap_or(0))
     }
 
     fn read_u64(raw: &[u8]) -> u64 {

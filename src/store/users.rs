@@ -1,18 +1,19 @@
 //! Users of an account, with their unique email and username indexes.
 
+use super::apikeys;
 use super::codec::DecodeCache;
 use super::durability::Written;
-use super::groups::{Member, MemberTx, Protected, KIND_USER};
-use super::keys::{key, owned, owned_text};
+use super::engine::{read, read_in, transact, Engine, Table, Tx};
+use super::filter::{Filter, Filterable};
+use super::keys::{owned, owned_text};
 use super::lastlogin::LastLogin;
+use super::memberships::{self, Member, MemberKind, Protected, KIND_USER};
 use super::notifications::{self, NotificationRecord};
-use super::page::{counts, owned_records, Page, PageRequest};
-use super::{abort, decode, encode, Commit, StoreError, StoreResult, Trees, TxResult};
+use super::page::{counts, owned_records_in, Page, PageRequest};
+use super::{encode, StoreError, StoreResult};
 use crate::ids::{AccountId, Id, UserId};
 use crate::status::UserStatus;
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
-use sled::Transactional;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -75,6 +76,18 @@ impl UserRecord {
     }
 }
 
+impl Filterable for UserRecord {
+    fn field_values(&self, field: &str) -> Vec<String> {
+        match field {
+            "id" => vec![self.id.hex()],
+            "email" => vec![self.email.clone()],
+            "status" => vec![self.status.to_string()],
+            "login_profiles" => self.login_profiles.iter().map(Id::hex).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 pub trait UserStore: Send + Sync {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<UserRecord>>;
     /// The same record for authentication, which reads a key's owner on every request: the
@@ -85,7 +98,7 @@ pub trait UserStore: Send + Sync {
         &self,
         account: &Id,
         page: &PageRequest,
-        keep: Option<&dyn Fn(&UserRecord) -> bool>,
+        filters: &[Filter],
     ) -> StoreResult<Page<UserRecord>>;
     /// Creates the user in its `groups`; a taken email or username is a conflict.
     /// Inserts the user, with the log entry of the email its creation sends.
@@ -117,28 +130,32 @@ pub trait UserStore: Send + Sync {
     fn delete(&self, account: &Id, id: &Id, protected: Option<Id>) -> StoreResult<Written<()>>;
 }
 
-pub struct SledUsers {
-    t: Trees,
-    commit: Commit,
+/// The users of every account, kept by any engine.
+pub struct Users {
+    engine: Arc<dyn Engine>,
     decoded: DecodeCache<UserRecord>,
     last_login: Arc<LastLogin>,
 }
 
-impl SledUsers {
-    pub fn new(t: Trees, commit: Commit, last_login: Arc<LastLogin>) -> SledUsers {
-        SledUsers {
-            t,
-            commit,
+impl Users {
+    pub fn new(engine: Arc<dyn Engine>, last_login: Arc<LastLogin>) -> Users {
+        Users {
+            engine,
             decoded: DecodeCache::new(),
             last_login,
         }
     }
+
+    fn written<T>(&self, value: T) -> Written<T> {
+        Written::new(value, self.engine.clone())
+    }
 }
 
 impl Member for UserRecord {
-    const KIND: u8 = KIND_USER;
+    const KIND: MemberKind = KIND_USER;
     const NAME: &'static str = "User";
     const FIELD: &'static str = "users";
+    const TABLE: Table = Table::UseridUser;
     fn groups_mut(&mut self) -> &mut Vec<Id> {
         &mut self.groups
     }
@@ -149,64 +166,141 @@ pub fn email_key(account: &Id, email: &str) -> Vec<u8> {
     owned_text(account, &email.to_lowercase())
 }
 
-fn username_key(account: &Id, username: &str) -> Vec<u8> {
+/// Index key of a username: unique per account whatever their case.
+pub fn username_key(account: &Id, username: &str) -> Vec<u8> {
     owned_text(account, &username.to_lowercase())
 }
 
-/// The trees a user insert touches; shared with account provisioning.
-pub struct UserTx<'a> {
-    pub users: &'a TransactionalTree,
-    pub emails: &'a TransactionalTree,
-    pub usernames: &'a TransactionalTree,
-    pub counts: &'a TransactionalTree,
+fn email_taken(email: &str) -> StoreError {
+    StoreError::Conflict(format!("A user with email '{email}' already exists."))
 }
 
-impl UserTx<'_> {
-    /// Inserts a new user (without group memberships), refusing taken emails/usernames.
-    pub fn insert(&self, user: &UserRecord) -> TxResult<()> {
-        let account = &user.account_id;
-        let ek = email_key(account, &user.email);
-        if self.emails.get(&ek)?.is_some() {
-            return abort(StoreError::Conflict(format!(
-                "A user with email '{}' already exists.",
-                user.email
-            )));
+fn username_taken(name: &str) -> StoreError {
+    StoreError::Conflict(format!("A user with username '{name}' already exists."))
+}
+
+fn user_in(tx: &dyn Tx, account: &Id, id: &Id) -> StoreResult<UserRecord> {
+    read_in(tx, Table::UseridUser, &owned(account, id))?.ok_or(StoreError::NotFound("User"))
+}
+
+/// Inserts a new user (its group list as it is: callers add memberships with
+/// `memberships::add_in`), refusing taken emails and usernames.
+pub fn insert_in(tx: &dyn Tx, user: &UserRecord) -> StoreResult<()> {
+    let account = &user.account_id;
+    let ek = email_key(account, &user.email);
+    if tx.get(Table::EmailUserid, &ek)?.is_some() {
+        return Err(email_taken(&user.email));
+    }
+    if let Some(name) = &user.username {
+        let uk = username_key(account, name);
+        if tx.get(Table::UsernameUserid, &uk)?.is_some() {
+            return Err(username_taken(name));
         }
-        if let Some(name) = &user.username {
+        tx.put(Table::UsernameUserid, &uk, user.id.as_bytes())?;
+    }
+    tx.put(Table::EmailUserid, &ek, user.id.as_bytes())?;
+    tx.put(Table::UseridUser, &owned(account, &user.id), &encode(user))?;
+    counts::add_in(tx, account, ENTITY, 1)
+}
+
+/// Creates the user in its `groups`, with the log entry of the email its creation sends.
+pub fn create_in(
+    tx: &dyn Tx,
+    user: &UserRecord,
+    logged_email: Option<&NotificationRecord>,
+) -> StoreResult<UserRecord> {
+    if let Some(entry) = logged_email {
+        notifications::insert_in(tx, entry)?;
+    }
+    let account = user.account_id;
+    let mut user = user.clone();
+    let wanted = std::mem::take(&mut user.groups);
+    for group in &wanted {
+        memberships::add_in(tx, &account, group, KIND_USER, &user.id, &mut user.groups)?;
+    }
+    insert_in(tx, &user)?;
+    Ok(user)
+}
+
+/// Applies `change` to the stored user (see `UserStore::update`).
+pub fn update_in(
+    tx: &dyn Tx,
+    account: &Id,
+    id: &Id,
+    change: &dyn Fn(&mut UserRecord) -> StoreResult<()>,
+) -> StoreResult<UserRecord> {
+    let before = user_in(tx, account, id)?;
+    let mut after = before.clone();
+    change(&mut after)?;
+    after.groups = before.groups.clone();
+    if after.email.to_lowercase() != before.email.to_lowercase() {
+        let ek = email_key(account, &after.email);
+        if tx.get(Table::EmailUserid, &ek)?.is_some() {
+            return Err(email_taken(&after.email));
+        }
+        tx.delete(Table::EmailUserid, &email_key(account, &before.email))?;
+        tx.put(Table::EmailUserid, &ek, id.as_bytes())?;
+    }
+    let lower = |u: &Option<String>| u.as_ref().map(|s| s.to_lowercase());
+    if lower(&after.username) != lower(&before.username) {
+        if let Some(name) = &after.username {
             let uk = username_key(account, name);
-            if self.usernames.get(&uk)?.is_some() {
-                return abort(StoreError::Conflict(format!(
-                    "A user with username '{name}' already exists."
-                )));
+            if tx.get(Table::UsernameUserid, &uk)?.is_some() {
+                return Err(username_taken(name));
             }
-            self.usernames.insert(uk, user.id.as_bytes())?;
+            tx.put(Table::UsernameUserid, &uk, id.as_bytes())?;
         }
-        self.emails.insert(ek, user.id.as_bytes())?;
-        self.users.insert(owned(account, &user.id), encode(user))?;
-        counts::add(self.counts, account, ENTITY, 1)?;
-        Ok(())
+        if let Some(old) = &before.username {
+            tx.delete(Table::UsernameUserid, &username_key(account, old))?;
+        }
     }
+    after.etag = before.etag + 1;
+    after.updated_at = crate::clock::now_millis();
+    tx.put(Table::UseridUser, &owned(account, id), &encode(&after))?;
+    Ok(after)
 }
 
-fn tx_user(users: &TransactionalTree, account: &Id, id: &Id) -> TxResult<UserRecord> {
-    match users.get(owned(account, id))? {
-        Some(raw) => decode(&raw).map_err(ConflictableTransactionError::Abort),
-        None => abort(StoreError::NotFound("User")),
+/// Deletes the user, its memberships and the keys `owned_keys` (those it owns, listed
+/// before the transaction with `apikeys::owned_by`). `protected` (the Administrators
+/// group) must keep a member.
+pub fn delete_in(
+    tx: &dyn Tx,
+    account: &Id,
+    id: &Id,
+    owned_keys: &[Id],
+    protected: Option<Id>,
+) -> StoreResult<()> {
+    let guard = protected.map(|group| Protected {
+        group,
+        field: "user_id",
+        message: memberships::LAST_ADMIN_DELETED,
+    });
+    let mut user = user_in(tx, account, id)?;
+    memberships::leave_all_in(tx, account, KIND_USER, id, &mut user.groups, guard)?;
+    apikeys::delete_all_in(tx, account, owned_keys)?;
+    tx.delete(Table::UseridUser, &owned(account, id))?;
+    tx.delete(Table::EmailUserid, &email_key(account, &user.email))?;
+    if let Some(name) = &user.username {
+        tx.delete(Table::UsernameUserid, &username_key(account, name))?;
     }
+    counts::add_in(tx, account, ENTITY, -1)
 }
 
-impl UserStore for SledUsers {
+impl UserStore for Users {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<UserRecord>> {
-        super::codec::read(&self.t.get()?.userid_user, owned(account, id))
+        read(&*self.engine, Table::UseridUser, &owned(account, id))
     }
 
     fn get_shared(&self, account: &Id, id: &Id) -> StoreResult<Option<Arc<UserRecord>>> {
         self.decoded
-            .read(&self.t.get()?.userid_user, &owned(account, id))
+            .read(&*self.engine, Table::UseridUser, &owned(account, id))
     }
 
     fn by_email(&self, account: &Id, email: &str) -> StoreResult<Option<UserRecord>> {
-        match self.t.get()?.email_userid.get(email_key(account, email))? {
+        match self
+            .engine
+            .get(Table::EmailUserid, &email_key(account, email))?
+        {
             Some(raw) => match Id::from_slice(&raw) {
                 Some(id) => self.get(account, &id),
                 None => Err(StoreError::Backend("bad email index entry".into())),
@@ -219,15 +313,15 @@ impl UserStore for SledUsers {
         &self,
         account: &Id,
         page: &PageRequest,
-        keep: Option<&dyn Fn(&UserRecord) -> bool>,
+        filters: &[Filter],
     ) -> StoreResult<Page<UserRecord>> {
-        owned_records(
-            &self.t.get()?.userid_user,
-            &self.t.get()?.account_counts,
+        owned_records_in(
+            &*self.engine,
+            Table::UseridUser,
             account,
             ENTITY,
             page,
-            keep,
+            filters,
         )
     }
 
@@ -236,37 +330,8 @@ impl UserStore for SledUsers {
         user: UserRecord,
         logged_email: Option<&NotificationRecord>,
     ) -> StoreResult<Written<UserRecord>> {
-        let t = &self.t.get()?;
-        let account = user.account_id;
-        let stored = (
-            &t.userid_user,
-            &t.email_userid,
-            &t.username_userid,
-            &t.account_counts,
-            &t.groupid_group,
-            &t.groupid_memberid,
-            &t.notificationid_notification,
-        )
-            .transaction(|(users, emails, usernames, counts_tx, groups, g2m, log)| {
-                if let Some(entry) = logged_email {
-                    notifications::insert(log, counts_tx, entry)?;
-                }
-                let mut user = user.clone();
-                let wanted = std::mem::take(&mut user.groups);
-                let mtx = MemberTx { groups, g2m };
-                for group in &wanted {
-                    mtx.add(&account, group, KIND_USER, &user.id, &mut user.groups)?;
-                }
-                UserTx {
-                    users,
-                    emails,
-                    usernames,
-                    counts: counts_tx,
-                }
-                .insert(&user)?;
-                Ok(user)
-            })?;
-        Ok(self.commit.written(stored))
+        let stored = transact(&*self.engine, |tx| create_in(tx, &user, logged_email))?;
+        Ok(self.written(stored))
     }
 
     fn update(
@@ -275,46 +340,8 @@ impl UserStore for SledUsers {
         id: &Id,
         change: &dyn Fn(&mut UserRecord) -> StoreResult<()>,
     ) -> StoreResult<Written<UserRecord>> {
-        let t = &self.t.get()?;
-        let stored = (&t.userid_user, &t.email_userid, &t.username_userid).transaction(
-            |(users, emails, usernames)| {
-                let before = tx_user(users, account, id)?;
-                let mut after = before.clone();
-                change(&mut after).map_err(ConflictableTransactionError::Abort)?;
-                after.groups = before.groups.clone();
-                if after.email.to_lowercase() != before.email.to_lowercase() {
-                    let ek = email_key(account, &after.email);
-                    if emails.get(&ek)?.is_some() {
-                        return abort(StoreError::Conflict(format!(
-                            "A user with email '{}' already exists.",
-                            after.email
-                        )));
-                    }
-                    emails.remove(email_key(account, &before.email))?;
-                    emails.insert(ek, id.as_bytes())?;
-                }
-                let lower = |u: &Option<String>| u.as_ref().map(|s| s.to_lowercase());
-                if lower(&after.username) != lower(&before.username) {
-                    if let Some(name) = &after.username {
-                        let uk = username_key(account, name);
-                        if usernames.get(&uk)?.is_some() {
-                            return abort(StoreError::Conflict(format!(
-                                "A user with username '{name}' already exists."
-                            )));
-                        }
-                        usernames.insert(uk, id.as_bytes())?;
-                    }
-                    if let Some(old) = &before.username {
-                        usernames.remove(username_key(account, old))?;
-                    }
-                }
-                after.etag = before.etag + 1;
-                after.updated_at = crate::clock::now_millis();
-                users.insert(owned(account, id), encode(&after))?;
-                Ok(after)
-            },
-        )?;
-        Ok(self.commit.written(stored))
+        let stored = transact(&*self.engine, |tx| update_in(tx, account, id, change))?;
+        Ok(self.written(stored))
     }
 
     fn change_groups(
@@ -325,88 +352,31 @@ impl UserStore for SledUsers {
         remove: &[Id],
         protected: Option<Id>,
     ) -> StoreResult<Written<UserRecord>> {
-        let t = &self.t.get()?;
-        let stored =
-            super::groups::change_groups(t, &t.userid_user, account, id, add, remove, protected)?;
-        Ok(self.commit.written(stored))
+        let stored = transact(&*self.engine, |tx| {
+            memberships::change_groups_in::<UserRecord>(tx, account, id, add, remove, protected)
+        })?;
+        Ok(self.written(stored))
     }
 
     fn delete(&self, account: &Id, id: &Id, protected: Option<Id>) -> StoreResult<Written<()>> {
-        use super::apikeys::ApiKeyRecord;
-        let guard = protected.map(|group| Protected {
-            group,
-            field: "user_id",
-            message: super::groups::LAST_ADMIN_DELETED,
-        });
-        // Owned keys are listed outside the transaction (sled cannot scan inside one); a key
-        // created for this user meanwhile is deleted right after, by `delete_owned_by`.
-        {
-            let owned_keys: Vec<Id> = self
-                .t
-                .get()?
-                .ownerid_apikeyid
-                .scan_prefix(key(&[account.as_bytes(), id.as_bytes()]))
-                .keys()
-                .filter_map(|k| k.ok().and_then(|k| super::keys::tail_id(&k)))
-                .collect();
-            let t = &self.t.get()?;
-            let done = (
-                &t.userid_user,
-                &t.email_userid,
-                &t.username_userid,
-                &t.account_counts,
-                &t.groupid_group,
-                &t.groupid_memberid,
-                &t.apikeyid_apikey,
-                &t.keyhash_apikeyid,
-                &t.ownerid_apikeyid,
-            )
-                .transaction(
-                    |(users, emails, usernames, counts_tx, groups, g2m, keys, hashes, owners)| {
-                        let mut user = tx_user(users, account, id)?;
-                        let mtx = MemberTx { groups, g2m };
-                        mtx.leave_all(account, KIND_USER, id, &mut user.groups, guard)?;
-                        for key_id in &owned_keys {
-                            let Some(raw) = keys.get(owned(account, key_id))? else {
-                                continue;
-                            };
-                            let mut apikey: ApiKeyRecord =
-                                decode(&raw).map_err(ConflictableTransactionError::Abort)?;
-                            mtx.leave_all(
-                                account,
-                                super::groups::KIND_APIKEY,
-                                key_id,
-                                &mut apikey.groups,
-                                None,
-                            )?;
-                            keys.remove(owned(account, key_id))?;
-                            hashes.remove(&apikey.key_digest[..])?;
-                            owners.remove(key(&[
-                                account.as_bytes(),
-                                id.as_bytes(),
-                                key_id.as_bytes(),
-                            ]))?;
-                            counts::add(counts_tx, account, super::apikeys::ENTITY, -1)?;
-                        }
-                        users.remove(owned(account, id))?;
-                        emails.remove(email_key(account, &user.email))?;
-                        if let Some(name) = &user.username {
-                            usernames.remove(username_key(account, name))?;
-                        }
-                        counts::add(counts_tx, account, ENTITY, -1)?;
-                        Ok(())
-                    },
-                );
-            done?;
-            let t = self.t.get()?;
-            let late_keys = super::apikeys::delete_owned_by(&t, account, id)?;
-            let subjects: Vec<Id> = [*id]
-                .into_iter()
-                .chain(owned_keys)
-                .chain(late_keys)
-                .collect();
-            self.last_login.forget(account, &subjects)?;
-            Ok(self.commit.written(()))
+        // Owned keys are listed outside the transaction (an engine may not scan inside one);
+        // a key made for this user meanwhile is deleted right after.
+        let owned_keys = apikeys::owned_by(&*self.engine, account, id)?;
+        transact(&*self.engine, |tx| {
+            delete_in(tx, account, id, &owned_keys, protected)
+        })?;
+        let late_keys = apikeys::owned_by(&*self.engine, account, id)?;
+        if !late_keys.is_empty() {
+            transact(&*self.engine, |tx| {
+                apikeys::delete_all_in(tx, account, &late_keys)
+            })?;
         }
+        let subjects: Vec<Id> = [*id]
+            .into_iter()
+            .chain(owned_keys)
+            .chain(late_keys)
+            .collect();
+        self.last_login.forget(account, &subjects)?;
+        Ok(self.written(()))
     }
 }

@@ -245,6 +245,11 @@ pub fn spawn_app() -> TestApp {
     spawn_app_with(|_| {})
 }
 
+/// Starts the app with its database in memory (`[store] url = "memory:"`).
+pub fn spawn_app_in_memory() -> TestApp {
+    spawn_app_with(|c| c.store.url = "memory:".into())
+}
+
 /// Starts the app on a fresh temp dir after `tweak` adjusts the config.
 pub fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");

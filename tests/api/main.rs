@@ -19,6 +19,7 @@ mod identity_providers;
 mod input_rules;
 mod invitations;
 mod isolation;
+mod memory_store;
 mod notifications;
 mod owner_rights;
 mod policy_groups;

@@ -82,7 +82,7 @@ pub fn list(
     account: &AccountId,
     page: &PageRequest,
 ) -> ApiResult<Page<IdentityProviderRecord>> {
-    Ok(state.store.identity_providers.list(account, page, None)?)
+    Ok(state.store.identity_providers.list(account, page, &[])?)
 }
 
 /// POST /v3/identity-providers
@@ -145,17 +145,20 @@ pub async fn delete(
 ) -> ApiResult<()> {
     let account = scope.id();
     // one transaction: see issue 15 (the in-use check and the delete).
-    // The users are scanned outside the delete transaction (sled cannot scan inside one),
+    // The users are scanned outside the delete transaction (an engine may not scan inside one),
     // and the scan stops at the first user found. A user given this provider in the
     // moment between the scan and the delete keeps a dangling id, shown without name and
     // type and still accepted when echoed back: a harmless leftover, where an
     // `idp -> user` index would have to be kept in step by every user write.
-    let keep = |u: &crate::store::users::UserRecord| u.login_profiles.contains(&r.id);
+    let using = [crate::store::filter::Filter::eq(
+        "login_profiles",
+        &r.id.hex(),
+    )];
     let first = PageRequest {
         limit: 1,
         ..PageRequest::all()
     };
-    let users = state.store.users.list(&account, &first, Some(&keep))?;
+    let users = state.store.users.list(&account, &first, &using)?;
     if let Some(user) = users.items.first() {
         return Err(ApiError::Forbidden(format!(
             "The identity provider is in use: user {} has it as a login profile.",

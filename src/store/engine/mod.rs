@@ -4,7 +4,7 @@
 //! values, and runs transactions over all of them. Everything above this boundary (records,
 //! secondary indexes, counters, uniqueness, pagination) is written once, against [`Engine`]
 //! and [`Tx`], so every engine keeps exactly the same invariants and a conformance suite
-//! (`tests.rs`) can hold each engine to the same contract:
+//! (`store::conformance`) can hold each engine to the same contract:
 //!
 //! - [`Engine::transact`] is atomic and serializable: its writes all land or none do, and
 //!   concurrent transactions behave as if run one at a time. It may run `work` more than
@@ -22,13 +22,16 @@
 //! `durable` is async, since it waits for a disk (or a network) while the worker serves
 //! others. A networked engine runs its transactions on a blocking pool.
 
-mod memory;
-mod sled;
 #[cfg(test)]
-mod tests;
+mod bench;
+mod memory;
+#[cfg(test)]
+mod testing;
 
 pub use self::memory::MemoryEngine;
-pub use self::sled::{sled_entries, SledEngine};
+#[cfg(test)]
+pub use self::testing::{test_engines, Keep};
+pub use super::postgres::PostgresEngine;
 
 pub use super::durability::Durability;
 use super::page::Order;
@@ -230,6 +233,19 @@ pub trait Engine: Durability {
 
     /// Writes everything committed to disk now (shutdown, offline tools).
     fn flush(&self) -> StoreResult<()>;
+
+    /// Whether a write may start now: the engine is in service and has room (at least
+    /// `min_free_bytes` free where it keeps its files). The error says why not, for the
+    /// client.
+    fn writable(&self, _min_free_bytes: u64) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Records, durably and once, that this database is initialised (holds a root
+    /// account), so that a later start can tell a lost database from a first start.
+    fn mark_initialised(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// [`Engine::transact_dyn`] with a result: the value of the run that committed.
@@ -255,6 +271,31 @@ pub fn read<T: serde::de::DeserializeOwned>(
         .get(table, key)?
         .map(|raw| super::decode(&raw))
         .transpose()
+}
+
+/// The record stored under `key` in `table`, decoded, read inside a transaction.
+pub fn read_in<T: serde::de::DeserializeOwned>(
+    tx: &dyn Tx,
+    table: Table,
+    key: &[u8],
+) -> StoreResult<Option<T>> {
+    tx.get(table, key)?
+        .map(|raw| super::decode(&raw))
+        .transpose()
+}
+
+/// The keys of `table` that start with `prefix`, in order (read outside a transaction:
+/// engines cannot all scan inside one).
+pub fn keys_with_prefix(
+    engine: &dyn Engine,
+    table: Table,
+    prefix: &[u8],
+) -> StoreResult<Vec<Vec<u8>>> {
+    let range = prefix_range(prefix);
+    engine
+        .range(table, borrow_range(&range), Order::Asc)
+        .map(|entry| entry.map(|(k, _)| k))
+        .collect()
 }
 
 /// Every key that starts with `prefix`, as a range.

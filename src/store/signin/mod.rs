@@ -49,11 +49,10 @@ fn user_key(account: &crate::ids::Id, user: &crate::ids::Id) -> Vec<u8> {
     super::keys::owned(account, user)
 }
 
-/// Runs `check` on a store built over each engine (sled in a temporary directory, memory).
+/// Runs `check` on a store built over each engine of the conformance suite.
 #[cfg(test)]
 fn on_every_engine<S>(make: impl Fn(Arc<dyn Engine>) -> S, check: impl Fn(&S)) {
-    let dir = tempfile::tempdir().unwrap();
-    let sled = crate::store::Store::open(dir.path()).unwrap();
-    check(&make(Arc::new(sled.sled_engine())));
-    check(&make(Arc::new(super::engine::MemoryEngine::new())));
+    for subject in crate::store::conformance::each_engine() {
+        check(&make(subject.store.engine.clone()));
+    }
 }

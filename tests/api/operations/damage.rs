@@ -185,3 +185,50 @@ fn verify_summarises_a_good_directory_and_refuses_a_running_one() {
     let (code, _, err) = run(&["verify"], &[]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// A record that no longer decodes is found by the scan that follows the start, not before
+/// it: the server comes up at once, then takes itself out of service, and `/health` and
+/// every request say why (503) until the directory is restored.
+#[test]
+fn a_record_found_unreadable_after_the_start_takes_the_server_out_of_service() {
+    let app = crate::common::spawn_app();
+    let body =
+        json!({"email": "soon-unreadable@example.com", "password": "a long enough password"});
+    let user = app.post("/v3/users", &body).expect(201).clone();
+    let account = app.get("/v3/accounts/me").expect(200)["id"].clone();
+    let dir = app.stop().expect("the app owns its directory");
+    let id = |v: &serde_json::Value| iamd::ids::Id::parse(v.as_str().unwrap()).unwrap();
+    let key = iamd::store::keys::owned(&id(&account), &id(&user["id"]));
+    // Written under iamd's feet, as damage is: a store opened here would find it itself.
+    let db = sled::Config::new()
+        .path(dir.path().join("db"))
+        .open()
+        .unwrap();
+    let users = db.open_tree("userid_user").unwrap();
+    users.insert(key, &b"\x01\xff\xff"[..]).unwrap();
+    db.flush().unwrap();
+    drop((users, db));
+    assert!(crate::common::database_closed_within(
+        dir.path(),
+        std::time::Duration::from_secs(10)
+    ));
+
+    let app = crate::common::start_in_process(crate::common::test_config(dir.path()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let health = loop {
+        let health = app.get("/health");
+        if health.status == 503 || std::time::Instant::now() > deadline {
+            break health;
+        }
+        std::thread::yield_now();
+    };
+    let message = health.expect_error(503)["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("users: record"), "{message}");
+    assert!(message.contains("iamd restore"), "{message}");
+    let refused = app.get("/v3/users/me");
+    let message = refused.expect_error(503)["message"].as_str().unwrap();
+    assert!(message.contains("damaged"), "{message}");
+}

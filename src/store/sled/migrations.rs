@@ -4,16 +4,17 @@
 //! from its version up, in order; a newer one (written by a later release) is refused
 //! rather than misread.
 
-use super::{StoreError, StoreResult, TreeSet};
+use super::TreeSet;
+use crate::store::{StoreError, StoreResult};
 
 pub const CURRENT: u32 = 1;
 const KEY: &[u8] = b"schema_version";
 
 /// Migration `n` (index n - 1) takes the database from version n to n + 1.
-type Migration = fn(&sled::Db, &TreeSet) -> StoreResult<()>;
+type Migration = fn(&::sled::Db, &TreeSet) -> StoreResult<()>;
 const MIGRATIONS: &[Migration] = &[];
 
-pub fn run(db: &sled::Db, trees: &TreeSet) -> StoreResult<()> {
+pub fn run(db: &::sled::Db, trees: &TreeSet) -> StoreResult<()> {
     let stored = trees
         .meta
         .get(KEY)?

@@ -7,18 +7,18 @@
 //! entries its records imply, and every group's member counts equal the members whose records
 //! name it (member records are the source of truth, see `groups`).
 
-use super::accounts::AccountRecord;
-use super::apikeys::ApiKeyRecord;
-use super::branding::{ColorRecord, ImageRecord};
-use super::certificates::{DeveloperKeyRecord, ServerCaRecord, TrustedCertRecord};
-use super::groups::{GroupRecord, KIND_APIKEY, KIND_USER};
-use super::identity_providers::IdentityProviderRecord;
-use super::invitations::InvitationRecord;
-use super::keys::{key, owned, owned_text};
-use super::notifications::NotificationRecord;
-use super::users::{email_key, UserRecord};
 use super::TreeSet;
 use crate::ids::Id;
+use crate::store::accounts::AccountRecord;
+use crate::store::apikeys::ApiKeyRecord;
+use crate::store::branding::{ColorRecord, ImageRecord};
+use crate::store::certificates::{DeveloperKeyRecord, ServerCaRecord, TrustedCertRecord};
+use crate::store::identity_providers::IdentityProviderRecord;
+use crate::store::invitations::InvitationRecord;
+use crate::store::keys::{key, owned, owned_text};
+use crate::store::memberships::{member_key, GroupRecord, MemberKind, KIND_APIKEY, KIND_USER};
+use crate::store::notifications::NotificationRecord;
+use crate::store::users::{email_key, UserRecord};
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 
@@ -55,6 +55,8 @@ type Expected = BTreeMap<&'static str, BTreeMap<Vec<u8>, Vec<u8>>>;
 
 struct Pass<'a> {
     t: &'a TreeSet,
+    /// While requests may write: the transactions begun and ended (see `check_live`).
+    live: Option<Writes<'a>>,
     report: Report,
     /// (account, counter name) -> records counted.
     counted: BTreeMap<(Id, &'static str), u64>,
@@ -65,6 +67,11 @@ struct Pass<'a> {
 }
 
 impl Pass<'_> {
+    /// Whether the store this live pass reads is gone (see `check_live`).
+    fn gone(&self) -> bool {
+        gone(self.live)
+    }
+
     fn expect(&mut self, tree: &'static str, k: Vec<u8>, v: &[u8]) {
         if let Some(expected) = self.expected.as_mut() {
             let previous = expected.entry(tree).or_default().insert(k, v.to_vec());
@@ -83,11 +90,14 @@ impl Pass<'_> {
     /// Decodes every record of `tree` as `T`, handing each (key, record) to `each`.
     fn records<T: DeserializeOwned>(
         &mut self,
-        tree: &sled::Tree,
+        tree: &::sled::Tree,
         name: &'static str,
         mut each: impl FnMut(&mut Self, &[u8], T),
     ) {
         for item in tree.iter() {
+            if self.gone() {
+                return;
+            }
             let (k, v) = match item {
                 Ok(entry) => entry,
                 Err(e) => {
@@ -96,7 +106,7 @@ impl Pass<'_> {
                 }
             };
             self.report.entries += 1;
-            match super::decode::<T>(&v) {
+            match crate::store::decode::<T>(&v) {
                 Ok(record) => each(self, &k, record),
                 Err(e) => self
                     .report
@@ -116,14 +126,38 @@ impl Pass<'_> {
     }
 }
 
+fn gone(live: Option<Writes<'_>>) -> bool {
+    live.is_some_and(|writes| writes().is_none())
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Reads and checks everything (see the module doc).
+/// `check` at `Depth::Records` of a database in service (the scan after each start, see
+/// `sled::scan_in_background`). Trees are read one after another while requests write, so a
+/// counter and its records may be read on either side of a commit: a counter that disagrees
+/// is counted again at a moment no transaction runs (`writes` gives the transactions begun
+/// and ended) before it is a problem.
+///
+/// `writes` answers `None` once the store is gone: the scan stops then (its report is
+/// empty), so that it does not keep a closed store's database open.
+pub fn check_live(t: &TreeSet, writes: Writes<'_>) -> Report {
+    run(t, Depth::Records, Some(writes))
+}
+
+/// Transactions begun and ended so far; `None` once the store is gone.
+pub type Writes<'a> = &'a (dyn Fn() -> Option<(u64, u64)> + Sync);
+
+/// Reads and checks everything (see the module doc) of a database nothing writes.
 pub fn check(t: &TreeSet, depth: Depth) -> Report {
+    run(t, depth, None)
+}
+
+fn run(t: &TreeSet, depth: Depth, live: Option<Writes<'_>>) -> Report {
     let mut p = Pass {
         t,
+        live,
         report: Report::default(),
         counted: BTreeMap::new(),
         expected: (depth == Depth::Indexes).then(BTreeMap::new),
@@ -132,7 +166,7 @@ pub fn check(t: &TreeSet, depth: Depth) -> Report {
     // The trees that hold no records are read on a second thread meanwhile (it halves the
     // time a start takes on a large database).
     let others = std::thread::scope(|s| {
-        let others = s.spawn(|| read_all(t));
+        let others = s.spawn(|| read_all(t, live));
         accounts(&mut p);
         users_and_keys(&mut p);
         groups(&mut p);
@@ -149,6 +183,9 @@ pub fn check(t: &TreeSet, depth: Depth) -> Report {
         }
         Err(_) => p.report.problem("reading the database failed".into()),
     }
+    if p.gone() {
+        return Report::default();
+    }
     if p.report.problem_count > 0 {
         return p.report;
     }
@@ -160,13 +197,16 @@ pub fn check(t: &TreeSet, depth: Depth) -> Report {
 }
 
 /// Reads every entry of the trees that hold no records (sled checks what it reads).
-fn read_all(t: &TreeSet) -> Report {
+fn read_all(t: &TreeSet, live: Option<Writes<'_>>) -> Report {
     let mut report = Report::default();
     for (name, tree) in t.all() {
         if RECORDS.contains(&name) {
             continue;
         }
         for item in tree.iter() {
+            if gone(live) {
+                break;
+            }
             match item {
                 Ok(_) => report.entries += 1,
                 Err(e) => {
@@ -252,9 +292,11 @@ fn users_and_keys(p: &mut Pass) {
     });
 }
 
-fn member(p: &mut Pass, account: &Id, group: &Id, kind: u8, id: &Id) {
-    *p.members.entry((*account, *group, kind)).or_default() += 1;
-    let k = key(&[account.as_bytes(), group.as_bytes(), &[kind], id.as_bytes()]);
+fn member(p: &mut Pass, account: &Id, group: &Id, kind: MemberKind, id: &Id) {
+    *p.members
+        .entry((*account, *group, kind.byte()))
+        .or_default() += 1;
+    let k = member_key(account, group, kind, id);
     p.expect("groupid_memberid", k, &[]);
 }
 
@@ -280,14 +322,15 @@ fn groups(p: &mut Pass) {
         for (kind, stored) in [(KIND_USER, g.user_count), (KIND_APIKEY, g.apikey_count)] {
             let members = p
                 .members
-                .get(&(*g.account_id, *g.id, kind))
+                .get(&(*g.account_id, *g.id, kind.byte()))
                 .copied()
                 .unwrap_or(0);
             if members != stored {
                 p.report.problem(format!(
                     "groups: group {} counts {stored} members of kind '{}', its members say \
                      {members}",
-                    g.id, kind as char
+                    g.id,
+                    kind.byte() as char
                 ));
             }
         }
@@ -383,41 +426,6 @@ fn the_rest(p: &mut Pass) {
     }
 }
 
-/// Every counter equals the records it counts.
-fn counters(p: &mut Pass) {
-    let mut stored: BTreeMap<(Id, String), u64> = BTreeMap::new();
-    for item in p.t.account_counts.iter() {
-        let Ok((k, v)) = item else { return };
-        let account = Id::from_slice(&k[..k.len().min(16)]);
-        let value = <[u8; 8]>::try_from(v.as_ref()).map(u64::from_be_bytes);
-        match (account, value) {
-            (Some(account), Ok(n)) if k.len() > 16 => {
-                let entity = String::from_utf8_lossy(&k[16..]).into_owned();
-                stored.insert((account, entity), n);
-            }
-            _ => p
-                .report
-                .problem(format!("account_counts: bad entry {}", hex(&k))),
-        }
-    }
-    let counted = std::mem::take(&mut p.counted);
-    for ((account, entity), n) in &counted {
-        let s = stored.remove(&(*account, entity.to_string())).unwrap_or(0);
-        if s != *n {
-            p.report.problem(format!(
-                "account_counts: account {account} counts {s} {entity}, it has {n}"
-            ));
-        }
-    }
-    for ((account, entity), s) in stored {
-        if s != 0 {
-            p.report.problem(format!(
-                "account_counts: account {account} counts {s} {entity}, it has none"
-            ));
-        }
-    }
-}
-
 /// Every index holds exactly the entries its records imply.
 fn indexes(p: &mut Pass, mut expected: Expected) {
     let t = p.t;
@@ -481,18 +489,22 @@ const INDEXES: &[&str] = &[
 /// checks of `integrity` included) and checks every record and index. sled's recovery runs
 /// as at a start, so a damaged log is cut as a start would cut it; the marker keeps the
 /// damage visible.
-pub fn data_dir(dir: &std::path::Path) -> super::StoreResult<Report> {
+pub fn data_dir(dir: &std::path::Path) -> crate::store::StoreResult<Report> {
     let marker = super::integrity::Marker::read(dir)?;
     if marker.is_none() && !dir.join("db").join("conf").exists() {
-        return Err(super::StoreError::Backend(format!(
+        return Err(crate::store::StoreError::Backend(format!(
             "{} holds no iamd database",
             dir.display()
         )));
     }
     let acknowledged = marker.as_ref().map(super::integrity::Marker::acknowledged);
-    let (_db, trees) = super::integrity::open_checked(dir, acknowledged, false)?;
+    let (_db, trees) = super::integrity::open_checked(dir, acknowledged)?;
     Ok(check(&trees, Depth::Indexes))
 }
+
+#[path = "verify_counters.rs"]
+mod counters;
+use counters::counters;
 
 #[cfg(test)]
 #[path = "verify_tests.rs"]

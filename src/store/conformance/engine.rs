@@ -1,21 +1,9 @@
-//! The engine contract (see the module comment of `engine`), run against every engine.
+//! The engine contract (see the module comment of `engine`), run against every engine of
+//! `test_engines` (PostgreSQL when `IAMD_TEST_PG_URL` is set).
 
-use super::*;
-use crate::store::Store;
-use std::sync::Arc;
-
-/// What must outlive an engine under test (sled's store and directory).
-type Keep = Option<(Store, tempfile::TempDir)>;
-
-/// Each engine under test.
-fn engines() -> Vec<(Arc<dyn Engine>, Keep)> {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    vec![
-        (Arc::new(store.sled_engine()), Some((store, dir))),
-        (Arc::new(MemoryEngine::new()), None),
-    ]
-}
+use crate::store::engine::*;
+use crate::store::{Order, StoreError, StoreResult};
+use std::ops::Bound;
 
 fn keys(entries: Entries<'_>) -> Vec<Vec<u8>> {
     entries.map(|e| e.unwrap().0).collect()
@@ -27,7 +15,7 @@ fn put(engine: &dyn Engine, table: Table, key: &[u8], value: &[u8]) {
 
 #[test]
 fn a_transaction_reads_its_own_writes_and_commits_them_all() {
-    for (engine, _dir) in engines() {
+    for (engine, _dir) in test_engines() {
         let e = engine.as_ref();
         let seen = transact(e, |tx| {
             tx.put(Table::UseridUser, b"k1", b"v1")?;
@@ -52,7 +40,7 @@ fn a_transaction_reads_its_own_writes_and_commits_them_all() {
 
 #[test]
 fn a_failed_transaction_writes_nothing() {
-    for (engine, _dir) in engines() {
+    for (engine, _dir) in test_engines() {
         let e = engine.as_ref();
         put(e, Table::Meta, b"kept", b"old");
         let failed: StoreResult<()> = transact(e, |tx| {
@@ -73,7 +61,7 @@ fn a_failed_transaction_writes_nothing() {
 
 #[test]
 fn ranges_are_ordered_bounded_and_reversible() {
-    for (engine, _dir) in engines() {
+    for (engine, _dir) in test_engines() {
         let e = engine.as_ref();
         // More keys than the memory engine reads per chunk, in another order than sorted.
         let all: Vec<Vec<u8>> = (0u16..200).map(|i| i.to_be_bytes().to_vec()).collect();
@@ -126,7 +114,7 @@ fn ranges_are_ordered_bounded_and_reversible() {
 
 #[test]
 fn a_range_goes_on_past_writes_made_while_it_is_read() {
-    for (engine, _dir) in engines() {
+    for (engine, _dir) in test_engines() {
         let e = engine.as_ref();
         for i in 0u8..100 {
             put(e, Table::IdpidIdp, &[i * 2], b"");
@@ -153,7 +141,7 @@ fn a_range_goes_on_past_writes_made_while_it_is_read() {
 
 #[test]
 fn concurrent_transactions_are_serializable() {
-    for (engine, _dir) in engines() {
+    for (engine, _dir) in test_engines() {
         let threads: Vec<_> = (0..4)
             .map(|_| {
                 let engine = engine.clone();
@@ -190,7 +178,7 @@ fn committed_writes_become_durable() {
         .enable_all()
         .build()
         .unwrap();
-    for (engine, _dir) in engines() {
+    for (engine, _dir) in test_engines() {
         put(engine.as_ref(), Table::Meta, b"k", b"v");
         runtime.block_on(engine.durable()).unwrap();
         engine.flush().unwrap();
@@ -207,4 +195,16 @@ fn every_table_has_a_distinct_name_and_index() {
     names.sort();
     names.dedup();
     assert_eq!(names.len(), Table::ALL.len());
+}
+
+#[test]
+fn postgres_is_among_the_engines_exactly_when_its_url_is_set() {
+    let names: Vec<_> = test_engines().iter().map(|(e, _)| e.name()).collect();
+    let url = std::env::var("IAMD_TEST_PG_URL").is_ok_and(|u| !u.is_empty());
+    let want: &[&str] = if url {
+        &["sled", "memory", "postgres"]
+    } else {
+        &["sled", "memory"]
+    };
+    assert_eq!(names, want);
 }

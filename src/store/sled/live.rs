@@ -18,8 +18,10 @@
 //! file, so that a start can tell a log that lost acknowledged writes (see `integrity`).
 
 use super::integrity::{self, Marker};
-use super::{StoreError, StoreResult, TreeSet};
+use super::TreeSet;
+use crate::store::{StoreError, StoreResult};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -31,7 +33,7 @@ pub struct Trees {
 
 /// One opening of the database.
 pub struct Open {
-    pub db: sled::Db,
+    pub db: ::sled::Db,
     trees: TreeSet,
 }
 
@@ -48,8 +50,24 @@ struct Live {
     current: RwLock<Option<Arc<Open>>>,
     /// Why the database is out of service.
     broken: Mutex<Option<String>>,
+    /// What clients are told when the scan after the start found damage (then the database
+    /// stays out of service: reopening would find the same).
+    damaged: Mutex<Option<String>>,
     /// Serialises flushes.
     flush: Mutex<FlushState>,
+    /// Transactions begun and ended, so that the scan after a start can count records at a
+    /// moment no transaction runs (see `verify::check_live`).
+    begun: AtomicU64,
+    ended: AtomicU64,
+}
+
+/// A transaction running: ended when dropped.
+pub struct Writing<'a>(&'a Live);
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.ended.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 struct FlushState {
@@ -64,26 +82,72 @@ const REOPENING: &str = "The server could not write to its disk and is reopening
                          database; try again shortly.";
 
 impl Trees {
-    pub(super) fn new(dir: &Path, db: sled::Db, trees: TreeSet, marker: Option<Marker>) -> Trees {
+    pub(super) fn new(dir: &Path, db: ::sled::Db, trees: TreeSet, marker: Option<Marker>) -> Trees {
         let seq = integrity::flush_seq(&trees).unwrap_or(0);
         Trees {
             live: Arc::new(Live {
                 dir: dir.to_path_buf(),
                 current: RwLock::new(Some(Arc::new(Open { db, trees }))),
                 broken: Mutex::new(None),
+                damaged: Mutex::new(None),
                 flush: Mutex::new(FlushState { seq, marker }),
+                begun: AtomicU64::new(0),
+                ended: AtomicU64::new(0),
             }),
         }
     }
 
-    /// The open database, or `Unavailable` while it is being reopened.
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.live.dir
+    }
+
+    /// Notes a transaction beginning; it ends when the result is dropped.
+    pub fn writing(&self) -> Writing<'_> {
+        self.live.begun.fetch_add(1, Ordering::SeqCst);
+        Writing(&self.live)
+    }
+
+    /// (transactions begun, transactions ended) so far.
+    pub fn writes(&self) -> (u64, u64) {
+        // `ended` first: read the other way, a transaction could end between the two reads
+        // and look as if it had never begun.
+        let ended = self.live.ended.load(Ordering::SeqCst);
+        (self.live.begun.load(Ordering::SeqCst), ended)
+    }
+
+    /// The open database, or `Unavailable` while it is being reopened (or found damaged).
     pub fn get(&self) -> StoreResult<Arc<Open>> {
-        self.live
+        let current = self
+            .live
             .current
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or_else(|| StoreError::Unavailable(REOPENING.into()))
+            .clone();
+        current.ok_or_else(|| {
+            let damaged = self.live.damaged.lock().unwrap_or_else(|p| p.into_inner());
+            StoreError::Unavailable(damaged.clone().unwrap_or_else(|| REOPENING.into()))
+        })
+    }
+
+    /// Takes the database out of service for good: the scan after the start found `damage`
+    /// (a `StoreError::Damaged` text, which says how to restore). Requests are answered 503,
+    /// `/health` says why; a restart refuses nothing that the scan would not find again.
+    pub fn take_out_for_damage(&self, damage: String) {
+        log::error!("{damage}");
+        *self.live.damaged.lock().unwrap_or_else(|p| p.into_inner()) = Some(
+            "The server found its data directory damaged and refuses requests until it is \
+             restored from a backup."
+                .into(),
+        );
+        *self.live.broken.lock().unwrap_or_else(|p| p.into_inner()) = Some(damage);
+        let old = self
+            .live
+            .current
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        drop(old);
     }
 
     /// Whether a write may start: the database is in service and the data directory's file
@@ -204,7 +268,15 @@ fn reopen(live: &Live, old: Arc<Open>) {
             .as_ref()
             .map(Marker::acknowledged);
         // The lock of the old opening goes with sled's last thread: retried like any failure.
-        match integrity::open_checked(&live.dir, acknowledged, false) {
+        if live
+            .damaged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+        {
+            return; // Found damaged meanwhile: it stays out of service.
+        }
+        match integrity::open_checked(&live.dir, acknowledged) {
             Ok((db, trees)) => {
                 let seq = integrity::flush_seq(&trees).unwrap_or(0);
                 live.flush.lock().unwrap_or_else(|p| p.into_inner()).seq = seq;

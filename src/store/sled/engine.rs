@@ -5,31 +5,77 @@
 //! so concurrent writers share one flush. Every call goes through the live handle
 //! (`store::live`), so the engine follows the database when a disk failure reopens it.
 
-use super::{Durability, Engine, Entries, KeyRange, Table, Tx};
+use super::{Commit, TreeSet, Trees};
+use crate::store::durability::Durability;
+use crate::store::engine::{Engine, Entries, KeyRange, Table, Tx};
 use crate::store::page::Order;
-use crate::store::{Commit, StoreError, StoreResult, TreeSet, Trees};
+use crate::store::{StoreError, StoreResult};
 use ::sled::transaction::{
     ConflictableTransactionError, TransactionalTree, UnabortableTransactionError,
 };
 use ::sled::Transactional;
 use futures_util::future::BoxFuture;
 use std::cell::RefCell;
+use std::sync::Mutex;
 
 pub struct SledEngine {
     trees: Trees,
     commit: Commit,
+    /// The scan after the start, if one runs: stopped and joined when the engine goes, so
+    /// that the database is closed once the last store is dropped.
+    scan: Mutex<Option<super::Scan>>,
 }
 
 impl SledEngine {
     /// The engine over the live database handle; `commit` makes its writes durable.
     pub fn new(trees: Trees, commit: Commit) -> SledEngine {
-        SledEngine { trees, commit }
+        SledEngine {
+            trees,
+            commit,
+            scan: Mutex::new(None),
+        }
+    }
+
+    /// The live database handle.
+    pub fn trees(&self) -> &Trees {
+        &self.trees
+    }
+
+    /// Reads every record now and compares the counters with them (offline tools: a
+    /// restore proves what it restored readable). Damage is `StoreError::Damaged`.
+    pub fn check_records(&self) -> StoreResult<()> {
+        let log = self.trees.dir().join("db").join("db");
+        let open = self.trees.get()?;
+        let report = super::integrity::catch_panic(&log, || {
+            Ok(super::verify::check(&open, super::verify::Depth::Records))
+        })?;
+        match report.problems.first() {
+            None => Ok(()),
+            Some(first) => Err(super::integrity::damaged(
+                &log,
+                format!("{first} ({} problems in all)", report.problem_count),
+            )),
+        }
+    }
+
+    /// Reads every record in the background (see `sled::scan_in_background`).
+    pub fn scan_in_background(&self) {
+        let log = self.trees.dir().join("db").join("db");
+        let scan = super::scan_in_background(self.trees.clone(), log);
+        *self.scan.lock().unwrap_or_else(|p| p.into_inner()) = scan;
     }
 }
 
-/// The entries of `range` in `tree`, in `order` (shared with the stores not yet on the
-/// engine, through `page::scan`).
-pub fn sled_entries(tree: &::sled::Tree, range: KeyRange<'_>, order: Order) -> Entries<'static> {
+impl Drop for SledEngine {
+    fn drop(&mut self) {
+        if let Some(scan) = self.scan.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            scan.stop();
+        }
+    }
+}
+
+/// The entries of `range` in `tree`, in `order`.
+fn sled_entries(tree: &::sled::Tree, range: KeyRange<'_>, order: Order) -> Entries<'static> {
     let iter = tree.range::<&[u8], _>(range);
     let entry = |r: ::sled::Result<(::sled::IVec, ::sled::IVec)>| {
         r.map(|(k, v)| (k.to_vec(), v.to_vec()))
@@ -132,6 +178,7 @@ impl Engine for SledEngine {
     fn transact_dyn(&self, work: &mut dyn FnMut(&dyn Tx) -> StoreResult<()>) -> StoreResult<()> {
         // sled wants a `Fn` it may call again on a conflict; the cell lends it our `FnMut`.
         let work = RefCell::new(work);
+        let _writing = self.trees.writing();
         let open = self.trees.get()?;
         let all: Vec<::sled::Tree> = Table::ALL.iter().map(|t| tree(&open, *t).clone()).collect();
         all[..]
@@ -148,6 +195,14 @@ impl Engine for SledEngine {
 
     fn flush(&self) -> StoreResult<()> {
         self.trees.flush()
+    }
+
+    fn writable(&self, min_free_bytes: u64) -> Result<(), String> {
+        self.trees.writable(min_free_bytes)
+    }
+
+    fn mark_initialised(&self) -> StoreResult<()> {
+        self.trees.mark_initialised()
     }
 }
 

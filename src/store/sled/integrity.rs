@@ -14,7 +14,8 @@
 //!
 //! Whatever is found, or a panic of sled's recovery, is `StoreError::Damaged`.
 
-use super::{migrations, verify, StoreError, StoreResult, TreeSet};
+use super::{migrations, TreeSet};
+use crate::store::{StoreError, StoreResult};
 use std::cell::Cell;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
@@ -121,7 +122,7 @@ fn parse(text: &[u8]) -> Option<u64> {
         .max()
 }
 
-fn damaged(path: &Path, detail: String) -> StoreError {
+pub fn damaged(path: &Path, detail: String) -> StoreError {
     StoreError::Damaged {
         path: path.to_path_buf(),
         detail,
@@ -137,18 +138,15 @@ pub fn flush_seq(trees: &TreeSet) -> StoreResult<u64> {
         .unwrap_or(0))
 }
 
-pub fn record_flush_seq(trees: &TreeSet, seq: u64) -> sled::Result<()> {
+pub fn record_flush_seq(trees: &TreeSet, seq: u64) -> ::sled::Result<()> {
     trees.meta.insert(FLUSH_SEQ, &seq.to_be_bytes()).map(|_| ())
 }
 
 /// Opens the database under `dir` and checks it: it must be there when the marker says
-/// the directory was initialised (`acknowledged` is the marker's last flush), must hold
-/// every flush acknowledged and a root account, and (with `scan`) every record must read.
-pub fn open_checked(
-    dir: &Path,
-    acknowledged: Option<u64>,
-    scan: bool,
-) -> StoreResult<(sled::Db, TreeSet)> {
+/// the directory was initialised (`acknowledged` is the marker's last flush), and must hold
+/// every flush acknowledged and a root account. Whether every record reads is checked after
+/// the start, in the background (`sled::open`).
+pub fn open_checked(dir: &Path, acknowledged: Option<u64>) -> StoreResult<(::sled::Db, TreeSet)> {
     let db_dir = dir.join("db");
     let log = db_dir.join("db");
     if acknowledged.is_some() {
@@ -187,15 +185,6 @@ pub fn open_checked(
                 return Err(damaged(&log, "it holds no root account".into()));
             }
         }
-        if scan {
-            let report = verify::check(&trees, verify::Depth::Records);
-            if let Some(first) = report.problems.first() {
-                return Err(damaged(
-                    &log,
-                    format!("{first} ({} problems in all)", report.problem_count),
-                ));
-            }
-        }
         Ok((db, trees))
     })
 }
@@ -204,18 +193,18 @@ fn missing_database() -> String {
     format!("it is missing or empty, but {MARKER} says this directory was initialised")
 }
 
-fn open_error(e: sled::Error, log: &Path) -> StoreError {
+fn open_error(e: ::sled::Error, log: &Path) -> StoreError {
     use std::io::ErrorKind;
     match e {
         // Another process holds the database: not damage (sled says so only in the text).
-        sled::Error::Io(ref io) if io.to_string().contains("could not acquire lock") => {
+        ::sled::Error::Io(ref io) if io.to_string().contains("could not acquire lock") => {
             StoreError::Backend(format!(
                 "{} is in use by another process: {e}",
                 log.display()
             ))
         }
         // The disk or the permissions, not the data.
-        sled::Error::Io(ref io)
+        ::sled::Error::Io(ref io)
             if matches!(
                 io.kind(),
                 ErrorKind::StorageFull
@@ -243,7 +232,7 @@ thread_local! {
 
 /// Runs `f`, turning a panic (sled's recovery panics on some damage) into `Damaged`. The
 /// panic prints nothing: the error says it all.
-fn catch_panic<T>(log: &Path, f: impl FnOnce() -> StoreResult<T>) -> StoreResult<T> {
+pub fn catch_panic<T>(log: &Path, f: impl FnOnce() -> StoreResult<T>) -> StoreResult<T> {
     static HOOK: std::sync::Once = std::sync::Once::new();
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();

@@ -1,0 +1,241 @@
+//! The PostgreSQL engine: one table per [`Table`] (`key bytea PRIMARY KEY, value bytea`),
+//! so several iamd nodes can share one database.
+//!
+//! **Driver.** The engine boundary is synchronous (see `store::engine`), and stores call it
+//! straight from actix handlers, that is from inside a tokio runtime (each actix worker is a
+//! single-threaded runtime). The sync `postgres` crate cannot be called there: every call
+//! does `block_on` on a private runtime, which panics inside another runtime ("Cannot start
+//! a runtime from within a runtime"), and `block_in_place` is no way out on a
+//! current-thread runtime. So the engine uses the async driver (tokio-postgres, pooled by
+//! deadpool-postgres) on a small runtime of its own: a call spawns its future there and
+//! waits for the answer on a plain channel, which is legal from any thread, in a runtime or
+//! not. The caller's thread waits for one round trip, as a sled call waits for its disk;
+//! the connections themselves are driven by the engine's threads, never by the caller's.
+//! (While it waits, an actix worker serves no other request: at network latencies a
+//! request's store calls belong on the blocking pool, `web::block`, which a service layer
+//! can do once for every request.)
+//!
+//! **Transactions** run `work` in `BEGIN ISOLATION LEVEL SERIALIZABLE`; every read and write
+//! goes to the database, so a transaction reads its own writes. A serialization failure
+//! (SQLSTATE 40001) or deadlock (40P01), in any statement or at `COMMIT`, rolls back and runs
+//! `work` again, after a randomised, growing pause, at most [`MAX_ATTEMPTS`] times (then
+//! `Unavailable`, a 503). The same holds for CockroachDB, which reports every conflict as
+//! 40001.
+//!
+//! **Durability.** Every connection runs with `synchronous_commit = on` whatever the server
+//! default, so a transaction is durable when `COMMIT` returns and `durable()` resolves at
+//! once.
+//!
+//! **Ranges** are lazy: batches by key (`key > $last ORDER BY key LIMIT n`), the first of
+//! [`FIRST_BATCH`] rows (a page of 50 and its look-ahead), the next of [`BATCH`], each its own
+//! statement, so a page costs what the page costs and a long iteration holds
+//! no transaction open.
+//!
+//! Connections are plain TCP or a unix socket (`host=/dir`); TLS to the database is not
+//! supported yet (a URL with `sslmode=require` fails to connect, it never falls back).
+
+mod error;
+mod migrate;
+mod range;
+#[cfg(test)]
+pub mod testing;
+#[cfg(test)]
+mod tests;
+mod tx;
+
+use self::error::{db_error, pool_error};
+use crate::store::engine::{Durability, Engine, Entries, KeyRange, Table, Tx};
+use crate::store::page::Order;
+use crate::store::{StoreError, StoreResult};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use futures_util::future::BoxFuture;
+use std::future::Future;
+use std::time::Duration;
+use tokio_postgres::NoTls;
+
+pub use self::tx::MAX_ATTEMPTS;
+
+/// Rows fetched by the first statement of a range: enough for a page of 50 and the row
+/// after it that says whether there are more.
+pub const FIRST_BATCH: usize = 64;
+
+/// Rows fetched by each later statement of a range.
+pub const BATCH: usize = 256;
+
+/// Connections kept by default: enough for the actix workers of a small machine and a few
+/// blocking tasks; PostgreSQL's default allows 100 across all nodes.
+pub const DEFAULT_POOL_SIZE: usize = 16;
+
+/// How long a call waits for a free connection, or for a new one, before answering 503.
+const WAIT: Duration = Duration::from_secs(10);
+
+pub struct PostgresEngine {
+    pool: Pool,
+    /// `None` only while dropping.
+    runtime: Option<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
+}
+
+impl PostgresEngine {
+    /// Connects to `url` (`postgres://user:password@host:port/db`, or any form
+    /// tokio-postgres parses) and applies the schema migrations.
+    pub fn open(url: &str) -> StoreResult<PostgresEngine> {
+        let config: tokio_postgres::Config = url.parse().map_err(|e| {
+            // The parse error never repeats the URL, so no password reaches a log.
+            StoreError::Backend(format!("the PostgreSQL URL is not valid: {e}"))
+        })?;
+        PostgresEngine::with_config(config, DEFAULT_POOL_SIZE)
+    }
+
+    /// [`PostgresEngine::open`] with a parsed configuration and a pool size.
+    pub fn with_config(
+        mut config: tokio_postgres::Config,
+        pool_size: usize,
+    ) -> StoreResult<PostgresEngine> {
+        // A commit must be durable when it returns, whatever the server's default.
+        let options = match config.get_options() {
+            Some(o) if !o.is_empty() => format!("{o} -c synchronous_commit=on"),
+            _ => "-c synchronous_commit=on".to_string(),
+        };
+        config.options(options);
+        if config.get_application_name().is_none() {
+            config.application_name("iamd");
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(WAIT);
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("iamd-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Backend(format!("cannot start the database threads: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                // A connection is checked for being closed, not pinged, when reused: a
+                // dead one fails its first statement and is then dropped.
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(pool_size.max(1))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(WAIT))
+            .create_timeout(Some(WAIT))
+            .recycle_timeout(Some(WAIT))
+            .build()
+            .map_err(|e| StoreError::Backend(format!("cannot make the connection pool: {e}")))?;
+        let engine = PostgresEngine {
+            pool,
+            handle: runtime.handle().clone(),
+            runtime: Some(runtime),
+        };
+        let pool = engine.pool.clone();
+        engine.run(async move {
+            let mut conn = pool.get().await.map_err(pool_error)?;
+            migrate::apply(&mut conn).await
+        })?;
+        Ok(engine)
+    }
+
+    /// Runs `fut` on the engine's runtime and waits for its result. Safe from any thread,
+    /// including an actix worker: the wait is on a std channel, not a nested runtime.
+    fn run<T: Send + 'static>(
+        &self,
+        fut: impl Future<Output = StoreResult<T>> + Send + 'static,
+    ) -> StoreResult<T> {
+        let (send, answer) = std::sync::mpsc::sync_channel(1);
+        self.handle.spawn(async move {
+            // `fut` and what it captured (a lent connection) are dropped before the answer
+            // is sent, so the caller finds the connection no longer shared.
+            let out = fut.await;
+            let _ = send.send(out);
+        });
+        // A task that panicked drops its sender: an error, never a hang.
+        answer
+            .recv()
+            .unwrap_or_else(|_| Err(StoreError::Backend("a database task failed".into())))
+    }
+
+    /// A pooled connection, for a transaction.
+    fn checkout(&self) -> StoreResult<Object> {
+        let pool = self.pool.clone();
+        self.run(async move { pool.get().await.map_err(pool_error) })
+    }
+}
+
+impl Drop for PostgresEngine {
+    fn drop(&mut self) {
+        self.pool.close();
+        // Never blocks, so an engine may be dropped on a runtime's thread.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// The SQL name of `table` (the migration creates one table per name).
+fn sql_name(table: Table) -> &'static str {
+    table.name()
+}
+
+impl Engine for PostgresEngine {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn get(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        let pool = self.pool.clone();
+        let key = key.to_vec();
+        self.run(async move {
+            let conn = pool.get().await.map_err(pool_error)?;
+            let sql = format!("SELECT value FROM {} WHERE key = $1", sql_name(table));
+            let stmt = conn.prepare_cached(&sql).await.map_err(db_error)?;
+            let row = conn.query_opt(&stmt, &[&key]).await.map_err(db_error)?;
+            Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+        })
+    }
+
+    fn range(&self, table: Table, range: KeyRange<'_>, order: Order) -> Entries<'_> {
+        Box::new(range::Batches::new(self, table, range, order))
+    }
+
+    fn transact_dyn(&self, work: &mut dyn FnMut(&dyn Tx) -> StoreResult<()>) -> StoreResult<()> {
+        tx::transact(self, work)
+    }
+
+    /// Nothing to do: a commit is durable when it returns.
+    fn flush(&self) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+impl Durability for PostgresEngine {
+    /// At once: `COMMIT` returned only after the WAL reached the disk.
+    fn durable(&self) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[cfg(test)]
+impl PostgresEngine {
+    /// The first column of each row of `sql`, as text (for tests that look at the schema
+    /// or at settings).
+    fn texts(&self, sql: &str) -> StoreResult<Vec<String>> {
+        let pool = self.pool.clone();
+        let sql = sql.to_string();
+        self.run(async move {
+            let conn = pool.get().await.map_err(pool_error)?;
+            let rows = conn.simple_query(&sql).await.map_err(db_error)?;
+            Ok(rows
+                .iter()
+                .filter_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+                    _ => None,
+                })
+                .collect())
+        })
+    }
+}

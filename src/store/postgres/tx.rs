@@ -1,0 +1,243 @@
+//! Transactions: `work` in a SERIALIZABLE transaction on one pooled connection, run again
+//! on a serialization failure or deadlock.
+
+use super::error::Failure;
+use super::{sql_name, PostgresEngine};
+use crate::store::engine::{Table, Tx};
+use crate::store::{StoreError, StoreResult};
+use deadpool_postgres::Object;
+use futures_util::future::join;
+use std::cell::{Cell, RefCell};
+use std::hash::BuildHasher;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_postgres::types::ToSql;
+
+/// Runs of `work` before a transaction that keeps conflicting is refused (503).
+pub const MAX_ATTEMPTS: u32 = 64;
+
+/// The longest pause between two runs.
+const MAX_PAUSE: Duration = Duration::from_millis(64);
+
+/// A connection lent to one transaction. Unless the transaction ended cleanly (committed or
+/// rolled back), the connection is closed instead of going back to the pool, so no later
+/// caller inherits a transaction left open (a panic in `work`, a lost `ROLLBACK`).
+struct Lent {
+    conn: Option<Arc<Object>>,
+    clean: bool,
+}
+
+impl Lent {
+    fn conn(&self) -> Arc<Object> {
+        self.conn.clone().expect("lent connection")
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if self.clean {
+            return;
+        }
+        match self.conn.take().map(Arc::try_unwrap) {
+            // Out of the pool; dropping it closes the socket and the server rolls back.
+            Some(Ok(object)) => drop(Object::take(object)),
+            Some(Err(_)) => log::warn!("PostgreSQL: a connection left in a transaction"),
+            None => {}
+        }
+    }
+}
+
+/// How one run of `work` ended.
+enum Outcome {
+    Committed,
+    Again,
+}
+
+pub fn transact(
+    engine: &PostgresEngine,
+    work: &mut dyn FnMut(&dyn Tx) -> StoreResult<()>,
+) -> StoreResult<()> {
+    for attempt in 0..MAX_ATTEMPTS {
+        if attempt > 0 {
+            std::thread::sleep(pause(attempt));
+        }
+        match run_once(engine, work)? {
+            Outcome::Committed => return Ok(()),
+            Outcome::Again => continue,
+        }
+    }
+    log::warn!("PostgreSQL: a transaction conflicted {MAX_ATTEMPTS} times; refused");
+    Err(StoreError::Unavailable(
+        "The database is too busy to apply the change now; retry later.".into(),
+    ))
+}
+
+/// A random pause below a bound that doubles with each attempt (1 ms, 2 ms, ... 64 ms), so
+/// transactions that conflicted do not meet again in step.
+fn pause(attempt: u32) -> Duration {
+    let bound = Duration::from_millis(1 << attempt.min(6)).min(MAX_PAUSE);
+    // std's hasher keys are random per process and per call: enough for a jitter.
+    let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
+    bound.mul_f64((random % 1000) as f64 / 1000.0)
+}
+
+const BEGIN: &str = "BEGIN ISOLATION LEVEL SERIALIZABLE";
+
+fn run_once(
+    engine: &PostgresEngine,
+    work: &mut dyn FnMut(&dyn Tx) -> StoreResult<()>,
+) -> StoreResult<Outcome> {
+    let mut lent = Lent {
+        conn: Some(Arc::new(engine.checkout()?)),
+        clean: false,
+    };
+    let conn = lent.conn();
+    let tx = PgTx {
+        engine,
+        conn: conn.clone(),
+        begun: Cell::new(false),
+        failed: RefCell::new(None),
+    };
+    let result = work(&tx);
+    let (begun, failed) = (tx.begun.get(), tx.failed.into_inner());
+    // Ends the transaction, if a statement began one.
+    let end = |sql| {
+        if begun {
+            simple(engine, &conn, sql)
+        } else {
+            Ok(())
+        }
+    };
+    // A statement that failed aborted the transaction in the database, whatever `work` made
+    // of its error: the run ends as that statement says (never with a COMMIT, which
+    // PostgreSQL would answer with a silent ROLLBACK).
+    let outcome = match (result, failed) {
+        (_, Some(failure)) => Err(failure),
+        (Err(StoreError::Retry), None) => Err(Failure::Retry),
+        (Err(e), None) => {
+            lent.clean = end("ROLLBACK").is_ok();
+            return Err(e);
+        }
+        (Ok(()), None) => Ok(()),
+    };
+    if let Err(failure) = outcome {
+        lent.clean = end("ROLLBACK").is_ok();
+        return end_failed(failure);
+    }
+    match end("COMMIT") {
+        Ok(()) => {
+            lent.clean = true;
+            Ok(Outcome::Committed)
+        }
+        // Rejected at commit (40001): rolled back by the server, so safe to run again.
+        Err(Failure::Retry) => {
+            lent.clean = true;
+            Ok(Outcome::Again)
+        }
+        // The connection went during COMMIT: the outcome is unknown, so not retried.
+        Err(failure) => Err(failure.into_error()),
+    }
+}
+
+fn end_failed(failure: Failure) -> StoreResult<Outcome> {
+    match failure {
+        Failure::Retry => Ok(Outcome::Again),
+        other => Err(other.into_error()),
+    }
+}
+
+/// Runs one statement without parameters or rows.
+fn simple(engine: &PostgresEngine, conn: &Arc<Object>, sql: &'static str) -> Result<(), Failure> {
+    let conn = conn.clone();
+    let done =
+        engine.run(async move { Ok(conn.batch_execute(sql).await.map_err(|e| Failure::of(&e))) });
+    match done {
+        Ok(result) => result,
+        Err(e) => Err(Failure::Backend(e.to_string())),
+    }
+}
+
+struct PgTx<'a> {
+    engine: &'a PostgresEngine,
+    conn: Arc<Object>,
+    /// Whether `BEGIN` was sent. It goes with the first statement, saving a round trip:
+    /// pipelined with a read (if it failed, the read's answer is thrown away), or just before
+    /// a write (which must never run outside the transaction).
+    begun: Cell<bool>,
+    /// The first statement that failed. The database has aborted the transaction, so
+    /// nothing more is sent and every later call gives the same answer.
+    failed: RefCell<Option<Failure>>,
+}
+
+impl PgTx<'_> {
+    /// Runs `sql` with `params`; the value of the first column of the row, if any. `read`:
+    /// the statement changes nothing, so `BEGIN` may travel with it.
+    fn statement(
+        &self,
+        sql: String,
+        params: Vec<Vec<u8>>,
+        read: bool,
+    ) -> StoreResult<Option<Vec<u8>>> {
+        if let Some(failure) = self.failed.borrow().clone() {
+            return Err(failure.into_error());
+        }
+        if !self.begun.get() && !read {
+            self.begun.set(true);
+            if let Err(failure) = simple(self.engine, &self.conn, BEGIN) {
+                return Err(self.fail(failure));
+            }
+        }
+        let begin = !self.begun.replace(true);
+        let conn = self.conn.clone();
+        let done = self.engine.run(async move {
+            let run = async {
+                let stmt = conn.prepare_cached(&sql).await?;
+                let refs: Vec<&(dyn ToSql + Sync)> =
+                    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+                let row = conn.query_opt(&stmt, &refs).await?;
+                Ok::<_, tokio_postgres::Error>(row.and_then(|r| r.try_get::<_, Vec<u8>>(0).ok()))
+            };
+            let answer = if begin {
+                // Both are sent before either answer is awaited: one round trip.
+                let (begun, answer) = join(conn.batch_execute(BEGIN), run).await;
+                begun.and(answer)
+            } else {
+                run.await
+            };
+            Ok(answer.map_err(|e| Failure::of(&e)))
+        });
+        match done {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(failure)) => Err(self.fail(failure)),
+            Err(e) => Err(self.fail(Failure::Backend(e.to_string()))),
+        }
+    }
+
+    /// Records the first failure (see `failed`); the error for `work`.
+    fn fail(&self, failure: Failure) -> StoreError {
+        *self.failed.borrow_mut() = Some(failure.clone());
+        failure.into_error()
+    }
+}
+
+impl Tx for PgTx<'_> {
+    fn get(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        let sql = format!("SELECT value FROM {} WHERE key = $1", sql_name(table));
+        self.statement(sql, vec![key.to_vec()], true)
+    }
+
+    fn put(&self, table: Table, key: &[u8], value: &[u8]) -> StoreResult<()> {
+        let sql = format!(
+            "INSERT INTO {} (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            sql_name(table)
+        );
+        self.statement(sql, vec![key.to_vec(), value.to_vec()], false)
+            .map(drop)
+    }
+
+    fn delete(&self, table: Table, key: &[u8]) -> StoreResult<()> {
+        let sql = format!("DELETE FROM {} WHERE key = $1", sql_name(table));
+        self.statement(sql, vec![key.to_vec()], false).map(drop)
+    }
+}
