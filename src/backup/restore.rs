@@ -167,16 +167,16 @@ fn import(backup: &Path, data_dir: &Path) -> Result<Summary, BackupError> {
     }
     let store = Store::open(data_dir)
         .map_err(|e| BackupError::Corrupt(format!("the restored database does not open: {e}")))?;
+    // A start reads every record only after it serves: a restore reads them before it
+    // reports success.
+    store
+        .check_records()
+        .map_err(|e| BackupError::Corrupt(format!("the restored database does not open: {e}")))?;
     if store.root_account()?.is_none() {
         return Err(BackupError::Corrupt(
             "the backup holds no root account".into(),
         ));
     }
-    // A start reads every record only after it serves: a restore reads them before it
-    // reports success.
-    store
-        .check_records()
-        .map_err(|e| BackupError::Corrupt(format!("the restored database: {e}")))?;
     store.flush()?;
     store.mark_initialised()?;
     Ok(summary)
