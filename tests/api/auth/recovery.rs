@@ -3,11 +3,33 @@
 
 use super::{app_with_clock, email, login, minutes, person, session, PASSWORD};
 use crate::common::{unique, TestApp};
-use crate::users::outbox;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
 const NEW: &str = "a brand new password";
+
+/// The finished `.eml` files of the outbox, read while the server may be writing more:
+/// emails still under their temporary name (or renamed meanwhile) are left for the next
+/// look.
+fn outbox(app: &TestApp) -> Vec<(String, String)> {
+    let Ok(dir) = std::fs::read_dir(app.data_dir.join("outbox")) else {
+        return Vec::new();
+    };
+    let mut files: Vec<(String, String)> = dir
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') || !name.ends_with(".eml") {
+                return None;
+            }
+            std::fs::read_to_string(e.path())
+                .ok()
+                .map(|text| (name, text))
+        })
+        .collect();
+    files.sort();
+    files
+}
 
 /// The `token=` of an email to `to` whose subject is `subject`, waiting for it
 /// (`forgot-password` sends after answering).
