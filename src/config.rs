@@ -42,6 +42,7 @@ pub struct Config {
     pub timeouts: TimeoutsConfig,
     pub log: LogConfig,
     pub http: HttpConfig,
+    pub dev: crate::dev::DevConfig,
 }
 
 /// HTTP behaviour towards browsers.
@@ -183,6 +184,7 @@ impl Default for Config {
             timeouts: TimeoutsConfig::default(),
             log: LogConfig::default(),
             http: HttpConfig::default(),
+            dev: crate::dev::DevConfig::default(),
         }
     }
 }
@@ -324,6 +326,9 @@ impl Config {
         if self.max_image_bytes < 1024 {
             return Err(invalid("max_image_bytes", "must be at least 1024".into()));
         }
+        self.dev
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
         let email = &self.bootstrap.admin_email;
         if !crate::service::validate::is_email(email) {
             return Err(invalid(

@@ -3,6 +3,7 @@
 pub mod admin_key;
 pub mod backup;
 mod guide;
+pub mod seed;
 pub mod server;
 pub mod verify;
 
