@@ -68,6 +68,13 @@ enum Command {
     /// Apply a seed file (tenants, users, keys, groups, certificates, colors) to a stopped
     /// server's data directory, or to a running server in dev mode (--url)
     Seed(cli::seed::SeedArgs),
+    /// Write an account (users, groups, certificates, identity providers, colors; tenants with
+    /// --tenants) as a JSON document, read through the public API
+    Export(cli::transfer::ExportArgs),
+    /// Build an exported account in a server through its public API (new passwords, printed)
+    Import(cli::transfer::ImportArgs),
+    /// Copy an account from any server that speaks the API into another (ids mapped, printed)
+    Mirror(cli::transfer::MirrorArgs),
     /// Print a systemd unit for running iamd as a service
     SystemdUnit,
     /// Print the documented example configuration (every key, its default and its variable)
@@ -102,6 +109,9 @@ fn main() -> ExitCode {
         Some(Command::Verify { data_dir }) => cli::verify::verify(&data_dir),
         Some(Command::AdminKey(args)) => cli::admin_key::admin_key(&args),
         Some(Command::Seed(args)) => cli::seed::seed(&args),
+        Some(Command::Export(args)) => cli::transfer::export(&args),
+        Some(Command::Import(args)) => cli::transfer::import(&args),
+        Some(Command::Mirror(args)) => cli::transfer::mirror(&args),
         Some(Command::SystemdUnit) => {
             print!("{SYSTEMD_UNIT}");
             ExitCode::SUCCESS

@@ -5,6 +5,7 @@ pub mod backup;
 mod guide;
 pub mod seed;
 pub mod server;
+pub mod transfer;
 pub mod verify;
 
 use iamd::config::Config;

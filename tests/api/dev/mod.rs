@@ -4,6 +4,7 @@
 mod faults;
 mod reset;
 mod seed;
+mod transfer;
 
 use crate::common::{spawn_app_with, Client, TestApp};
 use std::path::PathBuf;
