@@ -146,3 +146,30 @@ fn reset_is_for_root_admins_and_absent_without_dev_mode() {
         .post("/admin/reset", &json!({}))
         .expect_error(403);
 }
+
+#[test]
+fn the_baseline_survives_a_restart_of_a_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = || {
+        let mut c = crate::common::test_config(dir.path());
+        c.bootstrap.admin_api_key = ROOT_KEY.into();
+        c.dev.seed_file = example_seed().display().to_string();
+        c.dev.enabled = true;
+        c
+    };
+    let app = crate::common::start_in_process(config());
+    let before = stable(&app, "/v3/users");
+    app.post("/v3/users", &json!({"email": "first-run@example.com"})).expect(201);
+    app.stop();
+    assert!(dir.path().join("dev-baseline").exists());
+
+    // The second start is no first start: it neither seeds again nor moves the baseline.
+    // (The test harness reads the key of a later start from the key file.)
+    std::fs::write(dir.path().join("admin-api-key"), ROOT_KEY).unwrap();
+    let app = crate::common::start_in_process(config());
+    assert_eq!(app.get("/v3/users").expect(200)["total_count"], 5);
+    app.post("/v3/users", &json!({"email": "second-run@example.com"})).expect(201);
+    app.post("/admin/reset", &json!({})).expect(200);
+    assert_eq!(stable(&app, "/v3/users"), before);
+    app.stop();
+}
