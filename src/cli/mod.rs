@@ -3,6 +3,7 @@
 pub mod admin_key;
 pub mod backup;
 mod guide;
+mod local;
 pub mod seed;
 pub mod server;
 pub mod transfer;

@@ -79,11 +79,21 @@ pub struct MirrorArgs {
     #[arg(long)]
     tenants: bool,
     /// The server to build the copy in
-    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
-    to: String,
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "data_dir",
+        conflicts_with = "data_dir",
+        requires = "to_api_key"
+    )]
+    to: Option<String>,
     /// An administrator's API key of the target account
     #[arg(long, value_name = "KEY", env = "IAMD_API_KEY", hide_env_values = true)]
-    to_api_key: String,
+    to_api_key: Option<String>,
+    /// Build the copy in this data directory instead (new, or of a stopped server: it gets
+    /// a new root admin key in DIR/admin-api-key), through a server run in this process
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 /// A client of one server's public API.
@@ -442,7 +452,18 @@ pub fn mirror(args: &MirrorArgs) -> ExitCode {
         Err(e) => return fail(FAILED, &format!("reading {}: {e}", args.from)),
     };
     let mut mapping = Vec::new();
-    let result = build(&Api::new(&args.to, &args.to_api_key), &doc, &mut mapping);
+    let result = match (&args.data_dir, &args.to) {
+        (Some(dir), _) => super::local::with_server(dir, |url, key| {
+            build(&Api::new(url, key), &doc, &mut mapping)
+        })
+        .and_then(|r| r),
+        (None, Some(to)) => build(
+            &Api::new(to, args.to_api_key.as_deref().unwrap_or("")),
+            &doc,
+            &mut mapping,
+        ),
+        (None, None) => Err("give --to URL or --data-dir DIR".into()),
+    };
     print_mapping(&mapping);
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -159,7 +159,8 @@ fn the_baseline_survives_a_restart_of_a_data_directory() {
     };
     let app = crate::common::start_in_process(config());
     let before = stable(&app, "/v3/users");
-    app.post("/v3/users", &json!({"email": "first-run@example.com"})).expect(201);
+    app.post("/v3/users", &json!({"email": "first-run@example.com"}))
+        .expect(201);
     app.stop();
     assert!(dir.path().join("dev-baseline").exists());
 
@@ -168,7 +169,8 @@ fn the_baseline_survives_a_restart_of_a_data_directory() {
     std::fs::write(dir.path().join("admin-api-key"), ROOT_KEY).unwrap();
     let app = crate::common::start_in_process(config());
     assert_eq!(app.get("/v3/users").expect(200)["total_count"], 5);
-    app.post("/v3/users", &json!({"email": "second-run@example.com"})).expect(201);
+    app.post("/v3/users", &json!({"email": "second-run@example.com"}))
+        .expect(201);
     app.post("/admin/reset", &json!({})).expect(200);
     assert_eq!(stable(&app, "/v3/users"), before);
     app.stop();

@@ -120,7 +120,7 @@ fn tenant_base(client: &Client, name: &str) -> String {
     format!("/v3/accounts/{}", t["id"].as_str().unwrap())
 }
 
-fn assert_same(src: &TestApp, dst: &TestApp) {
+fn assert_same(src: &Client, dst: &Client) {
     // The root accounts differ in their own admin user only.
     let mut a = picture(src, "/v3");
     let mut b = picture(dst, "/v3");
@@ -233,4 +233,26 @@ fn mirror_copies_every_entity_kind_and_prints_the_id_mapping() {
         )),
         "{out}"
     );
+}
+
+#[test]
+fn mirror_into_a_data_directory_makes_a_server_that_answers_the_copy() {
+    let src = source();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("copy");
+    let (ok, out, err) = iamd(&[
+        "mirror",
+        "--from",
+        &src.base,
+        "--api-key",
+        ROOT_KEY,
+        "--tenants",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}\n{out}");
+    assert!(out.contains(&format!("tenant {ACME_ID} -> ")), "{out}");
+    let server = crate::common::Binary::start(&data, &[]);
+    assert_same(&src, &server.client);
+    assert!(server.terminate().success());
 }
