@@ -212,3 +212,48 @@ fn iamd_seed_applies_a_file_to_a_stopped_server_once() {
     assert_eq!(users["total_count"], 4);
     assert!(server.terminate().success());
 }
+
+#[test]
+fn iamd_seed_url_applies_a_file_to_a_running_dev_server() {
+    let app = seeded_app(true);
+    let seed = example_seed();
+    let out = iamd(&["seed", seed.to_str().unwrap(), "--url", &app.base, "--api-key", ROOT_KEY]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("\"users\":0") && text.contains("\"tenants\":0"), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "tenants:\n  - display_name: X\n    admin_email: nope\n").unwrap();
+    let out = iamd(&["seed", bad.to_str().unwrap(), "--url", &app.base, "--api-key", ROOT_KEY]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("tenants[0]: admin_email: not an email address"), "{err}");
+    assert_eq!(app.get("/v3/accounts").expect(200)["total_count"], 1);
+
+    // Without dev mode the command says what to turn on.
+    let plain = seeded_app(false);
+    let out = iamd(&["seed", seed.to_str().unwrap(), "--url", &plain.base, "--api-key", ROOT_KEY]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("IAMD_DEV_ENABLED=true"));
+}
+
+#[test]
+fn a_bad_seed_file_stops_the_first_start_before_anything_is_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "users:\n  - email: a@example.com\n    groups: nope\n").unwrap();
+    let data = dir.path().join("data");
+    let out = Command::new(env!("CARGO_BIN_EXE_iamd"))
+        .env_clear()
+        .env("IAMD_DATA_DIR", &data)
+        .env("IAMD_BIND", "127.0.0.1:0")
+        .env("IAMD_DEV_SEED_FILE", &bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.yaml") && err.contains("line 3"), "{err}");
+    // No root account was made: the next start (with a good file) is still the first.
+    assert!(!data.join("admin-api-key").exists());
+}
