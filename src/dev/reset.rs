@@ -40,8 +40,12 @@ async fn reset(
     caller: Caller,
     state: web::Data<AppState>,
     baseline: web::Data<Baseline>,
+    gate: web::Data<crate::backup::endpoint::WriteGate>,
 ) -> ApiResult<HttpResponse> {
     require_root_admin(&state, &caller)?;
+    // No write runs while the tables are put back (the middleware lets this request
+    // through ungated), so the snapshot lands whole.
+    let exclusive = gate.exclusive().await;
     let started = std::time::Instant::now();
     let store = state.store.clone();
     let baseline = baseline.clone();
@@ -55,6 +59,7 @@ async fn reset(
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
     state.store.durable().await?;
+    drop(exclusive);
     let ms = started.elapsed().as_millis();
     log::info!("dev: reset to the baseline in {ms} ms");
     Ok(HttpResponse::Ok().json(serde_json::json!({

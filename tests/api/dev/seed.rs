@@ -217,23 +217,58 @@ fn iamd_seed_applies_a_file_to_a_stopped_server_once() {
 fn iamd_seed_url_applies_a_file_to_a_running_dev_server() {
     let app = seeded_app(true);
     let seed = example_seed();
-    let out = iamd(&["seed", seed.to_str().unwrap(), "--url", &app.base, "--api-key", ROOT_KEY]);
+    let out = iamd(&[
+        "seed",
+        seed.to_str().unwrap(),
+        "--url",
+        &app.base,
+        "--api-key",
+        ROOT_KEY,
+    ]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("\"users\":0") && text.contains("\"tenants\":0"), "{text}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("\"users\":0") && text.contains("\"tenants\":0"),
+        "{text}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.yaml");
-    std::fs::write(&bad, "tenants:\n  - display_name: X\n    admin_email: nope\n").unwrap();
-    let out = iamd(&["seed", bad.to_str().unwrap(), "--url", &app.base, "--api-key", ROOT_KEY]);
+    std::fs::write(
+        &bad,
+        "tenants:\n  - display_name: X\n    admin_email: nope\n",
+    )
+    .unwrap();
+    let out = iamd(&[
+        "seed",
+        bad.to_str().unwrap(),
+        "--url",
+        &app.base,
+        "--api-key",
+        ROOT_KEY,
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("tenants[0]: admin_email: not an email address"), "{err}");
+    assert!(
+        err.contains("tenants[0]: admin_email: not an email address"),
+        "{err}"
+    );
     assert_eq!(app.get("/v3/accounts").expect(200)["total_count"], 1);
 
     // Without dev mode the command says what to turn on.
     let plain = seeded_app(false);
-    let out = iamd(&["seed", seed.to_str().unwrap(), "--url", &plain.base, "--api-key", ROOT_KEY]);
+    let out = iamd(&[
+        "seed",
+        seed.to_str().unwrap(),
+        "--url",
+        &plain.base,
+        "--api-key",
+        ROOT_KEY,
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("IAMD_DEV_ENABLED=true"));
 }
