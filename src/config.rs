@@ -43,6 +43,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub log: LogConfig,
     pub http: HttpConfig,
+    pub dev: crate::dev::DevConfig,
 }
 
 /// People signing in (`/auth`): sessions, lockouts, client-credential tokens.
@@ -218,6 +219,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             log: LogConfig::default(),
             http: HttpConfig::default(),
+            dev: crate::dev::DevConfig::default(),
         }
     }
 }
@@ -359,6 +361,9 @@ impl Config {
         if self.max_image_bytes < 1024 {
             return Err(invalid("max_image_bytes", "must be at least 1024".into()));
         }
+        self.dev
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
         let email = &self.bootstrap.admin_email;
         if !crate::service::validate::is_email(email) {
             return Err(invalid(

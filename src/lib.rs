@@ -11,6 +11,7 @@ pub mod branding;
 pub mod clock;
 pub mod config;
 pub mod datadir;
+pub mod dev;
 pub mod email;
 pub mod error;
 pub mod ids;

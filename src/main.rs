@@ -65,6 +65,16 @@ enum Command {
     /// Mint a root admin API key for a stopped server (--data-dir), or print a fresh one to
     /// give the first start as IAMD_ADMIN_API_KEY (--new)
     AdminKey(cli::admin_key::AdminKeyArgs),
+    /// Apply a seed file (tenants, users, keys, groups, certificates, colors) to a stopped
+    /// server's data directory, or to a running server in dev mode (--url)
+    Seed(cli::seed::SeedArgs),
+    /// Write an account (users, groups, certificates, identity providers, colors; tenants with
+    /// --tenants) as a JSON document, read through the public API
+    Export(cli::transfer::ExportArgs),
+    /// Build an exported account in a server through its public API (new passwords, printed)
+    Import(cli::transfer::ImportArgs),
+    /// Copy an account from any server that speaks the API into another (ids mapped, printed)
+    Mirror(cli::transfer::MirrorArgs),
     /// Print a systemd unit for running iamd as a service
     SystemdUnit,
     /// Print the documented example configuration (every key, its default and its variable)
@@ -98,6 +108,10 @@ fn main() -> ExitCode {
         Some(Command::Restore { input, data_dir }) => cli::backup::restore(&input, &data_dir),
         Some(Command::Verify { data_dir }) => cli::verify::verify(&data_dir),
         Some(Command::AdminKey(args)) => cli::admin_key::admin_key(&args),
+        Some(Command::Seed(args)) => cli::seed::seed(&args),
+        Some(Command::Export(args)) => cli::transfer::export(&args),
+        Some(Command::Import(args)) => cli::transfer::import(&args),
+        Some(Command::Mirror(args)) => cli::transfer::mirror(&args),
         Some(Command::SystemdUnit) => {
             print!("{SYSTEMD_UNIT}");
             ExitCode::SUCCESS

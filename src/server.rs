@@ -29,6 +29,8 @@ pub struct Shared {
     pub gate: web::Data<WriteGate>,
     pub limits: web::Data<RequestLimits>,
     pub stopping: web::Data<Stopping>,
+    /// Dev mode's routes and state (`[dev] enabled`), else none.
+    pub dev: Option<crate::dev::DevData>,
 }
 
 /// Set once a graceful stop has begun: responses then close their connection, so keep-alive
@@ -57,6 +59,7 @@ impl Shared {
                 request_timeout: Duration::from_secs(config.timeouts.request_secs),
             }),
             stopping: web::Data::new(Stopping::default()),
+            dev: crate::dev::DevData::new(&config.dev),
         }
     }
 }
@@ -75,6 +78,7 @@ pub fn app(
     >,
 > {
     let cors = cors(&state.config.http.cors_origins);
+    let dev = shared.dev.clone();
     App::new()
         .app_data(state)
         .app_data(shared.limiter)
@@ -89,12 +93,20 @@ pub fn app(
         .app_data(web::QueryConfig::default().error_handler(|e, _| {
             ApiError::BadRequest(format!("Invalid query string: {e}")).into()
         }))
+        .configure(|cfg| {
+            if let Some(dev) = dev {
+                cfg.app_data(dev.baseline)
+                    .app_data(dev.faults)
+                    .configure(crate::dev::reset::configure);
+            }
+        })
         .configure(api::configure)
         .route(backup::PATH, web::get().to(backup::download))
         .default_service(web::to(api::not_found))
         .wrap(from_fn(backup::middleware))
         .wrap(from_fn(crate::limits::middleware))
         .wrap(from_fn(close_when_stopping))
+        .wrap(from_fn(crate::dev::faults::middleware))
         // Inside the request log, so that a refused preflight is an ErrorResponse too.
         .wrap(cors)
         // Also adds the `api::headers` of every response.
@@ -131,6 +143,8 @@ pub enum StartError {
     Tls(#[from] crate::tls::TlsError),
     #[error("first-start bootstrap failed: {0}")]
     Bootstrap(#[from] crate::bootstrap::BootstrapError),
+    #[error("{0}")]
+    Dev(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -186,6 +200,7 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         addr: bind.clone(),
         source,
     };
+    let seed = crate::dev::read_seed(&config).map_err(|e| StartError::Dev(e.to_string()))?;
     let listener = listen(&config.bind).map_err(bind_error)?;
     let addr = listener.local_addr().map_err(bind_error)?;
     let mut config = config;
@@ -206,6 +221,7 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         config.workers
     };
     let shared = Shared::new(&config);
+    let dev = shared.dev.clone();
     let stopping = shared.stopping.clone();
     let t = &config.timeouts;
     let per_address =
@@ -233,6 +249,9 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     };
     // After binding: a busy port must not use up the first start (and its one-time key).
     let admin_key = crate::bootstrap::run(&store, &config).await?;
+    crate::dev::start(&store, &config, admin_key.is_some(), seed, dev.as_ref())
+        .await
+        .map_err(StartError::Dev)?;
     let server = http.run();
     // Every record is read once the server serves (damage found takes it out of service).
     store.scan_in_background();

@@ -114,7 +114,7 @@ fn finish(
     // The reason of a refusal; a 5xx's message says nothing the error log does not.
     let reason = response_extensions
         .get::<Reason>()
-        .filter(|_| (400..500).contains(&status));
+        .filter(|r| (400..500).contains(&status) || r.0.starts_with(INJECTED));
     let line = Line {
         method: req.method().as_str(),
         path: req.path(),
@@ -136,6 +136,9 @@ fn finish(
     drop(extensions);
     Ok(res)
 }
+
+/// How the reason of an injected fault (`dev::faults`) starts: logged for a 5xx too.
+pub const INJECTED: &str = "injected fault";
 
 /// The message of an ErrorResponse, kept with the response for the request log.
 pub struct Reason(pub String);

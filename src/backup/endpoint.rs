@@ -37,13 +37,22 @@ use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 #[derive(Default)]
 pub struct WriteGate(Arc<RwLock<()>>);
 
+impl WriteGate {
+    /// Waits until no write is in flight and holds every new one off (dev mode's reset,
+    /// which is let through the middleware ungated for this).
+    pub async fn exclusive(&self) -> tokio::sync::OwnedRwLockWriteGuard<()> {
+        self.0.clone().write_owned().await
+    }
+}
+
 pub const PATH: &str = "/admin/backup";
 
 pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let reads_only = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let reads_only = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || req.path() == crate::dev::reset::RESET_PATH;
     let gate = req.app_data::<web::Data<WriteGate>>().cloned();
     let (Some(gate), false) = (gate, reads_only) else {
         return Ok(next.call(req).await?.map_into_boxed_body());

@@ -9,24 +9,41 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Args)]
-#[group(required = true, multiple = false)]
 pub struct AdminKeyArgs {
     /// Mint a new key for the root account of this stopped server's data directory, and
     /// write it to DIR/admin-api-key (the keys made before stay valid)
-    #[arg(long, value_name = "DIR")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "new",
+        conflicts_with = "new"
+    )]
     data_dir: Option<PathBuf>,
     /// Print a fresh random key, for IAMD_ADMIN_API_KEY (touches no data directory)
     #[arg(long)]
     new: bool,
+    /// With --new: a key of this account (32 hex digits), for the `api_keys` of a seed file
+    #[arg(long, value_name = "ID", requires = "new")]
+    account: Option<String>,
 }
 
 pub fn admin_key(args: &AdminKeyArgs) -> ExitCode {
     match &args.data_dir {
         Some(dir) => mint(dir),
         None => {
+            let account = match args.account.as_deref().map(AccountId::parse) {
+                None => AccountId::new(),
+                Some(Some(id)) => id,
+                Some(None) => {
+                    return fail(
+                        super::USAGE_ERROR,
+                        "--account: not an account id (32 hex digits)",
+                    )
+                }
+            };
             println!(
                 "{}",
-                apikey::issue(&AccountId::new().id(), &ApiKeyId::new().id()).full
+                apikey::issue(&account.id(), &ApiKeyId::new().id()).full
             );
             ExitCode::SUCCESS
         }

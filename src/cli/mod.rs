@@ -3,7 +3,10 @@
 pub mod admin_key;
 pub mod backup;
 mod guide;
+mod local;
+pub mod seed;
 pub mod server;
+pub mod transfer;
 pub mod verify;
 
 use iamd::config::Config;

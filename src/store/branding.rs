@@ -180,6 +180,30 @@ impl Blobs<'_> {
     }
 }
 
+/// Sets one own color in a transaction that may write other entities too (seeding);
+/// returns whether it changed (the same color already set is left, `updated_at` included).
+pub fn set_color_in(
+    tx: &dyn Tx,
+    account: &Id,
+    theme: Theme,
+    reference: &str,
+    color: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    let k = entry_key(account, theme, reference);
+    if let Some(raw) = tx.get(Table::BrandingcolorColor, &k)? {
+        if decode::<ColorRecord>(&raw)?.color == color {
+            return Ok(false);
+        }
+    }
+    let rec = ColorRecord {
+        color: color.to_string(),
+        updated_at: now,
+    };
+    tx.put(Table::BrandingcolorColor, &k, &encode(&rec))?;
+    Ok(true)
+}
+
 impl BrandingStore for Branding {
     fn colors(&self, account: &Id, theme: Theme) -> StoreResult<Vec<(String, ColorRecord)>> {
         self.own_entries(Table::BrandingcolorColor, &theme_prefix(account, theme))

@@ -262,6 +262,30 @@ fn claim(tx: &dyn Tx, index: Table, key: Vec<u8>, id: &Id, what: &str) -> StoreR
     tx.put(index, &key, id.as_bytes())
 }
 
+/// Inserts a trusted (not developer) certificate with its name and subject indexes, in a
+/// transaction that may write other entities too (seeding).
+pub fn insert_in(tx: &dyn Tx, cert: &TrustedCertRecord) -> StoreResult<()> {
+    let account = cert.account_id;
+    claim(
+        tx,
+        Table::CertnameCertid,
+        owned_text(&account, &cert.name),
+        &cert.id,
+        "name",
+    )?;
+    let subject = owned_text(&account, &cert.subject);
+    claim(tx, Table::CertsubjectCertid, subject, &cert.id, "subject")?;
+    tx.put(Table::CertidCert, &owned(&account, &cert.id), &encode(cert))?;
+    counts::add_in(tx, &account, ENTITY, 1)
+}
+
+/// The id of the account's certificate named `name`, read in a transaction.
+pub fn id_by_name_in(tx: &dyn Tx, account: &Id, name: &str) -> StoreResult<Option<Id>> {
+    Ok(tx
+        .get(Table::CertnameCertid, &owned_text(account, name))?
+        .and_then(|raw| Id::from_slice(&raw)))
+}
+
 impl CertificateStore for Certificates {
     fn server_ca(&self, kind: ServerCaKind) -> ServerCaEntry {
         match kind {

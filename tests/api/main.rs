@@ -3,6 +3,7 @@
 mod common;
 mod conformance;
 mod crash;
+mod dev;
 mod exact;
 mod foundation;
 mod harness;
