@@ -217,6 +217,8 @@ pub struct TestApp {
     pub admin_key: String,
     pub data_dir: PathBuf,
     _dir: Option<tempfile::TempDir>,
+    /// The app's PostgreSQL schema (`IAMD_TEST_STORE=postgres`), dropped after the app.
+    pub pg: Option<crate::pg::Schema>,
     handle: actix_web::dev::ServerHandle,
     thread: Option<JoinHandle<()>>,
 }
@@ -255,8 +257,15 @@ pub fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = test_config(dir.path());
     tweak(&mut config);
+    // One switch runs the suite on PostgreSQL: each app on a schema of its own.
+    let pg = (config.store.url.is_empty() && crate::pg::suite_on_postgres())
+        .then(|| crate::pg::Schema::create().expect("IAMD_TEST_PG_URL"));
+    if let Some(schema) = &pg {
+        config.store.url = schema.url();
+    }
     let mut app = start_in_process(config);
     app._dir = Some(dir);
+    app.pg = pg;
     app
 }
 
@@ -289,6 +298,7 @@ pub fn start_in_process(config: Config) -> TestApp {
         admin_key,
         data_dir,
         _dir: None,
+        pg: None,
         handle,
         thread: Some(thread),
     }

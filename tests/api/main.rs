@@ -8,6 +8,7 @@ mod foundation;
 mod harness;
 mod lists;
 mod operations;
+mod pg;
 mod real_binary;
 mod sdk;
 
@@ -22,6 +23,7 @@ mod memory_store;
 mod notifications;
 mod owner_rights;
 mod policy_groups;
+mod postgres_store;
 mod secret_responses;
 mod tenants;
 mod users;

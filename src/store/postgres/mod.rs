@@ -80,11 +80,7 @@ impl PostgresEngine {
     /// Connects to `url` (`postgres://user:password@host:port/db`, or any form
     /// tokio-postgres parses) and applies the schema migrations.
     pub fn open(url: &str) -> StoreResult<PostgresEngine> {
-        let config: tokio_postgres::Config = url.parse().map_err(|e| {
-            // The parse error never repeats the URL, so no password reaches a log.
-            StoreError::Backend(format!("the PostgreSQL URL is not valid: {e}"))
-        })?;
-        PostgresEngine::with_config(config, DEFAULT_POOL_SIZE)
+        PostgresEngine::with_config(parse_url(url)?, DEFAULT_POOL_SIZE)
     }
 
     /// [`PostgresEngine::open`] with a parsed configuration and a pool size.
@@ -110,6 +106,7 @@ impl PostgresEngine {
             .enable_all()
             .build()
             .map_err(|e| StoreError::Backend(format!("cannot start the database threads: {e}")))?;
+        let place = place(&config);
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -134,7 +131,11 @@ impl PostgresEngine {
         };
         let pool = engine.pool.clone();
         engine.run(async move {
-            let mut conn = pool.get().await.map_err(pool_error)?;
+            // The first connection says plainly where it failed (a start error), with the
+            // driver's reason and never the password.
+            let mut conn = pool.get().await.map_err(|e| {
+                StoreError::Backend(format!("cannot connect to PostgreSQL at {place}: {e}"))
+            })?;
             migrate::apply(&mut conn).await
         })?;
         Ok(engine)
@@ -164,6 +165,39 @@ impl PostgresEngine {
         let pool = self.pool.clone();
         self.run(async move { pool.get().await.map_err(pool_error) })
     }
+}
+
+/// Where the pool connects (`host:port/database`, or the socket directory), for messages.
+fn place(config: &tokio_postgres::Config) -> String {
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, host)| {
+            let port = config.get_ports().get(i).or(config.get_ports().first());
+            let host = match host {
+                tokio_postgres::config::Host::Tcp(name) => name.clone(),
+                #[cfg(unix)]
+                tokio_postgres::config::Host::Unix(dir) => dir.display().to_string(),
+            };
+            format!("{host}:{}", port.copied().unwrap_or(5432))
+        })
+        .collect();
+    format!("{}/{}", hosts.join(","), config.get_dbname().unwrap_or(""))
+}
+
+/// The connection settings of `url`. The parse error never repeats the URL (only the name
+/// of a bad option), so no password reaches a log.
+pub fn parse_url(url: &str) -> StoreResult<tokio_postgres::Config> {
+    let config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e| StoreError::Backend(format!("the PostgreSQL URL is not valid: {e}")))?;
+    if config.get_hosts().is_empty() {
+        return Err(StoreError::Backend(
+            "the PostgreSQL URL names no host (postgres://user:password@host:port/database)".into(),
+        ));
+    }
+    Ok(config)
 }
 
 impl Drop for PostgresEngine {

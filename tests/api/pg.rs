@@ -1,0 +1,91 @@
+//! PostgreSQL for the HTTP tests. `IAMD_TEST_PG_URL` names a database (`.ci/postgres` starts
+//! a throwaway cluster and sets it); each server under test gets a schema of its own there
+//! (its URL sets `search_path`), dropped when the test is done, so tests run in parallel
+//! without seeing each other's rows.
+//!
+//! `IAMD_TEST_STORE=postgres` runs every `spawn_app` server on PostgreSQL (see common.rs).
+
+use std::hash::BuildHasher;
+
+pub const URL_VAR: &str = "IAMD_TEST_PG_URL";
+
+/// Whether the whole suite runs on PostgreSQL (`IAMD_TEST_STORE=postgres`).
+pub fn suite_on_postgres() -> bool {
+    match std::env::var("IAMD_TEST_STORE").as_deref() {
+        Ok("postgres") => true,
+        Ok("") | Ok("sled") | Err(_) => false,
+        Ok(other) => panic!("IAMD_TEST_STORE={other}: use `postgres` or leave it unset"),
+    }
+}
+
+/// The test database's URL; `None` (the PostgreSQL tests skip) without one, except under CI
+/// (`CI=true`), where skipping would pass a run that tested nothing.
+pub fn url() -> Option<String> {
+    match std::env::var(URL_VAR) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true") && !suite_on_postgres(),
+                "{URL_VAR} is not set: run the tests under .ci/postgres"
+            );
+            eprintln!("{URL_VAR} is not set: a PostgreSQL test is skipped (see .ci/postgres)");
+            None
+        }
+    }
+}
+
+/// A schema of its own in the test database, dropped with its tables when this goes.
+pub struct Schema {
+    base: String,
+    name: String,
+}
+
+impl Schema {
+    pub fn create() -> Option<Schema> {
+        let base = url()?;
+        let random = std::collections::hash_map::RandomState::new().hash_one(std::process::id());
+        let name = format!("iamd_api_{random:016x}");
+        admin(&base, &format!("CREATE SCHEMA {name}"));
+        Some(Schema { base, name })
+    }
+
+    /// The store URL of a server whose tables land in this schema.
+    pub fn url(&self) -> String {
+        let sep = if self.base.contains('?') { '&' } else { '?' };
+        format!("{}{sep}options=-c%20search_path%3D{}", self.base, self.name)
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            admin(&self.base, &format!("DROP SCHEMA {} CASCADE", self.name));
+        }
+    }
+}
+
+/// Runs `sql` on a connection of its own, on a thread of its own (a caller inside a
+/// runtime is no concern).
+fn admin(url: &str, sql: &str) {
+    let (url, sql) = (url.to_string(), sql.to_string());
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .expect("connect to the test database");
+            let task = tokio::spawn(connection);
+            client
+                .batch_execute(&sql)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            drop(client);
+            let _ = task.await;
+        })
+    })
+    .join()
+    .expect("PostgreSQL test setup");
+}
