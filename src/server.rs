@@ -196,9 +196,12 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         config: config.clone(),
     });
     let workers = if config.workers == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
+        // A networked engine asks for more (see `Engine::default_workers`).
+        store.engine.default_workers().unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        })
     } else {
         config.workers
     };

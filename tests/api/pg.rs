@@ -54,6 +54,80 @@ impl Schema {
         let sep = if self.base.contains('?') { '&' } else { '?' };
         format!("{}{sep}options=-c%20search_path%3D{}", self.base, self.name)
     }
+
+    /// Holds `LOCK TABLE table IN ACCESS EXCLUSIVE MODE` in an open transaction until the
+    /// guard goes: every statement that touches the table waits (a database that hangs).
+    pub fn lock(&self, table: &str) -> Lock {
+        let (url, sql) = (
+            self.base.clone(),
+            format!(
+                "BEGIN; SET LOCAL search_path = {}; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE",
+                self.name
+            ),
+        );
+        let (locked, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .expect("connect to the test database");
+                let task = tokio::spawn(connection);
+                client.batch_execute(&sql).await.expect("lock the table");
+                locked.0.send(()).unwrap();
+                let _ = release.1.recv();
+                client.batch_execute("COMMIT").await.expect("unlock");
+                drop(client);
+                let _ = task.await;
+            })
+        });
+        locked.1.recv().expect("the table is locked");
+        Lock {
+            release: Some(release.0),
+            thread: Some(thread),
+        }
+    }
+
+    /// The first column of the first row of `sql` (a count), as i64.
+    pub fn count(&self, sql: &str) -> i64 {
+        let (url, sql) = (self.base.clone(), sql.to_string());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .expect("connect to the test database");
+                let task = tokio::spawn(connection);
+                let n: i64 = client.query_one(&sql, &[]).await.expect(&sql).get(0);
+                drop(client);
+                let _ = task.await;
+                n
+            })
+        })
+        .join()
+        .expect("PostgreSQL query")
+    }
+}
+
+/// A table lock held by [`Schema::lock`]; released when dropped.
+pub struct Lock {
+    release: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        drop(self.release.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl Drop for Schema {

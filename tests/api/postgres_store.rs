@@ -115,3 +115,54 @@ fn the_real_binary_serves_on_postgres() {
         .expect(200);
     assert!(server.terminate().success());
 }
+
+/// A database that hangs on one table holds the requests that wait on it, not the server:
+/// with the default worker count, requests stuck on PostgreSQL leave workers free for
+/// the others (here `/health`, which does not touch the locked table).
+#[test]
+fn requests_stuck_on_a_slow_database_leave_the_server_serving() {
+    let Some(schema) = Schema::create() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.store.url = schema.url();
+    config.workers = 0;
+    let app = start_in_process(config);
+    app.get("/v3/users/me").expect(200);
+    let stuck = 4;
+    let lock = schema.lock("keyhash_apikeyid");
+    std::thread::scope(|s| {
+        let waiting: Vec<_> = (0..stuck)
+            .map(|_| {
+                let client = app.client.clone();
+                s.spawn(move || client.get("/v3/users/me").status)
+            })
+            .collect();
+        crate::common::wait_until(
+            std::time::Duration::from_secs(20),
+            "every request reached the database (not waiting behind another on its worker)",
+            || {
+                schema.count(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                     AND application_name = 'iamd'",
+                ) >= stuck
+            },
+        );
+        let (answered, health) = std::sync::mpsc::channel();
+        let client = app.client.clone();
+        s.spawn(move || {
+            let _ = answered.send(client.get("/health").status);
+        });
+        let health = health.recv_timeout(std::time::Duration::from_secs(5));
+        drop(lock);
+        assert_eq!(
+            health.ok(),
+            Some(200),
+            "/health waited behind {stuck} requests stuck on the database"
+        );
+        for w in waiting {
+            assert_eq!(w.join().unwrap(), 200);
+        }
+    });
+}

@@ -11,9 +11,20 @@
 //! waits for the answer on a plain channel, which is legal from any thread, in a runtime or
 //! not. The caller's thread waits for one round trip, as a sled call waits for its disk;
 //! the connections themselves are driven by the engine's threads, never by the caller's.
-//! (While it waits, an actix worker serves no other request: at network latencies a
-//! request's store calls belong on the blocking pool, `web::block`, which a service layer
-//! can do once for every request.)
+//!
+//! **Workers.** While it waits, an actix worker serves no other request. The ways out that
+//! look cheaper do not work here: `block_in_place` panics on actix's current-thread
+//! workers; `web::block` needs a `Send + 'static` closure, and the store calls of one
+//! request are spread over the auth extractor, the scope, the handler and the service, so
+//! there is no one place to put it without cloning every input (and a request would then
+//! hop threads once per call); an async engine boundary would cost sled and memory a boxed
+//! future per read. So a server on PostgreSQL runs as many workers as the pool has
+//! connections when `workers = 0` ([`Engine::default_workers`]): a worker thread that waits
+//! on the database parks (no CPU), each waiting call holds one connection, and a slow
+//! database holds up the requests waiting on it, while idle workers take new connections.
+//! The pool, not the worker count, bounds what a node asks of the database. Requests that
+//! share a kept-alive connection with a stuck one still wait behind it (as on HTTP/1.1
+//! anyway). sled and memory keep one worker per core.
 //!
 //! **Transactions** run `work` in `BEGIN ISOLATION LEVEL SERIALIZABLE`; every read and write
 //! goes to the database, so a transaction reads its own writes. A serialization failure
@@ -238,6 +249,11 @@ impl Engine for PostgresEngine {
 
     fn transact_dyn(&self, work: &mut dyn FnMut(&dyn Tx) -> StoreResult<()>) -> StoreResult<()> {
         tx::transact(self, work)
+    }
+
+    /// One worker per pooled connection (see the module comment).
+    fn default_workers(&self) -> Option<usize> {
+        Some(self.pool.status().max_size)
     }
 
     /// Nothing to do: a commit is durable when it returns.
