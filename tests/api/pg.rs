@@ -34,6 +34,25 @@ pub fn url() -> Option<String> {
     }
 }
 
+/// The schemas of stopped apps, by data directory, so that a test that restarts a server
+/// on its data directory (`test_config(dir)`) finds the same database. Kept until the test
+/// process ends (the throwaway cluster goes with it).
+static KEPT: std::sync::Mutex<Vec<(std::path::PathBuf, Schema)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Keeps `schema` as the database of `data_dir` (an app stopped to be restarted).
+pub fn keep_for(data_dir: &std::path::Path, schema: Schema) {
+    KEPT.lock().unwrap().push((data_dir.to_path_buf(), schema));
+}
+
+/// The store URL of a stopped app's data directory, if it ran on PostgreSQL.
+pub fn url_for(data_dir: &std::path::Path) -> Option<String> {
+    let kept = KEPT.lock().unwrap();
+    kept.iter()
+        .find(|(dir, _)| dir == data_dir)
+        .map(|(_, schema)| schema.url())
+}
+
 /// A schema of its own in the test database, dropped with its tables when this goes.
 pub struct Schema {
     base: String,
