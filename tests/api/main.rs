@@ -20,6 +20,7 @@ mod input_rules;
 mod invitations;
 mod isolation;
 mod memory_store;
+mod multi_node;
 mod notifications;
 mod owner_rights;
 mod policy_groups;
