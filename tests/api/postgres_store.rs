@@ -166,3 +166,67 @@ fn requests_stuck_on_a_slow_database_leave_the_server_serving() {
         }
     });
 }
+
+/// `iamd migrate-store`: a stopped sled server's database into PostgreSQL and back, each
+/// time served by a server on the new store; a target that holds a database is refused.
+#[test]
+fn migrate_store_moves_a_database_to_postgres_and_back() {
+    let Some(schema) = Schema::create() else {
+        return;
+    };
+    let url = schema.url();
+    let app = crate::common::spawn_app_on_sled();
+    let key = app.admin_key.clone();
+    let email = format!("{}@example.com", unique("moved"));
+    let user = app
+        .post(
+            "/v3/users",
+            &json!({"email": email, "password": "a long enough password"}),
+        )
+        .expect(201)
+        .clone();
+    let sled_dir = app.stop().unwrap();
+    let from = sled_dir.path().to_str().unwrap();
+
+    let (code, out, err) = run(&["migrate-store", "--from", from, "--to", &url], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("copied"), "{out}");
+    // A second run into the same database is refused and changes nothing.
+    let (code, _, err) = run(&["migrate-store", "--from", from, "--to", &url], &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("already holds an iamd database"), "{err}");
+
+    let served = |dir: &std::path::Path, store_url: &str| {
+        let mut config = test_config(dir);
+        config.store.url = store_url.to_string();
+        let app = start_with_key(config, &key);
+        let found = app
+            .get(&format!("/v3/users?email__eq={email}"))
+            .expect(200)
+            .clone();
+        assert_eq!(found["total_count"], 1, "{found}");
+        assert_eq!(found["data"][0]["id"], user["id"]);
+        app.get("/v3/users/me").expect(200);
+        app.stop();
+    };
+    let node = tempfile::tempdir().unwrap();
+    served(node.path(), &url);
+
+    // And back, into a new directory.
+    let back = tempfile::tempdir().unwrap();
+    let to = back.path().join("data");
+    let (code, out, err) = run(
+        &[
+            "migrate-store",
+            "--from",
+            &url,
+            "--to",
+            to.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, err) = run(&["migrate-store", "--from", &url, "--to", from], &[]);
+    assert_eq!(code, 1, "a directory that is not empty: {err}");
+    served(&to, "");
+}
