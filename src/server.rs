@@ -122,7 +122,7 @@ fn cors(origins: &[String]) -> actix_web::middleware::Condition<actix_cors::Cors
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot open the data directory: {0}")]
+    #[error("cannot open the database: {0}")]
     Store(#[from] crate::store::StoreError),
     #[error("TLS: {0}")]
     Tls(#[from] crate::tls::TlsError),

@@ -145,7 +145,10 @@ impl PostgresEngine {
             // The first connection says plainly where it failed (a start error), with the
             // driver's reason and never the password.
             let mut conn = pool.get().await.map_err(|e| {
-                StoreError::Backend(format!("cannot connect to PostgreSQL at {place}: {e}"))
+                StoreError::Unavailable(format!(
+                    "cannot connect to PostgreSQL at {place}: {}",
+                    with_causes(&e)
+                ))
             })?;
             migrate::apply(&mut conn).await
         })?;
@@ -176,6 +179,20 @@ impl PostgresEngine {
         let pool = self.pool.clone();
         self.run(async move { pool.get().await.map_err(pool_error) })
     }
+}
+
+/// `e` and the errors under it ("error connecting to server: Connection refused").
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// Where the pool connects (`host:port/database`, or the socket directory), for messages.
