@@ -32,7 +32,8 @@ pub struct Config {
     pub max_json_body_bytes: usize,
     /// Largest accepted branding image, in bytes.
     pub max_image_bytes: usize,
-    /// Worker threads serving HTTP; 0 means one per CPU core.
+    /// Worker threads serving HTTP; 0 means one per CPU core (on PostgreSQL, one per pooled
+    /// connection: a worker waits for each database round trip).
     pub workers: usize,
     pub store: StoreConfig,
     pub bootstrap: BootstrapConfig,
@@ -109,7 +110,9 @@ pub enum LogFormat {
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
     /// Empty: sled in the data directory. `memory:`: in memory only, lost at every stop
-    /// (tests and local development).
+    /// (tests and local development). `postgres://user:password@host:port/database`: a
+    /// PostgreSQL database, which several nodes may share (shown without its password).
+    #[serde(serialize_with = "url_redacted")]
     pub url: String,
 }
 
@@ -279,6 +282,11 @@ impl Default for TimeoutsConfig {
             shutdown_secs: 10,
         }
     }
+}
+
+/// A URL is shown without its password.
+fn url_redacted<S: serde::Serializer>(value: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::store::redact_url(value))
 }
 
 /// Secrets are shown as whether they are set, never as their value.
@@ -724,7 +732,17 @@ mod tests {
         assert!(fails("IAMD_TLS_CERT_FILE", "/c.pem").contains("tls.key_file"));
         assert!(fails("IAMD_TLS_HOSTS", "bad host!").contains("tls.hosts"));
         assert!(fails("IAMD_REQUEST_TIMEOUT_SECS", "0").contains("timeouts.request_secs"));
-        assert!(fails("IAMD_STORE_URL", "postgres://db").contains("store.url"));
+        assert!(fails("IAMD_STORE_URL", "mysql://u:pw@db").contains("store.url"));
+        assert!(!fails("IAMD_STORE_URL", "mysql://u:pw@db").contains("pw"));
+        assert!(fails("IAMD_STORE_URL", "postgres://db?port=x").contains("store.url"));
+        let pg = Config::load(None, |k| {
+            (k == "IAMD_STORE_URL").then(|| "postgres://iamd:pw@db:5432/iamd".into())
+        });
+        let shown = toml::to_string(&pg.unwrap()).unwrap();
+        assert!(
+            shown.contains("postgres://iamd:(set)@db:5432/iamd"),
+            "{shown}"
+        );
         let memory = Config::load(None, |k| (k == "IAMD_STORE_URL").then(|| "memory:".into()));
         assert_eq!(memory.unwrap().store.url, "memory:");
         let shown = toml::to_string(

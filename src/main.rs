@@ -55,6 +55,16 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         data_dir: PathBuf,
     },
+    /// Copy a stopped server's database into an empty store of another engine: a data
+    /// directory (sled) to PostgreSQL or back, through the logical backup
+    MigrateStore {
+        /// The data directory or postgres:// URL to copy from (left unchanged)
+        #[arg(long, value_name = "DIR|URL")]
+        from: String,
+        /// The new or empty data directory, or empty PostgreSQL database, to copy into
+        #[arg(long, value_name = "DIR|URL")]
+        to: String,
+    },
     /// Check every record and index of a stopped server's data directory (exit 1 on any
     /// problem)
     Verify {
@@ -106,6 +116,7 @@ fn main() -> ExitCode {
         Some(Command::Backup(args)) => cli::backup::backup(&args),
         Some(Command::VerifyBackup { input }) => cli::backup::verify(&input),
         Some(Command::Restore { input, data_dir }) => cli::backup::restore(&input, &data_dir),
+        Some(Command::MigrateStore { from, to }) => cli::backup::migrate_store(&from, &to),
         Some(Command::Verify { data_dir }) => cli::verify::verify(&data_dir),
         Some(Command::AdminKey(args)) => cli::admin_key::admin_key(&args),
         Some(Command::Seed(args)) => cli::seed::seed(&args),

@@ -137,7 +137,7 @@ fn cors(origins: &[String]) -> actix_web::middleware::Condition<actix_cors::Cors
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot open the data directory: {0}")]
+    #[error("cannot open the database: {0}")]
     Store(#[from] crate::store::StoreError),
     #[error("TLS: {0}")]
     Tls(#[from] crate::tls::TlsError),
@@ -214,9 +214,12 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         config: config.clone(),
     });
     let workers = if config.workers == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
+        // A networked engine asks for more (see `Engine::default_workers`).
+        store.engine.default_workers().unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        })
     } else {
         config.workers
     };

@@ -256,6 +256,7 @@ async fn health(state: web::Data<crate::state::AppState>) -> Result<HttpResponse
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "status": "ok",
         "store": "ok",
+        "engine": crate::service::health::engine(&state),
         "version": env!("CARGO_PKG_VERSION"),
         "bootstrapped": bootstrapped,
     })))

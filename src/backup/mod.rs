@@ -28,9 +28,11 @@
 pub mod endpoint;
 pub mod fetch;
 mod format;
+mod migrate;
 mod restore;
 
 pub use format::{read_snapshot, write_snapshot, Item};
+pub use migrate::migrate;
 pub use restore::{backup_offline, restore, restore_into};
 
 use crate::store::engine::Table;

@@ -1,4 +1,4 @@
-//! `iamd backup`, `iamd verify-backup`, `iamd restore`.
+//! `iamd backup`, `iamd verify-backup`, `iamd restore`, `iamd migrate-store`.
 
 use super::{fail, load_config, FAILED, USAGE_ERROR};
 use clap::Args;
@@ -103,6 +103,18 @@ pub fn restore(input: &Path, data_dir: &Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(FAILED, &format!("restore refused: {e}")),
+    }
+}
+
+pub fn migrate_store(from: &str, to: &str) -> ExitCode {
+    let (shown_from, shown_to) = (iamd::store::redact_url(from), iamd::store::redact_url(to));
+    match backup::migrate(from, to) {
+        Ok(summary) => {
+            report("copied", Path::new(&shown_from), &summary);
+            println!("into {shown_to}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(FAILED, &format!("migration refused: {e}")),
     }
 }
 

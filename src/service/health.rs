@@ -13,3 +13,8 @@ pub fn check(state: &AppState) -> ApiResult<bool> {
         .map_err(ApiError::Unavailable)?;
     Ok(state.store.root_account()?.is_some())
 }
+
+/// The storage engine's name ("sled", "memory", "postgres").
+pub fn engine(state: &AppState) -> &'static str {
+    state.store.engine.name()
+}

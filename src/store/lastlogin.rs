@@ -9,6 +9,10 @@
 //! still exists, checked in the same transaction as the write: transactions are
 //! serializable, so a use noted just after the delete (by a request that authenticated just
 //! before it) is dropped, never written back.
+//!
+//! Several nodes on one database (PostgreSQL) each batch what they saw: `persist` keeps the
+//! later of the stored and the batched time, and `get` answers the later of the two, so
+//! times merge and never go back.
 
 use super::engine::{transact, Engine, Table};
 use super::keys::owned;
@@ -44,14 +48,16 @@ impl LastLogin {
         }
     }
 
+    /// The latest of the batched time and the stored one: on a database shared by several
+    /// nodes, another node may have stored a later use than this one saw.
     pub fn get(&self, account: &Id, subject: &Id) -> StoreResult<Option<i64>> {
-        if let Some(t) = self.pending().get(&(*account, *subject)) {
-            return Ok(Some(*t));
-        }
-        Ok(self
+        let pending = self.pending().get(&(*account, *subject)).copied();
+        let stored = self
             .engine
             .get(Table::SubjectidLastlogin, &owned(account, subject))?
-            .and_then(|v| v.as_slice().try_into().ok().map(i64::from_be_bytes)))
+            .as_deref()
+            .and_then(time_of);
+        Ok(pending.max(stored))
     }
 
     /// Writes the batched times of subjects that still exist to the tree (made durable by
@@ -69,7 +75,11 @@ impl LastLogin {
                 if tx.get(Table::ApikeyidApikey, &k)?.is_some()
                     || tx.get(Table::UseridUser, &k)?.is_some()
                 {
-                    tx.put(Table::SubjectidLastlogin, &k, &t.to_be_bytes())?;
+                    // Never back in time: another node may have stored a later use.
+                    let stored = tx.get(Table::SubjectidLastlogin, &k)?;
+                    if stored.as_deref().and_then(time_of) < Some(*t) {
+                        tx.put(Table::SubjectidLastlogin, &k, &t.to_be_bytes())?;
+                    }
                 }
             }
             Ok(())
@@ -99,6 +109,11 @@ impl LastLogin {
             Ok(())
         })
     }
+}
+
+/// A stored time (i64 BE milliseconds).
+fn time_of(raw: &[u8]) -> Option<i64> {
+    raw.try_into().ok().map(i64::from_be_bytes)
 }
 
 #[cfg(test)]
@@ -213,5 +228,27 @@ mod tests {
             assert_eq!(store.last_login.get(&account, &subject).unwrap(), None);
         }
         assert_eq!(stored_after_reopen(dir.path(), store, &account, &key), None);
+    }
+
+    /// Two nodes on one database each batch the uses they saw: what one persists never
+    /// takes the time back (the latest wins), and a node reads the latest of both.
+    #[test]
+    fn nodes_on_one_database_merge_their_times_and_never_regress() {
+        let engine: std::sync::Arc<dyn crate::store::engine::Engine> =
+            std::sync::Arc::new(crate::store::engine::MemoryEngine::new());
+        let a = Store::over_engine(engine.clone()).unwrap();
+        let b = Store::over_engine(engine).unwrap();
+        let account = Id::new();
+        let key = new_key(&a, account, None);
+        a.last_login.touch(&account, [key], 5_000);
+        b.last_login.touch(&account, [key], 4_000);
+        a.last_login.persist().unwrap();
+        assert_eq!(b.last_login.get(&account, &key).unwrap(), Some(5_000));
+        b.last_login.persist().unwrap();
+        assert_eq!(a.last_login.get(&account, &key).unwrap(), Some(5_000));
+        assert_eq!(b.last_login.get(&account, &key).unwrap(), Some(5_000));
+        b.last_login.touch(&account, [key], 6_000);
+        b.last_login.persist().unwrap();
+        assert_eq!(a.last_login.get(&account, &key).unwrap(), Some(6_000));
     }
 }

@@ -1,5 +1,6 @@
 //! Storage: one module per entity, over an engine (`engine`): sled in the data directory
-//! (`sled`, the default) or memory (`[store] url = "memory:"`).
+//! (`sled`, the default), memory (`[store] url = "memory:"`) or PostgreSQL
+//! (`[store] url = "postgres://..."`, see `postgres`).
 //!
 //! Every entity key starts with the owning account id (`account_id ++ entity_id`), and every
 //! store call takes the account, so a handler cannot reach another tenant's record by id.
@@ -82,19 +83,55 @@ pub enum Location {
     DataDir,
     /// `"memory:"`: nothing on disk; a stop loses everything.
     Memory,
+    /// `"postgres://..."` (or `postgresql://`): a PostgreSQL database that several nodes
+    /// may share.
+    Postgres,
 }
 
 impl Location {
+    /// Which engine `url` names; a URL that cannot name one is refused here, before anything
+    /// opens. No error repeats the URL: it may hold a password.
     pub fn parse(url: &str) -> StoreResult<Location> {
         match url.trim() {
             "" => Ok(Location::DataDir),
             "memory:" => Ok(Location::Memory),
+            other if other.starts_with("postgres://") || other.starts_with("postgresql://") => {
+                postgres::parse_url(other)?;
+                Ok(Location::Postgres)
+            }
             other => Err(StoreError::Backend(format!(
-                "unsupported store url `{other}`: leave it empty (the data directory) or \
-                 use `memory:`"
+                "unsupported store url `{}`: leave it empty (the data directory), or use \
+                 `memory:` or `postgres://user:password@host:port/database`",
+                redact_url(other)
             ))),
         }
     }
+}
+
+/// `url` with its password (the userinfo's, or a `password=` parameter) shown as `(set)`,
+/// for messages and `check-config`.
+pub fn redact_url(url: &str) -> String {
+    let mut out = url.to_string();
+    if let Some(scheme_end) = out.find("://") {
+        let rest = scheme_end + 3;
+        let authority_end = out[rest..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |i| rest + i);
+        // The last `@` of the authority ends the userinfo (a password may hold `@`).
+        if let Some(at) = out[rest..authority_end].rfind('@').map(|i| rest + i) {
+            if let Some(colon) = out[rest..at].find(':').map(|i| rest + i) {
+                out.replace_range(colon + 1..at, "(set)");
+            }
+        }
+    }
+    let lower = out.to_ascii_lowercase();
+    if let Some(start) = lower.find("password=").map(|i| i + "password=".len()) {
+        let end = out[start..]
+            .find(['&', ' '])
+            .map_or(out.len(), |i| start + i);
+        out.replace_range(start..end, "(set)");
+    }
+    out
 }
 
 /// The storage handed to handlers: one trait object per entity, all over one engine.
@@ -149,6 +186,9 @@ impl Store {
         match Location::parse(url)? {
             Location::DataDir => Store::open(dir),
             Location::Memory => Store::memory(),
+            Location::Postgres => {
+                Store::over_engine(Arc::new(engine::PostgresEngine::open(url.trim())?))
+            }
         }
     }
 
@@ -250,11 +290,56 @@ impl Store {
 pub fn checkpoint(dir: &Path, url: &str, wait: std::time::Duration) -> StoreResult<()> {
     match Location::parse(url)? {
         Location::DataDir => sled::checkpoint(dir, wait),
-        Location::Memory => Ok(()),
+        // Nothing kept in the data directory.
+        Location::Memory | Location::Postgres => Ok(()),
     }
 }
 
 /// `iamd verify`: checks every record and index of a stopped server's data directory.
 pub fn verify_data_dir(dir: &Path) -> StoreResult<sled::verify::Report> {
     sled::verify::data_dir(dir)
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::{redact_url, Location};
+
+    #[test]
+    fn a_store_url_is_shown_without_its_password() {
+        for (url, shown) in [
+            (
+                "postgres://iamd:pw@db:5432/iamd",
+                "postgres://iamd:(set)@db:5432/iamd",
+            ),
+            (
+                "postgres://iamd:p@w:d@db/iamd",
+                "postgres://iamd:(set)@db/iamd",
+            ),
+            ("postgres://iamd@db/iamd", "postgres://iamd@db/iamd"),
+            (
+                "postgres://db/iamd?user=iamd&password=pw&sslmode=disable",
+                "postgres://db/iamd?user=iamd&password=(set)&sslmode=disable",
+            ),
+            ("", ""),
+            ("memory:", "memory:"),
+        ] {
+            assert_eq!(redact_url(url), shown);
+        }
+    }
+
+    #[test]
+    fn a_postgres_url_selects_postgres_and_a_bad_one_is_refused_before_connecting() {
+        assert_eq!(
+            Location::parse("postgres://h/db").unwrap(),
+            Location::Postgres
+        );
+        assert_eq!(
+            Location::parse("postgresql://h/db").unwrap(),
+            Location::Postgres
+        );
+        let bad = Location::parse("postgres://u:secret@h/db?port=x").unwrap_err();
+        assert!(!bad.to_string().contains("secret"), "{bad}");
+        let other = Location::parse("mysql://u:secret@h/db").unwrap_err();
+        assert!(!other.to_string().contains("secret"), "{other}");
+    }
 }

@@ -217,6 +217,8 @@ pub struct TestApp {
     pub admin_key: String,
     pub data_dir: PathBuf,
     _dir: Option<tempfile::TempDir>,
+    /// The app's PostgreSQL schema (`IAMD_TEST_STORE=postgres`), dropped after the app.
+    pub pg: Option<crate::pg::Schema>,
     handle: actix_web::dev::ServerHandle,
     thread: Option<JoinHandle<()>>,
 }
@@ -238,6 +240,10 @@ pub fn test_config(data_dir: &Path) -> Config {
     // The free space of the test machine's disk is not what these tests are about
     // (operations/full_disk.rs tests the reserve on a file system of its own).
     config.limits.min_free_disk_bytes = 0;
+    // A data directory whose app ran on PostgreSQL (`IAMD_TEST_STORE`) restarts there.
+    if let Some(url) = crate::pg::url_for(data_dir) {
+        config.store.url = url;
+    }
     config
 }
 
@@ -250,13 +256,29 @@ pub fn spawn_app_in_memory() -> TestApp {
     spawn_app_with(|c| c.store.url = "memory:".into())
 }
 
+/// Starts the app on sled whatever `IAMD_TEST_STORE` says (tests of sled's own files).
+pub fn spawn_app_on_sled() -> TestApp {
+    start_on_temp_dir(|_| {}, false)
+}
+
 /// Starts the app on a fresh temp dir after `tweak` adjusts the config.
 pub fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    start_on_temp_dir(tweak, crate::pg::suite_on_postgres())
+}
+
+fn start_on_temp_dir(tweak: impl FnOnce(&mut Config), postgres: bool) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = test_config(dir.path());
     tweak(&mut config);
+    // One switch runs the suite on PostgreSQL: each app on a schema of its own.
+    let pg = (config.store.url.is_empty() && postgres)
+        .then(|| crate::pg::Schema::create().expect("IAMD_TEST_PG_URL"));
+    if let Some(schema) = &pg {
+        config.store.url = schema.url();
+    }
     let mut app = start_in_process(config);
     app._dir = Some(dir);
+    app.pg = pg;
     app
 }
 
@@ -289,6 +311,7 @@ pub fn start_in_process(config: Config) -> TestApp {
         admin_key,
         data_dir,
         _dir: None,
+        pg: None,
         handle,
         thread: Some(thread),
     }
@@ -302,6 +325,9 @@ impl TestApp {
             self.shutdown(),
             "the database of the stopped server stays open"
         );
+        if let Some(schema) = self.pg.take() {
+            crate::pg::keep_for(&self.data_dir, schema);
+        }
         self._dir.take()
     }
 
@@ -350,7 +376,8 @@ pub fn database_closed_within(data_dir: &Path, wait: Duration) -> bool {
 /// Runs `f` on the store under `data_dir` while no server runs on it, then closes the store
 /// and waits until the database is closed, so a server may start on it at once.
 pub fn with_store<T>(data_dir: &Path, f: impl FnOnce(&iamd::store::Store) -> T) -> T {
-    let store = iamd::store::Store::open(data_dir)
+    let url = crate::pg::url_for(data_dir).unwrap_or_default();
+    let store = iamd::store::Store::open_url(data_dir, &url)
         .unwrap_or_else(|e| panic!("the store of a stopped server opens at once: {e}"));
     let out = f(&store);
     store.flush().expect("the store flushes");

@@ -197,7 +197,9 @@ fn a_user_cannot_remove_itself_from_administrators_through_its_groups() {
 
 /// Opens the store of a stopped server (`TestApp::stop` has closed it).
 pub fn reopen(dir: &std::path::Path) -> iamd::store::Store {
-    iamd::store::Store::open(dir).unwrap_or_else(|e| panic!("store opens: {e}"))
+    // On the app's PostgreSQL schema under `IAMD_TEST_STORE=postgres`.
+    let url = crate::pg::url_for(dir).unwrap_or_default();
+    iamd::store::Store::open_url(dir, &url).unwrap_or_else(|e| panic!("store opens: {e}"))
 }
 
 #[test]

@@ -19,8 +19,10 @@
 //!
 //! The boundary is synchronous on purpose: the engines behind it (sled, memory) answer from
 //! memory in microseconds, and an async trait would cost every read a boxed future. Only
-//! `durable` is async, since it waits for a disk (or a network) while the worker serves
-//! others. A networked engine runs its transactions on a blocking pool.
+//! `durable` is async, since it waits for a disk while the worker serves others. A networked
+//! engine (PostgreSQL) blocks the calling worker for each round trip; a server on it runs
+//! as many workers as calls may wait at once ([`Engine::default_workers`]), so a slow
+//! database holds up the requests that wait on it, not the others (see `postgres`).
 
 #[cfg(test)]
 mod bench;
@@ -239,6 +241,13 @@ pub trait Engine: Durability {
     /// client.
     fn writable(&self, _min_free_bytes: u64) -> Result<(), String> {
         Ok(())
+    }
+
+    /// How many HTTP workers a server on this engine runs when `workers = 0`. `None`: one
+    /// per core, for an engine that answers from memory or a local disk. An engine whose
+    /// calls wait on a network names how many calls may wait at once (see `postgres`).
+    fn default_workers(&self) -> Option<usize> {
+        None
     }
 
     /// Records, durably and once, that this database is initialised (holds a root

@@ -11,9 +11,20 @@
 //! waits for the answer on a plain channel, which is legal from any thread, in a runtime or
 //! not. The caller's thread waits for one round trip, as a sled call waits for its disk;
 //! the connections themselves are driven by the engine's threads, never by the caller's.
-//! (While it waits, an actix worker serves no other request: at network latencies a
-//! request's store calls belong on the blocking pool, `web::block`, which a service layer
-//! can do once for every request.)
+//!
+//! **Workers.** While it waits, an actix worker serves no other request. The ways out that
+//! look cheaper do not work here: `block_in_place` panics on actix's current-thread
+//! workers; `web::block` needs a `Send + 'static` closure, and the store calls of one
+//! request are spread over the auth extractor, the scope, the handler and the service, so
+//! there is no one place to put it without cloning every input (and a request would then
+//! hop threads once per call); an async engine boundary would cost sled and memory a boxed
+//! future per read. So a server on PostgreSQL runs as many workers as the pool has
+//! connections when `workers = 0` ([`Engine::default_workers`]): a worker thread that waits
+//! on the database parks (no CPU), each waiting call holds one connection, and a slow
+//! database holds up the requests waiting on it, while idle workers take new connections.
+//! The pool, not the worker count, bounds what a node asks of the database. Requests that
+//! share a kept-alive connection with a stuck one still wait behind it (as on HTTP/1.1
+//! anyway). sled and memory keep one worker per core.
 //!
 //! **Transactions** run `work` in `BEGIN ISOLATION LEVEL SERIALIZABLE`; every read and write
 //! goes to the database, so a transaction reads its own writes. A serialization failure
@@ -80,11 +91,7 @@ impl PostgresEngine {
     /// Connects to `url` (`postgres://user:password@host:port/db`, or any form
     /// tokio-postgres parses) and applies the schema migrations.
     pub fn open(url: &str) -> StoreResult<PostgresEngine> {
-        let config: tokio_postgres::Config = url.parse().map_err(|e| {
-            // The parse error never repeats the URL, so no password reaches a log.
-            StoreError::Backend(format!("the PostgreSQL URL is not valid: {e}"))
-        })?;
-        PostgresEngine::with_config(config, DEFAULT_POOL_SIZE)
+        PostgresEngine::with_config(parse_url(url)?, DEFAULT_POOL_SIZE)
     }
 
     /// [`PostgresEngine::open`] with a parsed configuration and a pool size.
@@ -110,6 +117,7 @@ impl PostgresEngine {
             .enable_all()
             .build()
             .map_err(|e| StoreError::Backend(format!("cannot start the database threads: {e}")))?;
+        let place = place(&config);
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -134,7 +142,14 @@ impl PostgresEngine {
         };
         let pool = engine.pool.clone();
         engine.run(async move {
-            let mut conn = pool.get().await.map_err(pool_error)?;
+            // The first connection says plainly where it failed (a start error), with the
+            // driver's reason and never the password.
+            let mut conn = pool.get().await.map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "cannot connect to PostgreSQL at {place}: {}",
+                    with_causes(&e)
+                ))
+            })?;
             migrate::apply(&mut conn).await
         })?;
         Ok(engine)
@@ -164,6 +179,53 @@ impl PostgresEngine {
         let pool = self.pool.clone();
         self.run(async move { pool.get().await.map_err(pool_error) })
     }
+}
+
+/// `e` and the errors under it ("error connecting to server: Connection refused").
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
+}
+
+/// Where the pool connects (`host:port/database`, or the socket directory), for messages.
+fn place(config: &tokio_postgres::Config) -> String {
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, host)| {
+            let port = config.get_ports().get(i).or(config.get_ports().first());
+            let host = match host {
+                tokio_postgres::config::Host::Tcp(name) => name.clone(),
+                #[cfg(unix)]
+                tokio_postgres::config::Host::Unix(dir) => dir.display().to_string(),
+            };
+            format!("{host}:{}", port.copied().unwrap_or(5432))
+        })
+        .collect();
+    format!("{}/{}", hosts.join(","), config.get_dbname().unwrap_or(""))
+}
+
+/// The connection settings of `url`. The parse error never repeats the URL (only the name
+/// of a bad option), so no password reaches a log.
+pub fn parse_url(url: &str) -> StoreResult<tokio_postgres::Config> {
+    let config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e| StoreError::Backend(format!("the PostgreSQL URL is not valid: {e}")))?;
+    if config.get_hosts().is_empty() {
+        return Err(StoreError::Backend(
+            "the PostgreSQL URL names no host (postgres://user:password@host:port/database)".into(),
+        ));
+    }
+    Ok(config)
 }
 
 impl Drop for PostgresEngine {
@@ -204,6 +266,11 @@ impl Engine for PostgresEngine {
 
     fn transact_dyn(&self, work: &mut dyn FnMut(&dyn Tx) -> StoreResult<()>) -> StoreResult<()> {
         tx::transact(self, work)
+    }
+
+    /// One worker per pooled connection (see the module comment).
+    fn default_workers(&self) -> Option<usize> {
+        Some(self.pool.status().max_size)
     }
 
     /// Nothing to do: a commit is durable when it returns.

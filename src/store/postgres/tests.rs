@@ -348,3 +348,31 @@ fn nodes_starting_together_share_one_server_ca() {
     assert!(cas.iter().all(|c| *c == cas[0]), "the first node's CAs win");
     assert_ne!(cas[0].0, cas[0].1);
 }
+
+/// Nodes starting at once on an empty database: the first to commit makes the server CAs,
+/// every other node loads those (a device must see one CA whichever node it asks).
+#[test]
+fn nodes_opening_one_database_at_once_share_one_pair_of_server_cas() {
+    use crate::store::certificates::ServerCaKind;
+    let Some(schema) = Schema::create() else {
+        return;
+    };
+    let cas: Vec<(Vec<u8>, Vec<u8>)> = std::thread::scope(|s| {
+        let nodes: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    let engine = PostgresEngine::with_config(schema.config(), 2).unwrap();
+                    let store = crate::store::Store::over_engine(Arc::new(engine)).unwrap();
+                    let der = |kind| store.certificates.server_ca(kind).ca.cert_der().to_vec();
+                    (der(ServerCaKind::Bootstrap), der(ServerCaKind::Lwm2m))
+                })
+            })
+            .collect();
+        nodes.into_iter().map(|n| n.join().unwrap()).collect()
+    });
+    assert!(
+        cas.iter().all(|c| *c == cas[0]),
+        "every node has the same CAs"
+    );
+    assert_ne!(cas[0].0, cas[0].1);
+}

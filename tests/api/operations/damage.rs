@@ -191,7 +191,8 @@ fn verify_summarises_a_good_directory_and_refuses_a_running_one() {
 /// every request say why (503) until the directory is restored.
 #[test]
 fn a_record_found_unreadable_after_the_start_takes_the_server_out_of_service() {
-    let app = crate::common::spawn_app();
+    // Damage written into sled's files.
+    let app = crate::common::spawn_app_on_sled();
     let body =
         json!({"email": "soon-unreadable@example.com", "password": "a long enough password"});
     let user = app.post("/v3/users", &body).expect(201).clone();

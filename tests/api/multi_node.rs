@@ -1,0 +1,118 @@
+//! Several nodes: two `iamd` processes (the real binary) on one PostgreSQL database.
+
+use crate::common::{unique, Binary, Client};
+use crate::pg::Schema;
+use serde_json::json;
+
+/// Users named `email` as node `client` lists them.
+fn count_email(client: &Client, email: &str) -> u64 {
+    client
+        .get(&format!("/v3/users?email__eq={email}"))
+        .expect(200)["total_count"]
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn two_nodes_on_one_database_serve_the_same_users_keys_and_rules() {
+    let Some(schema) = Schema::create() else {
+        return;
+    };
+    let url = schema.url();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = Binary::start(dir_a.path(), &[("IAMD_STORE_URL", &url)]);
+    let key = a.client.key.clone().unwrap();
+    // B joins: the database is bootstrapped already, so it creates nothing and takes the
+    // root key it is given as one of the root account's.
+    let b = Binary::start(
+        dir_b.path(),
+        &[("IAMD_STORE_URL", &url), ("IAMD_ADMIN_API_KEY", &key)],
+    );
+    assert!(
+        !dir_b.path().join("admin-api-key").exists(),
+        "B bootstrapped nothing"
+    );
+
+    // A user created on A is listed on B.
+    let email = format!("{}@example.com", unique("node"));
+    let created = a
+        .client
+        .post("/v3/users", &json!({"email": email}))
+        .expect(201)
+        .clone();
+    let listed = b
+        .client
+        .get(&format!("/v3/users?email__eq={email}"))
+        .expect(200)
+        .clone();
+    assert_eq!(listed["total_count"], 1, "{listed}");
+    assert_eq!(listed["data"][0]["id"], created["id"]);
+
+    // A key revoked on A is refused on B at its next request.
+    let made = a
+        .client
+        .post("/v3/api-keys", &json!({"name": unique("k")}))
+        .expect(201)
+        .clone();
+    let on_b = b.client.with_key(made["key"].as_str().unwrap());
+    on_b.get("/v3/api-keys/me").expect(200);
+    a.client
+        .delete(&format!("/v3/api-keys/{}", made["id"].as_str().unwrap()))
+        .expect(204);
+    assert_eq!(on_b.get("/v3/api-keys/me").expect_error(401)["code"], 401);
+
+    // 100 concurrent creates of one email over both nodes make exactly one user.
+    let email = format!("{}@example.com", unique("race"));
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..100)
+            .map(|i| {
+                let client = if i % 2 == 0 { &a.client } else { &b.client };
+                let email = &email;
+                s.spawn(move || client.post("/v3/users", &json!({"email": email})).status)
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let created = statuses.iter().filter(|s| **s == 201).count();
+    let refused = statuses.iter().filter(|s| **s == 409).count();
+    assert_eq!((created, refused), (1, 99), "{statuses:?}");
+    assert_eq!(count_email(&a.client, &email), 1);
+    assert_eq!(count_email(&b.client, &email), 1);
+
+    // kill -9 of B loses none of the writes it acknowledged; A keeps serving.
+    let acknowledged: Vec<String> = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let client = b.client.clone();
+                s.spawn(move || {
+                    (0..10)
+                        .map(|i| {
+                            let email = format!("{}-{t}-{i}@example.com", unique("ack"));
+                            client
+                                .post("/v3/users", &json!({"email": email}))
+                                .expect(201);
+                            email
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect()
+    });
+    b.kill9();
+    for email in &acknowledged {
+        assert_eq!(
+            count_email(&a.client, email),
+            1,
+            "{email} was acknowledged by B"
+        );
+    }
+    let after = format!("{}@example.com", unique("after"));
+    a.client
+        .post("/v3/users", &json!({"email": after}))
+        .expect(201);
+    assert!(a.terminate().success());
+}
