@@ -52,6 +52,10 @@ pub async fn create(
     let action = params.action.as_deref().unwrap_or("create");
     let created = accounts::create_tenant(&state, &caller, action, body.0).await?;
     let admin = created.admin;
+    // An admin linked to an existing user keeps that user's status and password.
+    if action == "enroll" && admin.status == crate::status::UserStatus::Enrolling {
+        crate::service::signin::enroll::send(&state, &created.account, &admin).await?;
+    }
     let mut v = view(&state, &created.account, &[])?;
     v.admin_id = Some(admin.id.hex());
     v.admin_key = Some(created.admin_key);

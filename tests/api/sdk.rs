@@ -44,3 +44,8 @@ fn sdk_certificates_scenarios() {
 fn sdk_branding_scenarios() {
     run_sdk(&["branding"]);
 }
+
+#[test]
+fn sdk_signin_scenarios() {
+    run_sdk(&["signin"]);
+}

@@ -22,6 +22,7 @@
 
 mod http;
 mod servers;
+mod signin;
 mod wrk;
 
 use http::{get, load, once, page_ids, post, total_count, Stats};
@@ -230,6 +231,7 @@ fn main() {
     if let Some((b, _)) = baseline {
         b.stop();
     }
+    signin::run(&mut r, &server, key, plan.levels, d, &ceiling);
 
     // -- the large data set: cold start, memory, list pages against the small one ----------
     let mut large = Iamd::start(&large_dir);

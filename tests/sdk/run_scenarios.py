@@ -3,7 +3,7 @@
 
     IAMD_SDK_HOST=http://127.0.0.1:PORT IAMD_SDK_API_KEY=ak_... python run_scenarios.py [AREA ...]
 
-AREA is one of: account iam tenants certificates branding (default: all, in that order),
+AREA is one of: account iam tenants certificates branding signin (default: all, in that order),
 or AREA.SCENARIO for one scenario of an area (e.g. branding.theme_colors).
 Prints one PASS/FAIL line per scenario (tracebacks go to stderr) and ends with the line
 "N passed, M failed"; exits non-zero if anything failed.
@@ -14,7 +14,7 @@ import sys
 import time
 import traceback
 
-AREAS = ["account", "iam", "tenants", "certificates", "branding"]
+AREAS = ["account", "iam", "tenants", "certificates", "branding", "signin"]
 # Areas run only when named: they need a server in dev mode ([dev] enabled = true).
 DEV_AREAS = ["dev"]
 

@@ -2,6 +2,7 @@
 //! themselves (tokens, sessions, TOTP codes, lockouts, password strength) are in
 //! `crate::auth`; these functions apply them to the stores.
 
+pub mod enroll;
 pub mod invitations;
 pub mod recovery;
 pub mod sessions;

@@ -1,6 +1,6 @@
 //! Invitations accepted through the emailed token.
 
-use super::{app_with_clock, login};
+use super::{app_with_clock, login, PASSWORD};
 use crate::common::{id_of, unique, TestApp};
 use crate::users::email_to;
 use serde_json::json;
@@ -103,4 +103,65 @@ fn a_user_invited_into_two_accounts_accepts_each_separately() {
         json!({"username": email, "password": CHOSEN, "account": tenant_id}),
     );
     assert_eq!(r.expect(200)["account_id"], tenant_id);
+}
+
+#[test]
+fn an_enrolled_admin_finishes_enrollment_through_the_emailed_link() {
+    let (app, _) = app_with_clock();
+    let body = crate::tenants::tenant_body(json!({}));
+    let admin_email = body["admin_email"].as_str().unwrap().to_string();
+    let created = app
+        .post("/v3/accounts?action=enroll", &body)
+        .expect(201)
+        .clone();
+    let tenant_id = created["id"].as_str().unwrap();
+    let admin_id = created["admin_id"].as_str().unwrap();
+    let admin_path = format!("/v3/accounts/{tenant_id}/users/{admin_id}");
+    assert_eq!(app.get(&admin_path).expect(200)["status"], "ENROLLING");
+    // The enrolling admin cannot sign in with the password the request carried.
+    let sign_in = |password: &str| {
+        login(
+            &app,
+            json!({"username": admin_email, "password": password, "account": tenant_id}),
+        )
+    };
+    sign_in(PASSWORD).expect_error(401);
+
+    let eml = email_to(&app, &admin_email);
+    assert!(eml.contains("enrollment"), "{eml}");
+    let token = token_of(&eml);
+    let shown = app.anonymous().get(&format!("/auth/invitations/{token}"));
+    assert_eq!(shown.expect(200)["account_id"], tenant_id);
+    assert_eq!(shown.expect(200)["email"], admin_email.as_str());
+    let done = app.anonymous().post(
+        &format!("/auth/invitations/{token}/accept"),
+        &json!({"password": CHOSEN}),
+    );
+    assert_eq!(done.expect(200)["status"], "ACTIVE");
+    assert_eq!(done.expect(200)["id"], admin_id);
+    let admin = app.get(&admin_path).expect(200).clone();
+    assert_eq!(admin["status"], "ACTIVE");
+    assert_eq!(admin["email_verified"], true);
+    let r = sign_in(CHOSEN);
+    assert_eq!(r.expect(200)["user_id"], admin_id);
+    // Spent.
+    app.anonymous()
+        .post(
+            &format!("/auth/invitations/{token}/accept"),
+            &json!({"password": CHOSEN}),
+        )
+        .expect_error(404);
+}
+
+#[test]
+fn a_created_tenant_sends_no_enrollment_email() {
+    let (app, _) = app_with_clock();
+    let body = crate::tenants::tenant_body(json!({}));
+    let admin_email = body["admin_email"].as_str().unwrap().to_string();
+    app.post("/v3/accounts", &body).expect(201);
+    let to_admin = crate::users::outbox(&app)
+        .into_iter()
+        .filter(|(_, t)| t.contains(&format!("To: <{admin_email}>\r\n")))
+        .count();
+    assert_eq!(to_admin, 0);
 }

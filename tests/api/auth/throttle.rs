@@ -19,7 +19,9 @@ fn a_username_is_locked_out_for_a_while_after_failed_logins_then_works_again() {
     let r = login(&app, right.clone());
     assert_eq!(r.expect_error(429)["type"], "too_many_requests");
     let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
-    assert!((115..=120).contains(&wait), "the lockout's length: {wait}");
+    // The sign-in clock also runs with real time: a loaded machine may take seconds between
+    // the lockout and this answer.
+    assert!((100..=120).contains(&wait), "the lockout's length: {wait}");
     // Another user from the same address is not affected.
     let other = person(&app, json!({}));
     login(
@@ -27,13 +29,20 @@ fn a_username_is_locked_out_for_a_while_after_failed_logins_then_works_again() {
         json!({"username": email(&other), "password": PASSWORD}),
     )
     .expect(200);
-    // Still locked near the end (the sign-in clock also runs with real time, so the wait
-    // left is read back rather than assumed).
-    clock.advance(110_000);
+    // Still locked near the end. The wait left is read back just before the clock moves to
+    // five seconds before the end: whatever real time the steps above took (hashes on a
+    // loaded machine), only one answer without a hash lies between reading and checking.
+    let retry_after =
+        |r: &crate::common::Resp| -> i64 { r.header("retry-after").unwrap().parse().unwrap() };
     let r = login(&app, right.clone());
     r.expect_error(429);
-    let left: i64 = r.header("retry-after").unwrap().parse().unwrap();
-    assert!((1..=10).contains(&left), "{left}");
+    let left = retry_after(&r);
+    assert!(left > 5, "{left}");
+    clock.advance((left - 5) * 1000);
+    let r = login(&app, right.clone());
+    r.expect_error(429);
+    let left = retry_after(&r);
+    assert!((1..=5).contains(&left), "{left}");
     clock.advance(left * 1000);
     login(&app, right).expect(200);
 }
@@ -62,7 +71,7 @@ fn an_address_that_fails_across_usernames_is_locked_out_for_a_while() {
     let r = login(&app, right.clone());
     r.expect_error(429);
     let wait: i64 = r.header("retry-after").unwrap().parse().unwrap();
-    assert!((55..=60).contains(&wait), "the lockout's length: {wait}");
+    assert!((45..=60).contains(&wait), "the lockout's length: {wait}");
     clock.advance(wait * 1000);
     login(&app, right).expect(200);
 }
