@@ -90,6 +90,7 @@ pub fn app(
             ApiError::BadRequest(format!("Invalid query string: {e}")).into()
         }))
         .configure(api::configure)
+        .configure(crate::console::configure)
         .route(backup::PATH, web::get().to(backup::download))
         .default_service(web::to(api::not_found))
         .wrap(from_fn(backup::middleware))
