@@ -45,6 +45,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         CSS,
         include_str!("../../static/console/console.css"),
     ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_str!("../../static/console/favicon.svg"),
+    ),
     ("app.js", JS, include_str!("../../static/console/app.js")),
     ("api.js", JS, include_str!("../../static/console/api.js")),
     ("ui.js", JS, include_str!("../../static/console/ui.js")),

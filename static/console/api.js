@@ -76,7 +76,7 @@ export async function load(login) {
   const groups = await api("GET", "/v3/policy-groups?limit=1000");
   const adminGroup = (groups.data || []).find((g) => g.name === "Administrators");
   session.admin = !!adminGroup && (session.me.groups || []).includes(adminGroup.id);
-  session.aggregator = session.admin && await allowed("/v3/accounts?limit=1");
+  session.aggregator = session.admin && await allowed("/v3/accounts?limit=2");
 }
 
 async function allowed(path) {

@@ -20,7 +20,7 @@ export async function render(ctx) {
       live(c.color);
       input.addEventListener("input", () => { live(input.value); if (/^#[0-9a-fA-F]{6}$/.test(input.value)) picker.value = input.value; });
       picker.addEventListener("input", () => { input.value = picker.value; live(picker.value); });
-      const save = h("button", { type: "button", onclick: async () => {
+      const save = h("button", { type: "button", id: `save-${theme}-${c.reference}`, onclick: async () => {
         err.textContent = "";
         try {
           await api("PUT", `/v3/branding-colors/${theme}/${c.reference}`, { color: input.value.trim() });

@@ -5,7 +5,7 @@ import { h, page } from "../ui.js";
 
 async function count(path) {
   try {
-    const r = await api("GET", `${path}?limit=1&include=total_count`);
+    const r = await api("GET", `${path}?limit=2&include=total_count`);
     return r.total_count !== undefined ? String(r.total_count) : "?";
   } catch (e) {
     return "—";
