@@ -76,7 +76,10 @@ export async function load(login) {
   const groups = await api("GET", "/v3/policy-groups?limit=1000");
   const adminGroup = (groups.data || []).find((g) => g.name === "Administrators");
   session.admin = !!adminGroup && (session.me.groups || []).includes(adminGroup.id);
-  session.aggregator = session.admin && await allowed("/v3/accounts?limit=2");
+  // The account's limits say whether it may have tenants ("sub_accounts": "0" if not).
+  const subAccounts = session.account.limits && session.account.limits.sub_accounts;
+  session.aggregator = session.admin && (subAccounts !== undefined
+    ? subAccounts !== "0" : await allowed("/v3/accounts?limit=2"));
 }
 
 async function allowed(path) {

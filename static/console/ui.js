@@ -160,16 +160,24 @@ export function pagedTable({ path, columns, actions, limit = 20, filters = {}, c
   return wrap;
 }
 
-// A button that runs `action` after a confirmation; errors show beside it.
-export function danger(text, question, action) {
-  const status = h("span", { class: "field-error", role: "alert" });
-  const b = h("button", { type: "button", class: "danger", onclick: async () => {
-    if (!window.confirm(question)) return;
-    status.textContent = "";
-    b.disabled = true;
-    try { await action(); } catch (e) { status.textContent = e.message; } finally { b.disabled = false; }
-  } }, text);
-  return h("span", {}, b, status);
+// A button that runs `action` after an in-page confirmation (no blocking dialog): the
+// first press asks `question` beside it; errors show there too.
+// `subject` names what it acts on, for screen readers (e.g. "Delete" of "a@b.example").
+export function danger(text, question, action, subject) {
+  const box = h("span", { class: "confirm" });
+  const first = h("button", { type: "button", class: "danger", "aria-label": subject ? `${text} ${subject}` : undefined, onclick: () => ask() }, text);
+  function ask() {
+    const yes = h("button", { type: "button", class: "danger", onclick: async () => {
+      yes.disabled = true;
+      try { await action(); reset(); } catch (e) { box.replaceChildren(h("span", { class: "field-error", role: "alert" }, e.message), first); }
+    } }, `Yes, ${text.toLowerCase()}`);
+    const no = h("button", { type: "button", onclick: () => { reset(); first.focus(); } }, "Cancel");
+    box.replaceChildren(h("span", { role: "alert" }, question), yes, no);
+    yes.focus();
+  }
+  function reset() { box.replaceChildren(first); }
+  reset();
+  return box;
 }
 
 export function page(title, ...children) {

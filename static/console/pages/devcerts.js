@@ -19,7 +19,7 @@ export function render() {
         if (full.security_file_content) download(FILE, full.security_file_content, "text/x-csrc");
         else result.replaceChildren(h("p", { role: "status" }, "The private key is kept only at creation: create a new certificate to get the file."));
       } }, `Download ${c.name}`),
-      session.admin ? danger("Delete", `Delete ${c.name}? Devices using it stop connecting.`, async () => { await api("DELETE", `/v3/trusted-certificates/${c.id}`); reload(); }) : null,
+      session.admin ? danger("Delete", `Delete ${c.name}? Devices using it stop connecting.`, async () => { await api("DELETE", `/v3/trusted-certificates/${c.id}`); reload(); }, c.name) : null,
     ],
   });
   const create = form({

@@ -12,7 +12,7 @@ export function render() {
     actions: (g, reload) => [
       h("button", { type: "button", onclick: () => show(g) }, `Members of ${g.name}`),
       session.admin && g.name !== "Administrators"
-        ? danger("Delete", `Delete the group ${g.name}?`, async () => { await api("DELETE", `/v3/policy-groups/${g.id}`); reload(); }) : null,
+        ? danger("Delete", `Delete the group ${g.name}?`, async () => { await api("DELETE", `/v3/policy-groups/${g.id}`); reload(); }, g.name) : null,
     ],
   });
   function show(g) {
@@ -22,7 +22,7 @@ export function render() {
       columns: [["Email", (u) => u.email], ["Status", (u) => u.status]],
       actions: session.admin ? (u, reload) => [danger("Remove", `Remove ${u.email} from ${g.name}?`, async () => {
         await api("DELETE", `/v3/policy-groups/${g.id}/users`, [u.id]); reload(); table.reload();
-      })] : undefined,
+      }, u.email)] : undefined,
     });
     const parts = [h("h2", {}, `Members of ${g.name}`), users];
     if (session.admin) {

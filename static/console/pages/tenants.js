@@ -18,7 +18,7 @@ export function render() {
       path: base,
       caption: `Users of ${a.display_name || a.id}`,
       columns: [["Email", (u) => u.email], ["Status", (u) => u.status]],
-      actions: (u, reload) => [danger("Delete", `Delete ${u.email}?`, async () => { await api("DELETE", `${base}/${u.id}`); reload(); })],
+      actions: (u, reload) => [danger("Delete", `Delete ${u.email}?`, async () => { await api("DELETE", `${base}/${u.id}`); reload(); }, u.email)],
     });
     detail.replaceChildren(h("h2", {}, `Users of ${a.display_name || a.id}`), users, form({
       id: "tenant-user-form",

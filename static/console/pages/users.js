@@ -20,8 +20,8 @@ export function render() {
       h("button", { type: "button", onclick: () => edit(u, reload) }, `Edit ${u.email}`),
       u.status === "ACTIVE" ? danger("Deactivate", `Deactivate ${u.email}? Their sessions end at once.`, async () => {
         await api("PUT", `${base}/${u.id}`, { status: "INACTIVE" }); reload();
-      }) : null,
-      u.id !== session.me.id ? danger("Delete", `Delete ${u.email}?`, async () => { await api("DELETE", `${base}/${u.id}`); reload(); }) : null,
+      }, u.email) : null,
+      u.id !== session.me.id ? danger("Delete", `Delete ${u.email}?`, async () => { await api("DELETE", `${base}/${u.id}`); reload(); }, u.email) : null,
     ] : undefined,
   });
   const editor = h("div", { id: "user-editor" });
@@ -84,7 +84,7 @@ export function render() {
       columns: [["Email", (i) => i.email], ["Expires", (i) => i.expiration || ""]],
       actions: (i, reload) => [danger("Withdraw", `Withdraw the invitation of ${i.email}?`, async () => {
         await api("DELETE", `/v3/user-invitations/${i.id}`); reload();
-      })],
+      }, i.email)],
     });
     parts.push(invitations);
   }

@@ -55,7 +55,6 @@ impl Browser {
         let downloads = tempfile::tempdir().unwrap();
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "unhandledPromptBehavior": "accept",
             "goog:loggingPrefs": {"browser": "ALL"},
             "goog:chromeOptions": {
                 "binary": CHROMIUM,
@@ -170,8 +169,12 @@ impl Browser {
     }
 
     fn find(&self, css: &str) -> Option<String> {
-        let r = ureq::post(&self.url("/element"))
-            .send_json(json!({"using": "css selector", "value": css}));
+        self.find_by("css selector", css)
+    }
+
+    fn find_by(&self, using: &str, value: &str) -> Option<String> {
+        let r =
+            ureq::post(&self.url("/element")).send_json(json!({"using": using, "value": value}));
         let v: Value = r.ok()?.into_json().ok()?;
         v["value"]
             .as_object()?
@@ -192,6 +195,13 @@ impl Browser {
 
     pub fn click(&self, css: &str) {
         let id = self.el(css);
+        self.call("POST", &format!("/element/{id}/click"), Some(json!({})));
+    }
+
+    /// Clicks the button whose text is `text`, once it is shown.
+    pub fn click_button(&self, text: &str) {
+        let xpath = format!("//button[normalize-space()='{text}']");
+        let id = self.wait(&xpath, |b| b.find_by("xpath", &xpath));
         self.call("POST", &format!("/element/{id}/click"), Some(json!({})));
     }
 

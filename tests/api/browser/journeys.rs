@@ -199,3 +199,49 @@ fn a_developer_sees_no_admin_actions() {
     b.screenshot("journey6-360px");
     b.assert_no_console_errors();
 }
+
+/// (5) An aggregator admin creates a tenant and manages its users.
+#[test]
+fn an_aggregator_admin_creates_a_tenant_and_manages_its_users() {
+    let Some((app, _clock, b)) = setup() else {
+        return;
+    };
+    sign_in_admin(&app, &b);
+    b.click("nav a[href='#/tenants']");
+    b.on("tenants");
+    let name = unique("Tenant");
+    b.fill("#create-tenant-form", "display_name", &name);
+    b.fill(
+        "#create-tenant-form",
+        "admin_email",
+        &format!("{}@example.com", unique("tadmin")),
+    );
+    b.submit("#create-tenant-form");
+    b.click_button(&format!("Users of {name}"));
+    let tenant = b.wait("the tenant in the API", |_| {
+        let list = app.get("/v3/accounts?limit=1000").expect(200).clone();
+        list["data"]
+            .as_array()?
+            .iter()
+            .find(|a| a["display_name"] == name.as_str())
+            .map(|a| a["id"].as_str().unwrap().to_string())
+    });
+    let email = format!("{}@example.com", unique("tuser"));
+    b.fill("#tenant-user-form", "email", &email);
+    b.fill("#tenant-user-form", "password", PASSWORD);
+    b.submit("#tenant-user-form");
+    b.wait_text("#tenant-detail table", &email);
+    let users = format!("/v3/accounts/{tenant}/users?email__eq={email}");
+    let user = app.get(&users).expect(200)["data"][0].clone();
+    assert_eq!(user["account_id"], tenant.as_str());
+    b.screenshot("journey5-tenant-users");
+    b.click(&format!(
+        "#tenant-detail button[aria-label='Delete {email}']"
+    ));
+    b.click_button("Yes, delete");
+    b.wait("the tenant user deleted", |_| {
+        let list = app.get(&users).expect(200).clone();
+        list["data"].as_array()?.is_empty().then_some(())
+    });
+    b.assert_no_console_errors();
+}

@@ -5,6 +5,7 @@
 
 mod driver;
 mod journeys;
+mod serving;
 
 use crate::auth::{app_with_clock, PASSWORD};
 use crate::common::TestApp;
