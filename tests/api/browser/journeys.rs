@@ -245,3 +245,32 @@ fn an_aggregator_admin_creates_a_tenant_and_manages_its_users() {
     });
     b.assert_no_console_errors();
 }
+
+/// A user an admin set to RESET is led to set a password before the console opens.
+#[test]
+fn a_reset_user_sets_a_password_before_the_console_opens() {
+    let Some((app, _clock, b)) = setup() else {
+        return;
+    };
+    let u = crate::auth::person(&app, json!({}));
+    let id = u["id"].as_str().unwrap();
+    app.put(&format!("/v3/users/{id}"), &json!({"status": "RESET"}))
+        .expect(200);
+    let email = u["email"].as_str().unwrap();
+    b.goto(&format!("{}/console/#/signin", app.base));
+    b.on("signin");
+    b.fill("#signin-form", "username", email);
+    b.fill("#signin-form", "password", PASSWORD);
+    b.submit("#signin-form");
+    b.on("finish");
+    b.wait_text("#main h1", "Set a new password");
+    b.fill("#change-password-form", "current_password", PASSWORD);
+    b.fill("#change-password-form", "new_password", "another long password 2");
+    b.submit("#change-password-form");
+    b.on("dashboard");
+    b.wait_text("#account-facts", email);
+    let user = app.get(&format!("/v3/users/{id}")).expect(200).clone();
+    assert_eq!(user["status"], "ACTIVE");
+    b.screenshot("journey-reset-password");
+    b.assert_no_console_errors();
+}
