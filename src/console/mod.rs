@@ -104,6 +104,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../static/console/pages/tenants.js"),
     ),
     (
+        "pages/more.js",
+        JS,
+        include_str!("../../static/console/pages/more.js"),
+    ),
+    (
         "vendor/qrcodegen.js",
         JS,
         include_str!("../../static/console/vendor/qrcodegen.js"),

@@ -13,6 +13,7 @@ import * as profile from "./pages/profile.js";
 import * as devcerts from "./pages/devcerts.js";
 import * as branding from "./pages/branding.js";
 import * as tenants from "./pages/tenants.js";
+import * as more from "./pages/more.js";
 
 // Pages anyone may open (no session).
 const PUBLIC = {
@@ -30,6 +31,10 @@ const PAGES = [
   ["api-keys", "API keys", apikeys.render, () => true],
   ["groups", "Groups", groups.render, () => true],
   ["developer-certificates", "Developer certificates", devcerts.render, () => true],
+  ["trusted-certificates", "Trusted certificates", more.trustedCertificates, () => true],
+  ["server-credentials", "Server credentials", more.serverCredentials, () => true],
+  ["identity-providers", "Identity providers", more.identityProviders, () => true],
+  ["notifications", "Notifications", more.notifications, () => session.admin],
   ["branding", "Branding", branding.render, () => session.admin],
   ["tenants", "Tenants", tenants.render, () => session.aggregator],
   ["profile", "My profile", profile.render, () => true],

@@ -12,7 +12,11 @@ export function render() {
     caption: "API keys",
     columns: [["Name", (k) => k.name], ["Key id", (k) => k.id], ["Status", (k) => k.status || ""], ["Last used", (k) => k.last_login_time ? new Date(k.last_login_time).toISOString() : "never"]],
     actions: (k, reload) => (session.admin || k.owner === session.me.id)
-      ? [danger("Delete", `Delete the key ${k.name}? Clients using it stop working.`, async () => { await api("DELETE", `/v3/api-keys/${k.id}`); reload(); }, k.name)]
+      ? [danger("Reset secret", `Replace the secret of ${k.name}? Clients using the old one stop working.`, async () => {
+        const r = await api("POST", `/v3/api-keys/${k.id}/reset-secret`);
+        shown.replaceChildren(secret(`The new secret of ${k.name}`, r.key,
+          "Copy it now: it is shown only this once, and iamd keeps only its digest."));
+      }, k.name), danger("Delete", `Delete the key ${k.name}? Clients using it stop working.`, async () => { await api("DELETE", `/v3/api-keys/${k.id}`); reload(); }, k.name)]
       : [],
   });
   const create = form({

@@ -18,8 +18,11 @@ export function render() {
     ],
     actions: admin ? (u, reload) => [
       h("button", { type: "button", onclick: () => edit(u, reload) }, `Edit ${u.email}`),
-      u.status === "ACTIVE" ? danger("Deactivate", `Deactivate ${u.email}? Their sessions end at once.`, async () => {
+      u.status === "ACTIVE" && u.id !== session.me.id ? danger("Deactivate", `Deactivate ${u.email}? Their sessions end at once.`, async () => {
         await api("PUT", `${base}/${u.id}`, { status: "INACTIVE" }); reload();
+      }, u.email) : null,
+      u.is_totp_enabled ? danger("Reset TOTP", `Turn two-factor sign-in off for ${u.email}? They can set it up again.`, async () => {
+        await api("PUT", `${base}/${u.id}`, { is_totp_enabled: false }); reload();
       }, u.email) : null,
       u.id !== session.me.id ? danger("Delete", `Delete ${u.email}?`, async () => { await api("DELETE", `${base}/${u.id}`); reload(); }, u.email) : null,
     ] : undefined,

@@ -265,12 +265,52 @@ fn a_reset_user_sets_a_password_before_the_console_opens() {
     b.on("finish");
     b.wait_text("#main h1", "Set a new password");
     b.fill("#change-password-form", "current_password", PASSWORD);
-    b.fill("#change-password-form", "new_password", "another long password 2");
+    b.fill(
+        "#change-password-form",
+        "new_password",
+        "another long password 2",
+    );
     b.submit("#change-password-form");
     b.on("dashboard");
     b.wait_text("#account-facts", email);
     let user = app.get(&format!("/v3/users/{id}")).expect(200).clone();
     assert_eq!(user["status"], "ACTIVE");
     b.screenshot("journey-reset-password");
+    b.assert_no_console_errors();
+}
+
+/// Every page of the menu opens for an admin, keyboard-focusable at its heading, with no
+/// error shown and none in the browser's console.
+#[test]
+fn every_page_of_the_menu_opens_for_an_admin() {
+    let Some((app, _clock, b)) = setup() else {
+        return;
+    };
+    sign_in_admin(&app, &b);
+    let routes = b.script(
+        "return [...document.querySelectorAll('#nav a')].map(a => a.getAttribute('href').slice(2));",
+        json!([]),
+    );
+    let routes: Vec<String> = serde_json::from_value(routes).unwrap();
+    assert!(routes.len() >= 12, "{routes:?}");
+    assert_eq!(routes[0], "dashboard");
+    // From the second on (the first is open), then back to the first.
+    for route in routes.iter().skip(1).chain(&routes[..1]) {
+        b.click(&format!("nav a[href='#/{route}']"));
+        b.on(route);
+        // Lists load after the page shows: wait for them to settle.
+        b.wait(&format!("the lists of {route}"), |b| {
+            let loading = b.script(
+                "return [...document.querySelectorAll('#main .list')].some(l => !l.children.length);",
+                json!([]),
+            );
+            (loading == json!(false)).then_some(())
+        });
+        let shown = b.text("#main .error");
+        assert!(shown.is_empty(), "{route} shows an error: {shown}");
+        let focused = b.script("return document.activeElement.tagName;", json!([]));
+        assert_eq!(focused, "H1", "{route}: the heading takes the focus");
+        b.screenshot(&format!("page-{route}"));
+    }
     b.assert_no_console_errors();
 }
