@@ -94,6 +94,7 @@ pub fn app(
         .route(backup::PATH, web::get().to(backup::download))
         .default_service(web::to(api::not_found))
         .wrap(from_fn(backup::middleware))
+        .wrap(from_fn(crate::console::session::middleware))
         .wrap(from_fn(crate::limits::middleware))
         .wrap(from_fn(close_when_stopping))
         // Inside the request log, so that a refused preflight is an ErrorResponse too.

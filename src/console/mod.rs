@@ -8,10 +8,10 @@
 //!   set of handlers (and their CSRF defence) beside the API's.
 //! - No build step: the files are served as written (browsers load ES modules natively), so
 //!   building the server needs no Node toolchain, and the assets are `include_str!`ed here.
-//! - The session token (`rt_...`) stays in the page's module state, never in localStorage or
-//!   a cookie: the API takes only bearer tokens, so there is no ambient credential that a
-//!   cross-site request could ride on (no CSRF surface), and no cookie path was added to the
-//!   API's authentication. The cost: a reload signs the person out (it asks again).
+//! - The session token (`rt_...`) is never in localStorage: the page keeps it in module
+//!   state and hands it once to `/console/session`, which keeps it in an HttpOnly,
+//!   SameSite=Strict cookie that authorizes only requests carrying the `X-IAMD-CSRF` header
+//!   (see `session`), so a reload keeps the person signed in and no script can read it.
 //! - The pages run under a strict Content-Security-Policy: scripts and styles only from this
 //!   origin, no inline script or style, no framing (`frame-ancestors 'none'`).
 //!
@@ -19,6 +19,7 @@
 //! which browsers never send to the server, so it is in no request line or log.
 
 mod branding;
+pub mod session;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -124,6 +125,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(to_console))
         .route("/console", web::get().to(to_console))
         .route("/console/branding/{theme}", web::get().to(branding::public))
+        .route("/console/session", web::get().to(session::show))
+        .route("/console/session", web::post().to(session::create))
+        .route("/console/session", web::delete().to(session::delete))
         .route("/console/{file:.*}", web::get().to(asset));
 }
 

@@ -1,6 +1,7 @@
-// The API client and the session. The session token lives only in this module's state:
-// never in localStorage or a cookie (see src/console/mod.rs for why), so a reload asks the
-// person to sign in again.
+// The API client and the session. The token from the login is kept in this module's state
+// and, once the sign-in is complete, handed to /console/session, which keeps it in an
+// HttpOnly cookie: after a reload, requests carry the `X-IAMD-CSRF` header instead and the
+// server reads the cookie (src/console/session.rs). Never in localStorage.
 
 export const session = { token: null, me: null, account: null, admin: false, aggregator: false, kind: "full" };
 
@@ -21,6 +22,7 @@ export function whenSignedOut(fn) { onUnauthorized = fn; }
 export async function api(method, path, body, opts = {}) {
   const headers = { Accept: "application/json" };
   if (session.token && !opts.anonymous) headers.Authorization = `Bearer ${session.token}`;
+  else if (!opts.anonymous) headers["X-IAMD-CSRF"] = "1";
   let payload;
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -28,7 +30,7 @@ export async function api(method, path, body, opts = {}) {
   }
   let res;
   try {
-    res = await fetch(path, { method, headers, body: payload, credentials: "omit", cache: "no-store" });
+    res = await fetch(path, { method, headers, body: payload, credentials: opts.anonymous ? "omit" : "same-origin", cache: "no-store" });
   } catch (e) {
     throw new ApiError(0, { message: "The server cannot be reached." });
   }
@@ -36,7 +38,7 @@ export async function api(method, path, body, opts = {}) {
   let json = null;
   if (text) { try { json = JSON.parse(text); } catch (e) { json = null; } }
   if (!res.ok) {
-    if (res.status === 401 && session.token && !opts.anonymous) {
+    if (res.status === 401 && session.me && !opts.anonymous) {
       clear();
       onUnauthorized();
     }
@@ -55,6 +57,20 @@ export function withQuery(path, params) {
   return s ? `${path}${path.includes("?") ? "&" : "?"}${s}` : path;
 }
 
+// After a reload: the session of the cookie, if it is still good.
+export async function resume() {
+  try {
+    // Asked first so that a visit without a session causes no failed request.
+    const state = await api("GET", "/console/session");
+    if (!state.signed_in) return false;
+    await load({ token: null });
+    return true;
+  } catch (e) {
+    clear();
+    return false;
+  }
+}
+
 export function clear() {
   session.token = null;
   session.me = null;
@@ -69,6 +85,7 @@ export async function load(login) {
   session.token = login.token;
   session.kind = login.password_change_required ? "password" : login.totp_setup_required ? "totp" : "full";
   if (session.kind !== "full") return;
+  if (session.token) await api("POST", "/console/session");
   session.me = await api("GET", "/v3/users/me");
   session.account = await api("GET", "/v3/accounts/me");
   // Rights as the API decides them: an admin is a member of the account's Administrators

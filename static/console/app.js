@@ -1,7 +1,7 @@
 // The console's entry: theme and branding, the menu, and a router on the URL fragment
 // (`#/users`). Fragments keep email-link tokens out of requests (see src/console/mod.rs).
 
-import { api, session, clear, whenSignedOut } from "./api.js";
+import { api, session, clear, whenSignedOut, resume } from "./api.js";
 import { h, errorBox } from "./ui.js";
 import * as signin from "./pages/signin.js";
 import * as links from "./pages/links.js";
@@ -103,6 +103,7 @@ function nav() {
 
 export async function signOut() {
   try { await api("POST", "/auth/logout"); } catch (e) { /* the session may be gone already */ }
+  try { await api("DELETE", "/console/session"); } catch (e) { /* nothing to forget */ }
   clear();
   await applyBranding();
   go("signin");
@@ -142,4 +143,5 @@ document.getElementById("theme-toggle").addEventListener("click", () => {
   chosenTheme = theme() === "dark" ? "light" : "dark";
   applyBranding();
 });
-applyBranding().then(show);
+// A reload: the cookie's session, if any, before the first page.
+resume().then(applyBranding).then(show);

@@ -138,6 +138,10 @@ impl Browser {
         self.call("POST", "/url", Some(json!({ "url": url })));
     }
 
+    pub fn reload(&self) {
+        self.call("POST", "/refresh", Some(json!({})));
+    }
+
     pub fn script(&self, code: &str, args: Value) -> Value {
         self.call(
             "POST",

@@ -191,7 +191,7 @@ fn a_developer_sees_no_admin_actions() {
     b.width(360, 800);
     b.wait("the page at 360 px", |b| {
         let over = b.script(
-            "return document.documentElement.scrollWidth - window.innerWidth;",
+            "const d = document.documentElement; return d.scrollWidth - d.clientWidth;",
             json!([]),
         );
         (over.as_i64() == Some(0)).then_some(())
@@ -312,5 +312,27 @@ fn every_page_of_the_menu_opens_for_an_admin() {
         assert_eq!(focused, "H1", "{route}: the heading takes the focus");
         b.screenshot(&format!("page-{route}"));
     }
+    b.assert_no_console_errors();
+}
+
+/// A reload keeps the person signed in (the HttpOnly cookie), a sign-out ends that too, and
+/// no script of the page can read the token.
+#[test]
+fn a_reload_keeps_the_session_and_a_sign_out_ends_it() {
+    let Some((app, _clock, b)) = setup() else {
+        return;
+    };
+    let email = developer(&app);
+    sign_in(&app, &b, &email, PASSWORD, None);
+    b.reload();
+    b.on("dashboard");
+    b.wait_text("#account-facts", &email);
+    let cookies = b.script("return document.cookie;", json!([]));
+    assert_eq!(cookies, "", "the session cookie is HttpOnly");
+    b.click("#sign-out");
+    b.on("signin");
+    b.reload();
+    b.on("signin");
+    assert!(b.text("#nav").is_empty());
     b.assert_no_console_errors();
 }

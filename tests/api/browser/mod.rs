@@ -3,6 +3,7 @@
 //! a screenshot under target/browser/ and fails on any error in the browser's console.
 //! Without /usr/bin/chromium the journeys are skipped, except in CI (`.ci/run` installs it).
 
+mod cookie;
 mod driver;
 mod journeys;
 mod serving;
