@@ -336,3 +336,32 @@ fn a_reload_keeps_the_session_and_a_sign_out_ends_it() {
     assert!(b.text("#nav").is_empty());
     b.assert_no_console_errors();
 }
+
+/// In an account with `mfa_status: enforced`, a user without TOTP sets it up before the
+/// console opens.
+#[test]
+fn an_enforced_account_leads_a_user_through_totp_setup() {
+    let Some((app, clock, b)) = setup() else {
+        return;
+    };
+    let email = developer(&app);
+    app.put("/v3/accounts/me", &json!({"mfa_status": "enforced"}))
+        .expect(200);
+    b.goto(&format!("{}/console/#/signin", app.base));
+    b.on("signin");
+    b.fill("#signin-form", "username", &email);
+    b.fill("#signin-form", "password", PASSWORD);
+    b.submit("#signin-form");
+    b.on("finish");
+    b.click("#totp-start");
+    let secret = b.wait("the TOTP key", |b| {
+        Some(b.text("#totp-secret")).filter(|s| !s.is_empty())
+    });
+    b.fill("#totp-confirm-form", "otp", &totp(&secret, &clock));
+    b.submit("#totp-confirm-form");
+    b.wait_text("#scratch-codes", "Scratch codes");
+    b.click("#totp-done");
+    b.on("dashboard");
+    b.wait_text("#account-facts", &email);
+    b.assert_no_console_errors();
+}
