@@ -10,6 +10,7 @@ pub mod bootstrap;
 pub mod branding;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod datadir;
 pub mod dev;
 pub mod email;

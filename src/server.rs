@@ -101,9 +101,11 @@ pub fn app(
             }
         })
         .configure(api::configure)
+        .configure(crate::console::configure)
         .route(backup::PATH, web::get().to(backup::download))
         .default_service(web::to(api::not_found))
         .wrap(from_fn(backup::middleware))
+        .wrap(from_fn(crate::console::session::middleware))
         .wrap(from_fn(crate::limits::middleware))
         .wrap(from_fn(close_when_stopping))
         .wrap(from_fn(crate::dev::faults::middleware))

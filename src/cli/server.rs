@@ -54,6 +54,13 @@ pub fn serve(file: Option<&Path>) -> ExitCode {
             started.scheme,
             started.addr
         );
+        // A line of its own: tests and scripts read the address as the rest of the line above.
+        log::info!(
+            "web console at {}://{}{}",
+            started.scheme,
+            started.addr,
+            iamd::console::PATH
+        );
         let printed_key = started.admin_key.as_deref().filter(|_| !key_given);
         print!(
             "{}",

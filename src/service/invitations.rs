@@ -65,10 +65,7 @@ pub async fn issue(
             .clone()
             .unwrap_or_else(|| account.id.hex()),
     );
-    let link = format!(
-        "{}/invitations/accept?token={token}",
-        state.config.public_url()
-    );
+    let link = crate::console::link(&state.config.public_url(), "invitation", &token);
     let body = format!(
         "Hello,\n\nYou have been invited to join the account \"{name}\".\n\n\
          To accept, open this link:\n{link}\n\n\

@@ -451,7 +451,7 @@ fn links_use_the_bound_address_not_the_host_a_client_names() {
     );
     assert_eq!(status, 201, "{inv}");
     let eml = crate::users::email_to(&app, &email);
-    let link = format!("{}/invitations/accept?token=", app.base);
+    let link = format!("{}/console/#/invitation?token=", app.base);
     assert!(eml.contains(&link), "no {link} in {eml}");
     for forged in [
         "evil.example",

@@ -16,6 +16,7 @@ mod sdk;
 mod apikeys;
 mod auth;
 mod branding;
+mod browser;
 mod certificates;
 mod identity_providers;
 mod input_rules;

@@ -345,7 +345,7 @@ fn creating_users_sends_the_right_emails() {
     assert!(invited.get("password").is_none());
     let invitations = app.get("/v3/user-invitations").expect(200).clone();
     assert_eq!(invitations["data"][0]["user_id"], invited["id"]);
-    assert!(email_to(&app, &invited_email).contains("/invitations/accept?token="));
+    assert!(email_to(&app, &invited_email).contains("/console/#/invitation?token="));
     assert_eq!(notifications(&app).len(), 2);
 }
 

@@ -44,10 +44,9 @@ async fn issue(
     Ok(token)
 }
 
-/// The link a person follows (the console's page; until it exists, the link carries the
-/// token for a client to send to the API).
+/// The link a person follows: the console's page for it.
 fn link(state: &AppState, page: &str, token: &str) -> String {
-    format!("{}/{page}?token={token}", state.config.public_url())
+    crate::console::link(&state.config.public_url(), page, token)
 }
 
 /// POST /auth/forgot-password: 204 whether or not the email is known. The lookup and the

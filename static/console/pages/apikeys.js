@@ -1,0 +1,35 @@
+// API keys: the caller's own (everyone) and the account's (admins); create with the secret
+// shown once, delete.
+
+import { api, session } from "../api.js";
+import { h, form, page, pagedTable, danger, secret } from "../ui.js";
+
+export function render() {
+  const shown = h("div", { id: "new-key", "aria-live": "polite" });
+  const table = pagedTable({
+    path: "/v3/api-keys",
+    filters: session.admin ? {} : { owner__eq: session.me.id },
+    caption: "API keys",
+    columns: [["Name", (k) => k.name], ["Key id", (k) => k.id], ["Status", (k) => k.status || ""], ["Last used", (k) => k.last_login_time ? new Date(k.last_login_time).toISOString() : "never"]],
+    actions: (k, reload) => (session.admin || k.owner === session.me.id)
+      ? [danger("Reset secret", `Replace the secret of ${k.name}? Clients using the old one stop working.`, async () => {
+        const r = await api("POST", `/v3/api-keys/${k.id}/reset-secret`);
+        shown.replaceChildren(secret(`The new secret of ${k.name}`, r.key,
+          "Copy it now: it is shown only this once, and iamd keeps only its digest."));
+      }, k.name), danger("Delete", `Delete the key ${k.name}? Clients using it stop working.`, async () => { await api("DELETE", `/v3/api-keys/${k.id}`); reload(); }, k.name)]
+      : [],
+  });
+  const create = form({
+    id: "create-key-form",
+    submit: "Create the key",
+    fields: [{ name: "name", label: "Name of the new key", required: true }],
+    onSubmit: async (v) => {
+      const k = await api("POST", "/v3/api-keys", { name: v.name.trim(), owner: session.admin ? undefined : session.me.id });
+      shown.replaceChildren(secret(`The secret of ${k.name}`, k.key,
+        "Copy it now: it is shown only this once, and iamd keeps only its digest."));
+      create.reset();
+      table.reload();
+    },
+  });
+  return page("API keys", h("h2", {}, "Create a key"), create, shown, table);
+}
