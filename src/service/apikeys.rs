@@ -9,7 +9,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::{ApiKeyId, Id, UserId};
 use crate::state::AppState;
 use crate::status::ApiKeyStatus;
-use crate::store::apikeys::ApiKeyRecord;
+use crate::store::apikeys::{self as store_apikeys, ApiKeyRecord};
+use crate::store::memberships::change_groups_in;
 use crate::store::{Page, PageRequest};
 use serde::Deserialize;
 
@@ -119,9 +120,7 @@ async fn update_key(
         check_group_rights(state, scope, &add, &remove)?;
     }
     let account = scope.id();
-    // Inputs only the store can check are checked first, and the group change (which may
-    // be refused for the last admin) runs before the field update, so that a refused
-    // request changes nothing.
+    // An unknown owner is named in a 400 on `owner` here; the transaction checks it again.
     if let Some(o) = owner.filter(|o| Some(*o) != key.owner) {
         if state.store.users.get(&account, &o)?.is_none() {
             return Err(ApiError::field(
@@ -130,33 +129,25 @@ async fn update_key(
             ));
         }
     }
-    // one transaction: see issue 15 (the groups, then the fields).
-    if !add.is_empty() || !remove.is_empty() {
-        state
-            .store
-            .apikeys
-            .change_groups(
-                &account,
-                &key.id,
-                &add,
-                &remove,
-                Some(scope.admin_group().id()),
-            )?
-            .durable()
-            .await?;
-    }
+    // One transaction: the groups and the fields land together or not at all.
+    let admins = Some(scope.admin_group().id());
+    let changes_groups = !add.is_empty() || !remove.is_empty();
     Ok(state
         .store
-        .apikeys
-        .update(&account, &key.id, &|k| {
-            k.name = update.name.clone();
-            if let Some(status) = status {
-                k.status = status;
+        .transact(|tx| {
+            if changes_groups {
+                change_groups_in::<ApiKeyRecord>(tx, &account, &key.id, &add, &remove, admins)?;
             }
-            if owner.is_some() {
-                k.owner = owner;
-            }
-            Ok(())
+            store_apikeys::update_in(tx, &account, &key.id, &|k| {
+                k.name = update.name.clone();
+                if let Some(status) = status {
+                    k.status = status;
+                }
+                if owner.is_some() {
+                    k.owner = owner;
+                }
+                Ok(())
+            })
         })?
         .durable()
         .await?)

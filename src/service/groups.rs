@@ -206,12 +206,10 @@ pub async fn create(
         }
     };
     let group = GroupRecord::new(GroupId::new(), scope.id(), &name);
-    // one transaction: see issue 15 (the store adds the members after the group, with a
-    // compensating delete).
+    // One transaction: the group and its members.
     Ok(state
         .store
-        .groups
-        .create(group, &members)?
+        .transact(|tx| crate::store::groups::create_in(tx, &group, &members))?
         .durable()
         .await?)
 }

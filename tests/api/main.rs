@@ -24,4 +24,5 @@ mod owner_rights;
 mod policy_groups;
 mod secret_responses;
 mod tenants;
+mod transactions;
 mod users;

@@ -17,6 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::{AccountId, Id, IdentityProviderId};
 use crate::state::AppState;
 use crate::status::IdentityProviderStatus;
+use crate::store::identity_providers as store_idps;
 use crate::store::identity_providers::{IdentityProviderRecord, Saml2Record};
 use crate::store::{Page, PageRequest};
 use serde::Deserialize;
@@ -144,12 +145,10 @@ pub async fn delete(
     r: &IdentityProviderRecord,
 ) -> ApiResult<()> {
     let account = scope.id();
-    // one transaction: see issue 15 (the in-use check and the delete).
-    // The users are scanned outside the delete transaction (an engine may not scan inside one),
-    // and the scan stops at the first user found. A user given this provider in the
-    // moment between the scan and the delete keeps a dangling id, shown without name and
-    // type and still accepted when echoed back: a harmless leftover, where an
-    // `idp -> user` index would have to be kept in step by every user write.
+    // The users are scanned outside the delete transaction (an engine may not scan inside
+    // one), after reading the provider's use stamp; the delete commits only if the stamp is
+    // unchanged, that is if no user was given the provider since (each such write bumps it
+    // in its own transaction), and the scan starts over otherwise.
     let using = [crate::store::filter::Filter::eq(
         "login_profiles",
         &r.id.hex(),
@@ -158,20 +157,24 @@ pub async fn delete(
         limit: 1,
         ..PageRequest::all()
     };
-    let users = state.store.users.list(&account, &first, &using)?;
-    if let Some(user) = users.items.first() {
-        return Err(ApiError::Forbidden(format!(
-            "The identity provider is in use: user {} has it as a login profile.",
-            user.id
-        )));
+    loop {
+        let seen = store_idps::stamp(&*state.store.engine, &account, &r.id)?;
+        let users = state.store.users.list(&account, &first, &using)?;
+        if let Some(user) = users.items.first() {
+            return Err(ApiError::Forbidden(format!(
+                "The identity provider is in use: user {} has it as a login profile.",
+                user.id
+            )));
+        }
+        let deleted = state
+            .store
+            .transact(|tx| store_idps::delete_unused_in(tx, &account, &r.id, seen))?
+            .durable()
+            .await?;
+        if deleted {
+            return Ok(());
+        }
     }
-    state
-        .store
-        .identity_providers
-        .delete(&account, &r.id)?
-        .durable()
-        .await?;
-    Ok(())
 }
 
 /// `CertificateGenerationReq`.

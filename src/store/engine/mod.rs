@@ -100,10 +100,12 @@ pub enum Table {
     ImagenameBlob,
     /// content name -> u64 BE number of ImageRecords pointing at it
     ImagenameRefcount,
+    /// account ++ identity provider -> u64 BE, bumped by every write that gives a user the provider as a login profile (so a delete can tell that one happened since its scan)
+    IdpidStamp,
 }
 
 impl Table {
-    pub const ALL: [Table; 29] = [
+    pub const ALL: [Table; 30] = [
         Table::Meta,
         Table::AccountidAccount,
         Table::ParentidAccountid,
@@ -133,6 +135,7 @@ impl Table {
         Table::BrandingimageImage,
         Table::ImagenameBlob,
         Table::ImagenameRefcount,
+        Table::IdpidStamp,
     ];
 
     /// The table's position in [`Table::ALL`] (engines index their tables by it).
@@ -171,6 +174,7 @@ impl Table {
             Table::BrandingimageImage => "brandingimage_image",
             Table::ImagenameBlob => "imagename_blob",
             Table::ImagenameRefcount => "imagename_refcount",
+            Table::IdpidStamp => "idpid_stamp",
         }
     }
 

@@ -8,8 +8,14 @@ use tokio_postgres::{Client, IsolationLevel};
 
 /// (version, name, SQL), in order. A released migration is never edited: a change is a new
 /// file.
-const MIGRATIONS: &[(i32, &str, &str)] =
-    &[(1, "tables", include_str!("migrations/0001_tables.sql"))];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "tables", include_str!("migrations/0001_tables.sql")),
+    (
+        2,
+        "idpid_stamp",
+        include_str!("migrations/0002_idpid_stamp.sql"),
+    ),
+];
 
 /// The advisory lock key that serializes migrations ("iamdmigr" as an integer).
 const LOCK: i64 = 0x6961_6d64_6d69_6772;

@@ -119,6 +119,7 @@ fn tree(set: &TreeSet, table: Table) -> &::sled::Tree {
         Table::BrandingimageImage => &set.brandingimage_image,
         Table::ImagenameBlob => &set.imagename_blob,
         Table::ImagenameRefcount => &set.imagename_refcount,
+        Table::IdpidStamp => &set.idpid_stamp,
     }
 }
 

@@ -109,6 +109,8 @@ pub struct TreeSet {
     pub imagename_blob: ::sled::Tree,
     /// content name -> u64 BE number of ImageRecords pointing at it
     pub imagename_refcount: ::sled::Tree,
+    /// account ++ identity provider -> u64 BE, bumped by every write that gives a user the provider as a login profile (so a delete can tell that one happened since its scan)
+    pub idpid_stamp: ::sled::Tree,
 }
 
 impl TreeSet {
@@ -149,6 +151,7 @@ impl TreeSet {
             brandingimage_image: db.open_tree("brandingimage_image")?,
             imagename_blob: db.open_tree("imagename_blob")?,
             imagename_refcount: db.open_tree("imagename_refcount")?,
+            idpid_stamp: db.open_tree("idpid_stamp")?,
         })
     }
 
@@ -187,6 +190,7 @@ impl TreeSet {
             ("brandingimage_image", &self.brandingimage_image),
             ("imagename_blob", &self.imagename_blob),
             ("imagename_refcount", &self.imagename_refcount),
+            ("idpid_stamp", &self.idpid_stamp),
         ]
     }
 }
