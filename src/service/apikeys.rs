@@ -1,6 +1,7 @@
 //! API keys: creating, updating, deleting, resetting and listing them, and who may change
 //! which key. Their group membership is in `members`.
 
+use super::audit;
 use super::filter::{Filter, Op};
 use super::scope::AccountScope;
 use super::validate::Checks;
@@ -10,6 +11,7 @@ use crate::ids::{ApiKeyId, Id, UserId};
 use crate::state::AppState;
 use crate::status::ApiKeyStatus;
 use crate::store::apikeys::{self as store_apikeys, ApiKeyRecord};
+use crate::store::audit::record_in;
 use crate::store::memberships::change_groups_in;
 use crate::store::{Page, PageRequest};
 use serde::Deserialize;
@@ -138,7 +140,7 @@ async fn update_key(
             if changes_groups {
                 change_groups_in::<ApiKeyRecord>(tx, &account, &key.id, &add, &remove, admins)?;
             }
-            store_apikeys::update_in(tx, &account, &key.id, &|k| {
+            let updated = store_apikeys::update_in(tx, &account, &key.id, &|k| {
                 k.name = update.name.clone();
                 if let Some(status) = status {
                     k.status = status;
@@ -147,7 +149,13 @@ async fn update_key(
                     k.owner = owner;
                 }
                 Ok(())
-            })
+            })?;
+            let fields = audit::diff(Some(key), Some(&updated));
+            record_in(
+                tx,
+                &audit::entry(scope, "update", "api-key", &key.id, fields),
+            )?;
+            Ok(updated)
         })?
         .durable()
         .await?)

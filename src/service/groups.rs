@@ -209,7 +209,13 @@ pub async fn create(
     // One transaction: the group and its members.
     Ok(state
         .store
-        .transact(|tx| crate::store::groups::create_in(tx, &group, &members))?
+        .transact(|tx| {
+            let created = crate::store::groups::create_in(tx, &group, &members)?;
+            let fields = super::audit::diff(None, Some(&created));
+            let entry = super::audit::entry(scope, "create", "policy-group", &created.id, fields);
+            crate::store::audit::record_in(tx, &entry)?;
+            Ok(created)
+        })?
         .durable()
         .await?)
 }

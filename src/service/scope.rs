@@ -15,6 +15,8 @@ pub struct AccountScope {
     pub account: Arc<AccountRecord>,
     /// Reached through `/v3/accounts/{account_id}/...`.
     pub tenant: bool,
+    /// Where the request came from (set by the HTTP layer), for audit entries.
+    pub request: super::audit::RequestInfo,
 }
 
 impl AccountScope {
@@ -66,6 +68,7 @@ pub fn require_tenant_manager(caller: &Caller) -> Result<(), ApiError> {
 pub fn tenant(state: &AppState, caller: Caller, id: AccountId) -> ApiResult<Option<AccountScope>> {
     if id == caller.account.id {
         return Ok(Some(AccountScope {
+            request: Default::default(),
             account: caller.account.clone(),
             caller,
             tenant: true,
@@ -78,6 +81,7 @@ pub fn tenant(state: &AppState, caller: Caller, id: AccountId) -> ApiResult<Opti
         return Ok(None);
     }
     Ok(Some(AccountScope {
+        request: Default::default(),
         account,
         caller,
         tenant: true,

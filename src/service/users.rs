@@ -5,6 +5,7 @@
 //! it, and the user is RESET (must change it). `action=invite` makes an INVITED user and
 //! sends an invitation (see `invitations`).
 
+use super::audit;
 use super::filter::Filter;
 use super::identity_providers::{check_login_profiles, profile_ids};
 use super::invitations::{prepare, NewInvitation, DEFAULT_VALID_FOR_DAYS};
@@ -14,6 +15,7 @@ use super::validate::{self, Checks};
 use crate::auth::password;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{AccountId, Id};
+use crate::store::audit::record_in;
 
 pub use super::identity_providers::LoginProfileRef;
 pub use input::{same_set, UserCreate, UserUpdate};
@@ -106,6 +108,11 @@ pub async fn create(
         let written = state.store.transact(|tx| {
             let created = store_users::create_in(tx, &user, None)?;
             store_invitations::create_in(tx, &record, Some(&prepared.outgoing.entry))?;
+            let fields = audit::diff(None, Some(&created));
+            record_in(
+                tx,
+                &audit::entry(scope, "create", "user", &created.id, fields),
+            )?;
             Ok(created)
         })?;
         let created = crate::email::deliver(state, written, prepared.outgoing).await?;
@@ -120,9 +127,15 @@ pub async fn create(
     };
     // The user and its password email's log entry commit together.
     let logged = outgoing.as_ref().map(|o| &o.entry);
-    let written = state
-        .store
-        .transact(|tx| store_users::create_in(tx, &user, logged))?;
+    let written = state.store.transact(|tx| {
+        let created = store_users::create_in(tx, &user, logged)?;
+        let fields = audit::diff(None, Some(&created));
+        record_in(
+            tx,
+            &audit::entry(scope, "create", "user", &created.id, fields),
+        )?;
+        Ok(created)
+    })?;
     let created = match outgoing {
         Some(o) => crate::email::deliver(state, written, o).await?,
         None => written.durable().await?,
@@ -289,6 +302,8 @@ async fn apply_update(
                 updated =
                     change_groups_in::<UserRecord>(tx, &account, &user.id, add, remove, admins)?;
             }
+            let fields = audit::diff(Some(user), Some(&updated));
+            record_in(tx, &audit::entry(scope, "update", "user", &user.id, fields))?;
             Ok(updated)
         })?
         .durable()
@@ -326,7 +341,9 @@ pub async fn delete(state: &AppState, scope: &AccountScope, user: &UserRecord) -
         .store
         .transact(|tx| {
             store_users::delete_in(tx, &account, &user.id, &owned_keys, admins)?;
-            store_invitations::delete_many_in(tx, &account, &invitations)
+            store_invitations::delete_many_in(tx, &account, &invitations)?;
+            let fields = audit::diff(Some(user), None);
+            record_in(tx, &audit::entry(scope, "delete", "user", &user.id, fields))
         })?
         .durable()
         .await?;

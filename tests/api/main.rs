@@ -12,6 +12,7 @@ mod real_binary;
 mod sdk;
 
 mod apikeys;
+mod audit;
 mod branding;
 mod certificates;
 mod identity_providers;

@@ -102,10 +102,12 @@ pub enum Table {
     ImagenameRefcount,
     /// account ++ identity provider -> u64 BE, bumped by every write that gives a user the provider as a login profile (so a delete can tell that one happened since its scan)
     IdpidStamp,
+    /// account ++ audit entry (time-ordered id) -> AuditRecord
+    AuditEntry,
 }
 
 impl Table {
-    pub const ALL: [Table; 30] = [
+    pub const ALL: [Table; 31] = [
         Table::Meta,
         Table::AccountidAccount,
         Table::ParentidAccountid,
@@ -136,6 +138,7 @@ impl Table {
         Table::ImagenameBlob,
         Table::ImagenameRefcount,
         Table::IdpidStamp,
+        Table::AuditEntry,
     ];
 
     /// The table's position in [`Table::ALL`] (engines index their tables by it).
@@ -175,6 +178,7 @@ impl Table {
             Table::ImagenameBlob => "imagename_blob",
             Table::ImagenameRefcount => "imagename_refcount",
             Table::IdpidStamp => "idpid_stamp",
+            Table::AuditEntry => "audit_entry",
         }
     }
 

@@ -120,6 +120,7 @@ fn tree(set: &TreeSet, table: Table) -> &::sled::Tree {
         Table::ImagenameBlob => &set.imagename_blob,
         Table::ImagenameRefcount => &set.imagename_refcount,
         Table::IdpidStamp => &set.idpid_stamp,
+        Table::AuditEntry => &set.audit_entry,
     }
 }
 

@@ -111,6 +111,8 @@ pub struct TreeSet {
     pub imagename_refcount: ::sled::Tree,
     /// account ++ identity provider -> u64 BE, bumped by every write that gives a user the provider as a login profile (so a delete can tell that one happened since its scan)
     pub idpid_stamp: ::sled::Tree,
+    /// account ++ audit entry (time-ordered id) -> AuditRecord
+    pub audit_entry: ::sled::Tree,
 }
 
 impl TreeSet {
@@ -152,6 +154,7 @@ impl TreeSet {
             imagename_blob: db.open_tree("imagename_blob")?,
             imagename_refcount: db.open_tree("imagename_refcount")?,
             idpid_stamp: db.open_tree("idpid_stamp")?,
+            audit_entry: db.open_tree("audit_entry")?,
         })
     }
 
@@ -191,6 +194,7 @@ impl TreeSet {
             ("imagename_blob", &self.imagename_blob),
             ("imagename_refcount", &self.imagename_refcount),
             ("idpid_stamp", &self.idpid_stamp),
+            ("audit_entry", &self.audit_entry),
         ]
     }
 }

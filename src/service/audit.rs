@@ -1,0 +1,139 @@
+//! The audit trail: the entry each change writes in its own transaction
+//! (`store::audit::record_in`), who made it and from where (the request's `RequestInfo`,
+//! set by the HTTP layer on the `AccountScope`), and the changed fields with their values
+//! before and after. Secrets never appear: a changed secret reads `"(changed)"`.
+
+use super::filter::Filter;
+use super::scope::AccountScope;
+use crate::error::ApiResult;
+use crate::ids::{AccountId, Id};
+use crate::state::AppState;
+use crate::store::audit::{AuditRecord, FieldChange};
+use crate::store::{Page, PageRequest};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Where a request came from, for its audit entries.
+#[derive(Debug, Clone, Default)]
+pub struct RequestInfo {
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// What a change's audit entry reads in place of a secret's value.
+pub const CHANGED: &str = "(changed)";
+
+/// Fields that are bookkeeping, not content: left out of every entry.
+const SKIPPED: &[&str] = &["id", "account_id", "etag", "created_at", "updated_at"];
+
+/// Fields whose values are secrets (recorded as `"(changed)"` when they change).
+const SECRETS: &[&str] = &["password_hash", "key_digest", "token_digest", "private_key"];
+
+/// The fields that differ between `old` and `new` (either may be absent: a create or a
+/// delete), with their values as JSON text.
+pub fn diff<T: Serialize>(old: Option<&T>, new: Option<&T>) -> Vec<FieldChange> {
+    let as_map = |r: Option<&T>| match r.map(serde_json::to_value) {
+        Some(Ok(Value::Object(m))) => m,
+        _ => serde_json::Map::new(),
+    };
+    let (old, new) = (as_map(old), as_map(new));
+    let mut names: Vec<&String> = old.keys().chain(new.keys()).collect();
+    names.sort();
+    names.dedup();
+    let mut out = Vec::new();
+    for name in names {
+        if SKIPPED.contains(&name.as_str()) {
+            continue;
+        }
+        let o = old.get(name).filter(|v| !v.is_null());
+        let n = new.get(name).filter(|v| !v.is_null());
+        if o == n {
+            continue;
+        }
+        let text = |v: Option<&Value>| match v {
+            None => None,
+            Some(_) if SECRETS.contains(&name.as_str()) => Some(format!("\"{CHANGED}\"")),
+            Some(v) => Some(v.to_string()),
+        };
+        let field = match name.as_str() {
+            "password_hash" => "password",
+            "key_digest" => "secret",
+            other => other,
+        };
+        out.push(FieldChange {
+            field: field.to_string(),
+            old_value: text(o),
+            new_value: text(n),
+        });
+    }
+    out
+}
+
+/// The entry of a change made by `scope`'s caller to `target_type` `target_id`, recorded in
+/// the target account's log (a tenant's own, on the tenant routes).
+pub fn entry(
+    scope: &AccountScope,
+    action: &str,
+    target_type: &str,
+    target_id: &Id,
+    fields: Vec<FieldChange>,
+) -> AuditRecord {
+    let key = &scope.caller.apikey;
+    AuditRecord {
+        id: Id::new(),
+        account_id: scope.id(),
+        created_at: crate::clock::now_millis(),
+        actor_type: "api-key".into(),
+        actor_id: Some(key.id.hex()),
+        actor_name: Some(key.name.clone()),
+        ip_address: scope.request.ip_address.clone(),
+        user_agent: scope.request.user_agent.clone(),
+        request_id: scope.request.request_id.clone(),
+        action: action.into(),
+        target_type: target_type.into(),
+        target_id: target_id.hex(),
+        fields,
+    }
+}
+
+/// An entry made by the server itself (bootstrap, restore).
+pub fn system_entry(
+    account: AccountId,
+    action: &str,
+    target_type: &str,
+    target_id: &Id,
+) -> AuditRecord {
+    AuditRecord {
+        id: Id::new(),
+        account_id: account,
+        created_at: crate::clock::now_millis(),
+        actor_type: "system".into(),
+        actor_id: None,
+        actor_name: Some("iamd".into()),
+        ip_address: None,
+        user_agent: None,
+        request_id: None,
+        action: action.into(),
+        target_type: target_type.into(),
+        target_id: target_id.hex(),
+        fields: Vec::new(),
+    }
+}
+
+/// GET /v3/audit-logs (and the tenant route): the entries of `account`.
+pub fn list(
+    state: &AppState,
+    account: &AccountId,
+    page: &PageRequest,
+    filters: &[Filter],
+    created: (Option<i64>, Option<i64>),
+) -> ApiResult<Page<AuditRecord>> {
+    Ok(crate::store::audit::list(
+        &*state.store.engine,
+        account,
+        page,
+        filters,
+        created,
+    )?)
+}
