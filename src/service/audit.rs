@@ -5,6 +5,7 @@
 
 use super::filter::Filter;
 use super::scope::AccountScope;
+pub use super::scope::RequestInfo;
 use crate::error::ApiResult;
 use crate::ids::{AccountId, Id};
 use crate::state::AppState;
@@ -12,14 +13,6 @@ use crate::store::audit::{AuditRecord, FieldChange};
 use crate::store::{Page, PageRequest};
 use serde::Serialize;
 use serde_json::Value;
-
-/// Where a request came from, for its audit entries.
-#[derive(Debug, Clone, Default)]
-pub struct RequestInfo {
-    pub ip_address: Option<String>,
-    pub user_agent: Option<String>,
-    pub request_id: Option<String>,
-}
 
 /// What a change's audit entry reads in place of a secret's value.
 pub const CHANGED: &str = "(changed)";

@@ -9,6 +9,14 @@ use crate::state::AppState;
 use crate::store::accounts::AccountRecord;
 use std::sync::Arc;
 
+/// Where a request came from, for its audit entries.
+#[derive(Debug, Clone, Default)]
+pub struct RequestInfo {
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
 #[derive(Clone)]
 pub struct AccountScope {
     pub caller: Caller,
@@ -16,7 +24,7 @@ pub struct AccountScope {
     /// Reached through `/v3/accounts/{account_id}/...`.
     pub tenant: bool,
     /// Where the request came from (set by the HTTP layer), for audit entries.
-    pub request: super::audit::RequestInfo,
+    pub request: RequestInfo,
 }
 
 impl AccountScope {
