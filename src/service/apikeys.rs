@@ -231,7 +231,22 @@ pub async fn create(
         updated_at: now,
         etag: 1,
     };
-    let created = state.store.apikeys.create(record)?.durable().await?;
+    let created = state
+        .store
+        .transact(|tx| {
+            let created = store_apikeys::create_in(tx, &record)?;
+            audit::record(
+                tx,
+                scope,
+                "create",
+                ("api-key", &created.id),
+                None,
+                Some(&created),
+            )?;
+            Ok(created)
+        })?
+        .durable()
+        .await?;
     Ok((created, issued.full))
 }
 
@@ -338,12 +353,16 @@ pub fn list(
 /// DELETE /v3/api-keys/{apikey_id}
 pub async fn delete(state: &AppState, scope: &AccountScope, key: &ApiKeyRecord) -> ApiResult<()> {
     require_owner(scope, key)?;
+    let (account, admins) = (scope.id(), Some(scope.admin_group().id()));
     state
         .store
-        .apikeys
-        .delete(&scope.id(), &key.id, Some(scope.admin_group().id()))?
+        .transact(|tx| {
+            store_apikeys::delete_in(tx, &account, &key.id, admins)?;
+            audit::record(tx, scope, "delete", ("api-key", &key.id), Some(key), None)
+        })?
         .durable()
         .await?;
+    state.store.last_login.forget(&account, &[*key.id])?;
     Ok(())
 }
 
@@ -359,10 +378,21 @@ pub async fn reset_secret(
 ) -> ApiResult<(ApiKeyRecord, String)> {
     require_owner(scope, key)?;
     let issued = apikey::issue(&key.account_id, &key.id);
+    let account = scope.id();
     let updated = state
         .store
-        .apikeys
-        .reset_secret(&scope.id(), &key.id, &issued.digest)?
+        .transact(|tx| {
+            let updated = store_apikeys::reset_secret_in(tx, &account, &key.id, &issued.digest)?;
+            audit::record(
+                tx,
+                scope,
+                "update",
+                ("api-key", &key.id),
+                Some(key),
+                Some(&updated),
+            )?;
+            Ok(updated)
+        })?
         .durable()
         .await?;
     Ok((updated, issued.full))

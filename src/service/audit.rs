@@ -90,6 +90,20 @@ pub fn entry(
     }
 }
 
+/// Records, inside `tx`, the change `action` of `target_type` `target_id` by `scope`'s
+/// caller, from `old` to `new` (absent: a create or a delete).
+pub fn record<T: Serialize>(
+    tx: &dyn crate::store::engine::Tx,
+    scope: &AccountScope,
+    action: &str,
+    target: (&str, &Id),
+    old: Option<&T>,
+    new: Option<&T>,
+) -> crate::store::StoreResult<()> {
+    let fields = diff(old, new);
+    crate::store::audit::record_in(tx, &entry(scope, action, target.0, target.1, fields))
+}
+
 /// An entry made by the server itself (bootstrap, restore).
 pub fn system_entry(
     account: AccountId,

@@ -8,6 +8,7 @@
 //! names it, so a withdrawn invitation leaves nothing behind. Accepting (which needs the
 //! token, kept only as a SHA-256 digest) is not part of this API.
 
+use super::audit;
 use super::filter::Filter;
 use super::identity_providers::{check_login_profiles, profile_ids, LoginProfileRef};
 use super::scope::AccountScope;
@@ -165,11 +166,14 @@ pub async fn create(
         let record = match existing {
             Some(user) => prepared.record_for(&user, false),
             None => {
-                store_users::create_in(tx, &invited, None)?;
+                let user = store_users::create_in(tx, &invited, None)?;
+                audit::record(tx, scope, "create", ("user", &user.id), None, Some(&user))?;
                 prepared.record_for(&invited.id, true)
             }
         };
         store_invitations::create_in(tx, &record, Some(&prepared.outgoing.entry))?;
+        let target = ("user-invitation", &*record.id);
+        audit::record(tx, scope, "create", target, None, Some(&record))?;
         Ok(record)
     })?;
     crate::email::deliver(state, written, prepared.outgoing).await
@@ -219,6 +223,8 @@ pub async fn delete(
     let now = now_millis();
     let with_user = state.store.transact(|tx| {
         store_invitations::delete_in(tx, &account, &invitation.id)?;
+        let target = ("user-invitation", &*invitation.id);
+        audit::record(tx, scope, "delete", target, Some(invitation), None)?;
         if !invitation.created_user {
             return Ok(false);
         }
@@ -241,6 +247,7 @@ pub async fn delete(
             return Ok(false);
         }
         store_users::delete_in(tx, &account, &user.id, &owned_keys, admins)?;
+        audit::record(tx, scope, "delete", ("user", &user.id), Some(&user), None)?;
         Ok(true)
     });
     match with_user {
@@ -259,7 +266,11 @@ pub async fn delete(
         Err(StoreError::Invalid(..)) => {
             state
                 .store
-                .transact(|tx| store_invitations::delete_in(tx, &account, &invitation.id))?
+                .transact(|tx| {
+                    store_invitations::delete_in(tx, &account, &invitation.id)?;
+                    let target = ("user-invitation", &*invitation.id);
+                    audit::record(tx, scope, "delete", target, Some(invitation), None)
+                })?
                 .durable()
                 .await?;
         }
