@@ -20,7 +20,7 @@ pub fn resolve(req: &HttpRequest, state: &AppState) -> Result<AccountScope, ApiE
 }
 
 /// Where `req` came from, for the audit entries of the changes it makes.
-fn request_info(req: &HttpRequest) -> crate::service::audit::RequestInfo {
+pub fn request_info(req: &HttpRequest) -> crate::service::audit::RequestInfo {
     crate::service::audit::RequestInfo {
         ip_address: req.peer_addr().map(|a| a.ip().to_string()),
         user_agent: req

@@ -6,6 +6,7 @@
 use super::filter::Filter;
 use super::scope::AccountScope;
 pub use super::scope::RequestInfo;
+use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::ids::{AccountId, Id};
 use crate::state::AppState;
@@ -72,20 +73,40 @@ pub fn entry(
     target_id: &Id,
     fields: Vec<FieldChange>,
 ) -> AuditRecord {
-    let key = &scope.caller.apikey;
+    let target = (target_type, target_id);
+    entry_by(
+        &scope.caller,
+        &scope.request,
+        scope.id(),
+        action,
+        target,
+        fields,
+    )
+}
+
+/// The entry of a change `caller` made from `request`, recorded in `account`'s log.
+pub fn entry_by(
+    caller: &Caller,
+    request: &RequestInfo,
+    account: AccountId,
+    action: &str,
+    target: (&str, &Id),
+    fields: Vec<FieldChange>,
+) -> AuditRecord {
+    let key = &caller.apikey;
     AuditRecord {
         id: Id::new(),
-        account_id: scope.id(),
+        account_id: account,
         created_at: crate::clock::now_millis(),
         actor_type: "api-key".into(),
         actor_id: Some(key.id.hex()),
         actor_name: Some(key.name.clone()),
-        ip_address: scope.request.ip_address.clone(),
-        user_agent: scope.request.user_agent.clone(),
-        request_id: scope.request.request_id.clone(),
+        ip_address: request.ip_address.clone(),
+        user_agent: request.user_agent.clone(),
+        request_id: request.request_id.clone(),
         action: action.into(),
-        target_type: target_type.into(),
-        target_id: target_id.hex(),
+        target_type: target.0.into(),
+        target_id: target.1.hex(),
         fields,
     }
 }

@@ -147,6 +147,39 @@ pub fn delete_unused_in(tx: &dyn Tx, account: &Id, id: &Id, seen: u64) -> StoreR
     Ok(true)
 }
 
+/// Inserts a new provider (409 if its id is taken).
+pub fn create_in(tx: &dyn Tx, idp: &IdentityProviderRecord) -> StoreResult<()> {
+    let k = owned(&idp.account_id, &idp.id);
+    if tx.get(Table::IdpidIdp, &k)?.is_some() {
+        return Err(StoreError::Conflict(
+            "This identity provider already exists.".into(),
+        ));
+    }
+    tx.put(Table::IdpidIdp, &k, &encode(idp))?;
+    counts::add_in(tx, &idp.account_id, ENTITY, 1)
+}
+
+/// Applies `change` to the stored provider (see `IdentityProviderStore::update`).
+pub fn update_in(
+    tx: &dyn Tx,
+    account: &Id,
+    id: &Id,
+    change: &dyn Fn(&mut IdentityProviderRecord) -> StoreResult<()>,
+) -> StoreResult<IdentityProviderRecord> {
+    let k = owned(account, id);
+    let before =
+        read(tx.get(Table::IdpidIdp, &k)?)?.ok_or(StoreError::NotFound("Identity provider"))?;
+    let mut after = before.clone();
+    change(&mut after)?;
+    after.id = before.id;
+    after.account_id = before.account_id;
+    after.created_at = before.created_at;
+    after.etag = before.etag + 1;
+    after.updated_at = crate::clock::now_millis();
+    tx.put(Table::IdpidIdp, &k, &encode(&after))?;
+    Ok(after)
+}
+
 impl IdentityProviderStore for IdentityProviders {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<IdentityProviderRecord>> {
         read(self.engine.get(Table::IdpidIdp, &owned(account, id))?)
@@ -169,16 +202,7 @@ impl IdentityProviderStore for IdentityProviders {
     }
 
     fn create(&self, idp: IdentityProviderRecord) -> StoreResult<Written<IdentityProviderRecord>> {
-        let k = owned(&idp.account_id, &idp.id);
-        transact(&*self.engine, |tx| {
-            if tx.get(Table::IdpidIdp, &k)?.is_some() {
-                return Err(StoreError::Conflict(
-                    "This identity provider already exists.".into(),
-                ));
-            }
-            tx.put(Table::IdpidIdp, &k, &encode(&idp))?;
-            counts::add_in(tx, &idp.account_id, ENTITY, 1)
-        })?;
+        transact(&*self.engine, |tx| create_in(tx, &idp))?;
         Ok(self.written(idp))
     }
 
@@ -188,20 +212,7 @@ impl IdentityProviderStore for IdentityProviders {
         id: &Id,
         change: &dyn Fn(&mut IdentityProviderRecord) -> StoreResult<()>,
     ) -> StoreResult<Written<IdentityProviderRecord>> {
-        let k = owned(account, id);
-        let stored = transact(&*self.engine, |tx| {
-            let before = read(tx.get(Table::IdpidIdp, &k)?)?
-                .ok_or(StoreError::NotFound("Identity provider"))?;
-            let mut after = before.clone();
-            change(&mut after)?;
-            after.id = before.id;
-            after.account_id = before.account_id;
-            after.created_at = before.created_at;
-            after.etag = before.etag + 1;
-            after.updated_at = crate::clock::now_millis();
-            tx.put(Table::IdpidIdp, &k, &encode(&after))?;
-            Ok(after)
-        })?;
+        let stored = transact(&*self.engine, |tx| update_in(tx, account, id, change))?;
         Ok(self.written(stored))
     }
 

@@ -11,6 +11,7 @@ pub mod saml;
 
 pub use request::{IdentityProviderReq, Saml2Req};
 
+use super::audit;
 use super::scope::AccountScope;
 use super::validate::{self, Checks};
 use crate::error::{ApiError, ApiResult};
@@ -110,8 +111,12 @@ pub async fn create(
     patch.apply(&mut record, &default_sp);
     Ok(state
         .store
-        .identity_providers
-        .create(record)?
+        .transact(|tx| {
+            store_idps::create_in(tx, &record)?;
+            let target = ("identity-provider", &*record.id);
+            audit::record(tx, scope, "create", target, None, Some(&record))?;
+            Ok(record.clone())
+        })?
         .durable()
         .await?)
 }
@@ -125,15 +130,11 @@ pub async fn update(
 ) -> ApiResult<IdentityProviderRecord> {
     let patch = req.check()?;
     let default_sp = sp_base(state, &current.id);
-    Ok(state
-        .store
-        .identity_providers
-        .update(&scope.id(), &current.id, &|r| {
-            patch.apply(r, &default_sp);
-            Ok(())
-        })?
-        .durable()
-        .await?)
+    update_recorded(state, scope, current, &|r| {
+        patch.apply(r, &default_sp);
+        Ok(())
+    })
+    .await
 }
 
 /// DELETE /v3/identity-providers/{identity_provider_id}
@@ -168,7 +169,14 @@ pub async fn delete(
         }
         let deleted = state
             .store
-            .transact(|tx| store_idps::delete_unused_in(tx, &account, &r.id, seen))?
+            .transact(|tx| {
+                let gone = store_idps::delete_unused_in(tx, &account, &r.id, seen)?;
+                if gone {
+                    let target = ("identity-provider", &*r.id);
+                    audit::record(tx, scope, "delete", target, Some(r), None)?;
+                }
+                Ok(gone)
+            })?
             .durable()
             .await?;
         if deleted {
@@ -241,12 +249,28 @@ async fn set_sp_certificate(
     current: &IdentityProviderRecord,
     pem: Option<String>,
 ) -> ApiResult<IdentityProviderRecord> {
+    update_recorded(state, scope, current, &|r| {
+        r.saml2.sp_x509_cert = pem.clone();
+        Ok(())
+    })
+    .await
+}
+
+/// Applies `change` to `current` with its audit entry, in one transaction.
+async fn update_recorded(
+    state: &AppState,
+    scope: &AccountScope,
+    current: &IdentityProviderRecord,
+    change: &dyn Fn(&mut IdentityProviderRecord) -> crate::store::StoreResult<()>,
+) -> ApiResult<IdentityProviderRecord> {
+    let account = scope.id();
     Ok(state
         .store
-        .identity_providers
-        .update(&scope.id(), &current.id, &|r| {
-            r.saml2.sp_x509_cert = pem.clone();
-            Ok(())
+        .transact(|tx| {
+            let after = store_idps::update_in(tx, &account, &current.id, change)?;
+            let target = ("identity-provider", &*current.id);
+            audit::record(tx, scope, "update", target, Some(current), Some(&after))?;
+            Ok(after)
         })?
         .durable()
         .await?)
