@@ -99,3 +99,54 @@ fn groups_and_keys_are_audited_and_the_log_is_for_admins() {
     app.get("/v3/audit-logs?created_at__gte=yesterday")
         .expect_field_error(400, "created_at__gte");
 }
+
+#[test]
+fn a_tenants_changes_are_in_its_own_log_and_each_log_is_its_accounts() {
+    let app = spawn_app();
+    let t = app
+        .post("/v3/accounts", &crate::tenants::tenant_body(json!({})))
+        .expect(201)
+        .clone();
+    let tenant = id_of(&t);
+    let own_key = app.get("/v3/api-keys/me").expect(200)["id"].clone();
+    // The aggregator renames a user of the tenant through the tenant route.
+    let users = format!("/v3/accounts/{tenant}/users");
+    let admin = app.get(&users).expect(200)["data"][0]["id"].clone();
+    let admin = admin.as_str().unwrap();
+    app.put(
+        &format!("{users}/{admin}"),
+        &json!({"full_name": "Renamed"}),
+    )
+    .expect(200);
+    let log = app
+        .get(&format!(
+            "/v3/accounts/{tenant}/audit-logs?include=total_count"
+        ))
+        .expect(200)
+        .clone();
+    let entries = log["data"].as_array().unwrap();
+    assert_eq!(log["total_count"], 3, "{log}");
+    assert!(entries.iter().all(|e| e["account_id"] == json!(tenant)));
+    assert!(entries.iter().all(|e| e["actor"]["id"] == own_key), "{log}");
+    let update = entries.iter().find(|e| e["action"] == "update").unwrap();
+    assert_eq!(field(update, "full_name")["new_value"], "Renamed");
+    // Never mixed into the aggregator's own log.
+    let own = app.get("/v3/audit-logs?limit=1000").expect(200).clone();
+    assert!(own["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["account_id"] != json!(tenant)));
+    // The tenant's admin reads its own log, not its parent's.
+    let tenant_admin = app.with_key(t["admin_key"].as_str().unwrap());
+    assert_eq!(
+        tenant_admin.get("/v3/audit-logs").expect(200)["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let parent = id_of(app.get("/v3/accounts/me").expect(200));
+    let refused = tenant_admin.get(&format!("/v3/accounts/{parent}/audit-logs"));
+    assert!([403, 404].contains(&refused.status), "{}", refused.status);
+}
