@@ -42,6 +42,23 @@ pub struct Config {
     pub timeouts: TimeoutsConfig,
     pub log: LogConfig,
     pub http: HttpConfig,
+    pub audit: AuditConfig,
+}
+
+/// The audit trail.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Entries older than this many days are purged in the background; 0 keeps them all.
+    pub retention_days: u32,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            retention_days: 365,
+        }
+    }
 }
 
 /// HTTP behaviour towards browsers.
@@ -183,6 +200,7 @@ impl Default for Config {
             timeouts: TimeoutsConfig::default(),
             log: LogConfig::default(),
             http: HttpConfig::default(),
+            audit: AuditConfig::default(),
         }
     }
 }

@@ -132,3 +132,51 @@ pub fn purge(engine: &dyn Engine, before: i64) -> StoreResult<u64> {
     }
     Ok(gone)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::engine::{transact, MemoryEngine};
+
+    fn entry(account: AccountId, created_at: i64) -> AuditRecord {
+        AuditRecord {
+            id: Id::new(),
+            account_id: account,
+            created_at,
+            actor_type: "system".into(),
+            actor_id: None,
+            actor_name: None,
+            ip_address: None,
+            user_agent: None,
+            request_id: None,
+            action: "update".into(),
+            target_type: "user".into(),
+            target_id: Id::new().hex(),
+            fields: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_purge_deletes_only_entries_older_than_the_limit_and_keeps_the_count() {
+        let engine = MemoryEngine::new();
+        let account = AccountId::new();
+        transact(&engine, |tx| {
+            tx.put(Table::AccountidAccount, account.as_bytes(), b"x")
+        })
+        .unwrap();
+        for created_at in [100, 200, 300, 400] {
+            transact(&engine, |tx| record_in(tx, &entry(account, created_at))).unwrap();
+        }
+        assert_eq!(purge(&engine, 300).unwrap(), 2);
+        let all = PageRequest {
+            want_total: true,
+            ..PageRequest::all()
+        };
+        let left = list(&engine, &account, &all, &[], (None, None)).unwrap();
+        let times: Vec<i64> = left.items.iter().map(|e| e.created_at).collect();
+        assert_eq!(times, vec![300, 400]);
+        assert_eq!(left.total, Some(2));
+        let ranged = list(&engine, &account, &all, &[], (Some(350), None)).unwrap();
+        assert_eq!(ranged.items.len(), 1);
+    }
+}
