@@ -94,6 +94,12 @@ fn groups_and_keys_are_audited_and_the_log_is_for_admins() {
     let update = e.iter().find(|x| x["action"] == "update").unwrap();
     assert_eq!(field(update, "name")["old_value"], "k1");
     assert_eq!(field(update, "name")["new_value"], "k2");
+    // The first start's root account: a "system" entry.
+    let boot = app
+        .get("/v3/audit-logs?target_type__eq=account&action__eq=create")
+        .expect(200)
+        .clone();
+    assert_eq!(boot["data"][0]["actor"]["type"], "system", "{boot}");
     let (user, _) = non_admin(&app, false);
     user.get("/v3/audit-logs").expect_error(403);
     app.get("/v3/audit-logs?created_at__gte=yesterday")
