@@ -78,9 +78,15 @@ pub async fn run(store: &Store, config: &Config) -> Result<Option<String>, Boots
         // the next (still first) start overwrites, never a committed key nobody can read.
         write_key_file(&config.data_dir, &provisioned.admin_key)?;
     }
+    // The root account with its first audit entry, made by the server itself.
+    let new = provisioned.new;
+    let id = new.account.id;
+    let entry = crate::service::audit::system_entry(id, "create", "account", &id);
     store
-        .accounts
-        .provision(provisioned.new, true)?
+        .transact(|tx| {
+            crate::store::accounts::provision_in(tx, &new, true)?;
+            crate::store::audit::record_in(tx, &entry)
+        })?
         .durable()
         .await?;
     store.mark_initialised()?;

@@ -45,6 +45,7 @@ pub struct Config {
     pub log: LogConfig,
     pub http: HttpConfig,
     pub dev: crate::dev::DevConfig,
+    pub audit: AuditConfig,
 }
 
 /// People signing in (`/auth`): sessions, lockouts, client-credential tokens.
@@ -76,6 +77,22 @@ impl Default for AuthConfig {
             lockout_secs: 300,
             client_token_secs: 900,
             clock: crate::clock::Clock::default(),
+        }
+    }
+}
+
+/// The audit trail.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Entries older than this many days are purged in the background; 0 keeps them all.
+    pub retention_days: u32,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            retention_days: 365,
         }
     }
 }
@@ -223,6 +240,7 @@ impl Default for Config {
             log: LogConfig::default(),
             http: HttpConfig::default(),
             dev: crate::dev::DevConfig::default(),
+            audit: AuditConfig::default(),
         }
     }
 }

@@ -274,6 +274,7 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
             }
         }
     });
+    spawn_audit_purge(store.clone(), config.audit.retention_days);
     Ok(Started {
         addr,
         scheme,
@@ -284,6 +285,35 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         admin_key,
         store,
     })
+}
+
+/// Deletes audit entries older than `retention_days` (none when 0), at start and hourly, on
+/// the blocking pool (a purge after a long stop may delete many entries).
+fn spawn_audit_purge(store: crate::store::Store, retention_days: u32) {
+    if retention_days == 0 {
+        return;
+    }
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+    let keep_ms = i64::from(retention_days) * 24 * 60 * 60 * 1000;
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(EVERY);
+        loop {
+            tick.tick().await;
+            let store = store.clone();
+            let before = crate::clock::now_millis() - keep_ms;
+            let purged =
+                actix_web::web::block(move || crate::store::audit::purge(&*store.engine, before))
+                    .await;
+            match purged {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => {
+                    log::info!("audit: purged {n} entries older than {retention_days} days")
+                }
+                Ok(Err(e)) => log::warn!("audit: cannot purge old entries: {e}"),
+                Err(e) => log::warn!("audit: the purge did not run: {e}"),
+            }
+        }
+    });
 }
 
 /// Runs the server until SIGTERM or SIGINT, then stops it gracefully: no new connections,

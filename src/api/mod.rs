@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod apikey_groups;
 pub mod apikeys;
+pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod branding_colors;
@@ -123,6 +124,7 @@ pub fn routes() -> Vec<RouteDef> {
         route!(Scoped DELETE "/policy-groups/{group_id}/api-keys" => group_members::remove_apikeys),
         // -- user invitations --
         route!(Scoped GET "/user-invitations" => invitations::list),
+        route!(Scoped GET "/audit-logs" => audit::list),
         route!(Scoped POST "/user-invitations" => invitations::create),
         route!(Scoped GET "/user-invitations/{invitation_id}" => invitations::get),
         route!(Scoped DELETE "/user-invitations/{invitation_id}" => invitations::delete),

@@ -14,9 +14,29 @@ use std::future::{ready, Ready};
 pub use crate::service::scope::{require_tenant_manager, AccountScope};
 
 pub fn resolve(req: &HttpRequest, state: &AppState) -> Result<AccountScope, ApiError> {
+    let mut scope = resolve_account(req, state)?;
+    scope.request = request_info(req);
+    Ok(scope)
+}
+
+/// Where `req` came from, for the audit entries of the changes it makes.
+pub fn request_info(req: &HttpRequest) -> crate::service::audit::RequestInfo {
+    crate::service::audit::RequestInfo {
+        ip_address: req.peer_addr().map(|a| a.ip().to_string()),
+        user_agent: req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(512).collect()),
+        request_id: Some(super::request_id::current()),
+    }
+}
+
+fn resolve_account(req: &HttpRequest, state: &AppState) -> Result<AccountScope, ApiError> {
     let caller = crate::auth::authenticate(req, state)?;
     if req.match_info().get(AccountId::SEGMENT).is_none() {
         return Ok(AccountScope {
+            request: Default::default(),
             account: caller.account.clone(),
             caller,
             tenant: false,

@@ -48,9 +48,11 @@ pub async fn create(
     TenantManager(caller): TenantManager,
     params: web::Query<CreateParams>,
     body: Json<AccountCreate>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let action = params.action.as_deref().unwrap_or("create");
-    let created = accounts::create_tenant(&state, &caller, action, body.0).await?;
+    let request = super::scope::request_info(&req);
+    let created = accounts::create_tenant(&state, &caller, &request, action, body.0).await?;
     let admin = created.admin;
     // An admin linked to an existing user keeps that user's status and password.
     if action == "enroll" && admin.status == crate::status::UserStatus::Enrolling {

@@ -12,6 +12,7 @@
 //! `admin_full_name` and `admin_password` then do not apply (no password is generated or
 //! returned), exactly as "its status is not modified" says for an existing user.
 
+use super::audit;
 use super::filter::Filter;
 use super::scope::AccountScope;
 use crate::auth::Caller;
@@ -20,6 +21,7 @@ use crate::ids::Id;
 use crate::provision::{plan, AdminPlan};
 use crate::state::AppState;
 use crate::status::UserStatus;
+use crate::store::accounts as store_accounts;
 use crate::store::accounts::AccountRecord;
 use crate::store::users::UserRecord;
 use crate::store::{Page, PageRequest};
@@ -68,15 +70,11 @@ pub async fn update_me(
     }
     own.validate(scope.account.parent_id.is_none())?;
     let root = scope.account.parent_id.is_none();
-    Ok(state
-        .store
-        .accounts
-        .update(&scope.id(), &|a| {
-            own.apply(a, root);
-            Ok(())
-        })?
-        .durable()
-        .await?)
+    update_recorded(state, scope, &|a| {
+        own.apply(a, root);
+        Ok(())
+    })
+    .await
 }
 
 /// PUT /v3/accounts/{account_id}
@@ -92,12 +90,35 @@ pub async fn update_tenant(
         return update_me(state, scope, update).await;
     }
     update.validate(true)?;
+    update_recorded(state, scope, &|a| {
+        update.apply(a, true);
+        Ok(())
+    })
+    .await
+}
+
+/// Applies `change` to the scope's account with its audit entry (in that account's log),
+/// in one transaction.
+async fn update_recorded(
+    state: &AppState,
+    scope: &AccountScope,
+    change: &dyn Fn(&mut AccountRecord) -> crate::store::StoreResult<()>,
+) -> ApiResult<AccountRecord> {
+    let id = scope.id();
     Ok(state
         .store
-        .accounts
-        .update(&scope.id(), &|a| {
-            update.apply(a, true);
-            Ok(())
+        .transact(|tx| {
+            let after = store_accounts::update_in(tx, &id, change)?;
+            let target = ("account", &*id);
+            audit::record(
+                tx,
+                scope,
+                "update",
+                target,
+                Some(&*scope.account),
+                Some(&after),
+            )?;
+            Ok(after)
         })?
         .durable()
         .await?)
@@ -116,6 +137,7 @@ pub struct CreatedTenant {
 pub async fn create_tenant(
     state: &AppState,
     caller: &Caller,
+    request: &audit::RequestInfo,
     action: &str,
     req: AccountCreate,
 ) -> ApiResult<CreatedTenant> {
@@ -184,10 +206,22 @@ pub async fn create_tenant(
         provisioned.generated_password = None;
     }
     let admin = provisioned.new.admin.clone();
+    let new = provisioned.new;
+    // Recorded in the new tenant's own log, with the aggregator's admin as the actor.
     let created = state
         .store
-        .accounts
-        .provision(provisioned.new, false)?
+        .transact(|tx| {
+            store_accounts::provision_in(tx, &new, false)?;
+            let fields = audit::diff(None, Some(&new.account));
+            let (id, target) = (new.account.id, ("account", &*new.account.id));
+            let entry = audit::entry_by(caller, request, id, "create", target, fields);
+            crate::store::audit::record_in(tx, &entry)?;
+            let fields = audit::diff(None, Some(&new.admin));
+            let target = ("user", &*new.admin.id);
+            let entry = audit::entry_by(caller, request, id, "create", target, fields);
+            crate::store::audit::record_in(tx, &entry)?;
+            Ok(new.account.clone())
+        })?
         .durable()
         .await?;
     Ok(CreatedTenant {

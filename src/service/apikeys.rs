@@ -1,6 +1,7 @@
 //! API keys: creating, updating, deleting, resetting and listing them, and who may change
 //! which key. Their group membership is in `members`.
 
+use super::audit;
 use super::filter::{Filter, Op};
 use super::scope::AccountScope;
 use super::validate::Checks;
@@ -9,7 +10,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::{ApiKeyId, Id, UserId};
 use crate::state::AppState;
 use crate::status::ApiKeyStatus;
-use crate::store::apikeys::ApiKeyRecord;
+use crate::store::apikeys::{self as store_apikeys, ApiKeyRecord};
+use crate::store::audit::record_in;
+use crate::store::memberships::change_groups_in;
 use crate::store::{Page, PageRequest};
 use serde::Deserialize;
 
@@ -124,9 +127,7 @@ async fn update_key(
         check_group_rights(state, scope, &add, &remove)?;
     }
     let account = scope.id();
-    // Inputs only the store can check are checked first, and the group change (which may
-    // be refused for the last admin) runs before the field update, so that a refused
-    // request changes nothing.
+    // An unknown owner is named in a 400 on `owner` here; the transaction checks it again.
     if let Some(o) = owner.filter(|o| Some(*o) != key.owner) {
         if state.store.users.get(&account, &o)?.is_none() {
             return Err(ApiError::field(
@@ -135,33 +136,31 @@ async fn update_key(
             ));
         }
     }
-    // one transaction: see issue 15 (the groups, then the fields).
-    if !add.is_empty() || !remove.is_empty() {
-        state
-            .store
-            .apikeys
-            .change_groups(
-                &account,
-                &key.id,
-                &add,
-                &remove,
-                Some(scope.admin_group().id()),
-            )?
-            .durable()
-            .await?;
-    }
+    // One transaction: the groups and the fields land together or not at all.
+    let admins = Some(scope.admin_group().id());
+    let changes_groups = !add.is_empty() || !remove.is_empty();
     Ok(state
         .store
-        .apikeys
-        .update(&account, &key.id, &|k| {
-            k.name = update.name.clone();
-            if let Some(status) = status {
-                k.status = status;
+        .transact(|tx| {
+            if changes_groups {
+                change_groups_in::<ApiKeyRecord>(tx, &account, &key.id, &add, &remove, admins)?;
             }
-            if owner.is_some() {
-                k.owner = owner;
-            }
-            Ok(())
+            let updated = store_apikeys::update_in(tx, &account, &key.id, &|k| {
+                k.name = update.name.clone();
+                if let Some(status) = status {
+                    k.status = status;
+                }
+                if owner.is_some() {
+                    k.owner = owner;
+                }
+                Ok(())
+            })?;
+            let fields = audit::diff(Some(key), Some(&updated));
+            record_in(
+                tx,
+                &audit::entry(scope, "update", "api-key", &key.id, fields),
+            )?;
+            Ok(updated)
         })?
         .durable()
         .await?)
@@ -237,7 +236,22 @@ pub async fn create(
         updated_at: now,
         etag: 1,
     };
-    let created = state.store.apikeys.create(record)?.durable().await?;
+    let created = state
+        .store
+        .transact(|tx| {
+            let created = store_apikeys::create_in(tx, &record)?;
+            audit::record(
+                tx,
+                scope,
+                "create",
+                ("api-key", &created.id),
+                None,
+                Some(&created),
+            )?;
+            Ok(created)
+        })?
+        .durable()
+        .await?;
     Ok((created, issued.full))
 }
 
@@ -344,12 +358,16 @@ pub fn list(
 /// DELETE /v3/api-keys/{apikey_id}
 pub async fn delete(state: &AppState, scope: &AccountScope, key: &ApiKeyRecord) -> ApiResult<()> {
     require_owner(scope, key)?;
+    let (account, admins) = (scope.id(), Some(scope.admin_group().id()));
     state
         .store
-        .apikeys
-        .delete(&scope.id(), &key.id, Some(scope.admin_group().id()))?
+        .transact(|tx| {
+            store_apikeys::delete_in(tx, &account, &key.id, admins)?;
+            audit::record(tx, scope, "delete", ("api-key", &key.id), Some(key), None)
+        })?
         .durable()
         .await?;
+    state.store.last_login.forget(&account, &[*key.id])?;
     Ok(())
 }
 
@@ -365,10 +383,21 @@ pub async fn reset_secret(
 ) -> ApiResult<(ApiKeyRecord, String)> {
     require_owner(scope, key)?;
     let issued = apikey::issue(&key.account_id, &key.id);
+    let account = scope.id();
     let updated = state
         .store
-        .apikeys
-        .reset_secret(&scope.id(), &key.id, &issued.digest)?
+        .transact(|tx| {
+            let updated = store_apikeys::reset_secret_in(tx, &account, &key.id, &issued.digest)?;
+            audit::record(
+                tx,
+                scope,
+                "update",
+                ("api-key", &key.id),
+                Some(key),
+                Some(&updated),
+            )?;
+            Ok(updated)
+        })?
         .durable()
         .await?;
     Ok((updated, issued.full))

@@ -1,12 +1,14 @@
 //! Policy groups: creating, renaming, deleting and listing them, and the group rules other
 //! services share (groups named in a request must exist). Membership is in `members`.
 
+use super::audit;
 use super::filter::Filter;
 use super::scope::AccountScope;
 use super::validate::Checks;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{AccountId, ApiKeyId, GroupId, Id, UserId};
 use crate::state::AppState;
+use crate::store::groups as store_groups;
 use crate::store::groups::{GroupRecord, Subjects};
 use crate::store::{Order, Page, PageRequest};
 use serde::Deserialize;
@@ -206,12 +208,21 @@ pub async fn create(
         }
     };
     let group = GroupRecord::new(GroupId::new(), scope.id(), &name);
-    // one transaction: see issue 15 (the store adds the members after the group, with a
-    // compensating delete).
+    // One transaction: the group and its members.
     Ok(state
         .store
-        .groups
-        .create(group, &members)?
+        .transact(|tx| {
+            let created = store_groups::create_in(tx, &group, &members)?;
+            audit::record(
+                tx,
+                scope,
+                "create",
+                ("policy-group", &created.id),
+                None,
+                Some(&created),
+            )?;
+            Ok(created)
+        })?
         .durable()
         .await?)
 }
@@ -239,7 +250,22 @@ pub async fn rename(
             "The Administrators group cannot be renamed.".into(),
         ));
     }
-    match state.store.groups.rename(&scope.id(), &group.id, &name) {
+    let account = scope.id();
+    let renamed = state.store.transact(|tx| {
+        let renamed = store_groups::rename_in(tx, &account, &group.id, &name)?;
+        if renamed.name != group.name {
+            audit::record(
+                tx,
+                scope,
+                "update",
+                ("policy-group", &group.id),
+                Some(group),
+                Some(&renamed),
+            )?;
+        }
+        Ok(renamed)
+    });
+    match renamed {
         Err(crate::store::StoreError::Conflict(message)) => Err(ApiError::field("name", message)),
         other => Ok(other?.durable().await?),
     }
@@ -252,13 +278,29 @@ pub async fn delete(state: &AppState, scope: &AccountScope, group: &GroupRecord)
             "The Administrators group cannot be deleted.".into(),
         ));
     }
-    state
-        .store
-        .groups
-        .delete(&scope.id(), &group.id)?
-        .durable()
-        .await?;
-    Ok(())
+    // Members are listed outside the transaction (an engine may not scan inside one); the
+    // transaction re-checks the group's counters and starts over if members changed.
+    let account = scope.id();
+    loop {
+        let members = state.store.groups.all_members(&account, &group.id)?;
+        let deleted = state.store.transact(|tx| {
+            if !store_groups::delete_in(tx, &account, &group.id, &members)? {
+                return Ok(false);
+            }
+            audit::record(
+                tx,
+                scope,
+                "delete",
+                ("policy-group", &group.id),
+                Some(group),
+                None,
+            )?;
+            Ok(true)
+        })?;
+        if deleted.durable().await? {
+            return Ok(());
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! names it, so a withdrawn invitation leaves nothing behind. Accepting (which needs the
 //! token, kept only as a SHA-256 digest) is not part of this API.
 
+use super::audit;
 use super::filter::Filter;
 use super::identity_providers::{check_login_profiles, profile_ids, LoginProfileRef};
 use super::scope::AccountScope;
@@ -15,13 +16,17 @@ use super::user_record::new_record;
 use super::validate::{self, Checks};
 use crate::clock::{now_millis, rfc3339};
 use crate::error::ApiResult;
-use crate::ids::{AccountId, Id, InvitationId};
+use crate::ids::{AccountId, Id, InvitationId, UserId};
 use crate::state::AppState;
 use crate::status::UserStatus;
 use crate::store::accounts::AccountRecord;
+use crate::store::engine::{read_in, Table};
 use crate::store::invitations::InvitationRecord;
+use crate::store::keys::owned;
+use crate::store::users::email_key;
 use crate::store::users::UserRecord;
-use crate::store::{Page, PageRequest};
+use crate::store::{apikeys, invitations as store_invitations, users as store_users};
+use crate::store::{Page, PageRequest, StoreError};
 use serde::Deserialize;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -29,28 +34,42 @@ pub const DEFAULT_VALID_FOR_DAYS: i64 = 30;
 
 /// An invitation to record and send.
 pub struct NewInvitation {
-    pub user: UserRecord,
-    pub created_user: bool,
+    pub email: String,
     pub groups: Vec<Id>,
     pub login_profiles: Vec<Id>,
     pub valid_for_days: i64,
 }
 
-/// Records an invitation with a fresh acceptance token and emails that token to the user.
-/// Shared with `POST /v3/users?action=invite`.
-pub async fn issue(
-    state: &AppState,
-    account: &AccountRecord,
-    new: NewInvitation,
-) -> ApiResult<InvitationRecord> {
+/// An invitation ready to commit: its record (the invited user's id and `created_user`
+/// still to set, inside the transaction that writes it) and its email.
+pub struct Prepared {
+    pub record: InvitationRecord,
+    pub outgoing: crate::email::Outgoing,
+}
+
+impl Prepared {
+    /// The record for the user `user`; `created_user` when this request creates it.
+    pub fn record_for(&self, user: &Id, created_user: bool) -> InvitationRecord {
+        InvitationRecord {
+            user_id: UserId::from_id(*user),
+            created_user,
+            ..self.record.clone()
+        }
+    }
+}
+
+/// Prepares an invitation with a fresh acceptance token and the email that carries it.
+/// Shared with `POST /v3/users?action=invite`; the caller commits the record (with
+/// `invitations::create_in`) and then delivers the email (`email::deliver`).
+pub async fn prepare(state: &AppState, account: &AccountRecord, new: NewInvitation) -> Prepared {
     let token = crate::auth::apikey::random_secret(43);
     let now = now_millis();
     let record = InvitationRecord {
         id: InvitationId::new(),
         account_id: account.id,
-        email: new.user.email.clone(),
-        user_id: new.user.id,
-        created_user: new.created_user,
+        email: new.email,
+        user_id: UserId::new(),
+        created_user: false,
         groups: new.groups,
         login_profiles: new.login_profiles,
         token_digest: crate::auth::apikey::digest(&token),
@@ -79,12 +98,7 @@ pub async fn issue(
         secrets: vec![token],
     };
     let outgoing = crate::email::compose(state, &account.id, &email).await;
-    // The invitation and its email's log entry commit together.
-    let written = state
-        .store
-        .invitations
-        .create(record, Some(&outgoing.entry))?;
-    crate::email::deliver(state, written, outgoing).await
+    Prepared { record, outgoing }
 }
 
 /// `UserInvitationReq`.
@@ -120,34 +134,46 @@ pub async fn create(
     let profile_ids = profile_ids(&req.login_profiles);
     check_login_profiles(state, &account, &profile_ids)?;
     let login_profiles = validate::ids("login_profiles", &profile_ids)?;
-    // one transaction: see issue 15 (the invited user, when there is none, then the
-    // invitation).
-    let (user, created_user) = match state.store.users.by_email(&account, &email)? {
-        Some(user) => (user, false),
-        None => {
-            let user = new_record(
-                account,
-                email,
-                UserStatus::Invited,
-                crate::auth::password::hash_generated(&crate::auth::password::generate()),
-                groups.clone(),
-                login_profiles.clone(),
-            );
-            (state.store.users.create(user, None)?.durable().await?, true)
-        }
-    };
-    issue(
+    let prepared = prepare(
         state,
         &scope.account,
         NewInvitation {
-            user,
-            created_user,
-            groups,
-            login_profiles,
+            email: email.clone(),
+            groups: groups.clone(),
+            login_profiles: login_profiles.clone(),
             valid_for_days: req.valid_for_days.unwrap_or(DEFAULT_VALID_FOR_DAYS),
         },
     )
-    .await
+    .await;
+    // The user to create when the account has none with this email (its id is fixed here
+    // so that a retried transaction creates the same user).
+    let invited = new_record(
+        account,
+        email.clone(),
+        UserStatus::Invited,
+        crate::auth::password::hash_generated(&crate::auth::password::generate()),
+        groups,
+        login_profiles,
+    );
+    // One transaction: the invited user (when there is none) and the invitation.
+    let written = state.store.transact(|tx| {
+        let existing = tx
+            .get(Table::EmailUserid, &email_key(&account, &email))?
+            .and_then(|raw| Id::from_slice(&raw));
+        let record = match existing {
+            Some(user) => prepared.record_for(&user, false),
+            None => {
+                let user = store_users::create_in(tx, &invited, None)?;
+                audit::record(tx, scope, "create", ("user", &user.id), None, Some(&user))?;
+                prepared.record_for(&invited.id, true)
+            }
+        };
+        store_invitations::create_in(tx, &record, Some(&prepared.outgoing.entry))?;
+        let target = ("user-invitation", &*record.id);
+        audit::record(tx, scope, "create", target, None, Some(&record))?;
+        Ok(record)
+    })?;
+    crate::email::deliver(state, written, prepared.outgoing).await
 }
 
 /// GET /v3/user-invitations/{invitation_id}: the invitation of `account` with `id`. An
@@ -176,50 +202,76 @@ pub async fn delete(
     invitation: &InvitationRecord,
 ) -> ApiResult<()> {
     let account = scope.id();
-    // one transaction: see issue 15 (the invitation, then the user it created).
-    state
-        .store
-        .invitations
-        .delete(&account, &invitation.id)?
-        .durable()
-        .await?;
-    if invitation.created_user {
-        remove_invited_user(state, scope, invitation).await?;
+    let admins = Some(scope.admin_group().id());
+    // The user the invitation created goes with it while nobody made it more than that:
+    // still INVITED and named by no other live invitation. The other invitations are read
+    // before the transaction (an engine may not scan inside one) and re-read inside it by
+    // id; an invitation made for the user in between is one more reason to keep it, and
+    // it names the user, so the transaction's own read of the user record conflicts.
+    let others: Vec<Id> = if invitation.created_user {
+        store_invitations::ids_for_user(&*state.store.engine, &account, &invitation.user_id)?
+            .into_iter()
+            .filter(|id| *id != *invitation.id)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let owned_keys = apikeys::owned_by(&*state.store.engine, &account, &invitation.user_id)?;
+    let now = now_millis();
+    let with_user = state.store.transact(|tx| {
+        store_invitations::delete_in(tx, &account, &invitation.id)?;
+        let target = ("user-invitation", &*invitation.id);
+        audit::record(tx, scope, "delete", target, Some(invitation), None)?;
+        if !invitation.created_user {
+            return Ok(false);
+        }
+        let key = owned(&account, &invitation.user_id);
+        let Some(user) = read_in::<UserRecord>(tx, Table::UseridUser, &key)? else {
+            return Ok(false);
+        };
+        for other in &others {
+            let live = read_in::<InvitationRecord>(
+                tx,
+                Table::InvitationidInvitation,
+                &owned(&account, other),
+            )?
+            .is_some_and(|r| r.is_live(now));
+            if live {
+                return Ok(false);
+            }
+        }
+        if user.status != UserStatus::Invited {
+            return Ok(false);
+        }
+        store_users::delete_in(tx, &account, &user.id, &owned_keys, admins)?;
+        audit::record(tx, scope, "delete", ("user", &user.id), Some(&user), None)?;
+        Ok(true)
+    });
+    match with_user {
+        Ok(w) => {
+            if w.durable().await? {
+                store_users::finish_delete(
+                    &*state.store.engine,
+                    &state.store.last_login,
+                    &account,
+                    &invitation.user_id,
+                    owned_keys,
+                )?;
+            }
+        }
+        // The last administrator stays, invited or not: the invitation goes alone.
+        Err(StoreError::Invalid(..)) => {
+            state
+                .store
+                .transact(|tx| {
+                    store_invitations::delete_in(tx, &account, &invitation.id)?;
+                    let target = ("user-invitation", &*invitation.id);
+                    audit::record(tx, scope, "delete", target, Some(invitation), None)
+                })?
+                .durable()
+                .await?;
+        }
+        Err(e) => return Err(e.into()),
     }
     Ok(())
-}
-
-/// Removes the user a revoked invitation created, if nobody has made it more than that:
-/// still INVITED and not named by another live invitation.
-async fn remove_invited_user(
-    state: &AppState,
-    scope: &AccountScope,
-    invitation: &InvitationRecord,
-) -> ApiResult<()> {
-    let account = scope.id();
-    let Some(user) = state.store.users.get(&account, &invitation.user_id)? else {
-        return Ok(());
-    };
-    let still_invited = [Filter::eq("user_id", &user.id.hex())];
-    let others = state.store.invitations.list(
-        &account,
-        &PageRequest::all(),
-        now_millis(),
-        &still_invited,
-    )?;
-    if user.status != UserStatus::Invited || !others.items.is_empty() {
-        return Ok(());
-    }
-    match state
-        .store
-        .users
-        .delete(&account, &user.id, Some(scope.admin_group().id()))
-    {
-        Ok(w) => Ok(w.durable().await?),
-        // The last administrator stays, invited or not.
-        Err(crate::store::StoreError::Invalid(..)) | Err(crate::store::StoreError::NotFound(_)) => {
-            Ok(())
-        }
-        Err(e) => Err(e.into()),
-    }
 }

@@ -7,6 +7,7 @@
 //! itself out of it.
 
 use super::apikeys::{check_group_rights, require_owner};
+use super::audit;
 use super::filter::{self, Filter};
 use super::groups::{page_in_memory, require_groups, SubjectsIn};
 use super::scope::AccountScope;
@@ -14,7 +15,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::{ApiKeyId, Id, UserId};
 use crate::state::AppState;
 use crate::store::apikeys::ApiKeyRecord;
+use crate::store::audit::FieldChange;
+use crate::store::groups::{self as store_groups, Subjects};
 use crate::store::groups::{GroupRecord, Keep, MemberKind, KIND_APIKEY, KIND_USER};
+use crate::store::memberships::change_groups_in;
 use crate::store::users::UserRecord;
 use crate::store::{Page, PageRequest};
 use serde_json::Value;
@@ -80,10 +84,20 @@ pub async fn add_to_group(
             "Name at least one user or API key to add.",
         ));
     }
+    let (account, subjects) = (scope.id(), subjects.into_subjects());
     state
         .store
-        .groups
-        .add_members(&scope.id(), &group.id, &subjects.into_subjects())?
+        .transact(|tx| {
+            store_groups::change_members_in(
+                tx,
+                &account,
+                &group.id,
+                &subjects,
+                true,
+                Keep::Anything,
+            )?;
+            record_members(tx, scope, group, "add_members", &subjects)
+        })?
         .durable()
         .await?;
     Ok(())
@@ -127,13 +141,42 @@ pub async fn remove_from_group(
         (true, false) => Keep::AMember,
         (true, true) => Keep::AUser,
     };
+    let (account, subjects) = (scope.id(), subjects.into_subjects());
     state
         .store
-        .groups
-        .remove_members(&scope.id(), &group.id, &subjects.into_subjects(), keep)?
+        .transact(|tx| {
+            store_groups::change_members_in(tx, &account, &group.id, &subjects, false, keep)?;
+            record_members(tx, scope, group, "remove_members", &subjects)
+        })?
         .durable()
         .await?;
     Ok(())
+}
+
+/// The audit entry of a membership change of `group`: the users and keys added or removed.
+fn record_members(
+    tx: &dyn crate::store::engine::Tx,
+    scope: &AccountScope,
+    group: &GroupRecord,
+    action: &str,
+    subjects: &Subjects,
+) -> crate::store::StoreResult<()> {
+    let list = |ids: &[Id]| {
+        let hex: Vec<String> = ids.iter().map(Id::hex).collect();
+        serde_json::to_string(&hex).ok()
+    };
+    let mut fields = Vec::new();
+    for (field, ids) in [("users", &subjects.users), ("apikeys", &subjects.apikeys)] {
+        if !ids.is_empty() {
+            fields.push(FieldChange {
+                field: field.into(),
+                old_value: None,
+                new_value: list(ids),
+            });
+        }
+    }
+    let entry = audit::entry(scope, action, "policy-group", &group.id, fields);
+    crate::store::audit::record_in(tx, &entry)
 }
 
 /// GET /v3/policy-groups/{group_id}/users
@@ -241,16 +284,20 @@ pub async fn add_user_to_groups(
             "The user is a member of group {g} already."
         )));
     }
+    let admins = Some(scope.admin_group().id());
     state
         .store
-        .users
-        .change_groups(
-            &account,
-            &user.id,
-            &ids,
-            &[],
-            Some(scope.admin_group().id()),
-        )?
+        .transact(|tx| {
+            let after = change_groups_in::<UserRecord>(tx, &account, &user.id, &ids, &[], admins)?;
+            audit::record(
+                tx,
+                scope,
+                "update",
+                ("user", &user.id),
+                Some(user),
+                Some(&after),
+            )
+        })?
         .durable()
         .await?;
     Ok(())
@@ -282,16 +329,21 @@ pub async fn remove_user_from_groups(
         refuse_self_removal(scope, &[user.id], &[], "groups")?;
     }
     if !remove.is_empty() {
+        let admins = Some(scope.admin_group().id());
         state
             .store
-            .users
-            .change_groups(
-                &account,
-                &user.id,
-                &[],
-                &remove,
-                Some(scope.admin_group().id()),
-            )?
+            .transact(|tx| {
+                let after =
+                    change_groups_in::<UserRecord>(tx, &account, &user.id, &[], &remove, admins)?;
+                audit::record(
+                    tx,
+                    scope,
+                    "update",
+                    ("user", &user.id),
+                    Some(user),
+                    Some(&after),
+                )
+            })?
             .durable()
             .await?;
     }
@@ -354,16 +406,22 @@ pub async fn change_key_groups(
         check_group_rights(state, scope, &[], &ids)?;
     }
     let (add_ids, remove_ids): (&[Id], &[Id]) = if add { (&ids, &[]) } else { (&[], &ids) };
+    let (account, admins) = (scope.id(), Some(scope.admin_group().id()));
     state
         .store
-        .apikeys
-        .change_groups(
-            &scope.id(),
-            &key.id,
-            add_ids,
-            remove_ids,
-            Some(scope.admin_group().id()),
-        )?
+        .transact(|tx| {
+            let after = change_groups_in::<ApiKeyRecord>(
+                tx, &account, &key.id, add_ids, remove_ids, admins,
+            )?;
+            audit::record(
+                tx,
+                scope,
+                "update",
+                ("api-key", &key.id),
+                Some(key),
+                Some(&after),
+            )
+        })?
         .durable()
         .await?;
     Ok(())

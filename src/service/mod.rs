@@ -4,12 +4,13 @@
 //! never import `api/`: request inputs (the `*Create`/`*Update` bodies) are defined here,
 //! views (the JSON answers) are defined there.
 //!
-//! Requests that still write in more than one store call carry the comment
-//! `// one transaction: see issue 15`; each is already one service call, so making it one
-//! transaction changes only the function that carries the comment.
+//! Every request is one transaction: a write that spans entities composes the stores'
+//! `*_in` functions in one `state.store.transact(...)`. What a transaction cannot do (scan
+//! a range) is read before it and re-checked inside it by point reads.
 
 pub mod accounts;
 pub mod apikeys;
+pub mod audit;
 pub mod branding;
 pub mod certificates;
 pub mod developer_certificates;

@@ -9,12 +9,22 @@ use crate::state::AppState;
 use crate::store::accounts::AccountRecord;
 use std::sync::Arc;
 
+/// Where a request came from, for its audit entries.
+#[derive(Debug, Clone, Default)]
+pub struct RequestInfo {
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
 #[derive(Clone)]
 pub struct AccountScope {
     pub caller: Caller,
     pub account: Arc<AccountRecord>,
     /// Reached through `/v3/accounts/{account_id}/...`.
     pub tenant: bool,
+    /// Where the request came from (set by the HTTP layer), for audit entries.
+    pub request: RequestInfo,
 }
 
 impl AccountScope {
@@ -66,6 +76,7 @@ pub fn require_tenant_manager(caller: &Caller) -> Result<(), ApiError> {
 pub fn tenant(state: &AppState, caller: Caller, id: AccountId) -> ApiResult<Option<AccountScope>> {
     if id == caller.account.id {
         return Ok(Some(AccountScope {
+            request: Default::default(),
             account: caller.account.clone(),
             caller,
             tenant: true,
@@ -78,6 +89,7 @@ pub fn tenant(state: &AppState, caller: Caller, id: AccountId) -> ApiResult<Opti
         return Ok(None);
     }
     Ok(Some(AccountScope {
+        request: Default::default(),
         account,
         caller,
         tenant: true,

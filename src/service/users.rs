@@ -5,15 +5,17 @@
 //! it, and the user is RESET (must change it). `action=invite` makes an INVITED user and
 //! sends an invitation (see `invitations`).
 
+use super::audit;
 use super::filter::Filter;
 use super::identity_providers::{check_login_profiles, profile_ids};
-use super::invitations::{issue, NewInvitation, DEFAULT_VALID_FOR_DAYS};
+use super::invitations::{prepare, NewInvitation, DEFAULT_VALID_FOR_DAYS};
 use super::scope::AccountScope;
 use super::user_record::new_record;
 use super::validate::{self, Checks};
 use crate::auth::password;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{AccountId, Id};
+use crate::store::audit::record_in;
 
 pub use super::identity_providers::LoginProfileRef;
 pub use input::{same_set, UserCreate, UserUpdate};
@@ -21,7 +23,9 @@ pub use input::{same_set, UserCreate, UserUpdate};
 mod input;
 use crate::state::AppState;
 use crate::status::UserStatus;
+use crate::store::memberships::change_groups_in;
 use crate::store::users::UserRecord;
+use crate::store::{apikeys, invitations as store_invitations, users as store_users};
 use crate::store::{Page, PageRequest};
 
 /// A created user, and the password the server generated for it (shown once).
@@ -89,32 +93,53 @@ pub async fn create(
             login_profiles.clone(),
         )
     };
+    if status == UserStatus::Invited {
+        // The user exists because of this request, not of the invitation: revoking the
+        // invitation later leaves the user alone (`created_user` false).
+        let new = NewInvitation {
+            email: user.email.clone(),
+            groups,
+            login_profiles,
+            valid_for_days: DEFAULT_VALID_FOR_DAYS,
+        };
+        let prepared = prepare(state, &scope.account, new).await;
+        let record = prepared.record_for(&user.id, false);
+        // One transaction: the user, its invitation and the invitation email's log entry.
+        let written = state.store.transact(|tx| {
+            let created = store_users::create_in(tx, &user, None)?;
+            store_invitations::create_in(tx, &record, Some(&prepared.outgoing.entry))?;
+            let fields = audit::diff(None, Some(&created));
+            record_in(
+                tx,
+                &audit::entry(scope, "create", "user", &created.id, fields),
+            )?;
+            Ok(created)
+        })?;
+        let created = crate::email::deliver(state, written, prepared.outgoing).await?;
+        return Ok(Created {
+            user: created,
+            generated_password: None,
+        });
+    }
     let outgoing = match generated.as_deref() {
         Some(p) => Some(password_email(state, scope, &user.email, p).await),
         None => None,
     };
     // The user and its password email's log entry commit together.
-    let written = state
-        .store
-        .users
-        .create(user, outgoing.as_ref().map(|o| &o.entry))?;
+    let logged = outgoing.as_ref().map(|o| &o.entry);
+    let written = state.store.transact(|tx| {
+        let created = store_users::create_in(tx, &user, logged)?;
+        let fields = audit::diff(None, Some(&created));
+        record_in(
+            tx,
+            &audit::entry(scope, "create", "user", &created.id, fields),
+        )?;
+        Ok(created)
+    })?;
     let created = match outgoing {
         Some(o) => crate::email::deliver(state, written, o).await?,
         None => written.durable().await?,
     };
-    if status == UserStatus::Invited {
-        // one transaction: see issue 15 (the invited user, then its invitation).
-        // The user exists because of this request, not of the invitation: revoking the
-        // invitation later leaves the user alone.
-        let new = NewInvitation {
-            user: created.clone(),
-            created_user: false,
-            groups,
-            login_profiles,
-            valid_for_days: DEFAULT_VALID_FOR_DAYS,
-        };
-        issue(state, &scope.account, new).await?;
-    }
     Ok(Created {
         user: created,
         generated_password: generated,
@@ -271,30 +296,27 @@ async fn apply_update(
         update.otp.as_deref(),
     )
     .await?;
-    // one transaction: see issue 15 (the fields, then the groups).
-    let mut updated = state
+    // One transaction: the fields and the groups land together or not at all (a group
+    // deleted since the checks above refuses the whole update).
+    let group_change = group_change.filter(|(a, r)| !a.is_empty() || !r.is_empty());
+    let admins = Some(scope.admin_group().id());
+    let updated = state
         .store
-        .users
-        .update(&account, &user.id, &|u| {
-            update.apply(status, u);
-            Ok(())
+        .transact(|tx| {
+            let mut updated = store_users::update_in(tx, &account, &user.id, &|u| {
+                update.apply(status, u);
+                Ok(())
+            })?;
+            if let Some((add, remove)) = &group_change {
+                updated =
+                    change_groups_in::<UserRecord>(tx, &account, &user.id, add, remove, admins)?;
+            }
+            let fields = audit::diff(Some(user), Some(&updated));
+            record_in(tx, &audit::entry(scope, "update", "user", &user.id, fields))?;
+            Ok(updated)
         })?
         .durable()
         .await?;
-    if let Some((add, remove)) = group_change.filter(|(a, r)| !a.is_empty() || !r.is_empty()) {
-        updated = state
-            .store
-            .users
-            .change_groups(
-                &account,
-                &user.id,
-                &add,
-                &remove,
-                Some(scope.admin_group().id()),
-            )?
-            .durable()
-            .await?;
-    }
     if totp_off {
         super::signin::totp::forget(state, &account, &user.id).await?;
     }
@@ -319,19 +341,34 @@ pub async fn delete(state: &AppState, scope: &AccountScope, user: &UserRecord) -
         return Err(ApiError::BadRequest("A user cannot delete itself.".into()));
     }
     let account = scope.id();
-    // one transaction: see issue 15 (the user, then its invitations).
+    let admins = Some(scope.admin_group().id());
+    // The keys it owns and its invitations are listed before the transaction (an engine may
+    // not scan inside one); one made in between is deleted right after (none can be made
+    // once the user is gone: a key checks its owner, and an invitation finds its user by
+    // email inside its own transaction).
+    let engine = &*state.store.engine;
+    let owned_keys = apikeys::owned_by(engine, &account, &user.id)?;
+    let invitations = store_invitations::ids_for_user(engine, &account, &user.id)?;
     state
         .store
-        .users
-        .delete(&account, &user.id, Some(scope.admin_group().id()))?
+        .transact(|tx| {
+            store_users::delete_in(tx, &account, &user.id, &owned_keys, admins)?;
+            store_invitations::delete_many_in(tx, &account, &invitations)?;
+            let fields = audit::diff(Some(user), None);
+            record_in(tx, &audit::entry(scope, "delete", "user", &user.id, fields))
+        })?
         .durable()
         .await?;
-    state
-        .store
-        .invitations
-        .delete_for_user(&account, &user.id)?
-        .durable()
-        .await?;
+    let last_login = &state.store.last_login;
+    store_users::finish_delete(engine, last_login, &account, &user.id, owned_keys)?;
+    let late = store_invitations::ids_for_user(engine, &account, &user.id)?;
+    if !late.is_empty() {
+        state
+            .store
+            .transact(|tx| store_invitations::delete_many_in(tx, &account, &late))?
+            .durable()
+            .await?;
+    }
     crate::auth::session::forget_user(state, &account, &user.id).await?;
     Ok(())
 }

@@ -54,6 +54,14 @@ pub trait GroupStore: Send + Sync {
         members: &Subjects,
         keep: Keep,
     ) -> StoreResult<Written<GroupRecord>>;
+    /// Every member of group `id`, read outside a transaction.
+    fn all_members(&self, account: &Id, id: &Id) -> StoreResult<Subjects> {
+        let all = PageRequest::all();
+        Ok(Subjects {
+            users: self.members(account, id, KIND_USER, &all)?.items,
+            apikeys: self.members(account, id, KIND_APIKEY, &all)?.items,
+        })
+    }
     /// Member ids of one kind, in the order they were created.
     fn members(
         &self,
@@ -196,17 +204,6 @@ pub fn delete_in(tx: &dyn Tx, account: &Id, id: &Id, members: &Subjects) -> Stor
     tx.delete(Table::GroupnameGroupid, &owned_text(account, &rec.name))?;
     counts::add_in(tx, account, ENTITY, -1)?;
     Ok(true)
-}
-
-impl Groups {
-    /// Every member of group `id`, read outside a transaction.
-    fn all_members(&self, account: &Id, id: &Id) -> StoreResult<Subjects> {
-        let all = PageRequest::all();
-        Ok(Subjects {
-            users: self.members(account, id, KIND_USER, &all)?.items,
-            apikeys: self.members(account, id, KIND_APIKEY, &all)?.items,
-        })
-    }
 }
 
 impl GroupStore for Groups {

@@ -5,7 +5,7 @@
 //! boundary (`engine`): it names no engine, and runs on sled and in memory alike.
 
 use super::durability::Written;
-use super::engine::{transact, Engine, Table};
+use super::engine::{transact, Engine, Table, Tx};
 use super::filter::{Filter, Filterable};
 use super::keys::owned;
 use super::page::{counts, owned_records_in, Page, PageRequest};
@@ -100,6 +100,86 @@ fn read(raw: Option<Vec<u8>>) -> StoreResult<Option<IdentityProviderRecord>> {
     raw.map(|raw| decode(&raw)).transpose()
 }
 
+/// The provider's use stamp: it changes whenever a user is given the provider as a login
+/// profile. The in-use check of a delete scans the users outside its transaction (an
+/// engine may not scan inside one); the delete then commits only if the stamp it read
+/// before that scan is unchanged, so a user given the provider meanwhile is never left
+/// naming a deleted provider.
+pub fn stamp(engine: &dyn Engine, account: &Id, id: &Id) -> StoreResult<u64> {
+    Ok(engine
+        .get(Table::IdpidStamp, &owned(account, id))?
+        .map_or(0, |v| read_u64(&v)))
+}
+
+fn read_u64(raw: &[u8]) -> u64 {
+    raw.try_into().map(u64::from_be_bytes).unwrap_or(0)
+}
+
+/// Gives a user the provider `id` as a login profile, inside the user's write: 400 on
+/// `login_profiles` when it does not exist (deleted since the request's checks), and bumps
+/// its use stamp.
+pub fn claim_in(tx: &dyn Tx, account: &Id, id: &Id) -> StoreResult<()> {
+    let k = owned(account, id);
+    if tx.get(Table::IdpidIdp, &k)?.is_none() {
+        return Err(StoreError::Invalid(
+            "login_profiles",
+            format!("Identity provider {id} does not exist."),
+        ));
+    }
+    let now = tx.get(Table::IdpidStamp, &k)?.map_or(0, |v| read_u64(&v));
+    tx.put(Table::IdpidStamp, &k, &(now + 1).to_be_bytes())
+}
+
+/// Deletes the provider if its use stamp is still `seen` (read before the in-use scan);
+/// false, changing nothing, when a user was given it since. Unknown: `NotFound`.
+pub fn delete_unused_in(tx: &dyn Tx, account: &Id, id: &Id, seen: u64) -> StoreResult<bool> {
+    let k = owned(account, id);
+    if tx.get(Table::IdpidIdp, &k)?.is_none() {
+        return Err(StoreError::NotFound("Identity provider"));
+    }
+    let now = tx.get(Table::IdpidStamp, &k)?.map_or(0, |v| read_u64(&v));
+    if now != seen {
+        return Ok(false);
+    }
+    tx.delete(Table::IdpidIdp, &k)?;
+    tx.delete(Table::IdpidStamp, &k)?;
+    counts::add_in(tx, account, ENTITY, -1)?;
+    Ok(true)
+}
+
+/// Inserts a new provider (409 if its id is taken).
+pub fn create_in(tx: &dyn Tx, idp: &IdentityProviderRecord) -> StoreResult<()> {
+    let k = owned(&idp.account_id, &idp.id);
+    if tx.get(Table::IdpidIdp, &k)?.is_some() {
+        return Err(StoreError::Conflict(
+            "This identity provider already exists.".into(),
+        ));
+    }
+    tx.put(Table::IdpidIdp, &k, &encode(idp))?;
+    counts::add_in(tx, &idp.account_id, ENTITY, 1)
+}
+
+/// Applies `change` to the stored provider (see `IdentityProviderStore::update`).
+pub fn update_in(
+    tx: &dyn Tx,
+    account: &Id,
+    id: &Id,
+    change: &dyn Fn(&mut IdentityProviderRecord) -> StoreResult<()>,
+) -> StoreResult<IdentityProviderRecord> {
+    let k = owned(account, id);
+    let before =
+        read(tx.get(Table::IdpidIdp, &k)?)?.ok_or(StoreError::NotFound("Identity provider"))?;
+    let mut after = before.clone();
+    change(&mut after)?;
+    after.id = before.id;
+    after.account_id = before.account_id;
+    after.created_at = before.created_at;
+    after.etag = before.etag + 1;
+    after.updated_at = crate::clock::now_millis();
+    tx.put(Table::IdpidIdp, &k, &encode(&after))?;
+    Ok(after)
+}
+
 impl IdentityProviderStore for IdentityProviders {
     fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<IdentityProviderRecord>> {
         read(self.engine.get(Table::IdpidIdp, &owned(account, id))?)
@@ -122,16 +202,7 @@ impl IdentityProviderStore for IdentityProviders {
     }
 
     fn create(&self, idp: IdentityProviderRecord) -> StoreResult<Written<IdentityProviderRecord>> {
-        let k = owned(&idp.account_id, &idp.id);
-        transact(&*self.engine, |tx| {
-            if tx.get(Table::IdpidIdp, &k)?.is_some() {
-                return Err(StoreError::Conflict(
-                    "This identity provider already exists.".into(),
-                ));
-            }
-            tx.put(Table::IdpidIdp, &k, &encode(&idp))?;
-            counts::add_in(tx, &idp.account_id, ENTITY, 1)
-        })?;
+        transact(&*self.engine, |tx| create_in(tx, &idp))?;
         Ok(self.written(idp))
     }
 
@@ -141,20 +212,7 @@ impl IdentityProviderStore for IdentityProviders {
         id: &Id,
         change: &dyn Fn(&mut IdentityProviderRecord) -> StoreResult<()>,
     ) -> StoreResult<Written<IdentityProviderRecord>> {
-        let k = owned(account, id);
-        let stored = transact(&*self.engine, |tx| {
-            let before = read(tx.get(Table::IdpidIdp, &k)?)?
-                .ok_or(StoreError::NotFound("Identity provider"))?;
-            let mut after = before.clone();
-            change(&mut after)?;
-            after.id = before.id;
-            after.account_id = before.account_id;
-            after.created_at = before.created_at;
-            after.etag = before.etag + 1;
-            after.updated_at = crate::clock::now_millis();
-            tx.put(Table::IdpidIdp, &k, &encode(&after))?;
-            Ok(after)
-        })?;
+        let stored = transact(&*self.engine, |tx| update_in(tx, account, id, change))?;
         Ok(self.written(stored))
     }
 

@@ -94,24 +94,6 @@ impl Invitations {
     fn written<T>(&self, value: T) -> Written<T> {
         Written::new(value, self.engine.clone())
     }
-
-    /// The ids of every invitation (live or expired) of `user`, read outside a transaction.
-    fn ids_for_user(&self, account: &Id, user: &Id) -> StoreResult<Vec<Id>> {
-        let whole = prefix_range(account.as_bytes());
-        let mut ids = Vec::new();
-        let entries = self.engine.range(
-            Table::InvitationidInvitation,
-            borrow_range(&whole),
-            Order::Asc,
-        );
-        for entry in entries {
-            let rec: InvitationRecord = decode(&entry?.1)?;
-            if *rec.user_id == *user {
-                ids.push(*rec.id);
-            }
-        }
-        Ok(ids)
-    }
 }
 
 /// Inserts the invitation and its token index, with the log entry of its email.
@@ -157,6 +139,24 @@ pub fn delete_many_in(tx: &dyn Tx, account: &Id, ids: &[Id]) -> StoreResult<usiz
         }
     }
     Ok(n)
+}
+
+/// The ids of every invitation (live or expired) of `user`, read outside a transaction.
+pub fn ids_for_user(engine: &dyn Engine, account: &Id, user: &Id) -> StoreResult<Vec<Id>> {
+    let whole = prefix_range(account.as_bytes());
+    let mut ids = Vec::new();
+    let entries = engine.range(
+        Table::InvitationidInvitation,
+        borrow_range(&whole),
+        Order::Asc,
+    );
+    for entry in entries {
+        let rec: InvitationRecord = decode(&entry?.1)?;
+        if *rec.user_id == *user {
+            ids.push(*rec.id);
+        }
+    }
+    Ok(ids)
 }
 
 impl InvitationStore for Invitations {
@@ -219,7 +219,7 @@ impl InvitationStore for Invitations {
     }
 
     fn delete_for_user(&self, account: &Id, user: &Id) -> StoreResult<Written<usize>> {
-        let ids = self.ids_for_user(account, user)?;
+        let ids = ids_for_user(&*self.engine, account, user)?;
         let n = transact(&*self.engine, |tx| delete_many_in(tx, account, &ids))?;
         Ok(self.written(n))
     }

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod apikeys;
+pub mod audit;
 pub mod branding;
 pub mod certificates;
 mod codec;

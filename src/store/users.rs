@@ -5,6 +5,7 @@ use super::codec::DecodeCache;
 use super::durability::Written;
 use super::engine::{read, read_in, transact, Engine, Table, Tx};
 use super::filter::{Filter, Filterable};
+use super::identity_providers;
 use super::keys::{owned, owned_text};
 use super::lastlogin::LastLogin;
 use super::memberships::{self, Member, MemberKind, Protected, KIND_USER};
@@ -198,6 +199,9 @@ pub fn insert_in(tx: &dyn Tx, user: &UserRecord) -> StoreResult<()> {
         }
         tx.put(Table::UsernameUserid, &uk, user.id.as_bytes())?;
     }
+    for idp in &user.login_profiles {
+        identity_providers::claim_in(tx, account, idp)?;
+    }
     tx.put(Table::EmailUserid, &ek, user.id.as_bytes())?;
     tx.put(Table::UseridUser, &owned(account, &user.id), &encode(user))?;
     counts::add_in(tx, account, ENTITY, 1)
@@ -254,6 +258,11 @@ pub fn update_in(
             tx.delete(Table::UsernameUserid, &username_key(account, old))?;
         }
     }
+    for idp in &after.login_profiles {
+        if !before.login_profiles.contains(idp) {
+            identity_providers::claim_in(tx, account, idp)?;
+        }
+    }
     after.etag = before.etag + 1;
     after.updated_at = crate::clock::now_millis();
     tx.put(Table::UseridUser, &owned(account, id), &encode(&after))?;
@@ -284,6 +293,27 @@ pub fn delete_in(
         tx.delete(Table::UsernameUserid, &username_key(account, name))?;
     }
     counts::add_in(tx, account, ENTITY, -1)
+}
+
+/// After a user's `delete_in` committed: deletes the keys made for it between the listing
+/// of `owned_keys` and that transaction, and forgets the last-login times of all of them.
+pub fn finish_delete(
+    engine: &dyn Engine,
+    last_login: &LastLogin,
+    account: &Id,
+    id: &Id,
+    owned_keys: Vec<Id>,
+) -> StoreResult<()> {
+    let late_keys = apikeys::owned_by(engine, account, id)?;
+    if !late_keys.is_empty() {
+        transact(engine, |tx| apikeys::delete_all_in(tx, account, &late_keys))?;
+    }
+    let subjects: Vec<Id> = [*id]
+        .into_iter()
+        .chain(owned_keys)
+        .chain(late_keys)
+        .collect();
+    last_login.forget(account, &subjects)
 }
 
 impl UserStore for Users {
@@ -359,24 +389,12 @@ impl UserStore for Users {
     }
 
     fn delete(&self, account: &Id, id: &Id, protected: Option<Id>) -> StoreResult<Written<()>> {
-        // Owned keys are listed outside the transaction (an engine may not scan inside one);
-        // a key made for this user meanwhile is deleted right after.
+        // Owned keys are listed outside the transaction (an engine may not scan inside one).
         let owned_keys = apikeys::owned_by(&*self.engine, account, id)?;
         transact(&*self.engine, |tx| {
             delete_in(tx, account, id, &owned_keys, protected)
         })?;
-        let late_keys = apikeys::owned_by(&*self.engine, account, id)?;
-        if !late_keys.is_empty() {
-            transact(&*self.engine, |tx| {
-                apikeys::delete_all_in(tx, account, &late_keys)
-            })?;
-        }
-        let subjects: Vec<Id> = [*id]
-            .into_iter()
-            .chain(owned_keys)
-            .chain(late_keys)
-            .collect();
-        self.last_login.forget(account, &subjects)?;
+        finish_delete(&*self.engine, &self.last_login, account, id, owned_keys)?;
         Ok(self.written(()))
     }
 }

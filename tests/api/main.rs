@@ -14,6 +14,7 @@ mod real_binary;
 mod sdk;
 
 mod apikeys;
+mod audit;
 mod auth;
 mod branding;
 mod browser;
@@ -30,4 +31,5 @@ mod policy_groups;
 mod postgres_store;
 mod secret_responses;
 mod tenants;
+mod transactions;
 mod users;

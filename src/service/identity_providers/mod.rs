@@ -11,12 +11,14 @@ pub mod saml;
 
 pub use request::{IdentityProviderReq, Saml2Req};
 
+use super::audit;
 use super::scope::AccountScope;
 use super::validate::{self, Checks};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{AccountId, Id, IdentityProviderId};
 use crate::state::AppState;
 use crate::status::IdentityProviderStatus;
+use crate::store::identity_providers as store_idps;
 use crate::store::identity_providers::{IdentityProviderRecord, Saml2Record};
 use crate::store::{Page, PageRequest};
 use serde::Deserialize;
@@ -109,8 +111,12 @@ pub async fn create(
     patch.apply(&mut record, &default_sp);
     Ok(state
         .store
-        .identity_providers
-        .create(record)?
+        .transact(|tx| {
+            store_idps::create_in(tx, &record)?;
+            let target = ("identity-provider", &*record.id);
+            audit::record(tx, scope, "create", target, None, Some(&record))?;
+            Ok(record.clone())
+        })?
         .durable()
         .await?)
 }
@@ -124,15 +130,11 @@ pub async fn update(
 ) -> ApiResult<IdentityProviderRecord> {
     let patch = req.check()?;
     let default_sp = sp_base(state, &current.id);
-    Ok(state
-        .store
-        .identity_providers
-        .update(&scope.id(), &current.id, &|r| {
-            patch.apply(r, &default_sp);
-            Ok(())
-        })?
-        .durable()
-        .await?)
+    update_recorded(state, scope, current, &|r| {
+        patch.apply(r, &default_sp);
+        Ok(())
+    })
+    .await
 }
 
 /// DELETE /v3/identity-providers/{identity_provider_id}
@@ -144,12 +146,10 @@ pub async fn delete(
     r: &IdentityProviderRecord,
 ) -> ApiResult<()> {
     let account = scope.id();
-    // one transaction: see issue 15 (the in-use check and the delete).
-    // The users are scanned outside the delete transaction (an engine may not scan inside one),
-    // and the scan stops at the first user found. A user given this provider in the
-    // moment between the scan and the delete keeps a dangling id, shown without name and
-    // type and still accepted when echoed back: a harmless leftover, where an
-    // `idp -> user` index would have to be kept in step by every user write.
+    // The users are scanned outside the delete transaction (an engine may not scan inside
+    // one), after reading the provider's use stamp; the delete commits only if the stamp is
+    // unchanged, that is if no user was given the provider since (each such write bumps it
+    // in its own transaction), and the scan starts over otherwise.
     let using = [crate::store::filter::Filter::eq(
         "login_profiles",
         &r.id.hex(),
@@ -158,20 +158,31 @@ pub async fn delete(
         limit: 1,
         ..PageRequest::all()
     };
-    let users = state.store.users.list(&account, &first, &using)?;
-    if let Some(user) = users.items.first() {
-        return Err(ApiError::Forbidden(format!(
-            "The identity provider is in use: user {} has it as a login profile.",
-            user.id
-        )));
+    loop {
+        let seen = store_idps::stamp(&*state.store.engine, &account, &r.id)?;
+        let users = state.store.users.list(&account, &first, &using)?;
+        if let Some(user) = users.items.first() {
+            return Err(ApiError::Forbidden(format!(
+                "The identity provider is in use: user {} has it as a login profile.",
+                user.id
+            )));
+        }
+        let deleted = state
+            .store
+            .transact(|tx| {
+                let gone = store_idps::delete_unused_in(tx, &account, &r.id, seen)?;
+                if gone {
+                    let target = ("identity-provider", &*r.id);
+                    audit::record(tx, scope, "delete", target, Some(r), None)?;
+                }
+                Ok(gone)
+            })?
+            .durable()
+            .await?;
+        if deleted {
+            return Ok(());
+        }
     }
-    state
-        .store
-        .identity_providers
-        .delete(&account, &r.id)?
-        .durable()
-        .await?;
-    Ok(())
 }
 
 /// `CertificateGenerationReq`.
@@ -238,12 +249,28 @@ async fn set_sp_certificate(
     current: &IdentityProviderRecord,
     pem: Option<String>,
 ) -> ApiResult<IdentityProviderRecord> {
+    update_recorded(state, scope, current, &|r| {
+        r.saml2.sp_x509_cert = pem.clone();
+        Ok(())
+    })
+    .await
+}
+
+/// Applies `change` to `current` with its audit entry, in one transaction.
+async fn update_recorded(
+    state: &AppState,
+    scope: &AccountScope,
+    current: &IdentityProviderRecord,
+    change: &dyn Fn(&mut IdentityProviderRecord) -> crate::store::StoreResult<()>,
+) -> ApiResult<IdentityProviderRecord> {
+    let account = scope.id();
     Ok(state
         .store
-        .identity_providers
-        .update(&scope.id(), &current.id, &|r| {
-            r.saml2.sp_x509_cert = pem.clone();
-            Ok(())
+        .transact(|tx| {
+            let after = store_idps::update_in(tx, &account, &current.id, change)?;
+            let target = ("identity-provider", &*current.id);
+            audit::record(tx, scope, "update", target, Some(current), Some(&after))?;
+            Ok(after)
         })?
         .durable()
         .await?)

@@ -113,10 +113,14 @@ pub enum Table {
     UseridTotp,
     /// SHA-256 of a password-reset or email-verification token -> AuthTokenRecord
     TokenhashAuthtoken,
+    /// account ++ identity provider -> u64 BE, bumped by every write that gives a user the provider as a login profile (so a delete can tell that one happened since its scan)
+    IdpidStamp,
+    /// account ++ audit entry (time-ordered id) -> AuditRecord
+    AuditEntry,
 }
 
 impl Table {
-    pub const ALL: [Table; 34] = [
+    pub const ALL: [Table; 36] = [
         Table::Meta,
         Table::AccountidAccount,
         Table::ParentidAccountid,
@@ -151,6 +155,8 @@ impl Table {
         Table::UseridLoginhistory,
         Table::UseridTotp,
         Table::TokenhashAuthtoken,
+        Table::IdpidStamp,
+        Table::AuditEntry,
     ];
 
     /// The table's position in [`Table::ALL`] (engines index their tables by it).
@@ -194,6 +200,8 @@ impl Table {
             Table::UseridLoginhistory => "userid_loginhistory",
             Table::UseridTotp => "userid_totp",
             Table::TokenhashAuthtoken => "tokenhash_authtoken",
+            Table::IdpidStamp => "idpid_stamp",
+            Table::AuditEntry => "audit_entry",
         }
     }
 

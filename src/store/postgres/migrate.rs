@@ -15,6 +15,16 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "signin_tables",
         include_str!("migrations/0002_signin_tables.sql"),
     ),
+    (
+        3,
+        "idpid_stamp",
+        include_str!("migrations/0003_idpid_stamp.sql"),
+    ),
+    (
+        4,
+        "audit_entry",
+        include_str!("migrations/0004_audit_entry.sql"),
+    ),
 ];
 
 /// The advisory lock key that serializes migrations ("iamdmigr" as an integer).

@@ -124,6 +124,8 @@ fn tree(set: &TreeSet, table: Table) -> &::sled::Tree {
         Table::UseridLoginhistory => &set.userid_loginhistory,
         Table::UseridTotp => &set.userid_totp,
         Table::TokenhashAuthtoken => &set.tokenhash_authtoken,
+        Table::IdpidStamp => &set.idpid_stamp,
+        Table::AuditEntry => &set.audit_entry,
     }
 }
 

@@ -115,6 +115,10 @@ pub struct TreeSet {
     pub userid_loginhistory: ::sled::Tree,
     pub userid_totp: ::sled::Tree,
     pub tokenhash_authtoken: ::sled::Tree,
+    /// account ++ identity provider -> u64 BE, bumped by every write that gives a user the provider as a login profile (so a delete can tell that one happened since its scan)
+    pub idpid_stamp: ::sled::Tree,
+    /// account ++ audit entry (time-ordered id) -> AuditRecord
+    pub audit_entry: ::sled::Tree,
 }
 
 impl TreeSet {
@@ -161,6 +165,8 @@ impl TreeSet {
             userid_loginhistory: db.open_tree("userid_loginhistory")?,
             userid_totp: db.open_tree("userid_totp")?,
             tokenhash_authtoken: db.open_tree("tokenhash_authtoken")?,
+            idpid_stamp: db.open_tree("idpid_stamp")?,
+            audit_entry: db.open_tree("audit_entry")?,
         })
     }
 
@@ -204,6 +210,8 @@ impl TreeSet {
             ("userid_loginhistory", &self.userid_loginhistory),
             ("userid_totp", &self.userid_totp),
             ("tokenhash_authtoken", &self.tokenhash_authtoken),
+            ("idpid_stamp", &self.idpid_stamp),
+            ("audit_entry", &self.audit_entry),
         ]
     }
 }

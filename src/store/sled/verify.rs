@@ -369,6 +369,15 @@ fn the_rest(p: &mut Pass) {
         },
     );
     p.records(
+        &t.audit_entry,
+        "audit",
+        |p, k, e: crate::store::audit::AuditRecord| {
+            if p.owned_key("audit", k, &e.account_id, &e.id) {
+                p.count(*e.account_id, "audit");
+            }
+        },
+    );
+    p.records(
         &t.caname_serverca,
         "server CAs",
         |_, _, _: ServerCaRecord| {},
@@ -462,6 +471,7 @@ const RECORDS: &[&str] = &[
     "invitationid_invitation",
     "idpid_idp",
     "notificationid_notification",
+    "audit_entry",
     "caname_serverca",
     "certid_cert",
     "certid_devkey",

@@ -57,6 +57,7 @@ fn counted_tree<'t>(t: &'t TreeSet, entity: &str) -> Option<&'t ::sled::Tree> {
         "notifications" => &t.notificationid_notification,
         "trusted_certificates" => &t.certid_cert,
         "developer_certificates" => &t.certid_devkey,
+        "audit" => &t.audit_entry,
         _ => return None,
     })
 }
