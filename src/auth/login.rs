@@ -59,9 +59,7 @@ fn dummy_hash() -> &'static [u8] {
 
 /// A check against the dummy hash, on the blocking pool.
 pub async fn dummy_check(password_text: String) -> ApiResult<()> {
-    actix_web::web::block(move || password::verify(&password_text, dummy_hash()))
-        .await
-        .map_err(|e| ApiError::Internal(format!("password hashing: {e}")))?;
+    password::blocking(move || password::verify(&password_text, dummy_hash())).await?;
     Ok(())
 }
 

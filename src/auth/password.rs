@@ -101,8 +101,19 @@ pub async fn hash_chosen(password: String) -> ApiResult<Vec<u8>> {
     blocking(move || hash(&password, CHOSEN_ITERATIONS)).await
 }
 
-/// Runs CPU-heavy `f` on actix's blocking pool, leaving the HTTP worker free.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+/// Runs CPU-heavy `f` on actix's blocking pool, leaving the HTTP worker free, with at most
+/// one hash per core at a time: actix's pool grows to hundreds of threads, and a burst of
+/// wrong logins sharing the cores would slow every hash and everything else on the machine.
+/// The rest wait their turn without holding a thread (the wait is async).
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let permits = PERMITS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    });
+    let _turn = permits
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(format!("password hashing: {e}")))?;
     web::block(f)
         .await
         .map_err(|e| ApiError::Internal(format!("password hashing: {e}")))
