@@ -261,6 +261,12 @@ pub fn spawn_app_on_sled() -> TestApp {
     start_on_temp_dir(|_| {}, false)
 }
 
+/// `spawn_app_with` on sled whatever `IAMD_TEST_STORE` says: for tests that read the
+/// database's files in the data directory.
+pub fn spawn_app_on_sled_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    start_on_temp_dir(tweak, false)
+}
+
 /// Starts the app on a fresh temp dir after `tweak` adjusts the config.
 pub fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     start_on_temp_dir(tweak, crate::pg::suite_on_postgres())

@@ -32,6 +32,16 @@ pub fn app_with(tweak: impl FnOnce(&mut iamd::config::Config)) -> (TestApp, Cloc
     (app, clock)
 }
 
+/// `app_with_clock` on sled in every run (for tests that scan the data directory's files).
+pub fn app_on_sled_with_clock() -> (TestApp, Clock) {
+    let clock = Clock::controlled();
+    let app = crate::common::spawn_app_on_sled_with(|c| {
+        c.auth.clock = clock.clone();
+        c.bootstrap.admin_password = PASSWORD.into();
+    });
+    (app, clock)
+}
+
 /// A new ACTIVE user with `PASSWORD` and a username; returns its read model.
 pub fn person(app: &TestApp, extra: Value) -> Value {
     let u = unique("p");
