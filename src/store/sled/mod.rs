@@ -216,17 +216,10 @@ impl TreeSet {
     }
 }
 
-/// sled's page cache. It fills up to this size whatever the load, because the record scan
-/// after every start (`verify`) reads every page through it: the size is most of the idle
-/// memory of a server with a large data set (the target is 64 MiB with 100,000 users). The
-/// pages a request touches (the key's and owner's records, a list page) are few and stay
-/// cached at this size; BENCHMARKS.md has the list-page and GET rows measured with it.
-const CACHE_BYTES: u64 = 32 * 1024 * 1024;
-
 pub(crate) fn sled_config(dir: &Path) -> ::sled::Config {
     ::sled::Config::new()
         .path(dir.join("db"))
-        .cache_capacity(CACHE_BYTES)
+        .cache_capacity(64 * 1024 * 1024)
 }
 
 /// Opens and closes the database under `dir` once, so that the next start is fast.
