@@ -284,11 +284,25 @@ pub async fn add_user_to_groups(
             "The user is a member of group {g} already."
         )));
     }
+    change_user_groups(state, scope, user, &ids, &[]).await
+}
+
+/// Adds `user` to `add` and removes it from `remove`, with its audit entry, in one
+/// transaction (the last member of `Administrators` stays).
+async fn change_user_groups(
+    state: &AppState,
+    scope: &AccountScope,
+    user: &UserRecord,
+    add: &[Id],
+    remove: &[Id],
+) -> ApiResult<()> {
+    let account = scope.id();
     let admins = Some(scope.admin_group().id());
     state
         .store
         .transact(|tx| {
-            let after = change_groups_in::<UserRecord>(tx, &account, &user.id, &ids, &[], admins)?;
+            let after =
+                change_groups_in::<UserRecord>(tx, &account, &user.id, add, remove, admins)?;
             audit::record(
                 tx,
                 scope,
@@ -329,23 +343,7 @@ pub async fn remove_user_from_groups(
         refuse_self_removal(scope, &[user.id], &[], "groups")?;
     }
     if !remove.is_empty() {
-        let admins = Some(scope.admin_group().id());
-        state
-            .store
-            .transact(|tx| {
-                let after =
-                    change_groups_in::<UserRecord>(tx, &account, &user.id, &[], &remove, admins)?;
-                audit::record(
-                    tx,
-                    scope,
-                    "update",
-                    ("user", &user.id),
-                    Some(user),
-                    Some(&after),
-                )
-            })?
-            .durable()
-            .await?;
+        change_user_groups(state, scope, user, &[], &remove).await?;
     }
     Ok(())
 }
