@@ -82,13 +82,50 @@ pub async fn login(
     }))
 }
 
-/// POST /auth/logout: ends the session whose token authenticates the request.
-pub async fn logout(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+/// The optional body of `POST /auth/logout`.
+#[derive(Deserialize, Default)]
+pub struct LogoutBody {
+    #[serde(default)]
+    reference_token: Option<String>,
+}
+
+/// POST /auth/logout: ends the session whose token authenticates the request or, with a
+/// `reference_token` (as `active_sessions` names them), that one of the same user's live
+/// sessions, leaving the others (the console's "sign out" in the sessions list).
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
     let caller = crate::auth::identify(&req, &state)?;
     let session = caller
         .session
         .as_deref()
         .ok_or_else(|| ApiError::BadRequest("Only a session token (rt_...) can log out.".into()))?;
-    crate::service::signin::sessions::logout(&state, session).await?;
+    let bytes =
+        crate::api::body::read_limited(&mut payload.into_inner(), state.config.max_json_body_bytes)
+            .await?;
+    // No body (or an empty one) is the plain logout.
+    let body: LogoutBody = if bytes.iter().all(u8::is_ascii_whitespace) {
+        LogoutBody::default()
+    } else {
+        crate::api::body::parse(&bytes)?
+    };
+    let Some(reference) = body.reference_token else {
+        crate::service::signin::sessions::logout(&state, session).await?;
+        return Ok(HttpResponse::NoContent().finish());
+    };
+    let not_live = || {
+        ApiError::field(
+            "reference_token",
+            "None of your active sessions has this reference_token.",
+        )
+    };
+    let user = caller.owner.as_deref().ok_or_else(not_live)?;
+    let chosen = crate::service::signin::sessions::live_sessions(&state, user)?
+        .into_iter()
+        .find(|s| s.id.hex() == reference.trim())
+        .ok_or_else(not_live)?;
+    crate::service::signin::sessions::logout(&state, &chosen).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -141,6 +141,50 @@ fn logout_ends_the_session_at_once() {
     app.get("/auth/login").expect_error(405);
 }
 
+/// The reference of one of the user's `active_sessions` ends that session only (the
+/// console's sign-out of a chosen session); another user's session or a gone one is a 400
+/// naming `reference_token`, and ends nothing.
+#[test]
+fn logout_of_a_reference_token_ends_that_one_of_ones_own_sessions() {
+    let (app, clock) = app_with_clock();
+    let user = person(&app, json!({}));
+    let me = session(&app, email(&user));
+    clock.advance(1_000);
+    let a = session(&app, email(&user));
+    clock.advance(1_000);
+    let b = session(&app, email(&user));
+    let refs = |c: &crate::common::Client| -> Vec<String> {
+        c.get("/v3/users/me?include=active_sessions").expect(200)["active_sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["reference_token"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let before = refs(&me);
+    assert_eq!(before.len(), 3);
+    // Oldest login first: me, a, b.
+    let a_ref = before[1].clone();
+    me.post("/auth/logout", &json!({"reference_token": a_ref}))
+        .expect(204);
+    a.get("/v3/users/me").expect_error(401);
+    b.get("/v3/users/me").expect(200);
+    assert_eq!(refs(&me), vec![before[0].clone(), before[2].clone()]);
+    me.post("/auth/logout", &json!({"reference_token": a_ref}))
+        .expect_field_error(400, "reference_token");
+    let other = person(&app, json!({}));
+    let theirs = session(&app, email(&other));
+    let their_ref = refs(&theirs)[0].clone();
+    me.post("/auth/logout", &json!({"reference_token": their_ref}))
+        .expect_field_error(400, "reference_token");
+    theirs.get("/v3/users/me").expect(200);
+    for bad in [json!("nope"), json!(7)] {
+        me.post("/auth/logout", &json!({"reference_token": bad}))
+            .expect_field_error(400, "reference_token");
+    }
+    assert_eq!(refs(&me).len(), 2);
+}
+
 #[test]
 fn a_session_expires_after_the_idle_timeout_without_use() {
     let (app, clock) = app_with_clock();
