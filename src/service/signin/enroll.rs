@@ -47,10 +47,8 @@ pub async fn send(
             .clone()
             .unwrap_or_else(|| account.id.hex()),
     );
-    let link = format!(
-        "{}/invitations/accept?token={token}",
-        state.config.public_url()
-    );
+    // The console's invitation page finishes an enrollment as it accepts an invitation.
+    let link = crate::console::link(&state.config.public_url(), "invitation", &token);
     let body = format!(
         "Hello,\n\nThe account \"{name}\" was created with you as its administrator.\n\n\
          To finish the enrollment, choose your password at this link:\n{link}\n\n\
