@@ -33,8 +33,9 @@ pub fn link(public_url: &str, page: &str, token: &str) -> String {
 }
 
 /// Scripts, styles, images and API calls only from this origin; no inline code; never in a
-/// frame. `img-src data:` is for nothing the console makes itself; it is left out.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+/// frame. `img-src blob:` is for the branding editor's preview of a file chosen on the
+/// person's own computer (an object URL the page makes); `data:` is left out.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; \
                    connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; \
                    frame-ancestors 'none'";
 
@@ -98,6 +99,26 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "pages/branding.js",
         JS,
         include_str!("../../static/console/pages/branding.js"),
+    ),
+    (
+        "pages/branding_images.js",
+        JS,
+        include_str!("../../static/console/pages/branding_images.js"),
+    ),
+    (
+        "pages/invitations.js",
+        JS,
+        include_str!("../../static/console/pages/invitations.js"),
+    ),
+    (
+        "pages/memberships.js",
+        JS,
+        include_str!("../../static/console/pages/memberships.js"),
+    ),
+    (
+        "pages/idp.js",
+        JS,
+        include_str!("../../static/console/pages/idp.js"),
     ),
     (
         "pages/tenants.js",

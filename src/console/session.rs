@@ -58,13 +58,19 @@ pub async fn create(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<H
 /// GET /console/session: whether the request (its cookie, with the CSRF header) is a full
 /// sign-in session, always 200, so that a page opened without one logs no failed request.
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let signed_in = crate::auth::identify(&req, &state)
+    let session = crate::auth::identify(&req, &state)
         .ok()
         .and_then(|c| c.session)
-        .is_some_and(|s| s.kind == SessionKind::Full);
+        .filter(|s| s.kind == SessionKind::Full);
+    // The session's `reference_token` (as `active_sessions` names it; it authenticates
+    // nothing) lets the profile page mark this session in the list.
+    let body = match session {
+        Some(s) => serde_json::json!({ "signed_in": true, "reference_token": s.id.hex() }),
+        None => serde_json::json!({ "signed_in": false }),
+    };
     HttpResponse::Ok()
         .insert_header(crate::api::headers::no_store())
-        .json(serde_json::json!({ "signed_in": signed_in }))
+        .json(body)
 }
 
 /// DELETE /console/session: forgets the cookie (the session itself ends with

@@ -24,7 +24,9 @@ export async function api(method, path, body, opts = {}) {
   if (session.token && !opts.anonymous) headers.Authorization = `Bearer ${session.token}`;
   else if (!opts.anonymous) headers["X-IAMD-CSRF"] = "1";
   let payload;
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    payload = body; // the browser sets the multipart Content-Type and its boundary
+  } else if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     payload = JSON.stringify(body);
   }

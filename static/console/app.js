@@ -13,6 +13,7 @@ import * as profile from "./pages/profile.js";
 import * as devcerts from "./pages/devcerts.js";
 import * as branding from "./pages/branding.js";
 import * as tenants from "./pages/tenants.js";
+import * as invitations from "./pages/invitations.js";
 import * as more from "./pages/more.js";
 
 // Pages anyone may open (no session).
@@ -28,6 +29,7 @@ const PUBLIC = {
 const PAGES = [
   ["dashboard", "Dashboard", dashboard.render, () => true],
   ["users", "Users", users.render, () => true],
+  ["invitations", "Invitations", invitations.render, () => session.admin],
   ["api-keys", "API keys", apikeys.render, () => true],
   ["groups", "Groups", groups.render, () => true],
   ["developer-certificates", "Developer certificates", devcerts.render, () => true],

@@ -1,7 +1,9 @@
-// The branding editor (admins): every color per theme with a live preview, reset to default.
+// The branding editor (admins): every color per theme with a live preview, reset to
+// default; the images are in branding_images.js.
 
 import { api } from "../api.js";
 import { h, page, errorBox } from "../ui.js";
+import { imageEditor } from "./branding_images.js";
 
 export async function render(ctx) {
   const out = h("div");
@@ -36,7 +38,9 @@ export async function render(ctx) {
       } }, `Reset ${c.reference}`);
       return h("div", { class: "field color-row" }, h("label", { for: id }, c.reference), input, picker, save, reset, err);
     });
-    out.replaceChildren(h("h2", {}, `${theme === "dark" ? "Dark" : "Light"} theme`), preview, ...rows);
+    let images;
+    try { images = await imageEditor(theme, ctx); } catch (e) { images = errorBox(e); }
+    out.replaceChildren(h("h2", {}, `${theme === "dark" ? "Dark" : "Light"} theme colors`), preview, ...rows, images);
   }
   const pick = h("select", { id: "branding-theme" }, h("option", { value: "light" }, "Light"), h("option", { value: "dark" }, "Dark"));
   pick.value = document.documentElement.dataset.theme || "light";

@@ -1,7 +1,7 @@
-// Policy groups and their members (changes for admins only).
+// Policy groups and their members, users and API keys (changes for admins only).
 
 import { api, session } from "../api.js";
-import { h, form, page, pagedTable, danger } from "../ui.js";
+import { h, form, page, pagedTable, danger, errorBox } from "../ui.js";
 
 export function render() {
   const members = h("div", { id: "group-members" });
@@ -10,12 +10,12 @@ export function render() {
     caption: "Policy groups",
     columns: [["Name", (g) => g.name], ["Users", (g) => String(g.user_count ?? "")], ["API keys", (g) => String(g.apikey_count ?? "")]],
     actions: (g, reload) => [
-      h("button", { type: "button", onclick: () => show(g) }, `Members of ${g.name}`),
+      h("button", { type: "button", onclick: () => show(g).catch((e) => members.replaceChildren(errorBox(e))) }, `Members of ${g.name}`),
       session.admin && g.name !== "Administrators"
         ? danger("Delete", `Delete the group ${g.name}?`, async () => { await api("DELETE", `/v3/policy-groups/${g.id}`); reload(); }, g.name) : null,
     ],
   });
-  function show(g) {
+  async function show(g) {
     const users = pagedTable({
       path: `/v3/policy-groups/${g.id}/users`,
       caption: `Users in ${g.name}`,
@@ -39,7 +39,33 @@ export function render() {
         },
       }));
     }
+    const keys = pagedTable({
+      path: `/v3/policy-groups/${g.id}/api-keys`,
+      caption: `API keys in ${g.name}`,
+      columns: [["Name", (k) => k.name], ["Key id", (k) => k.id]],
+      actions: session.admin ? (k, reload) => [danger("Remove", `Remove the key ${k.name} from ${g.name}?`, async () => {
+        await api("DELETE", `/v3/policy-groups/${g.id}/api-keys`, [k.id]); reload(); table.reload();
+      }, k.name)] : undefined,
+    });
+    parts.push(h("div", { id: "group-keys" }, keys));
+    if (session.admin) {
+      const all = await api("GET", "/v3/api-keys?limit=1000");
+      if (all.data.length) {
+        parts.push(form({
+          id: "add-key-form",
+          submit: "Add the key to the group",
+          fields: [{ name: "apikey", label: "API key to add", type: "select", options: all.data.map((k) => [k.id, `${k.name} (${k.id})`]) }],
+          onSubmit: async (v) => {
+            await api("POST", `/v3/policy-groups/${g.id}`, { apikeys: [v.apikey] });
+            keys.reload();
+            table.reload();
+          },
+        }));
+      }
+    }
     members.replaceChildren(...parts);
+    members.querySelector("h2").setAttribute("tabindex", "-1");
+    members.querySelector("h2").focus();
   }
   const parts = [table, members];
   if (session.admin) {

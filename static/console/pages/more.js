@@ -3,6 +3,7 @@
 
 import { api, session } from "../api.js";
 import { h, form, page, pagedTable, danger, errorBox } from "../ui.js";
+import { providers } from "./idp.js";
 
 export function trustedCertificates() {
   const table = pagedTable({
@@ -41,12 +42,7 @@ export function trustedCertificates() {
 }
 
 export function identityProviders() {
-  return page("Identity providers", pagedTable({
-    path: "/v3/identity-providers",
-    caption: "Identity providers",
-    columns: [["Name", (p) => p.name], ["Type", (p) => p.type], ["Status", (p) => p.status], ["Default", (p) => (p.is_default ? "yes" : "no")]],
-    actions: session.admin ? (p, reload) => [danger("Delete", `Delete ${p.name}?`, async () => { await api("DELETE", `/v3/identity-providers/${p.id}`); reload(); }, p.name)] : undefined,
-  }));
+  return page("Identity providers", ...providers("/v3/identity-providers", { id: "idp-form" }));
 }
 
 export function notifications() {

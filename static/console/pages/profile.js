@@ -1,8 +1,9 @@
 // My profile: password change, TOTP setup (QR code drawn here from the otpauth:// URI,
-// scratch codes shown once), active sessions and login history.
+// scratch codes shown once) and new scratch codes, active sessions (each but this one can
+// be signed out) and login history.
 
 import { api, session } from "../api.js";
-import { h, form, page, errorBox, download } from "../ui.js";
+import { h, form, page, errorBox, download, danger } from "../ui.js";
 import qrcodegen from "../vendor/qrcodegen.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -39,7 +40,7 @@ function scratchCodes(codes) {
     h("p", {}, h("strong", {}, "Scratch codes")),
     h("p", { class: "warning" }, "Each works once in place of a code from the app. They are shown only now: keep them somewhere safe."),
     h("ul", { class: "codes" }, codes.map((c) => h("li", {}, h("code", {}, c)))),
-    h("button", { type: "button", onclick: () => download("iamd-scratch-codes.txt", codes.join("\n") + "\n") }, "Download the codes"));
+    h("button", { type: "button", id: "scratch-codes-download", onclick: () => download("iamd-scratch-codes.txt", codes.join("\n") + "\n") }, "Download the codes"));
 }
 
 // Starts TOTP setup; `done` runs once it is confirmed (after the scratch codes are shown).
@@ -87,23 +88,56 @@ export async function render(ctx) {
     },
   });
   const totp = me.is_totp_enabled
-    ? h("div", {}, h("p", {}, "Two-factor sign-in is on."), form({
+    ? h("div", {}, h("p", {}, "Two-factor sign-in is on."), newScratchCodes(), form({
       id: "totp-off-form",
       submit: "Turn two-factor sign-in off",
       fields: [{ name: "otp", label: "Current code from the app", autocomplete: "one-time-code", inputmode: "numeric", required: true }],
       onSubmit: async (v) => { await api("PUT", "/v3/users/me", { is_totp_enabled: false, otp: v.otp.trim() }); ctx.go("profile"); },
     }))
     : totpSetup(() => ctx.go("profile"));
-  const sessions = (me.active_sessions || []).map((s) => h("tr", {},
-    h("td", {}, s.login_time || ""), h("td", {}, s.ip_address || ""), h("td", {}, s.user_agent || "")));
+  const sessions = h("div", { id: "active-sessions" });
+  await showSessions(sessions, me.active_sessions || []);
   const history = (me.login_history || []).map((l) => h("tr", {},
     h("td", {}, l.date || ""), h("td", {}, l.ip_address || ""), h("td", {}, l.success ? "yes" : "no")));
-  const table = (caption, heads, rows) => h("div", { class: "table-scroll" }, h("table", {}, h("caption", {}, caption),
-    h("thead", {}, h("tr", {}, heads.map((x) => h("th", { scope: "col" }, x)))), h("tbody", {}, rows)));
   return page("My profile",
     h("dl", { class: "facts" }, h("dt", {}, "Email"), h("dd", {}, me.email), h("dt", {}, "Username"), h("dd", {}, me.username || "—"), h("dt", {}, "Status"), h("dd", {}, me.status)),
     h("h2", {}, "Password"), password,
     h("h2", {}, "Two-factor sign-in"), totp,
-    h("h2", {}, "Sessions"), table("Active sessions", ["Signed in", "Address", "Browser"], sessions),
-    table("Recent sign-ins", ["When", "Address", "Succeeded"], history));
+    h("h2", {}, "Sessions"), sessions,
+    listTable("Recent sign-ins", ["When", "Address", "Succeeded"], history));
+}
+
+const listTable = (caption, heads, rows) => h("div", { class: "table-scroll" }, h("table", {}, h("caption", {}, caption),
+  h("thead", {}, h("tr", {}, heads.map((x) => h("th", { scope: "col" }, x)))), h("tbody", {}, rows)));
+
+// New scratch codes for a current code from the app (the old ones stop working).
+function newScratchCodes() {
+  const out = h("div", { id: "new-scratch-codes" });
+  const f = form({
+    id: "scratch-codes-form",
+    submit: "Get new scratch codes",
+    fields: [{ name: "otp", label: "Current code from the app, for new scratch codes", autocomplete: "one-time-code", inputmode: "numeric", required: true }],
+    onSubmit: async (v) => {
+      const r = await api("POST", "/auth/totp/scratch-codes", { otp: v.otp.trim() });
+      out.replaceChildren(h("p", { role: "status" }, "New scratch codes: the old ones no longer work."), scratchCodes(r.totp_scratch_codes));
+      out.querySelector("#scratch-codes-download").focus();
+    },
+  });
+  out.append(f);
+  return out;
+}
+
+// The live sessions; every one but the page's own can be signed out (the others stay).
+async function showSessions(box, list) {
+  let own = null;
+  try { own = (await api("GET", "/console/session")).reference_token || null; } catch (e) { /* unmarked */ }
+  const rows = list.map((s) => h("tr", { "data-reference": s.reference_token },
+    h("td", {}, s.login_time || ""), h("td", {}, s.ip_address || ""), h("td", {}, s.user_agent || ""),
+    h("td", { class: "row-actions" }, s.reference_token === own ? h("strong", {}, "This session")
+      : danger("Sign out", "Sign this session out? Whoever uses it must sign in again.", async () => {
+        await api("POST", "/auth/logout", { reference_token: s.reference_token });
+        const me = await api("GET", "/v3/users/me?include=active_sessions");
+        await showSessions(box, me.active_sessions || []);
+      }, `the session signed in at ${s.login_time || ""} from ${s.ip_address || ""}`))));
+  box.replaceChildren(listTable("Active sessions", ["Signed in", "Address", "Browser", "Actions"], rows));
 }

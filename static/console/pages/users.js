@@ -1,8 +1,10 @@
-// Users: list with search and status filter, create, invite, edit, deactivate, delete
-// (the actions only for admins, as the API allows them only to admins).
+// Users: list with search and status filter, create, edit, deactivate, delete, groups
+// (the actions only for admins, as the API allows them only to admins). Invitations have
+// their own page (invitations.js).
 
 import { api, session } from "../api.js";
-import { h, form, page, pagedTable, danger } from "../ui.js";
+import { h, form, page, pagedTable, danger, errorBox } from "../ui.js";
+import { memberships } from "./memberships.js";
 
 export function render() {
   const admin = session.admin;
@@ -18,6 +20,7 @@ export function render() {
     ],
     actions: admin ? (u, reload) => [
       h("button", { type: "button", onclick: () => edit(u, reload) }, `Edit ${u.email}`),
+      h("button", { type: "button", "aria-label": `Groups of ${u.email}`, onclick: () => openGroups(u) }, "Groups"),
       u.status === "ACTIVE" && u.id !== session.me.id ? danger("Deactivate", `Deactivate ${u.email}? Their sessions end at once.`, async () => {
         await api("PUT", `${base}/${u.id}`, { status: "INACTIVE" }); reload();
       }, u.email) : null,
@@ -28,6 +31,11 @@ export function render() {
     ] : undefined,
   });
   const editor = h("div", { id: "user-editor" });
+  async function openGroups(u) {
+    try { editor.replaceChildren(await memberships(`${base}/${u.id}`, u.email)); } catch (e) { editor.replaceChildren(errorBox(e)); }
+    editor.querySelector("h2")?.setAttribute("tabindex", "-1");
+    editor.querySelector("h2")?.focus();
+  }
   function edit(u, reload) {
     editor.replaceChildren(h("h2", {}, `Edit ${u.email}`), form({
       id: "edit-user-form",
@@ -72,24 +80,7 @@ export function render() {
         await api("POST", base, body);
         table.reload();
       },
-    }), h("h2", {}, "Invite a person"), form({
-      id: "invite-form",
-      submit: "Send the invitation",
-      fields: [{ name: "email", label: "Email to invite", type: "email", required: true }],
-      onSubmit: async (v) => {
-        await api("POST", "/v3/user-invitations", { email: v.email.trim() });
-        invitations.reload();
-      },
-    }));
-    const invitations = pagedTable({
-      path: "/v3/user-invitations",
-      caption: "Pending invitations",
-      columns: [["Email", (i) => i.email], ["Expires", (i) => i.expiration || ""]],
-      actions: (i, reload) => [danger("Withdraw", `Withdraw the invitation of ${i.email}?`, async () => {
-        await api("DELETE", `/v3/user-invitations/${i.id}`); reload();
-      }, i.email)],
-    });
-    parts.push(invitations);
+    }), h("p", {}, h("a", { href: "#/invitations" }, "Invite a person by email")));
   }
   return page("Users", ...parts);
 }

@@ -234,6 +234,33 @@ impl Browser {
         .to_string()
     }
 
+    /// Chooses the file at `path` in the file input `css` (as a person picking it).
+    pub fn choose_file(&self, css: &str, path: &Path) {
+        let id = self.el(css);
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": path.display().to_string() })),
+        );
+    }
+
+    /// Presses Tab `n` times (one WebDriver action sequence).
+    pub fn tab(&self, n: usize) {
+        let keys: Vec<Value> = (0..n)
+            .flat_map(|_| {
+                [
+                    json!({"type": "keyDown", "value": "\u{E004}"}),
+                    json!({"type": "keyUp", "value": "\u{E004}"}),
+                ]
+            })
+            .collect();
+        self.call(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": keys}]})),
+        );
+    }
+
     /// Waits until the element `css` shows `needle`.
     pub fn wait_text(&self, css: &str, needle: &str) -> String {
         self.wait(&format!("{needle:?} in {css}"), |b| {
@@ -280,6 +307,18 @@ impl Browser {
 
     pub fn assert_no_console_errors(&self) {
         let errors = self.console_errors();
+        assert!(errors.is_empty(), "browser console errors: {errors:#?}");
+    }
+
+    /// As `assert_no_console_errors`, but the failed requests a test provokes on purpose
+    /// (a 400 the page shows beside a field) are expected: each message containing one of
+    /// `expected` is left out.
+    pub fn assert_no_console_errors_but(&self, expected: &[&str]) {
+        let errors: Vec<String> = self
+            .console_errors()
+            .into_iter()
+            .filter(|e| !expected.iter().any(|x| e.contains(x)))
+            .collect();
         assert!(errors.is_empty(), "browser console errors: {errors:#?}");
     }
 

@@ -172,7 +172,7 @@ fn a_developer_sees_no_admin_actions() {
     b.wait_text("#account-facts", "User");
     let nav = b.text("#nav");
     assert!(
-        !nav.contains("Branding") && !nav.contains("Tenants"),
+        !nav.contains("Branding") && !nav.contains("Tenants") && !nav.contains("Invitations"),
         "{nav}"
     );
     b.click("nav a[href='#/users']");

@@ -3,9 +3,12 @@
 //! a screenshot under target/browser/ and fails on any error in the browser's console.
 //! Without /usr/bin/chromium the journeys are skipped, except in CI (`.ci/run` installs it).
 
+mod access;
+mod admin;
 mod cookie;
 mod driver;
 mod journeys;
+mod profile;
 mod serving;
 
 use crate::auth::{app_with_clock, PASSWORD};
