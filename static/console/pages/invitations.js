@@ -1,6 +1,7 @@
 // Invitations (admins): invite a person by email, send an invitation again, revoke one.
-// The API has no resend: "Send again" makes a new invitation for the same email and groups
-// (a new link, a new expiry, a new email) and then revokes the old one, so one stays pending.
+// The API has no resend: "Send again" makes a new invitation for the same email, groups and
+// login profiles (a new link, a new expiry, a new email) and then revokes the old one, so
+// one stays pending.
 
 import { api } from "../api.js";
 import { h, form, page, pagedTable, danger } from "../ui.js";
@@ -18,6 +19,7 @@ export function render() {
         try {
           const body = { email: i.email };
           if (i.groups && i.groups.length) body.groups = i.groups;
+          if (i.login_profiles && i.login_profiles.length) body.login_profiles = i.login_profiles.map((p) => ({ id: p.id }));
           await api("POST", "/v3/user-invitations", body);
           await api("DELETE", `/v3/user-invitations/${i.id}`);
           status.textContent = `A new invitation is on its way to ${i.email}.`;

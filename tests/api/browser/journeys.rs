@@ -187,6 +187,25 @@ fn a_developer_sees_no_admin_actions() {
     b.on("groups");
     b.wait_text("#main table", "Developers");
     assert!(b.text("#create-group-form").is_empty());
+    // A group's members: listed, with nothing to add or remove.
+    b.click_button("Members of Developers");
+    b.wait_text("#group-members", &email);
+    b.el("#group-keys table");
+    for form in ["#add-member-form", "#add-key-form"] {
+        assert!(b.text(form).is_empty(), "{form} is offered");
+    }
+    assert!(b.text("#main .danger").is_empty());
+    // Pages for admins only are not opened, even by their address.
+    b.goto(&format!("{}/console/#/invitations", app.base));
+    b.on("invitations");
+    b.wait_text("#main h1", "Dashboard");
+    assert!(b.text("#invite-form").is_empty());
+    b.click("nav a[href='#/identity-providers']");
+    b.on("identity-providers");
+    b.el("#main table");
+    assert!(b.text("#idp-form").is_empty());
+    b.click("nav a[href='#/groups']");
+    b.on("groups");
     // At 360 px the page fits: nothing is wider than the window.
     b.width(360, 800);
     b.wait("the page at 360 px", |b| {
