@@ -116,3 +116,51 @@ fn two_nodes_on_one_database_serve_the_same_users_keys_and_rules() {
         .expect(201);
     assert!(a.terminate().success());
 }
+
+/// Two nodes started at the same moment on an empty database both come up: the first to
+/// bootstrap wins, the other loads what it made (one root account, one pair of server CAs),
+/// and the root key given to both works on both. Several rounds, each on a fresh database,
+/// since one round may not meet the race.
+#[test]
+fn two_nodes_started_together_on_an_empty_database_both_serve_one_root() {
+    for round in 0..4 {
+        let Some(schema) = Schema::create() else {
+            return;
+        };
+        let url = schema.url();
+        let key = iamd::auth::apikey::issue(&iamd::ids::Id::new(), &iamd::ids::Id::new()).full;
+        let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let env = [
+            ("IAMD_STORE_URL", url.as_str()),
+            ("IAMD_ADMIN_API_KEY", &key),
+        ];
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| Binary::start(dir_a.path(), &env));
+            let b = s.spawn(|| Binary::start(dir_b.path(), &env));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        let of = |node: &Binary, path: &str| node.client.get(path).expect(200).clone();
+        let root = of(&a, "/v3/accounts/me");
+        assert_eq!(of(&b, "/v3/accounts/me")["id"], root["id"], "round {round}");
+        let admins = of(&a, "/v3/users");
+        assert_eq!(
+            admins["total_count"], 1,
+            "one admin user, round {round}: {admins}"
+        );
+        for path in [
+            "/v3/server-credentials/bootstrap",
+            "/v3/server-credentials/lwm2m",
+        ] {
+            let (on_a, on_b) = (of(&a, path), of(&b, path));
+            assert_eq!(
+                on_a["server_certificate"], on_b["server_certificate"],
+                "{path}"
+            );
+            assert!(on_a["server_certificate"]
+                .as_str()
+                .unwrap()
+                .contains("BEGIN"));
+        }
+        assert!(a.terminate().success() && b.terminate().success());
+    }
+}
