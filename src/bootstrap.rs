@@ -31,16 +31,7 @@ pub enum BootstrapError {
 pub async fn run(store: &Store, config: &Config) -> Result<Option<String>, BootstrapError> {
     let chosen = &config.bootstrap.admin_api_key;
     if let Some(root) = store.root_account()? {
-        if !chosen.is_empty() && !is_key_of(store, &root, chosen)? {
-            log::warn!(
-                "bootstrap.admin_api_key (IAMD_ADMIN_API_KEY) is not a key of this data \
-                 directory's root account: it only sets the key at the first start. To replace \
-                 a lost key, stop the server and run `iamd admin-key --data-dir DIR`"
-            );
-        }
-        // A directory made before markers existed gets one now.
-        store.mark_initialised()?;
-        return Ok(None);
+        return bootstrapped_already(store, config, &root);
     }
     let mut account = AccountRecord {
         is_aggregator: true,
@@ -82,15 +73,51 @@ pub async fn run(store: &Store, config: &Config) -> Result<Option<String>, Boots
     let new = provisioned.new;
     let id = new.account.id;
     let entry = crate::service::audit::system_entry(id, "create", "account", &id);
-    store
-        .transact(|tx| {
-            crate::store::accounts::provision_in(tx, &new, true)?;
-            crate::store::audit::record_in(tx, &entry)
-        })?
-        .durable()
-        .await?;
+    let made = store.transact(|tx| {
+        crate::store::accounts::provision_in(tx, &new, true)?;
+        crate::store::audit::record_in(tx, &entry)
+    });
+    match made {
+        Ok(written) => written.durable().await?,
+        // Nodes that share a database and start at once all find it empty; the first to
+        // commit wins (the transaction checks for a root account), and the others load
+        // what it made instead of failing their start.
+        Err(e) => {
+            let Some(root) = store.root_account()? else {
+                return Err(e.into());
+            };
+            log::info!("another node bootstrapped the database first: using its root account");
+            if ids.is_none() {
+                // The key in the file was never committed: no one must take it for one.
+                let path = config.data_dir.join(KEY_FILE);
+                std::fs::remove_file(&path)
+                    .map_err(|source| BootstrapError::KeyFile { path, source })?;
+            }
+            return bootstrapped_already(store, config, &root);
+        }
+    }
     store.mark_initialised()?;
     Ok(Some(provisioned.admin_key))
+}
+
+/// A start on a store that has its root account: nothing is made. A chosen key that is not
+/// one of the root account's is only warned about.
+fn bootstrapped_already(
+    store: &Store,
+    config: &Config,
+    root: &crate::ids::Id,
+) -> Result<Option<String>, BootstrapError> {
+    let chosen = &config.bootstrap.admin_api_key;
+    if !chosen.is_empty() && !is_key_of(store, root, chosen)? {
+        log::warn!(
+            "bootstrap.admin_api_key (IAMD_ADMIN_API_KEY) is not a key of this data \
+             directory's root account: it only sets the key at the first start. To replace \
+             a lost key, stop the server and run `iamd admin-key --data-dir DIR`"
+        );
+    }
+    // A directory made before markers existed gets one now.
+    store.mark_initialised()?;
+    Ok(None)
 }
 
 /// Whether `key` is a key of the account `root`.

@@ -598,13 +598,17 @@ impl Binary {
         ) {
             (Some(key), _) => key.to_string(),
             (None, Some(file)) => std::fs::read_to_string(file).expect("the key's file"),
-            (None, None) => {
-                std::fs::read_to_string(data_dir.join("admin-api-key")).expect("admin key file")
-            }
+            (None, None) => match std::fs::read_to_string(data_dir.join("admin-api-key")) {
+                Ok(key) => key,
+                // A node that joined a database another node bootstrapped has no key file.
+                Err(_) if given("IAMD_STORE_URL").is_some() => String::new(),
+                Err(e) => panic!("admin key file: {e}"),
+            },
         };
+        let key = Some(key.trim()).filter(|k| !k.is_empty());
         Binary {
             child,
-            client: Client::new(&format!("http://{addr}"), Some(key.trim())),
+            client: Client::new(&format!("http://{addr}"), key),
             stdout,
             log,
         }

@@ -116,3 +116,62 @@ fn two_nodes_on_one_database_serve_the_same_users_keys_and_rules() {
         .expect(201);
     assert!(a.terminate().success());
 }
+
+/// Two nodes started at the same moment on an empty database both come up: the first to
+/// bootstrap wins, the other loads what it made (one root account, one pair of server CAs).
+/// A root key given to both works on both; without one, only the winner writes a key file,
+/// and its key works on both. Several rounds, each on a fresh database, since one round may
+/// not meet the race.
+#[test]
+fn two_nodes_started_together_on_an_empty_database_both_serve_one_root() {
+    for round in 0..6 {
+        let Some(schema) = Schema::create() else {
+            return;
+        };
+        let url = schema.url();
+        let key = iamd::auth::apikey::issue(&iamd::ids::Id::new(), &iamd::ids::Id::new()).full;
+        let given = round % 2 == 0;
+        let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let mut env = vec![("IAMD_STORE_URL", url.as_str())];
+        if given {
+            env.push(("IAMD_ADMIN_API_KEY", &key));
+        }
+        let (mut a, mut b) = std::thread::scope(|s| {
+            let a = s.spawn(|| Binary::start(dir_a.path(), &env));
+            let b = s.spawn(|| Binary::start(dir_b.path(), &env));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        if !given {
+            let files: Vec<String> = [&dir_a, &dir_b]
+                .iter()
+                .filter_map(|d| std::fs::read_to_string(d.path().join("admin-api-key")).ok())
+                .collect();
+            assert_eq!(files.len(), 1, "one key file, round {round}: {files:?}");
+            a.client = a.client.with_key(files[0].trim());
+            b.client = b.client.with_key(files[0].trim());
+        }
+        let of = |node: &Binary, path: &str| node.client.get(path).expect(200).clone();
+        let root = of(&a, "/v3/accounts/me");
+        assert_eq!(of(&b, "/v3/accounts/me")["id"], root["id"], "round {round}");
+        let admins = of(&a, "/v3/users");
+        assert_eq!(
+            admins["total_count"], 1,
+            "one admin user, round {round}: {admins}"
+        );
+        for path in [
+            "/v3/server-credentials/bootstrap",
+            "/v3/server-credentials/lwm2m",
+        ] {
+            let (on_a, on_b) = (of(&a, path), of(&b, path));
+            assert_eq!(
+                on_a["server_certificate"], on_b["server_certificate"],
+                "{path}"
+            );
+            assert!(on_a["server_certificate"]
+                .as_str()
+                .unwrap()
+                .contains("BEGIN"));
+        }
+        assert!(a.terminate().success() && b.terminate().success());
+    }
+}

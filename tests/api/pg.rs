@@ -68,6 +68,17 @@ impl Schema {
         Some(Schema { base, name })
     }
 
+    /// A schema for a real binary under the `IAMD_TEST_STORE=postgres` switch (none without
+    /// it), and the environment that puts the binary on it.
+    pub fn for_suite() -> (Option<Schema>, Vec<(&'static str, String)>) {
+        if !suite_on_postgres() {
+            return (None, Vec::new());
+        }
+        let schema = Schema::create().expect(URL_VAR);
+        let env = vec![("IAMD_STORE_URL", schema.url())];
+        (Some(schema), env)
+    }
+
     /// The store URL of a server whose tables land in this schema.
     pub fn url(&self) -> String {
         let sep = if self.base.contains('?') { '&' } else { '?' };
@@ -108,6 +119,11 @@ impl Schema {
             release: Some(release.0),
             thread: Some(thread),
         }
+    }
+
+    /// The rows of `table` in this schema.
+    pub fn rows(&self, table: &str) -> i64 {
+        self.count(&format!("SELECT count(*) FROM {}.{table}", self.name))
     }
 
     /// The first column of the first row of `sql` (a count), as i64.

@@ -3,11 +3,13 @@
 
 use crate::common::{run_script, Binary};
 
-/// Runs the SDK scenarios of `areas` against a fresh server; panics with their output on
-/// failure.
+/// Runs the SDK scenarios of `areas` against a fresh server (on PostgreSQL under
+/// `IAMD_TEST_STORE=postgres`); panics with their output on failure.
 pub fn run_sdk(areas: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Binary::start(dir.path(), &[]);
+    let (schema, env) = crate::pg::Schema::for_suite();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = Binary::start(dir.path(), &env);
     let stdout = run_script(
         "sdk/run.sh",
         areas,
@@ -18,6 +20,12 @@ pub fn run_sdk(areas: &[&str]) {
         &format!("SDK scenarios {areas:?} failed"),
     );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    if let Some(schema) = schema {
+        assert!(
+            schema.rows("accountid_account") >= 1,
+            "the server ran on PostgreSQL"
+        );
+    }
 }
 
 #[test]

@@ -9,6 +9,8 @@
 //! every latency. Comparisons (iamd against the bare handler, the small data set against
 //! the large one) are measured in alternating rounds.
 //!
+//! `IAMD_BENCH_PG_URL=postgres://...` (or `IAMD_TEST_PG_URL`, as `.ci/postgres` sets) adds
+//! the PostgreSQL rows (postgres.rs) beside sled's.
 //! `IAMD_BENCH_BASELINE=path/to/another/iamd` adds that build's authenticated GET, measured
 //! in the same rounds.
 //! `cargo bench --bench load -- bare` only serves the bare handler (for profilers).
@@ -21,6 +23,7 @@
 //! unexpected answer fails the run; its figures mean nothing.
 
 mod http;
+mod postgres;
 mod servers;
 mod signin;
 mod wrk;
@@ -232,6 +235,9 @@ fn main() {
         b.stop();
     }
     signin::run(&mut r, &server, key, plan.levels, d, &ceiling);
+    // PostgreSQL beside sled, while sled's small data set is served (its GET is compared
+    // in the same rounds).
+    let pg_targets = postgres::run(&mut r, &plan, &server, key, &ceiling);
 
     // -- the large data set: cold start, memory, list pages against the small one ----------
     let mut large = Iamd::start(&large_dir);
@@ -435,6 +441,7 @@ fn main() {
             target(mib(idle_kib) < 64.0)
         ),
     ];
+    targets.extend(pg_targets);
     if plan.quick {
         targets.push(
             "- (quick mode: small counts and short runs; figures are indicative only)".into(),

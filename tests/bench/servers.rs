@@ -162,11 +162,19 @@ impl Drop for Iamd {
 /// Bootstraps `dir` if needed and adds `n` users through the store (one flush at the end).
 /// Returns the admin key.
 pub fn seed(dir: &Path, n: usize) -> String {
+    seed_store(&Store::open(dir).expect("store opens"), dir, n);
+    std::fs::read_to_string(dir.join(iamd::bootstrap::KEY_FILE))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// Bootstraps `store` if needed (the key file in `dir`) and adds `n` users through it.
+pub fn seed_store(store: &Store, dir: &Path, n: usize) {
     actix_web::rt::System::new().block_on(async {
-        let store = Store::open(dir).expect("store opens");
         let mut config = iamd::config::Config::load(None, |_| None).unwrap();
         config.data_dir = dir.to_path_buf();
-        iamd::bootstrap::run(&store, &config)
+        iamd::bootstrap::run(store, &config)
             .await
             .expect("bootstrap");
         let account =
@@ -186,10 +194,6 @@ pub fn seed(dir: &Path, n: usize) -> String {
         store.durable().await.unwrap();
         store.flush().unwrap();
     });
-    std::fs::read_to_string(dir.join(iamd::bootstrap::KEY_FILE))
-        .unwrap()
-        .trim()
-        .to_string()
 }
 
 pub fn dir_bytes(dir: &Path) -> u64 {

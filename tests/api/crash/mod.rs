@@ -1,5 +1,5 @@
-//! Crash safety: concurrent writers drive the real binary, which is SIGKILLed at a random
-//! moment; after each restart every acknowledged write must be there, no write that failed
+//! Crash safety: concurrent writers drive the real binary (on sled, and on PostgreSQL when
+//! the tests have a database), which is SIGKILLed at a random moment; after each restart every acknowledged write must be there, no write that failed
 //! may be half-applied, and every index must agree with its records.
 //!
 //! `IAMD_CRASH_CYCLES` sets the number of kill/restart cycles (default 5, ~10 s;
@@ -169,6 +169,27 @@ const NO_AUTH_LIMIT: &[(&str, &str)] = &[("IAMD_AUTH_FAILURES_PER_MINUTE", "0")]
 
 #[test]
 fn acknowledged_writes_survive_random_sigkills() {
+    crash_loop(&[]);
+}
+
+/// The same on PostgreSQL: iamd is killed, the database stays up (when `IAMD_TEST_PG_URL`
+/// names one; skipped without it).
+#[test]
+fn acknowledged_writes_survive_random_sigkills_on_postgres() {
+    let Some(schema) = crate::pg::Schema::create() else {
+        return;
+    };
+    crash_loop(&[("IAMD_STORE_URL", &schema.url())]);
+    assert!(
+        schema.rows("userid_user") > 1,
+        "the writes went to PostgreSQL"
+    );
+}
+
+/// Kill and restart cycles of the binary with `store` added to its environment.
+fn crash_loop(store: &[(&str, &str)]) {
+    let env: Vec<(&str, &str)> = NO_AUTH_LIMIT.iter().chain(store).copied().collect();
+    let env = env.as_slice();
     let cycles: usize = std::env::var("IAMD_CRASH_CYCLES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -184,11 +205,18 @@ fn acknowledged_writes_survive_random_sigkills() {
         });
     let ops = enabled_ops();
     // Printed with the test's output when it fails.
-    eprintln!("crash test: IAMD_CRASH_SEED={seed}, {cycles} cycles, operations {ops:?}");
+    eprintln!(
+        "crash test: IAMD_CRASH_SEED={seed}, {cycles} cycles, operations {ops:?}, on {}",
+        if store.is_empty() {
+            "sled"
+        } else {
+            "PostgreSQL"
+        }
+    );
 
     let mut rng = Rng(seed | 1);
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Some(Binary::start(dir.path(), NO_AUTH_LIMIT));
+    let mut server = Some(Binary::start(dir.path(), env));
     let admin = server.as_ref().unwrap().client.clone();
     let me = admin.get("/v3/users/me").expect(200).clone();
     let admin_id = me["id"].as_str().unwrap().to_string();
@@ -226,7 +254,7 @@ fn acknowledged_writes_survive_random_sigkills() {
             server.take().unwrap().kill9();
             stop.store(true, Ordering::Relaxed);
         });
-        let restarted = Binary::start(dir.path(), NO_AUTH_LIMIT);
+        let restarted = Binary::start(dir.path(), env);
         verify::verify(
             &restarted.client,
             &mut model.lock().unwrap(),
