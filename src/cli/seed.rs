@@ -36,7 +36,9 @@ pub fn seed(args: &SeedArgs) -> ExitCode {
 
 fn offline(file: &Path, dir: &Path) -> ExitCode {
     // Checked before the directory is touched: a bad file changes nothing.
-    let seed = match iamd::dev::seed::read(file) {
+    // The default image limit: a stopped server's configuration is not read here.
+    let max_image_bytes = iamd::config::Config::default().max_image_bytes;
+    let seed = match iamd::dev::seed::read(file, max_image_bytes) {
         Ok(s) => s,
         Err(e) => return fail(FAILED, &e.to_string()),
     };
@@ -78,6 +80,15 @@ fn online(file: &Path, url: &str, key: &str) -> ExitCode {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => return fail(FAILED, &format!("cannot read {}: {e}", file.display())),
+    };
+    // The server cannot read the files the seed names: their bytes go in the body.
+    let dir = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let text = match iamd::dev::seed::inline_files(&file.display().to_string(), &text, dir) {
+        Ok(t) => t,
+        Err(e) => return fail(FAILED, &e.to_string()),
     };
     let endpoint = format!("{}/admin/seed", url.trim_end_matches('/'));
     let answer = ureq::post(&endpoint)

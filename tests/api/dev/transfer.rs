@@ -106,7 +106,27 @@ fn picture(client: &Client, base: &str) -> Value {
             )
         })
         .collect();
-    json!({"users": users, "groups": groups, "certs": certs, "idps": idps, "colors": colors})
+    // Uploaded images (own or inherited), by their bytes: ids and URLs differ between servers.
+    let images: Vec<Value> = ["light", "dark"]
+        .iter()
+        .flat_map(|t| {
+            let list = client
+                .get(&format!("{base}/branding-images/{t}"))
+                .expect(200)["data"]
+                .clone();
+            list.as_array()
+                .unwrap()
+                .iter()
+                .filter(|i| i.get("updated_at").is_some())
+                .map(|i| {
+                    let r = i["reference"].as_str().unwrap();
+                    json!([t, r, image_bytes(client, base, t, r)])
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    json!({"users": users, "groups": groups, "certs": certs, "idps": idps, "colors": colors,
+           "images": images})
 }
 
 fn tenant_base(client: &Client, name: &str) -> String {
@@ -136,12 +156,14 @@ fn assert_same(src: &Client, dst: &Client) {
     }
     assert_eq!(a, b);
     assert!(
-        a["users"].as_array().unwrap().len() == 3 && a["idps"].as_array().unwrap().len() == 1,
+        a["users"].as_array().unwrap().len() == 3
+            && a["idps"].as_array().unwrap().len() == 1
+            && a["images"].as_array().unwrap().len() == 2,
         "{a}"
     );
     let t = picture(src, &tenant_base(src, "Acme Devices"));
     let copy = picture(dst, &tenant_base(dst, "Acme Devices"));
-    for key in ["users", "groups", "certs", "idps", "colors"] {
+    for key in ["users", "groups", "certs", "idps", "colors", "images"] {
         assert_eq!(t[key], copy[key], "tenant {key}");
     }
     assert_eq!(t["users"].as_array().unwrap().len(), 2, "{t}");

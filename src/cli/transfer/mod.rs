@@ -6,8 +6,10 @@
 //! The document (`"format": "iamd-export"`, `"version": 1`): `account` (the account as
 //! `GET /v3/accounts/me` shows it), `users`, `groups` (each with `user_ids`, the exported ids
 //! of its users), `trusted_certificates`, `identity_providers` (as their `GET`s show them),
-//! `branding_colors` (`light`/`dark`: the account's own `{reference, color}` only), and
-//! `tenants` (the same, one per sub-tenant; `--tenants`).
+//! `branding_colors` (`light`/`dark`: the account's own `{reference, color}` only),
+//! `branding_images` (see `images`), and `tenants` (the same, one per sub-tenant; `--tenants`).
+
+mod images;
 
 use super::{fail, FAILED};
 use clap::Args;
@@ -209,6 +211,7 @@ fn read_entities(api: &Api, base: &str, account: Value) -> Result<Value, String>
             .collect();
         doc["branding_colors"][theme] = Value::Array(own);
     }
+    doc["branding_images"] = images::read(api, base)?;
     Ok(doc)
 }
 
@@ -396,7 +399,7 @@ fn build_account(api: &Api, base: &str, doc: &Value, mapping: &mut Mapping) -> R
             )?;
         }
     }
-    Ok(())
+    images::build(api, base, &doc["branding_images"])
 }
 
 fn print_mapping(mapping: &Mapping) {
