@@ -126,11 +126,11 @@ impl Api {
                 let text = res.into_string().map_err(|e| e.to_string())?;
                 Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
             }
-            Err(ureq::Error::Status(code, res)) => Err(format!(
-                "{method} {path}: {code} {}",
-                res.into_string().unwrap_or_default()
+            Err(ureq::Error::Status(code, res)) => Err(refusal(method, path, code, res)),
+            Err(e) => Err(format!(
+                "{method} {path}: cannot reach {} ({e}); is the server running there?",
+                self.base
             )),
-            Err(e) => Err(format!("{method} {path}: {e}")),
         }
     }
 
@@ -153,6 +153,39 @@ impl Api {
                 _ => return Ok(out),
             }
         }
+    }
+}
+
+/// A refusal as one line: the ErrorResponse's type and message (and fields), not its JSON.
+fn refusal(method: &str, path: &str, code: u16, res: ureq::Response) -> String {
+    let text = res.into_string().unwrap_or_default();
+    let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let mut out = match body["message"].as_str() {
+        Some(message) => format!(
+            "{method} {path}: {code} {}: {message}",
+            str_of(&body["type"])
+        ),
+        None => format!("{method} {path}: {code} {text}"),
+    };
+    for f in body["fields"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            " ({}: {})",
+            str_of(&f["name"]),
+            str_of(&f["message"])
+        ));
+    }
+    if code == 401 || code == 403 {
+        out.push_str(" (the API key must be an administrator's key of that server's account)");
+    }
+    out
+}
+
+/// Why a build stopped, and whether anything was made before.
+fn stopped(what: &str, mapping: &Mapping, e: &str) -> String {
+    if mapping.is_empty() {
+        format!("{what} stopped before making anything: {e}")
+    } else {
+        format!("{what} stopped (what is above was made): {e}")
     }
 }
 
@@ -441,10 +474,7 @@ pub fn import(args: &ImportArgs) -> ExitCode {
     print_mapping(&mapping);
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(
-            FAILED,
-            &format!("import stopped (what is above was made): {e}"),
-        ),
+        Err(e) => fail(FAILED, &stopped("import", &mapping, &e)),
     }
 }
 
@@ -469,10 +499,18 @@ pub fn mirror(args: &MirrorArgs) -> ExitCode {
     };
     print_mapping(&mapping);
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(
-            FAILED,
-            &format!("mirror stopped (what is above was made): {e}"),
-        ),
+        Ok(()) => {
+            if let Some(dir) = &args.data_dir {
+                // On stderr: stdout is the mapping, for scripts.
+                eprintln!(
+                    "iamd: the copy is in {dir}: start a server on it with `IAMD_DATA_DIR={dir} \
+                     iamd`; its root admin key is in {key}",
+                    dir = dir.display(),
+                    key = dir.join(iamd::bootstrap::KEY_FILE).display()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(FAILED, &stopped("mirror", &mapping, &e)),
     }
 }

@@ -415,3 +415,37 @@ fn a_bad_seed_file_stops_the_first_start_before_anything_is_made() {
     // No root account was made: the next start (with a good file) is still the first.
     assert!(!data.join("admin-api-key").exists());
 }
+
+#[test]
+fn a_memory_server_says_its_database_goes_with_it() {
+    // The README's test server: its start guide must not suggest the data is kept.
+    let dir = tempfile::tempdir().unwrap();
+    let seed = example_seed();
+    let server = Binary::start(
+        &dir.path().join("data"),
+        &[
+            ("IAMD_ADMIN_API_KEY", ROOT_KEY),
+            ("IAMD_STORE_URL", "memory:"),
+            ("IAMD_DEV_SEED_FILE", seed.to_str().unwrap()),
+        ],
+    );
+    assert!(server.wait_stdout("MBED_CLOUD_SDK_API_KEY", std::time::Duration::from_secs(10)));
+    let guide = server.stdout();
+    assert!(
+        guide.contains("(the database is in memory: a stop loses it)"),
+        "{guide}"
+    );
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(server.child.id().to_string())
+        .status();
+    assert!(
+        server.wait_log(
+            "the in-memory database is gone with the server",
+            std::time::Duration::from_secs(10)
+        ),
+        "{}",
+        server.log()
+    );
+    assert!(!server.log().contains("database snapshot written"));
+}

@@ -274,7 +274,51 @@ fn mirror_into_a_data_directory_makes_a_server_that_answers_the_copy() {
     ]);
     assert!(ok, "{err}\n{out}");
     assert!(out.contains(&format!("tenant {ACME_ID} -> ")), "{out}");
+    // It says how to start the copy, and where its key is.
+    assert!(
+        err.contains(&format!("IAMD_DATA_DIR={} iamd", data.display()))
+            && err.contains(&data.join("admin-api-key").display().to_string()),
+        "{err}"
+    );
     let server = crate::common::Binary::start(&data, &[]);
     assert_same(&src, &server.client);
     assert!(server.terminate().success());
+}
+
+#[test]
+fn refusals_and_unreachable_servers_are_one_plain_line() {
+    let dst = spawn_app_in_memory();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.json");
+    let (ok, doc, err) = iamd(&["export", "--url", &dst.base, "--api-key", &dst.admin_key]);
+    assert!(ok, "{err}");
+    std::fs::write(&file, doc).unwrap();
+    // A wrong key: the ErrorResponse's type and message, not its JSON, and nothing was made.
+    let (ok, _, err) = iamd(&[
+        "import",
+        file.to_str().unwrap(),
+        "--url",
+        &dst.base,
+        "--api-key",
+        "ak_wrong",
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("import stopped before making anything")
+            && err.contains("401 invalid_token: ")
+            && err.contains("administrator's key")
+            && !err.contains("{\"code\""),
+        "{err}"
+    );
+    // Nobody listening: says so, and names the URL.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let (ok, _, err) = iamd(&["export", "--url", &closed, "--api-key", ROOT_KEY]);
+    assert!(!ok);
+    assert!(
+        err.contains(&format!("cannot reach {closed}")) && err.contains("is the server running"),
+        "{err}"
+    );
 }
