@@ -2,6 +2,7 @@
 //! against iamd). The seed is `examples/seed.yaml`, whose keys these tests use.
 
 mod faults;
+mod readme;
 mod reset;
 mod seed;
 mod transfer;
