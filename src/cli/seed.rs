@@ -10,7 +10,7 @@ use std::process::ExitCode;
 pub struct SeedArgs {
     /// The seed file (YAML or JSON)
     file: PathBuf,
-    /// The data directory of a stopped server (made and bootstrapped if it is new)
+    /// The data directory of a stopped server (after its first start)
     #[arg(
         long,
         value_name = "DIR",
@@ -42,6 +42,18 @@ fn offline(file: &Path, dir: &Path) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(FAILED, &e.to_string()),
     };
+    // Opening would make a database: a refused seed must leave nothing behind.
+    if !dir.join("db").join("conf").exists() {
+        return fail(
+            FAILED,
+            &format!(
+                "{} holds no iamd database: start the server on it once first, or give it the \
+                 file at its first start (IAMD_DEV_SEED_FILE={})",
+                dir.display(),
+                file.display()
+            ),
+        );
+    }
     if iamd::datadir::in_use(dir) {
         return fail(FAILED, &iamd::datadir::in_use_message(dir));
     }

@@ -449,3 +449,30 @@ fn a_memory_server_says_its_database_goes_with_it() {
     );
     assert!(!server.log().contains("database snapshot written"));
 }
+
+#[test]
+fn iamd_seed_into_a_new_directory_says_to_start_first_and_makes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("new");
+    let seed = example_seed();
+    let out = iamd(&[
+        "seed",
+        seed.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{} holds no iamd database", data.display()))
+            && err.contains("IAMD_DEV_SEED_FILE"),
+        "{err}"
+    );
+    assert!(!data.exists(), "a refused seed made {}", data.display());
+    let help = iamd(&["help", "seed"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("colors, images") && !help.contains("bootstrapped if it is new"),
+        "{help}"
+    );
+}
