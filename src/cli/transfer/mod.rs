@@ -6,7 +6,8 @@
 //! The document (`"format": "iamd-export"`, `"version": 1`): `account` (the account as
 //! `GET /v3/accounts/me` shows it), `users`, `groups` (each with `user_ids`, the exported ids
 //! of its users), `trusted_certificates`, `identity_providers` (as their `GET`s show them),
-//! `branding_colors` (`light`/`dark`: the account's own `{reference, color}` only),
+//! `branding_colors` (`light`/`dark`: each customised `{reference, color}` in force, own or
+//! inherited; the build sets only those the target does not show already),
 //! `branding_images` (see `images`), and `tenants` (the same, one per sub-tenant; `--tenants`).
 
 mod images;
@@ -423,12 +424,29 @@ fn build_account(api: &Api, base: &str, doc: &Value, mapping: &mut Mapping) -> R
         }
     }
     for theme in ["light", "dark"] {
-        let colors = &doc["branding_colors"][theme];
-        if colors.as_array().is_some_and(|c| !c.is_empty()) {
+        // Only what the target does not show already: a tenant's colors inherited from its
+        // parent (built first) stay inherited instead of becoming its own.
+        let shown = api.get(&format!("{base}/branding-colors/{theme}"))?;
+        let shown: BTreeMap<String, String> = shown["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| (str_of(&c["reference"]), str_of(&c["color"]).to_lowercase()))
+            .collect();
+        let colors: Vec<Value> = doc["branding_colors"][theme]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| {
+                shown.get(&str_of(&c["reference"])) != Some(&str_of(&c["color"]).to_lowercase())
+            })
+            .cloned()
+            .collect();
+        if !colors.is_empty() {
             api.call(
                 "PUT",
                 &format!("{base}/branding-colors/{theme}"),
-                Some(colors),
+                Some(&Value::Array(colors)),
             )?;
         }
     }

@@ -322,3 +322,52 @@ fn refusals_and_unreachable_servers_are_one_plain_line() {
         "{err}"
     );
 }
+
+#[test]
+fn a_tenants_inherited_branding_stays_inherited_in_the_copy() {
+    let src = source();
+    let dst = spawn_app_in_memory();
+    let (ok, out, err) = iamd(&[
+        "mirror",
+        "--from",
+        &src.base,
+        "--api-key",
+        ROOT_KEY,
+        "--tenants",
+        "--to",
+        &dst.base,
+        "--to-api-key",
+        &dst.admin_key,
+    ]);
+    assert!(ok, "{err}\n{out}");
+    let tenant = tenant_base(&dst, "Acme Devices");
+    // The root's canvas color and square logo reach the tenant by inheritance in the source:
+    // changed at the copy's root, the copy's tenant follows.
+    dst.put(
+        "/v3/branding-colors/light/canvas_background",
+        &json!({"color": "#123456"}),
+    )
+    .expect(200);
+    let color = dst
+        .get(&format!("{tenant}/branding-colors/light/canvas_background"))
+        .expect(200)["color"]
+        .clone();
+    assert_eq!(color, "#123456");
+    dst.raw(
+        "POST",
+        "/v3/branding-images/light/brand_logo_square/upload",
+        Some(("image/png", &example_dark_logo())),
+        &[],
+    )
+    .expect(201);
+    assert_eq!(
+        image_bytes(&dst, &tenant, "light", "brand_logo_square"),
+        Some(example_dark_logo())
+    );
+    // The tenant's own ones are its own.
+    assert_eq!(
+        dst.get(&format!("{tenant}/branding-colors/light/primary"))
+            .expect(200)["color"],
+        "#ff6600"
+    );
+}
