@@ -10,7 +10,10 @@
 //! inherited; the build sets only those the target does not show already),
 //! `branding_images` (see `images`), and `tenants` (the same, one per sub-tenant; `--tenants`).
 
+mod api;
 mod images;
+
+use api::Api;
 
 use super::{fail, FAILED};
 use clap::Args;
@@ -97,88 +100,6 @@ pub struct MirrorArgs {
     /// a new root admin key in DIR/admin-api-key), through a server run in this process
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-}
-
-/// A client of one server's public API.
-struct Api {
-    base: String,
-    key: String,
-}
-
-impl Api {
-    fn new(url: &str, key: &str) -> Api {
-        Api {
-            base: url.trim_end_matches('/').to_string(),
-            key: key.to_string(),
-        }
-    }
-
-    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
-        let req = ureq::request(method, &format!("{}{path}", self.base))
-            .set("Authorization", &format!("Bearer {}", self.key));
-        let answer = match body {
-            Some(b) => req
-                .set("Content-Type", "application/json")
-                .send_string(&b.to_string()),
-            None => req.call(),
-        };
-        match answer {
-            Ok(res) => {
-                let text = res.into_string().map_err(|e| e.to_string())?;
-                Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
-            }
-            Err(ureq::Error::Status(code, res)) => Err(refusal(method, path, code, res)),
-            Err(e) => Err(format!(
-                "{method} {path}: cannot reach {} ({e}); is the server running there?",
-                self.base
-            )),
-        }
-    }
-
-    fn get(&self, path: &str) -> Result<Value, String> {
-        self.call("GET", path, None)
-    }
-
-    /// Every item of a list, page after page.
-    fn list(&self, path: &str) -> Result<Vec<Value>, String> {
-        let mut out = Vec::new();
-        let mut after = String::new();
-        loop {
-            let sep = if path.contains('?') { '&' } else { '?' };
-            let page = self.get(&format!("{path}{sep}limit=1000{after}"))?;
-            let data = page["data"].as_array().cloned().unwrap_or_default();
-            let last = data.last().and_then(|d| d["id"].as_str()).map(String::from);
-            out.extend(data);
-            match (page["has_more"].as_bool(), last) {
-                (Some(true), Some(id)) => after = format!("&after={id}"),
-                _ => return Ok(out),
-            }
-        }
-    }
-}
-
-/// A refusal as one line: the ErrorResponse's type and message (and fields), not its JSON.
-fn refusal(method: &str, path: &str, code: u16, res: ureq::Response) -> String {
-    let text = res.into_string().unwrap_or_default();
-    let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    let mut out = match body["message"].as_str() {
-        Some(message) => format!(
-            "{method} {path}: {code} {}: {message}",
-            str_of(&body["type"])
-        ),
-        None => format!("{method} {path}: {code} {text}"),
-    };
-    for f in body["fields"].as_array().into_iter().flatten() {
-        out.push_str(&format!(
-            " ({}: {})",
-            str_of(&f["name"]),
-            str_of(&f["message"])
-        ));
-    }
-    if code == 401 || code == 403 {
-        out.push_str(" (the API key must be an administrator's key of that server's account)");
-    }
-    out
 }
 
 /// Why a build stopped, and whether anything was made before.
