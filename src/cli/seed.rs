@@ -110,7 +110,15 @@ fn online(file: &Path, url: &str, key: &str) -> ExitCode {
     match answer {
         Ok(res) => {
             let body: serde_json::Value = json(res);
-            println!("Seeded {url}: created {}", body["created"]);
+            let summary: Option<iamd::dev::seed::Summary> =
+                serde_json::from_value(body["created"].clone()).ok();
+            match summary {
+                Some(s) if s.is_empty() => {
+                    println!("Seeded {url}: nothing new (everything in it exists already)")
+                }
+                Some(s) => println!("Seeded {url}: created {s}"),
+                None => println!("Seeded {url}: created {}", body["created"]),
+            }
             ExitCode::SUCCESS
         }
         Err(ureq::Error::Status(404, _)) => fail(

@@ -14,7 +14,8 @@ use crate::store::{Store, StoreError, StoreResult};
 use std::collections::BTreeMap;
 
 /// What a run created (a second run of the same file creates nothing).
-#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Summary {
     pub tenants: u32,
     pub groups: u32,

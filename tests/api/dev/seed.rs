@@ -353,9 +353,7 @@ fn iamd_seed_url_applies_a_file_to_a_running_dev_server() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        text.contains("\"users\":0")
-            && text.contains("\"tenants\":0")
-            && text.contains("\"branding_images\":0"),
+        text.contains(&format!("Seeded {}: nothing new", app.base)),
         "{text}"
     );
 
@@ -381,6 +379,26 @@ fn iamd_seed_url_applies_a_file_to_a_running_dev_server() {
         "{err}"
     );
     assert_eq!(app.get("/v3/accounts").expect(200)["total_count"], 1);
+
+    // What it made, in the words the offline command uses.
+    let good = dir.path().join("good.yaml");
+    std::fs::write(&good, "groups:\n  - name: from-the-cli\n").unwrap();
+    let out = iamd(&[
+        "seed",
+        good.to_str().unwrap(),
+        "--url",
+        &app.base,
+        "--api-key",
+        ROOT_KEY,
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "Seeded {}: created 0 tenants, 1 groups, 0 users",
+            app.base
+        )),
+        "{text}"
+    );
 
     // Without dev mode the command says what to turn on.
     let plain = seeded_app(false);
