@@ -75,11 +75,11 @@ enum Command {
     /// Mint a root admin API key for a stopped server (--data-dir), or print a fresh one to
     /// give the first start as IAMD_ADMIN_API_KEY (--new)
     AdminKey(cli::admin_key::AdminKeyArgs),
-    /// Apply a seed file (tenants, users, keys, groups, certificates, colors) to a stopped
-    /// server's data directory, or to a running server in dev mode (--url)
+    /// Apply a seed file (tenants, users, keys, groups, certificates, colors, images) to a
+    /// stopped server's data directory, or to a running server in dev mode (--url)
     Seed(cli::seed::SeedArgs),
-    /// Write an account (users, groups, certificates, identity providers, colors; tenants with
-    /// --tenants) as a JSON document, read through the public API
+    /// Write an account (users, groups, certificates, identity providers, colors, images;
+    /// tenants with --tenants) as a JSON document, read through the public API
     Export(cli::transfer::ExportArgs),
     /// Build an exported account in a server through its public API (new passwords, printed)
     Import(cli::transfer::ImportArgs),

@@ -66,9 +66,18 @@ pub fn next_steps(start: &Start<'_>) -> String {
     } else {
         String::new()
     };
+    // With `memory:` the database is not in the data directory (only files such as the
+    // outbox are): a stop loses it, which a reader of "data directory" would not expect.
+    let in_memory = iamd::store::Location::parse(&config.store.url)
+        .is_ok_and(|l| l == iamd::store::Location::Memory);
+    let memory_note = if in_memory {
+        " (the database is in memory: a stop loses it)"
+    } else {
+        ""
+    };
     format!(
         "iamd {version} is serving {url}\n\
-         \x20 data directory: {data_dir}\n\
+         \x20 data directory: {data_dir}{memory_note}\n\
          \x20 admin API key:  {where_key}\n\
          \x20 health check:   {local}/health\n\
          Try it:\n\

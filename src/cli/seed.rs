@@ -10,7 +10,7 @@ use std::process::ExitCode;
 pub struct SeedArgs {
     /// The seed file (YAML or JSON)
     file: PathBuf,
-    /// The data directory of a stopped server (made and bootstrapped if it is new)
+    /// The data directory of a stopped server (after its first start)
     #[arg(
         long,
         value_name = "DIR",
@@ -36,10 +36,24 @@ pub fn seed(args: &SeedArgs) -> ExitCode {
 
 fn offline(file: &Path, dir: &Path) -> ExitCode {
     // Checked before the directory is touched: a bad file changes nothing.
-    let seed = match iamd::dev::seed::read(file) {
+    // The default image limit: a stopped server's configuration is not read here.
+    let max_image_bytes = iamd::config::Config::default().max_image_bytes;
+    let seed = match iamd::dev::seed::read(file, max_image_bytes) {
         Ok(s) => s,
         Err(e) => return fail(FAILED, &e.to_string()),
     };
+    // Opening would make a database: a refused seed must leave nothing behind.
+    if !dir.join("db").join("conf").exists() {
+        return fail(
+            FAILED,
+            &format!(
+                "{} holds no iamd database: start the server on it once first, or give it the \
+                 file at its first start (IAMD_DEV_SEED_FILE={})",
+                dir.display(),
+                file.display()
+            ),
+        );
+    }
     if iamd::datadir::in_use(dir) {
         return fail(FAILED, &iamd::datadir::in_use_message(dir));
     }
@@ -79,6 +93,15 @@ fn online(file: &Path, url: &str, key: &str) -> ExitCode {
         Ok(t) => t,
         Err(e) => return fail(FAILED, &format!("cannot read {}: {e}", file.display())),
     };
+    // The server cannot read the files the seed names: their bytes go in the body.
+    let dir = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let text = match iamd::dev::seed::inline_files(&file.display().to_string(), &text, dir) {
+        Ok(t) => t,
+        Err(e) => return fail(FAILED, &e.to_string()),
+    };
     let endpoint = format!("{}/admin/seed", url.trim_end_matches('/'));
     let answer = ureq::post(&endpoint)
         .set("Authorization", &format!("Bearer {key}"))
@@ -87,7 +110,15 @@ fn online(file: &Path, url: &str, key: &str) -> ExitCode {
     match answer {
         Ok(res) => {
             let body: serde_json::Value = json(res);
-            println!("Seeded {url}: created {}", body["created"]);
+            let summary: Option<iamd::dev::seed::Summary> =
+                serde_json::from_value(body["created"].clone()).ok();
+            match summary {
+                Some(s) if s.is_empty() => {
+                    println!("Seeded {url}: nothing new (everything in it exists already)")
+                }
+                Some(s) => println!("Seeded {url}: created {s}"),
+                None => println!("Seeded {url}: created {}", body["created"]),
+            }
             ExitCode::SUCCESS
         }
         Err(ureq::Error::Status(404, _)) => fail(

@@ -75,8 +75,17 @@ pub fn serve(file: Option<&Path>) -> ExitCode {
     let result = actix_web::rt::System::new().block_on(run);
     if result.is_ok() {
         // Every handle to the store is gone with the actix system.
+        use iamd::store::Location;
+        let location = Location::parse(&store_url).ok();
         match iamd::store::checkpoint(&db_dir, &store_url, Duration::from_secs(5)) {
-            Ok(()) => log::info!("database snapshot written"),
+            Ok(()) if location == Some(Location::Memory) => {
+                log::info!("the in-memory database is gone with the server")
+            }
+            // Only sled keeps a snapshot in the data directory.
+            Ok(()) if location == Some(Location::DataDir) => {
+                log::info!("database snapshot written")
+            }
+            Ok(()) => {}
             Err(e) => log::warn!("no database snapshot at stop (the next start replays): {e}"),
         }
     }

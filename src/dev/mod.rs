@@ -64,7 +64,7 @@ impl DevData {
 pub fn read_seed(config: &crate::config::Config) -> Result<Option<seed::Seed>, seed::SeedError> {
     match config.dev.seed_file.trim() {
         "" => Ok(None),
-        path => seed::read(std::path::Path::new(path)).map(Some),
+        path => seed::read(std::path::Path::new(path), config.max_image_bytes).map(Some),
     }
 }
 

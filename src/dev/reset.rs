@@ -117,28 +117,39 @@ async fn clear_faults(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The largest seed body: a file's images travel in it as base64. Dev mode, root admins only.
+const MAX_SEED_BYTES: usize = 64 * 1024 * 1024;
+
 /// POST /admin/seed: applies a seed file (the body, YAML or JSON) as `iamd seed` does
 /// offline, in one transaction; a bad file is a 400 whose `fields` name the entry (or
-/// `seed`, with the line, for a syntax error) and changes nothing.
+/// `seed`, with the line, for a syntax error) and changes nothing. Its images must be
+/// `base64` (a body cannot name the server's files; `iamd seed --url` puts them in).
 async fn seed(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    use super::seed::{self, SeedError};
+    use super::seed::{self, ImageRules, SeedError};
     require_root_admin(&state, &caller)?;
-    let text = std::str::from_utf8(&body)
+    let body = crate::api::body::read_limited(&mut payload.into_inner(), MAX_SEED_BYTES).await?;
+    let text = String::from_utf8(body)
         .map_err(|_| ApiError::field("seed", "The seed file must be UTF-8 text."))?;
     let to_api = |e: SeedError| match e {
         SeedError::Parse { message, .. } => ApiError::field("seed", message),
         SeedError::Entry { entry, message, .. } => ApiError::field(&entry, message),
         other => ApiError::Internal(other.to_string()),
     };
-    let text = text.to_string();
-    let parsed = web::block(move || seed::parse("request body", &text))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(to_api)?;
+    let max_image_bytes = state.config.max_image_bytes;
+    let parsed = web::block(move || {
+        let rules = ImageRules {
+            base_dir: None,
+            max_image_bytes,
+        };
+        seed::parse("request body", &text, rules)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(to_api)?;
     let summary = seed::apply(&state.store, &parsed).await.map_err(to_api)?;
     log::info!("dev: seeded through {SEED_PATH}: {summary}");
     Ok(HttpResponse::Ok().json(serde_json::json!({ "object": "seed", "created": summary })))

@@ -204,6 +204,63 @@ pub fn set_color_in(
     Ok(true)
 }
 
+/// Stores `bytes` (already checked by `branding::sniff_image`) as the account's image, in
+/// a transaction that may write other entities too (seeding). Re-storing the same bytes only
+/// moves `updated_at`.
+fn put_image_in(
+    tx: &dyn Tx,
+    account: &Id,
+    theme: Theme,
+    reference: &str,
+    bytes: &[u8],
+    info: ImageInfo,
+    now: i64,
+) -> StoreResult<ImageRecord> {
+    let rec = ImageRecord {
+        name: content_name(bytes, info.kind),
+        kind: info.kind,
+        width: info.width,
+        height: info.height,
+        size: bytes.len() as u64,
+        updated_at: now,
+    };
+    let k = entry_key(account, theme, reference);
+    let shared = Blobs { tx };
+    let old: Option<ImageRecord> = tx
+        .get(Table::BrandingimageImage, &k)?
+        .map(|raw| decode(&raw))
+        .transpose()?;
+    if old.as_ref().map(|o| &o.name) != Some(&rec.name) {
+        shared.take(&rec.name, bytes)?;
+        if let Some(old) = &old {
+            shared.release(&old.name)?;
+        }
+    }
+    tx.put(Table::BrandingimageImage, &k, &encode(&rec))?;
+    Ok(rec)
+}
+
+/// Sets one own image for seeding; returns whether it changed (the same bytes already set
+/// are left, `updated_at` included, so a second run changes nothing).
+pub fn set_image_in(
+    tx: &dyn Tx,
+    account: &Id,
+    theme: Theme,
+    reference: &str,
+    bytes: &[u8],
+    info: ImageInfo,
+    now: i64,
+) -> StoreResult<bool> {
+    let k = entry_key(account, theme, reference);
+    if let Some(raw) = tx.get(Table::BrandingimageImage, &k)? {
+        if decode::<ImageRecord>(&raw)?.name == content_name(bytes, info.kind) {
+            return Ok(false);
+        }
+    }
+    put_image_in(tx, account, theme, reference, bytes, info, now)?;
+    Ok(true)
+}
+
 impl BrandingStore for Branding {
     fn colors(&self, account: &Id, theme: Theme) -> StoreResult<Vec<(String, ColorRecord)>> {
         self.own_entries(Table::BrandingcolorColor, &theme_prefix(account, theme))
@@ -274,29 +331,9 @@ impl BrandingStore for Branding {
         bytes: &[u8],
         info: ImageInfo,
     ) -> StoreResult<Written<ImageRecord>> {
-        let rec = ImageRecord {
-            name: content_name(bytes, info.kind),
-            kind: info.kind,
-            width: info.width,
-            height: info.height,
-            size: bytes.len() as u64,
-            updated_at: crate::clock::now_millis(),
-        };
-        let k = entry_key(account, theme, reference);
-        transact(&*self.engine, |tx| {
-            let shared = Blobs { tx };
-            let old: Option<ImageRecord> = tx
-                .get(Table::BrandingimageImage, &k)?
-                .map(|raw| decode(&raw))
-                .transpose()?;
-            // Re-uploading the same bytes only moves `updated_at`.
-            if old.as_ref().map(|o| &o.name) != Some(&rec.name) {
-                shared.take(&rec.name, bytes)?;
-                if let Some(old) = &old {
-                    shared.release(&old.name)?;
-                }
-            }
-            tx.put(Table::BrandingimageImage, &k, &encode(&rec))
+        let now = crate::clock::now_millis();
+        let rec = transact(&*self.engine, |tx| {
+            put_image_in(tx, account, theme, reference, bytes, info, now)
         })?;
         Ok(self.written(rec))
     }

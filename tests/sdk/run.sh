@@ -10,17 +10,5 @@ cd "$ROOT"
 : "${IAMD_SDK_HOST:?IAMD_SDK_HOST must be set (e.g. http://127.0.0.1:PORT)}"
 : "${IAMD_SDK_API_KEY:?IAMD_SDK_API_KEY must be set}"
 
-VENV="${SDK_VENV:-target/sdk-venv}"
-REQ="tests/sdk/requirements.txt"
-export PIP_DISABLE_PIP_VERSION_CHECK=1
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-fi
-# Reinstall only when requirements.txt changed since the last successful install (saves ~seconds
-# per run and avoids touching the network when nothing changed).
-STAMP="$VENV/.iamd-sdk-requirements"
-if ! cmp -s "$REQ" "$STAMP"; then
-  "$VENV/bin/pip" install -q -r "$REQ"
-  cp "$REQ" "$STAMP"
-fi
+source tests/sdk/venv.sh
 exec "$VENV/bin/python" tests/sdk/run_scenarios.py "$@"

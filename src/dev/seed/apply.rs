@@ -14,7 +14,8 @@ use crate::store::{Store, StoreError, StoreResult};
 use std::collections::BTreeMap;
 
 /// What a run created (a second run of the same file creates nothing).
-#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Summary {
     pub tenants: u32,
     pub groups: u32,
@@ -22,6 +23,7 @@ pub struct Summary {
     pub api_keys: u32,
     pub trusted_certificates: u32,
     pub branding_colors: u32,
+    pub branding_images: u32,
 }
 
 impl Summary {
@@ -35,13 +37,14 @@ impl std::fmt::Display for Summary {
         write!(
             f,
             "{} tenants, {} groups, {} users, {} API keys, {} trusted certificates, {} \
-             branding colors",
+             branding colors, {} branding images",
             self.tenants,
             self.groups,
             self.users,
             self.api_keys,
             self.trusted_certificates,
-            self.branding_colors
+            self.branding_colors,
+            self.branding_images
         )
     }
 }
@@ -283,6 +286,20 @@ fn apply_account(
     for (theme, reference, color) in &a.colors {
         if crate::store::branding::set_color_in(tx, &account, *theme, reference, color, now)? {
             summary.branding_colors += 1;
+        }
+    }
+    for i in &a.images {
+        let set = crate::store::branding::set_image_in(
+            tx,
+            &account,
+            i.theme,
+            &i.reference,
+            &i.bytes,
+            i.info,
+            now,
+        );
+        if at(&i.entry, set)? {
+            summary.branding_images += 1;
         }
     }
     Ok(())

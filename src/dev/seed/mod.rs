@@ -1,5 +1,5 @@
 //! Seed files: tenants, users, API keys with given secrets, groups and memberships, trusted
-//! certificates and branding colors, described in YAML (or JSON, which YAML reads too) and
+//! certificates, branding colors and images, described in YAML (or JSON, which YAML reads too) and
 //! applied in one transaction (`apply`). Idempotent: an entity that exists already (matched
 //! by email, name, key or tenant name) is left as it is, so a second run changes nothing.
 //! All or nothing: a bad file, or an entry the store refuses, changes nothing, and the error
@@ -7,8 +7,10 @@
 //! The schema is documented in README.md § Seeding; `examples/seed.yaml` is an example.
 
 mod apply;
+mod images;
 
 pub use apply::{apply, Summary};
+pub use images::{inline_files, ImagePlan, ImageRules, ImageSource, ThemeImages};
 
 use crate::auth::{apikey, password};
 use crate::branding::Theme;
@@ -33,6 +35,8 @@ pub struct SeedFile {
     #[serde(default)]
     pub branding_colors: ThemeColors,
     #[serde(default)]
+    pub branding_images: ThemeImages,
+    #[serde(default)]
     pub tenants: Vec<TenantSeed>,
 }
 
@@ -45,6 +49,8 @@ pub struct AccountEntities {
     pub trusted_certificates: Vec<CertSeed>,
     /// Theme (`light`, `dark`) -> color reference (`primary`, ...) -> color.
     pub branding_colors: ThemeColors,
+    /// Theme -> image reference (`brand_logo_square`, ...) -> file or base64.
+    pub branding_images: ThemeImages,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +69,8 @@ pub struct TenantSeed {
     pub trusted_certificates: Vec<CertSeed>,
     #[serde(default)]
     pub branding_colors: ThemeColors,
+    #[serde(default)]
+    pub branding_images: ThemeImages,
 }
 
 /// Color reference (`primary`, ...) -> color, per theme.
@@ -169,6 +177,7 @@ pub struct AccountPlan {
     pub keys: Vec<KeyPlan>,
     pub certs: Vec<CertPlan>,
     pub colors: Vec<(Theme, String, String)>,
+    pub images: Vec<ImagePlan>,
 }
 
 pub struct TenantPlan {
@@ -208,18 +217,28 @@ pub struct CertPlan {
     pub parsed: ParsedCert,
 }
 
-/// Reads and checks the seed file at `path`.
-pub fn read(path: &std::path::Path) -> Result<Seed, SeedError> {
+/// Reads and checks the seed file at `path`; its images' `file`s are relative to its
+/// directory, and at most `max_image_bytes` each (`max_image_bytes` of the configuration).
+pub fn read(path: &std::path::Path, max_image_bytes: usize) -> Result<Seed, SeedError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read {
         path: shown.clone(),
         source,
     })?;
-    parse(&shown, &text)
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let rules = ImageRules {
+        base_dir: Some(dir),
+        max_image_bytes,
+    };
+    parse(&shown, &text, rules)
 }
 
-/// Parses and checks seed text; `source` names it in errors.
-pub fn parse(source: &str, text: &str) -> Result<Seed, SeedError> {
+/// Parses and checks seed text; `source` names it in errors, `images` says how its images
+/// are read.
+pub fn parse(source: &str, text: &str, images: ImageRules) -> Result<Seed, SeedError> {
     let file: SeedFile = serde_yaml::from_str(text).map_err(|e| SeedError::Parse {
         path: source.into(),
         message: e.to_string(),
@@ -235,8 +254,9 @@ pub fn parse(source: &str, text: &str) -> Result<Seed, SeedError> {
         api_keys: file.api_keys,
         trusted_certificates: file.trusted_certificates,
         branding_colors: file.branding_colors,
+        branding_images: file.branding_images,
     };
-    let mut accounts = vec![plan_account("root".into(), None, root, &err)?];
+    let mut accounts = vec![plan_account("root".into(), None, root, images, &err)?];
     for (i, t) in file.tenants.into_iter().enumerate() {
         let entry = format!("tenants[{i}]");
         let name = t.display_name.trim().to_string();
@@ -257,8 +277,9 @@ pub fn parse(source: &str, text: &str) -> Result<Seed, SeedError> {
             api_keys: t.api_keys,
             trusted_certificates: t.trusted_certificates,
             branding_colors: t.branding_colors,
+            branding_images: t.branding_images,
         };
-        let mut plan = plan_account(entry.clone(), Some(tenant), entities, &err)?;
+        let mut plan = plan_account(entry.clone(), Some(tenant), entities, images, &err)?;
         let ids: std::collections::BTreeSet<_> = plan.keys.iter().map(|k| k.account).collect();
         if ids.len() > 1 {
             return Err(err(
@@ -302,6 +323,7 @@ fn plan_account(
     entry: String,
     tenant: Option<TenantPlan>,
     e: AccountEntities,
+    image_rules: ImageRules,
     err: &ErrFn,
 ) -> Result<AccountPlan, SeedError> {
     let mut groups = Vec::new();
@@ -397,6 +419,7 @@ fn plan_account(
             colors.push((theme, reference, color));
         }
     }
+    let images = images::plan(&entry, e.branding_images, image_rules, err)?;
     Ok(AccountPlan {
         entry,
         tenant,
@@ -405,5 +428,6 @@ fn plan_account(
         keys,
         certs,
         colors,
+        images,
     })
 }

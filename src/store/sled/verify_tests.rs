@@ -3,7 +3,11 @@
 use super::*;
 use crate::ids::{AccountId, ApiKeyId, GroupId};
 use crate::status::{ApiKeyStatus, UserStatus};
+use crate::store::apikeys::ApiKeyRecord;
 use crate::store::groups::Subjects;
+use crate::store::keys::{key, owned_text};
+use crate::store::memberships::{GroupRecord, KIND_USER};
+use crate::store::users::{email_key, UserRecord};
 use crate::store::{Store, StoreError};
 
 /// A store with one user, one key it owns and one group holding both.

@@ -2,6 +2,7 @@
 //! against iamd). The seed is `examples/seed.yaml`, whose keys these tests use.
 
 mod faults;
+mod readme;
 mod reset;
 mod seed;
 mod transfer;
@@ -63,4 +64,41 @@ fn strip(v: &mut serde_json::Value) {
         serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
         _ => {}
     }
+}
+
+/// The example's light `brand_logo_square` (a file next to the seed file).
+pub fn example_logo() -> Vec<u8> {
+    std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/branding/logo-light.png"),
+    )
+    .unwrap()
+}
+
+/// The example's dark `brand_logo_square` (given as base64 in the seed file).
+pub fn example_dark_logo() -> Vec<u8> {
+    use base64::Engine as _;
+    let seed: serde_json::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(example_seed()).unwrap()).unwrap();
+    let text = seed["branding_images"]["dark"]["brand_logo_square"]["base64"]
+        .as_str()
+        .unwrap();
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
+}
+
+/// The bytes `static_uri` of `GET base/branding-images/theme/reference` serves, if the
+/// image is an uploaded one (none for the built-in default).
+pub fn image_bytes(client: &Client, base: &str, theme: &str, reference: &str) -> Option<Vec<u8>> {
+    let image = client
+        .get(&format!("{base}/branding-images/{theme}/{reference}"))
+        .expect(200)
+        .clone();
+    image.get("updated_at")?;
+    let response = ureq::get(image["static_uri"].as_str().unwrap())
+        .call()
+        .expect("static file");
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut response.into_reader(), &mut out).unwrap();
+    Some(out)
 }

@@ -16,6 +16,8 @@ fn seeded_answers(app: &TestApp) -> Vec<serde_json::Value> {
         "/v3/trusted-certificates",
         "/v3/branding-colors/light",
         "/v3/branding-colors/dark",
+        "/v3/branding-images/light",
+        "/v3/branding-images/dark",
     ] {
         out.push(stable(app, path));
         if path != "/v3/accounts" {
@@ -78,6 +80,23 @@ fn reset_after_changes_gives_the_seeded_answers_again() {
     app.with_key(ACME_KEY)
         .post("/v3/users", &json!({"email": "x@acme.example"}))
         .expect(201);
+    // Images: the seeded light logo replaced (by the dark one's bytes), the dark one cleared.
+    app.raw(
+        "POST",
+        "/v3/branding-images/light/brand_logo_square/upload",
+        Some(("image/png", &example_dark_logo())),
+        &[],
+    )
+    .expect(201);
+    app.post(
+        "/v3/branding-images/dark/brand_logo_square/clear",
+        &json!({}),
+    )
+    .expect(204);
+    assert_eq!(
+        image_bytes(&app, "/v3", "light", "brand_logo_square"),
+        Some(example_dark_logo())
+    );
     assert_ne!(seeded_answers(&app), before);
 
     let started = std::time::Instant::now();
@@ -89,6 +108,14 @@ fn reset_after_changes_gives_the_seeded_answers_again() {
     );
     assert_eq!(body["object"], "reset");
     assert_eq!(seeded_answers(&app), before);
+    assert_eq!(
+        image_bytes(&app, "/v3", "light", "brand_logo_square"),
+        Some(example_logo())
+    );
+    assert_eq!(
+        image_bytes(&app, "/v3", "dark", "brand_logo_square"),
+        Some(example_dark_logo())
+    );
     // The seeded keys work as before, and a key made after the seed no longer does.
     assert_eq!(
         app.with_key(CI_KEY).get("/v3/api-keys/me").expect(200)["name"],

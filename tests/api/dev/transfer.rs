@@ -106,7 +106,27 @@ fn picture(client: &Client, base: &str) -> Value {
             )
         })
         .collect();
-    json!({"users": users, "groups": groups, "certs": certs, "idps": idps, "colors": colors})
+    // Uploaded images (own or inherited), by their bytes: ids and URLs differ between servers.
+    let images: Vec<Value> = ["light", "dark"]
+        .iter()
+        .flat_map(|t| {
+            let list = client
+                .get(&format!("{base}/branding-images/{t}"))
+                .expect(200)["data"]
+                .clone();
+            list.as_array()
+                .unwrap()
+                .iter()
+                .filter(|i| i.get("updated_at").is_some())
+                .map(|i| {
+                    let r = i["reference"].as_str().unwrap();
+                    json!([t, r, image_bytes(client, base, t, r)])
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    json!({"users": users, "groups": groups, "certs": certs, "idps": idps, "colors": colors,
+           "images": images})
 }
 
 fn tenant_base(client: &Client, name: &str) -> String {
@@ -136,12 +156,14 @@ fn assert_same(src: &Client, dst: &Client) {
     }
     assert_eq!(a, b);
     assert!(
-        a["users"].as_array().unwrap().len() == 3 && a["idps"].as_array().unwrap().len() == 1,
+        a["users"].as_array().unwrap().len() == 3
+            && a["idps"].as_array().unwrap().len() == 1
+            && a["images"].as_array().unwrap().len() == 2,
         "{a}"
     );
     let t = picture(src, &tenant_base(src, "Acme Devices"));
     let copy = picture(dst, &tenant_base(dst, "Acme Devices"));
-    for key in ["users", "groups", "certs", "idps", "colors"] {
+    for key in ["users", "groups", "certs", "idps", "colors", "images"] {
         assert_eq!(t[key], copy[key], "tenant {key}");
     }
     assert_eq!(t["users"].as_array().unwrap().len(), 2, "{t}");
@@ -252,7 +274,100 @@ fn mirror_into_a_data_directory_makes_a_server_that_answers_the_copy() {
     ]);
     assert!(ok, "{err}\n{out}");
     assert!(out.contains(&format!("tenant {ACME_ID} -> ")), "{out}");
+    // It says how to start the copy, and where its key is.
+    assert!(
+        err.contains(&format!("IAMD_DATA_DIR={} iamd", data.display()))
+            && err.contains(&data.join("admin-api-key").display().to_string()),
+        "{err}"
+    );
     let server = crate::common::Binary::start(&data, &[]);
     assert_same(&src, &server.client);
     assert!(server.terminate().success());
+}
+
+#[test]
+fn refusals_and_unreachable_servers_are_one_plain_line() {
+    let dst = spawn_app_in_memory();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.json");
+    let (ok, doc, err) = iamd(&["export", "--url", &dst.base, "--api-key", &dst.admin_key]);
+    assert!(ok, "{err}");
+    std::fs::write(&file, doc).unwrap();
+    // A wrong key: the ErrorResponse's type and message, not its JSON, and nothing was made.
+    let (ok, _, err) = iamd(&[
+        "import",
+        file.to_str().unwrap(),
+        "--url",
+        &dst.base,
+        "--api-key",
+        "ak_wrong",
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("import stopped before making anything")
+            && err.contains("401 invalid_token: ")
+            && err.contains("administrator's key")
+            && !err.contains("{\"code\""),
+        "{err}"
+    );
+    // Nobody listening: says so, and names the URL.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let (ok, _, err) = iamd(&["export", "--url", &closed, "--api-key", ROOT_KEY]);
+    assert!(!ok);
+    assert!(
+        err.contains(&format!("cannot reach {closed}")) && err.contains("is the server running"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_tenants_inherited_branding_stays_inherited_in_the_copy() {
+    let src = source();
+    let dst = spawn_app_in_memory();
+    let (ok, out, err) = iamd(&[
+        "mirror",
+        "--from",
+        &src.base,
+        "--api-key",
+        ROOT_KEY,
+        "--tenants",
+        "--to",
+        &dst.base,
+        "--to-api-key",
+        &dst.admin_key,
+    ]);
+    assert!(ok, "{err}\n{out}");
+    let tenant = tenant_base(&dst, "Acme Devices");
+    // The root's canvas color and square logo reach the tenant by inheritance in the source:
+    // changed at the copy's root, the copy's tenant follows.
+    dst.put(
+        "/v3/branding-colors/light/canvas_background",
+        &json!({"color": "#123456"}),
+    )
+    .expect(200);
+    let color = dst
+        .get(&format!("{tenant}/branding-colors/light/canvas_background"))
+        .expect(200)["color"]
+        .clone();
+    assert_eq!(color, "#123456");
+    dst.raw(
+        "POST",
+        "/v3/branding-images/light/brand_logo_square/upload",
+        Some(("image/png", &example_dark_logo())),
+        &[],
+    )
+    .expect(201);
+    assert_eq!(
+        image_bytes(&dst, &tenant, "light", "brand_logo_square"),
+        Some(example_dark_logo())
+    );
+    // The tenant's own ones are its own.
+    assert_eq!(
+        dst.get(&format!("{tenant}/branding-colors/light/primary"))
+            .expect(200)["color"],
+        "#ff6600"
+    );
 }

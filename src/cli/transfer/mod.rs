@@ -6,8 +6,14 @@
 //! The document (`"format": "iamd-export"`, `"version": 1`): `account` (the account as
 //! `GET /v3/accounts/me` shows it), `users`, `groups` (each with `user_ids`, the exported ids
 //! of its users), `trusted_certificates`, `identity_providers` (as their `GET`s show them),
-//! `branding_colors` (`light`/`dark`: the account's own `{reference, color}` only), and
-//! `tenants` (the same, one per sub-tenant; `--tenants`).
+//! `branding_colors` (`light`/`dark`: each customised `{reference, color}` in force, own or
+//! inherited; the build sets only those the target does not show already),
+//! `branding_images` (see `images`), and `tenants` (the same, one per sub-tenant; `--tenants`).
+
+mod api;
+mod images;
+
+use api::Api;
 
 use super::{fail, FAILED};
 use clap::Args;
@@ -96,61 +102,12 @@ pub struct MirrorArgs {
     data_dir: Option<PathBuf>,
 }
 
-/// A client of one server's public API.
-struct Api {
-    base: String,
-    key: String,
-}
-
-impl Api {
-    fn new(url: &str, key: &str) -> Api {
-        Api {
-            base: url.trim_end_matches('/').to_string(),
-            key: key.to_string(),
-        }
-    }
-
-    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
-        let req = ureq::request(method, &format!("{}{path}", self.base))
-            .set("Authorization", &format!("Bearer {}", self.key));
-        let answer = match body {
-            Some(b) => req
-                .set("Content-Type", "application/json")
-                .send_string(&b.to_string()),
-            None => req.call(),
-        };
-        match answer {
-            Ok(res) => {
-                let text = res.into_string().map_err(|e| e.to_string())?;
-                Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
-            }
-            Err(ureq::Error::Status(code, res)) => Err(format!(
-                "{method} {path}: {code} {}",
-                res.into_string().unwrap_or_default()
-            )),
-            Err(e) => Err(format!("{method} {path}: {e}")),
-        }
-    }
-
-    fn get(&self, path: &str) -> Result<Value, String> {
-        self.call("GET", path, None)
-    }
-
-    /// Every item of a list, page after page.
-    fn list(&self, path: &str) -> Result<Vec<Value>, String> {
-        let mut out = Vec::new();
-        let mut after = String::new();
-        loop {
-            let sep = if path.contains('?') { '&' } else { '?' };
-            let page = self.get(&format!("{path}{sep}limit=1000{after}"))?;
-            let data = page["data"].as_array().cloned().unwrap_or_default();
-            let last = data.last().and_then(|d| d["id"].as_str()).map(String::from);
-            out.extend(data);
-            match (page["has_more"].as_bool(), last) {
-                (Some(true), Some(id)) => after = format!("&after={id}"),
-                _ => return Ok(out),
-            }
-        }
+/// Why a build stopped, and whether anything was made before.
+fn stopped(what: &str, mapping: &Mapping, e: &str) -> String {
+    if mapping.is_empty() {
+        format!("{what} stopped before making anything: {e}")
+    } else {
+        format!("{what} stopped (what is above was made): {e}")
     }
 }
 
@@ -209,6 +166,7 @@ fn read_entities(api: &Api, base: &str, account: Value) -> Result<Value, String>
             .collect();
         doc["branding_colors"][theme] = Value::Array(own);
     }
+    doc["branding_images"] = images::read(api, base)?;
     Ok(doc)
 }
 
@@ -387,16 +345,33 @@ fn build_account(api: &Api, base: &str, doc: &Value, mapping: &mut Mapping) -> R
         }
     }
     for theme in ["light", "dark"] {
-        let colors = &doc["branding_colors"][theme];
-        if colors.as_array().is_some_and(|c| !c.is_empty()) {
+        // Only what the target does not show already: a tenant's colors inherited from its
+        // parent (built first) stay inherited instead of becoming its own.
+        let shown = api.get(&format!("{base}/branding-colors/{theme}"))?;
+        let shown: BTreeMap<String, String> = shown["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| (str_of(&c["reference"]), str_of(&c["color"]).to_lowercase()))
+            .collect();
+        let colors: Vec<Value> = doc["branding_colors"][theme]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| {
+                shown.get(&str_of(&c["reference"])) != Some(&str_of(&c["color"]).to_lowercase())
+            })
+            .cloned()
+            .collect();
+        if !colors.is_empty() {
             api.call(
                 "PUT",
                 &format!("{base}/branding-colors/{theme}"),
-                Some(colors),
+                Some(&Value::Array(colors)),
             )?;
         }
     }
-    Ok(())
+    images::build(api, base, &doc["branding_images"])
 }
 
 fn print_mapping(mapping: &Mapping) {
@@ -438,10 +413,7 @@ pub fn import(args: &ImportArgs) -> ExitCode {
     print_mapping(&mapping);
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(
-            FAILED,
-            &format!("import stopped (what is above was made): {e}"),
-        ),
+        Err(e) => fail(FAILED, &stopped("import", &mapping, &e)),
     }
 }
 
@@ -466,10 +438,18 @@ pub fn mirror(args: &MirrorArgs) -> ExitCode {
     };
     print_mapping(&mapping);
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(
-            FAILED,
-            &format!("mirror stopped (what is above was made): {e}"),
-        ),
+        Ok(()) => {
+            if let Some(dir) = &args.data_dir {
+                // On stderr: stdout is the mapping, for scripts.
+                eprintln!(
+                    "iamd: the copy is in {dir}: start a server on it with `IAMD_DATA_DIR={dir} \
+                     iamd`; its root admin key is in {key}",
+                    dir = dir.display(),
+                    key = dir.join(iamd::bootstrap::KEY_FILE).display()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(FAILED, &stopped("mirror", &mapping, &e)),
     }
 }
