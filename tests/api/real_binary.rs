@@ -24,6 +24,20 @@ fn data_survives_a_restart_and_the_secret_is_printed_once() {
     assert!(!stdout.contains(&key), "a restart must not print the key");
 }
 
+/// The record scan after a start runs while the server serves; its end is logged, so an
+/// operator knows the check ran (and the benchmark knows when memory is at rest).
+#[test]
+fn a_start_logs_that_the_database_was_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Binary::start(dir.path(), &[]);
+    assert!(
+        server.wait_log("database checked: ", std::time::Duration::from_secs(20)),
+        "{}",
+        server.log()
+    );
+    assert!(server.log().contains("no damage"), "{}", server.log());
+}
+
 #[test]
 fn acknowledged_writes_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();

@@ -65,6 +65,9 @@ pub struct Iamd {
     pub child: Child,
     pub addr: SocketAddr,
     pub started: Instant,
+    /// Where iamd's stderr goes: /dev/null as in the measured runs, or with
+    /// `IAMD_BENCH_STDERR=1` a file whose tail a failed start shows.
+    stderr: Option<std::path::PathBuf>,
 }
 
 impl Iamd {
@@ -80,6 +83,13 @@ impl Iamd {
     /// As [`Iamd::start_with`], running `binary` (another build, to compare with).
     pub fn start_binary(binary: &Path, dir: &Path, env: &[(&str, &str)]) -> Iamd {
         let port = free_port();
+        let stderr = std::env::var_os("IAMD_BENCH_STDERR")
+            .is_some_and(|v| !v.is_empty() && v != "0")
+            .then(|| std::env::temp_dir().join(format!("iamd-bench-{port}.stderr")));
+        let log = match &stderr {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("iamd's stderr file")),
+            None => Stdio::null(),
+        };
         let started = Instant::now();
         let child = Command::new(binary)
             .env_clear()
@@ -91,13 +101,14 @@ impl Iamd {
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("iamd starts");
         Iamd {
             child,
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             started,
+            stderr,
         }
     }
 
@@ -110,7 +121,16 @@ impl Iamd {
                 }
             }
             if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("iamd exited: {status}");
+                let Some(path) = &self.stderr else {
+                    panic!("iamd exited: {status} (IAMD_BENCH_STDERR=1 keeps its stderr)");
+                };
+                let said = std::fs::read_to_string(path).unwrap_or_default();
+                let tail: Vec<&str> = said.lines().rev().take(20).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                panic!(
+                    "iamd exited: {status}; its stderr ends:\n{}",
+                    tail.join("\n")
+                );
             }
             assert!(
                 self.started.elapsed() < Duration::from_secs(60),
@@ -129,6 +149,22 @@ impl Iamd {
         let fields: Vec<&str> = rest.split_whitespace().collect();
         let field = |i: usize| fields.get(i - 3).and_then(|v| v.parse::<u64>().ok());
         field(14).unwrap_or(0) + field(15).unwrap_or(0)
+    }
+
+    /// Resident memory once it has stopped growing for two seconds (at most a minute): the
+    /// record scan after a start reads every page of the database while the server serves.
+    pub fn settled_rss_kib(&self) -> u64 {
+        let began = Instant::now();
+        let (mut high, mut since) = (self.rss_kib(), Instant::now());
+        while since.elapsed() < Duration::from_secs(2) && began.elapsed() < Duration::from_secs(60)
+        {
+            std::thread::sleep(Duration::from_millis(250));
+            let now = self.rss_kib();
+            if now > high + 256 {
+                (high, since) = (now, Instant::now());
+            }
+        }
+        self.rss_kib()
     }
 
     pub fn rss_kib(&self) -> u64 {
@@ -154,6 +190,9 @@ impl Drop for Iamd {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(path) = &self.stderr {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
