@@ -135,6 +135,30 @@ pub fn record<T: Serialize>(
     crate::store::audit::record_in(tx, &entry(scope, action, target.0, target.1, fields))
 }
 
+/// Records, inside `tx`, a change by `scope`'s caller to something named by text rather
+/// than an id (a theme's branding colors or images), with its changed `fields`.
+pub fn record_named(
+    tx: &dyn crate::store::engine::Tx,
+    scope: &AccountScope,
+    action: &str,
+    target: (&str, &str),
+    fields: Vec<FieldChange>,
+) -> crate::store::StoreResult<()> {
+    let mut e = entry(scope, action, target.0, &scope.id(), fields);
+    e.target_id = target.1.to_string();
+    crate::store::audit::record_in(tx, &e)
+}
+
+/// One changed value (`None`: absent), as JSON text.
+pub fn change<T: Serialize>(field: &str, old: Option<&T>, new: Option<&T>) -> FieldChange {
+    let text = |v: Option<&T>| v.and_then(|v| serde_json::to_string(v).ok());
+    FieldChange {
+        field: field.to_string(),
+        old_value: text(old),
+        new_value: text(new),
+    }
+}
+
 /// An entry made by the server itself (bootstrap, restore).
 pub fn system_entry(
     account: AccountId,

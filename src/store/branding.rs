@@ -204,6 +204,101 @@ pub fn set_color_in(
     Ok(true)
 }
 
+/// Sets every `(reference, color)` pair inside `tx`; returns each one's own color before
+/// (`None`: not set), for the audit entry.
+pub fn set_colors_in(
+    tx: &dyn Tx,
+    account: &Id,
+    theme: Theme,
+    colors: &[(String, String)],
+    now: i64,
+) -> StoreResult<Vec<Option<ColorRecord>>> {
+    let mut before = Vec::with_capacity(colors.len());
+    for (reference, color) in colors {
+        let rec = ColorRecord {
+            color: color.clone(),
+            updated_at: now,
+        };
+        let k = entry_key(account, theme, reference);
+        before.push(read_in(tx, Table::BrandingcolorColor, &k)?);
+        tx.put(Table::BrandingcolorColor, &k, &encode(&rec))?;
+    }
+    Ok(before)
+}
+
+/// Forgets the account's own color inside `tx`; returns it (`None`: there was none).
+pub fn reset_color_in(
+    tx: &dyn Tx,
+    account: &Id,
+    theme: Theme,
+    reference: &str,
+) -> StoreResult<Option<ColorRecord>> {
+    let k = entry_key(account, theme, reference);
+    let old = read_in(tx, Table::BrandingcolorColor, &k)?;
+    tx.delete(Table::BrandingcolorColor, &k)?;
+    Ok(old)
+}
+
+/// The record of an upload of `bytes`, made now.
+pub fn image_record(bytes: &[u8], info: ImageInfo) -> ImageRecord {
+    ImageRecord {
+        name: content_name(bytes, info.kind),
+        kind: info.kind,
+        width: info.width,
+        height: info.height,
+        size: bytes.len() as u64,
+        updated_at: crate::clock::now_millis(),
+    }
+}
+
+/// Stores `rec` (made by [`image_record`] from `bytes`) inside `tx`; returns the image it
+/// replaced.
+pub fn set_image_in(
+    tx: &dyn Tx,
+    account: &Id,
+    theme: Theme,
+    reference: &str,
+    bytes: &[u8],
+    rec: &ImageRecord,
+) -> StoreResult<Option<ImageRecord>> {
+    let k = entry_key(account, theme, reference);
+    let shared = Blobs { tx };
+    let old: Option<ImageRecord> = read_in(tx, Table::BrandingimageImage, &k)?;
+    // Re-uploading the same bytes only moves `updated_at`.
+    if old.as_ref().map(|o| &o.name) != Some(&rec.name) {
+        shared.take(&rec.name, bytes)?;
+        if let Some(old) = &old {
+            shared.release(&old.name)?;
+        }
+    }
+    tx.put(Table::BrandingimageImage, &k, &encode(rec))?;
+    Ok(old)
+}
+
+/// Forgets the account's own image inside `tx`; returns it (`None`: there was none).
+pub fn clear_image_in(
+    tx: &dyn Tx,
+    account: &Id,
+    theme: Theme,
+    reference: &str,
+) -> StoreResult<Option<ImageRecord>> {
+    let k = entry_key(account, theme, reference);
+    let Some(old) = read_in::<ImageRecord>(tx, Table::BrandingimageImage, &k)? else {
+        return Ok(None);
+    };
+    tx.delete(Table::BrandingimageImage, &k)?;
+    Blobs { tx }.release(&old.name)?;
+    Ok(Some(old))
+}
+
+fn read_in<T: serde::de::DeserializeOwned>(
+    tx: &dyn Tx,
+    table: Table,
+    k: &[u8],
+) -> StoreResult<Option<T>> {
+    tx.get(table, k)?.map(|raw| decode(&raw)).transpose()
+}
+
 impl BrandingStore for Branding {
     fn colors(&self, account: &Id, theme: Theme) -> StoreResult<Vec<(String, ColorRecord)>> {
         self.own_entries(Table::BrandingcolorColor, &theme_prefix(account, theme))
@@ -230,22 +325,15 @@ impl BrandingStore for Branding {
     ) -> StoreResult<Written<i64>> {
         let now = crate::clock::now_millis();
         transact(&*self.engine, |tx| {
-            for (reference, color) in colors {
-                let rec = ColorRecord {
-                    color: color.clone(),
-                    updated_at: now,
-                };
-                let k = entry_key(account, theme, reference);
-                tx.put(Table::BrandingcolorColor, &k, &encode(&rec))?;
-            }
-            Ok(())
+            set_colors_in(tx, account, theme, colors, now)
         })?;
         Ok(self.written(now))
     }
 
     fn reset_color(&self, account: &Id, theme: Theme, reference: &str) -> StoreResult<Written<()>> {
-        let k = entry_key(account, theme, reference);
-        transact(&*self.engine, |tx| tx.delete(Table::BrandingcolorColor, &k))?;
+        transact(&*self.engine, |tx| {
+            reset_color_in(tx, account, theme, reference).map(drop)
+        })?;
         Ok(self.written(()))
     }
 
@@ -274,29 +362,9 @@ impl BrandingStore for Branding {
         bytes: &[u8],
         info: ImageInfo,
     ) -> StoreResult<Written<ImageRecord>> {
-        let rec = ImageRecord {
-            name: content_name(bytes, info.kind),
-            kind: info.kind,
-            width: info.width,
-            height: info.height,
-            size: bytes.len() as u64,
-            updated_at: crate::clock::now_millis(),
-        };
-        let k = entry_key(account, theme, reference);
+        let rec = image_record(bytes, info);
         transact(&*self.engine, |tx| {
-            let shared = Blobs { tx };
-            let old: Option<ImageRecord> = tx
-                .get(Table::BrandingimageImage, &k)?
-                .map(|raw| decode(&raw))
-                .transpose()?;
-            // Re-uploading the same bytes only moves `updated_at`.
-            if old.as_ref().map(|o| &o.name) != Some(&rec.name) {
-                shared.take(&rec.name, bytes)?;
-                if let Some(old) = &old {
-                    shared.release(&old.name)?;
-                }
-            }
-            tx.put(Table::BrandingimageImage, &k, &encode(&rec))
+            set_image_in(tx, account, theme, reference, bytes, &rec).map(drop)
         })?;
         Ok(self.written(rec))
     }
@@ -307,15 +375,8 @@ impl BrandingStore for Branding {
         theme: Theme,
         reference: &str,
     ) -> StoreResult<Written<bool>> {
-        let k = entry_key(account, theme, reference);
         let had = transact(&*self.engine, |tx| {
-            let Some(raw) = tx.get(Table::BrandingimageImage, &k)? else {
-                return Ok(false);
-            };
-            let old: ImageRecord = decode(&raw)?;
-            tx.delete(Table::BrandingimageImage, &k)?;
-            Blobs { tx }.release(&old.name)?;
-            Ok(true)
+            Ok(clear_image_in(tx, account, theme, reference)?.is_some())
         })?;
         Ok(self.written(had))
     }

@@ -1,6 +1,8 @@
 //! The audit trail: each change writes exactly one entry, in its own transaction, with the
 //! old and new values of the fields it changed; a refused request writes none.
 
+mod coverage;
+
 use crate::common::{id_of, non_admin, spawn_app, unique, TestApp};
 use serde_json::{json, Value};
 

@@ -523,7 +523,7 @@ fn no_route_reaches_another_tenant() {
 }
 
 /// Which operations of the spec the route table serves, by path and method.
-fn spec_operations() -> Vec<(String, String)> {
+pub(crate) fn spec_operations() -> Vec<(String, String)> {
     let text = std::fs::read_to_string(crate::common::spec_path()).expect("the spec reads");
     let mut ops = Vec::new();
     let mut in_paths = false;
