@@ -159,6 +159,31 @@ pub fn change<T: Serialize>(field: &str, old: Option<&T>, new: Option<&T>) -> Fi
     }
 }
 
+/// The entry of a sign-in event of `user`, who is also its actor (a login, a password
+/// change, ...), made from `request` and recorded in the user's account's log.
+pub fn signin_entry(
+    user: &crate::store::users::UserRecord,
+    request: &RequestInfo,
+    action: &str,
+    fields: Vec<FieldChange>,
+) -> AuditRecord {
+    AuditRecord {
+        id: Id::new(),
+        account_id: user.account_id,
+        created_at: crate::clock::now_millis(),
+        actor_type: "user".into(),
+        actor_id: Some(user.id.hex()),
+        actor_name: Some(user.full_name.clone().unwrap_or_else(|| user.email.clone())),
+        ip_address: request.ip_address.clone(),
+        user_agent: request.user_agent.clone(),
+        request_id: request.request_id.clone(),
+        action: action.into(),
+        target_type: "user".into(),
+        target_id: user.id.hex(),
+        fields,
+    }
+}
+
 /// An entry made by the server itself (bootstrap, restore).
 pub fn system_entry(
     account: AccountId,

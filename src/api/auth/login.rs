@@ -68,7 +68,8 @@ pub async fn login(
         otp: body.otp,
     };
     let client = super::client_info(&req);
-    let done = login::login(&state, &throttle, request, &client).await?;
+    let info = crate::api::scope::request_info(&req);
+    let done = login::login(&state, &throttle, request, &client, &info).await?;
     let s = &done.session;
     Ok(super::secret_json(&SessionView {
         object: "user-session",
@@ -89,6 +90,8 @@ pub async fn logout(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
         .session
         .as_deref()
         .ok_or_else(|| ApiError::BadRequest("Only a session token (rt_...) can log out.".into()))?;
-    crate::service::signin::sessions::logout(&state, session).await?;
+    let info = crate::api::scope::request_info(&req);
+    let user = caller.owner.as_deref();
+    crate::service::signin::sessions::logout(&state, session, user, &info).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -6,12 +6,21 @@ use crate::store::signin::{LoginAttempt, SessionRecord};
 use crate::store::users::UserRecord;
 
 /// POST /auth/logout: ends `session`.
-pub async fn logout(state: &AppState, session: &SessionRecord) -> ApiResult<()> {
+pub async fn logout(
+    state: &AppState,
+    session: &SessionRecord,
+    user: Option<&UserRecord>,
+    request: &crate::service::audit::RequestInfo,
+) -> ApiResult<()> {
+    let entry = user.map(|u| crate::service::audit::signin_entry(u, request, "logout", Vec::new()));
     state
         .store
         .signin
         .sessions
-        .delete(session)?
+        .delete_with(session, &|tx| match &entry {
+            Some(e) => crate::store::audit::record_in(tx, e),
+            None => Ok(()),
+        })?
         .durable()
         .await?;
     Ok(())
