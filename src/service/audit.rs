@@ -84,6 +84,12 @@ pub fn entry(
     )
 }
 
+/// A new entry's id: of the request's instant, so that an entry's `created_at` is its id's
+/// time and a time range of the log is a range of its keys.
+fn entry_id(request: &RequestInfo) -> Id {
+    Id::at(request.at.unwrap_or_else(crate::clock::now_millis))
+}
+
 /// The entry of a change `caller` made from `request`, recorded in `account`'s log.
 pub fn entry_by(
     caller: &Caller,
@@ -104,10 +110,11 @@ pub fn entry_by(
         ),
         (None, None) => ("system", None, None),
     };
+    let id = entry_id(request);
     AuditRecord {
-        id: Id::new(),
+        id,
         account_id: account,
-        created_at: crate::clock::now_millis(),
+        created_at: id.millis(),
         actor_type: actor_type.into(),
         actor_id,
         actor_name,
@@ -167,10 +174,11 @@ pub fn signin_entry(
     action: &str,
     fields: Vec<FieldChange>,
 ) -> AuditRecord {
+    let id = entry_id(request);
     AuditRecord {
-        id: Id::new(),
+        id,
         account_id: user.account_id,
-        created_at: crate::clock::now_millis(),
+        created_at: id.millis(),
         actor_type: "user".into(),
         actor_id: Some(user.id.hex()),
         actor_name: Some(user.full_name.clone().unwrap_or_else(|| user.email.clone())),
@@ -191,10 +199,11 @@ pub fn system_entry(
     target_type: &str,
     target_id: &Id,
 ) -> AuditRecord {
+    let id = entry_id(&RequestInfo::default());
     AuditRecord {
-        id: Id::new(),
+        id,
         account_id: account,
-        created_at: crate::clock::now_millis(),
+        created_at: id.millis(),
         actor_type: "system".into(),
         actor_id: None,
         actor_name: Some("iamd".into()),

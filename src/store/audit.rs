@@ -6,7 +6,7 @@
 use super::engine::{borrow_range, prefix_range, Engine, Table, Tx};
 use super::filter::{Filter, Filterable};
 use super::keys::owned;
-use super::page::{counts, scan, Order, Page, PageRequest};
+use super::page::{counts, scan_within, Order, Page, PageRequest};
 use super::{decode, encode, StoreResult};
 use crate::ids::{AccountId, Id};
 use serde::{Deserialize, Serialize};
@@ -63,7 +63,8 @@ pub fn record_in(tx: &dyn Tx, entry: &AuditRecord) -> StoreResult<()> {
 }
 
 /// The entries of `account`, filtered by `filters` and by `created_at` within
-/// `[from, to]` (milliseconds, inclusive).
+/// `[from, to]` (milliseconds, inclusive). An entry's `created_at` is its id's time, so
+/// the time range is a key range: a page reads only entries inside it.
 pub fn list(
     engine: &dyn Engine,
     account: &Id,
@@ -73,18 +74,19 @@ pub fn list(
 ) -> StoreResult<Page<AuditRecord>> {
     let (from, to) = created;
     let filtered = !filters.is_empty() || from.is_some() || to.is_some();
-    scan(
+    let ids = (
+        from.map(|f| Id::bound_of(f, false)),
+        to.map(|t| Id::bound_of(t, true)),
+    );
+    scan_within(
         engine,
         Table::AuditEntry,
         account.as_bytes(),
+        ids,
         page,
         filtered,
         |_, v| decode(v).map(Some),
-        |r: &AuditRecord| {
-            r.matches(filters)
-                && from.is_none_or(|f| r.created_at >= f)
-                && to.is_none_or(|t| r.created_at <= t)
-        },
+        |r: &AuditRecord| r.matches(filters),
         || counts::get_in(engine, account, ENTITY),
     )
 }
@@ -139,10 +141,11 @@ mod tests {
     use crate::store::engine::{transact, MemoryEngine};
 
     fn entry(account: AccountId, created_at: i64) -> AuditRecord {
+        let id = Id::at(created_at);
         AuditRecord {
-            id: Id::new(),
+            id,
             account_id: account,
-            created_at,
+            created_at: id.millis(),
             actor_type: "system".into(),
             actor_id: None,
             actor_name: None,

@@ -2,6 +2,7 @@
 //! old and new values of the fields it changed; a refused request writes none.
 
 mod coverage;
+mod export;
 mod signin;
 
 use crate::common::{id_of, non_admin, spawn_app, unique, TestApp};
