@@ -182,4 +182,48 @@ mod tests {
         let ranged = list(&engine, &account, &all, &[], (Some(350), None)).unwrap();
         assert_eq!(ranged.items.len(), 1);
     }
+
+    #[test]
+    fn a_time_range_reads_only_the_entries_inside_it() {
+        let engine = MemoryEngine::new();
+        let account = AccountId::new();
+        // Entries outside the range are unreadable: a scan that touched one would fail.
+        for t in [100, 199, 401, 500] {
+            let key = owned(&account, &Id::at(t));
+            transact(&engine, |tx| {
+                tx.put(Table::AuditEntry, &key, b"not an entry")
+            })
+            .unwrap();
+        }
+        for t in [200, 300, 300, 400] {
+            transact(&engine, |tx| record_in(tx, &entry(account, t))).unwrap();
+        }
+        let page = |after: Option<Id>, order: Order| PageRequest {
+            limit: 2,
+            after,
+            order,
+            want_total: true,
+        };
+        let range = (Some(200), Some(400));
+        let first = list(&engine, &account, &page(None, Order::Asc), &[], range).unwrap();
+        let times: Vec<i64> = first.items.iter().map(|e| e.created_at).collect();
+        assert_eq!(
+            (times, first.has_more, first.total),
+            (vec![200, 300], true, Some(4))
+        );
+        let after = first.items.last().map(|e| e.id);
+        let rest = list(&engine, &account, &page(after, Order::Asc), &[], range).unwrap();
+        let times: Vec<i64> = rest.items.iter().map(|e| e.created_at).collect();
+        assert_eq!((times, rest.has_more), (vec![300, 400], false));
+        let desc = list(&engine, &account, &page(None, Order::Desc), &[], range).unwrap();
+        assert_eq!(desc.items[0].created_at, 400);
+        assert!(list(
+            &engine,
+            &account,
+            &page(None, Order::Asc),
+            &[],
+            (None, None)
+        )
+        .is_err());
+    }
 }
