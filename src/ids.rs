@@ -21,6 +21,8 @@ use std::sync::Mutex;
 pub struct Id(pub [u8; 16]);
 
 static LAST: Mutex<[u8; 16]> = Mutex::new([0; 16]);
+/// The sequence number of [`Id::at`]'s ids.
+static AT_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Fills `buf` with cryptographically secure random bytes.
 pub fn random_bytes(buf: &mut [u8]) {
@@ -50,6 +52,35 @@ impl Id {
             }
         }
         *last = bytes;
+        Id(bytes)
+    }
+
+    /// A fresh id of the instant `millis` (an audit entry's, whose time comes from its
+    /// server's clock, which a test may move): the millisecond, then a sequence number of
+    /// this process (ids of one millisecond keep their creation order), then 4 random
+    /// bytes. Unlike `new` it never continues from an earlier id, so the time in the id
+    /// is always `millis` (another server of the process may be at another time).
+    pub fn at(millis: i64) -> Id {
+        let mut bytes = [0u8; 16];
+        bytes[..6].copy_from_slice(&(millis.max(0) as u64).to_be_bytes()[2..]);
+        let n = AT_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        bytes[6..12].copy_from_slice(&n.to_be_bytes()[2..]);
+        random_bytes(&mut bytes[12..]);
+        Id(bytes)
+    }
+
+    /// The millisecond an id was made in (its first 6 bytes).
+    pub fn millis(&self) -> i64 {
+        let mut ms = [0u8; 8];
+        ms[2..].copy_from_slice(&self.0[..6]);
+        u64::from_be_bytes(ms) as i64
+    }
+
+    /// The least (`last == false`) or greatest (`last == true`) id of the millisecond
+    /// `millis`: the bounds of a time range over keys that end in ids.
+    pub fn bound_of(millis: i64, last: bool) -> Id {
+        let mut bytes = [if last { 0xff } else { 0 }; 16];
+        bytes[..6].copy_from_slice(&(millis.max(0) as u64).to_be_bytes()[2..]);
         Id(bytes)
     }
 
@@ -206,6 +237,23 @@ entity_ids! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_at_an_instant_carry_it_and_keep_their_order_within_it() {
+        let (a, b) = (Id::at(1_700_000_000_123), Id::at(1_700_000_000_123));
+        assert!(a < b);
+        assert_eq!(
+            (a.millis(), b.millis()),
+            (1_700_000_000_123, 1_700_000_000_123)
+        );
+        // An earlier instant made later is still earlier: the time is never moved.
+        let earlier = Id::at(1_600_000_000_000);
+        assert_eq!(earlier.millis(), 1_600_000_000_000);
+        assert!(earlier < a);
+        assert!(Id::bound_of(1_700_000_000_123, false) < a);
+        assert!(b < Id::bound_of(1_700_000_000_123, true));
+        assert!(Id::bound_of(1_700_000_000_122, true) < a);
+    }
 
     #[test]
     fn ids_increase_and_round_trip() {

@@ -1,14 +1,16 @@
 //! The audit trail: `GET /v3/audit-logs` and, through `AccountScope`,
 //! `GET /v3/accounts/{account_id}/audit-logs` (a tenant's own log, read by its
-//! aggregator's admins). Admins only. `format=jsonl` streams the page as JSON Lines.
+//! aggregator's admins). Admins only. `format=jsonl` streams the whole log as JSON Lines.
 
 use super::list::{FilterSpec, ListQuery, Op};
 use super::scope::AdminScope;
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::error::{ApiError, ApiResult};
+use crate::ids::AccountId;
 use crate::service::audit;
 use crate::state::AppState;
 use crate::store::audit::AuditRecord;
+use crate::store::PageRequest;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
@@ -88,16 +90,49 @@ pub async fn list(
     }
     let query = serde_urlencoded::to_string(&rest).unwrap_or_default();
     let q = ListQuery::parse_query(&query, 50, FILTERS)?;
-    let page = audit::list(&state, &scope.id(), &q.page, &q.filters, (from, to))?;
     if jsonl {
-        let mut body = String::new();
-        for r in &page.items {
-            body.push_str(&view(r).to_string());
-            body.push('\n');
-        }
         return Ok(HttpResponse::Ok()
             .content_type("application/x-ndjson")
-            .body(body));
+            .streaming(export(state, scope.id(), q, (from, to))));
     }
+    let page = audit::list(&state, &scope.id(), &q.page, &q.filters, (from, to))?;
     Ok(q.respond(page.map(|r| view(&r))))
+}
+
+/// `format=jsonl`: the whole log (from `after`, within the filters and the time range), one
+/// entry a line, read from the store a page (`limit` entries) at a time as the client
+/// takes the body: never the whole log in memory, however long it is.
+fn export(
+    state: web::Data<AppState>,
+    account: AccountId,
+    q: ListQuery,
+    created: (Option<i64>, Option<i64>),
+) -> impl futures_util::Stream<Item = Result<web::Bytes, std::io::Error>> {
+    let first = PageRequest {
+        want_total: false,
+        ..q.page
+    };
+    futures_util::stream::unfold(Some(first), move |next| {
+        let (state, filters) = (state.clone(), q.filters.clone());
+        async move {
+            let mut page = next?;
+            let read = audit::list(&state, &account, &page, &filters, created);
+            let found = match read {
+                Ok(found) => found,
+                // Too late for an error status: the body ends short, and the log says why.
+                Err(e) => {
+                    log::error!("audit export of {account} stopped: {e}");
+                    return Some((Err(std::io::Error::other(e.to_string())), None));
+                }
+            };
+            let mut lines = String::new();
+            for r in &found.items {
+                lines.push_str(&view(r).to_string());
+                lines.push('\n');
+            }
+            page.after = found.items.last().map(|r| r.id);
+            let more = found.has_more && page.after.is_some();
+            Some((Ok(web::Bytes::from(lines)), more.then_some(page)))
+        }
+    })
 }

@@ -29,6 +29,9 @@ pub fn request_info(req: &HttpRequest) -> crate::service::audit::RequestInfo {
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(512).collect()),
         request_id: Some(super::request_id::current()),
+        at: req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.config.auth.clock.now_millis()),
     }
 }
 

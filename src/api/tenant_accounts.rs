@@ -56,7 +56,8 @@ pub async fn create(
     let admin = created.admin;
     // An admin linked to an existing user keeps that user's status and password.
     if action == "enroll" && admin.status == crate::status::UserStatus::Enrolling {
-        crate::service::signin::enroll::send(&state, &created.account, &admin).await?;
+        let by = (&caller, &request);
+        crate::service::signin::enroll::send(&state, &created.account, &admin, by).await?;
     }
     let mut v = view(&state, &created.account, &[])?;
     v.admin_id = Some(admin.id.hex());

@@ -14,10 +14,12 @@ use super::session;
 use super::throttle::LoginThrottle;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::ids::Id;
+use crate::service::audit::{self, RequestInfo};
 use crate::state::AppState;
 use crate::status::UserStatus;
 use crate::store::accounts::AccountRecord;
-use crate::store::signin::{LoginAttempt, SessionKind, SessionRecord};
+use crate::store::audit::FieldChange;
+use crate::store::signin::{record_attempt_in, LoginAttempt, SessionKind, SessionRecord};
 use crate::store::users::UserRecord;
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
@@ -149,6 +151,7 @@ pub async fn login(
     throttle: &LoginThrottle,
     request: LoginRequest,
     client: &ClientInfo,
+    info: &RequestInfo,
 ) -> ApiResult<LoggedIn> {
     let named = request.account.as_deref();
     if let Some(secs) = throttle.locked(named, &request.username, client.ip) {
@@ -167,32 +170,48 @@ pub async fn login(
         success,
         user_agent: client.user_agent.clone(),
     };
-    let fail = |error: ApiError| async {
-        throttle.failure(named, &request.username, client.ip);
-        state
-            .store
-            .signin
-            .history
-            .record(&account.id, &user.id, attempt(false, now()))?
-            .durable()
-            .await?;
+    // The attempt and its audit entry (why it failed, never the password) in one write.
+    let record_attempt = |success: bool, fields: Vec<FieldChange>| {
+        let date = now();
+        let action = if success { "login" } else { "login_failed" };
+        let entry = audit::signin_entry(&user, info, action, fields);
+        let tried = attempt(success, date);
+        state.store.transact(|tx| {
+            record_attempt_in(tx, &account.id, &user.id, &tried)?;
+            crate::store::audit::record_in(tx, &entry)
+        })
+    };
+    let username = request.username.as_str();
+    let record_attempt = &record_attempt;
+    let fail = |error: ApiError, reason: &'static str| async move {
+        throttle.failure(named, username, client.ip);
+        let fields = vec![audit::change("reason", None, Some(&reason))];
+        record_attempt(false, fields)?.durable().await?;
         Err::<LoggedIn, ApiError>(error)
     };
     if !check_password(state, &user, request.password.clone()).await? {
-        return fail(ApiError::Unauthorized(WRONG.into())).await;
+        return fail(ApiError::Unauthorized(WRONG.into()), "wrong_password").await;
     }
     if !matches!(user.status, UserStatus::Active | UserStatus::Reset) {
-        return fail(ApiError::Unauthorized("This user is not active.".into())).await;
+        let inactive = ApiError::Unauthorized("This user is not active.".into());
+        return fail(inactive, "user_not_active").await;
     }
+    let mut second_factor = None;
     if user.is_totp_enabled {
         let Some(code) = request.otp.as_deref().filter(|c| !c.trim().is_empty()) else {
-            return fail(otp_error(
-                "Enter the code of your authenticator app, or a scratch code.",
-            ))
+            return fail(
+                otp_error("Enter the code of your authenticator app, or a scratch code."),
+                "code_missing",
+            )
             .await;
         };
-        if !spend_code(state, &user, code).await? {
-            return fail(otp_error("The code is wrong or was used already.")).await;
+        second_factor = spend_code(state, &user, code).await?;
+        if second_factor.is_none() {
+            return fail(
+                otp_error("The code is wrong or was used already."),
+                "code_wrong",
+            )
+            .await;
         }
     }
     let kind = if user.status == UserStatus::Reset {
@@ -221,11 +240,10 @@ pub async fn login(
     };
     let store = &state.store.signin;
     drop(store.sessions.create(&record)?);
-    store
-        .history
-        .record(&account.id, &user.id, attempt(true, login_time))?
-        .durable()
-        .await?;
+    let fields = second_factor
+        .map(|used| vec![audit::change("second_factor", None, Some(&used))])
+        .unwrap_or_default();
+    record_attempt(true, fields)?.durable().await?;
     throttle.success(named, &request.username);
     state
         .store
@@ -239,19 +257,33 @@ pub async fn login(
     })
 }
 
-/// Checks and spends a TOTP or scratch code of `user` (its TOTP must be confirmed).
-pub async fn spend_code(state: &AppState, user: &UserRecord, code: &str) -> ApiResult<bool> {
+/// Checks and spends a TOTP or scratch code of `user` (its TOTP must be confirmed):
+/// which it was (`"totp"` or `"scratch_code"`), `None` when it was wrong.
+pub async fn spend_code(
+    state: &AppState,
+    user: &UserRecord,
+    code: &str,
+) -> ApiResult<Option<&'static str>> {
     let now = state.config.auth.clock.now_millis();
+    let scratch = std::cell::Cell::new(false);
     let spent = state
         .store
         .signin
         .totp
         .update(&user.account_id, &user.id, &|r| {
-            Ok(r.confirmed && super::totp::spend(r, code, now))
+            let codes = r.scratch_digests.len();
+            let right = r.confirmed && super::totp::spend(r, code, now);
+            scratch.set(r.scratch_digests.len() < codes);
+            Ok(right)
         });
-    match spent {
-        Ok(written) => Ok(written.durable().await?),
-        Err(crate::store::StoreError::NotFound(_)) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    let right = match spent {
+        Ok(written) => written.durable().await?,
+        Err(crate::store::StoreError::NotFound(_)) => false,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(right.then_some(if scratch.get() {
+        "scratch_code"
+    } else {
+        "totp"
+    }))
 }

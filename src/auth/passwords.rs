@@ -4,6 +4,7 @@
 //! and ends the user's other sessions (see `session::password_current`).
 
 use crate::error::{ApiError, ApiResult};
+use crate::service::audit::RequestInfo;
 use crate::state::AppState;
 use crate::status::UserStatus;
 use crate::store::accounts::AccountRecord;
@@ -46,6 +47,7 @@ pub async fn set(
     user: &UserRecord,
     new: String,
     keep: Option<&SessionRecord>,
+    audit: (&RequestInfo, &str),
 ) -> ApiResult<UserRecord> {
     let hash = super::password::hash_chosen(new).await?;
     // Newer than every session's epoch, whatever the clock did.
@@ -66,21 +68,28 @@ pub async fn set(
             Err(e) => return Err(e.into()),
         }
     }
+    let change = |u: &mut UserRecord| {
+        u.password_hash = Some(hash.clone());
+        u.password_changed_time = Some(changed);
+        // A password of one's own: a RESET user is done, an invited or enrolling one
+        // has accepted (the caller checked the invitation).
+        if matches!(
+            u.status,
+            UserStatus::Reset | UserStatus::Invited | UserStatus::Enrolling
+        ) {
+            u.status = UserStatus::Active;
+        }
+        Ok(())
+    };
+    let (request, action) = audit;
     let updated = state
         .store
-        .users
-        .update(&account.id, &user.id, &|u| {
-            u.password_hash = Some(hash.clone());
-            u.password_changed_time = Some(changed);
-            // A password of one's own: a RESET user is done, an invited or enrolling one
-            // has accepted (the caller checked the invitation).
-            if matches!(
-                u.status,
-                UserStatus::Reset | UserStatus::Invited | UserStatus::Enrolling
-            ) {
-                u.status = UserStatus::Active;
-            }
-            Ok(())
+        .transact(|tx| {
+            let after = crate::store::users::update_in(tx, &account.id, &user.id, &change)?;
+            let fields = crate::service::audit::diff(Some(user), Some(&after));
+            let entry = crate::service::audit::signin_entry(user, request, action, fields);
+            crate::store::audit::record_in(tx, &entry)?;
+            Ok(after)
         })?
         .durable()
         .await?;

@@ -172,11 +172,20 @@ fn import(backup: &Path, data_dir: &Path) -> Result<Summary, BackupError> {
     store
         .check_records()
         .map_err(|e| BackupError::Corrupt(format!("the restored database does not open: {e}")))?;
-    if store.root_account()?.is_none() {
+    let Some(root) = store.root_account()? else {
         return Err(BackupError::Corrupt(
             "the backup holds no root account".into(),
         ));
-    }
+    };
+    // The restored log says it was restored, and from which file: an entry made by the
+    // server itself, in the restored store (the backup's own entries are kept as they were).
+    let account = crate::ids::AccountId::from_id(root);
+    let mut entry = crate::service::audit::system_entry(account, "restore", "account", &root);
+    let name = backup.file_name().map(|n| n.to_string_lossy().into_owned());
+    entry.fields = vec![crate::service::audit::change("backup", None, name.as_ref())];
+    transact(&*store.engine(), |tx| {
+        crate::store::audit::record_in(tx, &entry)
+    })?;
     store.flush()?;
     store.mark_initialised()?;
     Ok(summary)

@@ -84,6 +84,12 @@ pub fn entry(
     )
 }
 
+/// A new entry's id: of the request's instant, so that an entry's `created_at` is its id's
+/// time and a time range of the log is a range of its keys.
+fn entry_id(request: &RequestInfo) -> Id {
+    Id::at(request.at.unwrap_or_else(crate::clock::now_millis))
+}
+
 /// The entry of a change `caller` made from `request`, recorded in `account`'s log.
 pub fn entry_by(
     caller: &Caller,
@@ -104,10 +110,11 @@ pub fn entry_by(
         ),
         (None, None) => ("system", None, None),
     };
+    let id = entry_id(request);
     AuditRecord {
-        id: Id::new(),
+        id,
         account_id: account,
-        created_at: crate::clock::now_millis(),
+        created_at: id.millis(),
         actor_type: actor_type.into(),
         actor_id,
         actor_name,
@@ -135,6 +142,56 @@ pub fn record<T: Serialize>(
     crate::store::audit::record_in(tx, &entry(scope, action, target.0, target.1, fields))
 }
 
+/// Records, inside `tx`, a change by `scope`'s caller to something named by text rather
+/// than an id (a theme's branding colors or images), with its changed `fields`.
+pub fn record_named(
+    tx: &dyn crate::store::engine::Tx,
+    scope: &AccountScope,
+    action: &str,
+    target: (&str, &str),
+    fields: Vec<FieldChange>,
+) -> crate::store::StoreResult<()> {
+    let mut e = entry(scope, action, target.0, &scope.id(), fields);
+    e.target_id = target.1.to_string();
+    crate::store::audit::record_in(tx, &e)
+}
+
+/// One changed value (`None`: absent), as JSON text.
+pub fn change<T: Serialize>(field: &str, old: Option<&T>, new: Option<&T>) -> FieldChange {
+    let text = |v: Option<&T>| v.and_then(|v| serde_json::to_string(v).ok());
+    FieldChange {
+        field: field.to_string(),
+        old_value: text(old),
+        new_value: text(new),
+    }
+}
+
+/// The entry of a sign-in event of `user`, who is also its actor (a login, a password
+/// change, ...), made from `request` and recorded in the user's account's log.
+pub fn signin_entry(
+    user: &crate::store::users::UserRecord,
+    request: &RequestInfo,
+    action: &str,
+    fields: Vec<FieldChange>,
+) -> AuditRecord {
+    let id = entry_id(request);
+    AuditRecord {
+        id,
+        account_id: user.account_id,
+        created_at: id.millis(),
+        actor_type: "user".into(),
+        actor_id: Some(user.id.hex()),
+        actor_name: Some(user.full_name.clone().unwrap_or_else(|| user.email.clone())),
+        ip_address: request.ip_address.clone(),
+        user_agent: request.user_agent.clone(),
+        request_id: request.request_id.clone(),
+        action: action.into(),
+        target_type: "user".into(),
+        target_id: user.id.hex(),
+        fields,
+    }
+}
+
 /// An entry made by the server itself (bootstrap, restore).
 pub fn system_entry(
     account: AccountId,
@@ -142,10 +199,11 @@ pub fn system_entry(
     target_type: &str,
     target_id: &Id,
 ) -> AuditRecord {
+    let id = entry_id(&RequestInfo::default());
     AuditRecord {
-        id: Id::new(),
+        id,
         account_id: account,
-        created_at: crate::clock::now_millis(),
+        created_at: id.millis(),
         actor_type: "system".into(),
         actor_id: None,
         actor_name: Some("iamd".into()),

@@ -4,12 +4,13 @@
 //! then its parent's (and so on), then the built-in default of the theme (which the views
 //! fill in for a `None`).
 
+use super::audit;
 use super::scope::AccountScope;
 use crate::branding::{self, ImageKind, Theme, COLOR_REFERENCES, IMAGE_REFERENCES};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::ids::AccountId;
 use crate::state::AppState;
-use crate::store::branding::{ColorRecord, ImageRecord};
+use crate::store::branding::{self as store_branding, ColorRecord, ImageRecord};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -108,13 +109,35 @@ pub async fn set_color(
 ) -> ApiResult<ColorRecord> {
     let color = checked_color("color", color).map_err(|e| ApiError::fields(vec![e]))?;
     let pair = [(reference.to_string(), color.clone())];
-    let updated_at = state
+    let updated_at = write_colors(state, scope, theme, &pair).await?;
+    Ok(ColorRecord { color, updated_at })
+}
+
+/// Sets `pairs` of `theme` with their one audit entry; returns the time they were set.
+async fn write_colors(
+    state: &AppState,
+    scope: &AccountScope,
+    theme: Theme,
+    pairs: &[(String, String)],
+) -> ApiResult<i64> {
+    let now = crate::clock::now_millis();
+    let target = ("branding-colors", theme.to_string());
+    state
         .store
-        .branding
-        .set_colors(&scope.id(), theme, &pair)?
+        .transact(|tx| {
+            let before = store_branding::set_colors_in(tx, &scope.id(), theme, pairs, now)?;
+            let fields = pairs
+                .iter()
+                .zip(&before)
+                .map(|((reference, color), old)| {
+                    audit::change(reference, old.as_ref().map(|o| &o.color), Some(color))
+                })
+                .collect();
+            audit::record_named(tx, scope, "update", (target.0, &target.1), fields)
+        })?
         .durable()
         .await?;
-    Ok(ColorRecord { color, updated_at })
+    Ok(now)
 }
 
 /// One item of a bulk update.
@@ -167,12 +190,7 @@ pub async fn set_colors(
         return Err(ApiError::fields(errors));
     }
     if !pairs.is_empty() {
-        state
-            .store
-            .branding
-            .set_colors(&scope.id(), theme, &pairs)?
-            .durable()
-            .await?;
+        write_colors(state, scope, theme, &pairs).await?;
     }
     Ok(())
 }
@@ -187,10 +205,18 @@ pub async fn reset_color(
     theme: Theme,
     reference: &str,
 ) -> ApiResult<Option<ColorRecord>> {
+    let target = ("branding-colors", theme.to_string());
     state
         .store
-        .branding
-        .reset_color(&scope.id(), theme, reference)?
+        .transact(|tx| {
+            let old = store_branding::reset_color_in(tx, &scope.id(), theme, reference)?;
+            let fields = vec![audit::change::<String>(
+                reference,
+                old.as_ref().map(|o| &o.color),
+                None,
+            )];
+            audit::record_named(tx, scope, "delete", (target.0, &target.1), fields)
+        })?
         .durable()
         .await?;
     color(state, scope, theme, reference)
@@ -246,10 +272,18 @@ pub async fn clear_image(
     theme: Theme,
     reference: &str,
 ) -> ApiResult<()> {
+    let target = ("branding-images", theme.to_string());
     state
         .store
-        .branding
-        .clear_image(&scope.id(), theme, reference)?
+        .transact(|tx| {
+            let old = store_branding::clear_image_in(tx, &scope.id(), theme, reference)?;
+            let fields = vec![audit::change::<String>(
+                reference,
+                old.as_ref().map(|o| &o.name),
+                None,
+            )];
+            audit::record_named(tx, scope, "delete", (target.0, &target.1), fields)
+        })?
         .durable()
         .await?;
     Ok(())
@@ -268,10 +302,19 @@ pub async fn set_image(
 ) -> ApiResult<ImageRecord> {
     let info = branding::sniff_image(bytes, declared, state.config.max_image_bytes)
         .map_err(|e| ApiError::field("image", e.to_string()))?;
-    let rec = state
+    let rec = store_branding::image_record(bytes, info);
+    let target = ("branding-images", theme.to_string());
+    state
         .store
-        .branding
-        .set_image(&scope.id(), theme, reference, bytes, info)?
+        .transact(|tx| {
+            let old = store_branding::set_image_in(tx, &scope.id(), theme, reference, bytes, &rec)?;
+            let fields = vec![audit::change(
+                reference,
+                old.as_ref().map(|o| &o.name),
+                Some(&rec.name),
+            )];
+            audit::record_named(tx, scope, "update", (target.0, &target.1), fields)
+        })?
         .durable()
         .await?;
     log::info!(

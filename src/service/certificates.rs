@@ -20,6 +20,7 @@
 //! group is for); the device's private key is shown only to the certificate's owner and to
 //! admins (`may_see_key`).
 
+use super::audit;
 use super::filter::{Filter, Op};
 use super::scope::AccountScope;
 use super::validate::{nullable, Checks};
@@ -28,7 +29,7 @@ use crate::ids::{AccountId, CertificateId, Id};
 use crate::pki::{parse_trusted_chain, CertError, ParsedCert};
 use crate::state::AppState;
 use crate::status::CertificateStatus;
-use crate::store::certificates::TrustedCertRecord;
+use crate::store::certificates::{self as store_certs, TrustedCertRecord};
 use crate::store::{Page, PageRequest};
 use serde::Deserialize;
 
@@ -154,12 +155,16 @@ pub async fn create(
         },
         ..new_record(scope.id(), &parsed)
     };
-    Ok(state
+    let target = ("trusted-certificate", &*record.id);
+    state
         .store
-        .certificates
-        .create(record, None)?
+        .transact(|tx| {
+            store_certs::create_in(tx, &record, None)?;
+            audit::record(tx, scope, "create", target, None, Some(&record))
+        })?
         .durable()
-        .await?)
+        .await?;
+    Ok(record)
 }
 
 /// `expire__eq` in days, checked: typed filter values are checked before scanning, so a
@@ -276,29 +281,34 @@ pub async fn update(
         _ => None,
     };
     c.finish()?;
+    let change = |cert: &mut TrustedCertRecord| {
+        if let Some(name) = &req.name {
+            cert.name = name.clone();
+        }
+        if let Some(description) = &req.description {
+            cert.description = description.clone();
+        }
+        if let Some(service) = &req.service {
+            cert.service = service.clone();
+        }
+        if let Some(status) = status {
+            cert.status = status;
+        }
+        if let Some(mode) = req.enrollment_mode {
+            cert.enrollment_mode = mode;
+        }
+        if let Some(p) = &parsed {
+            apply_parsed(cert, p);
+        }
+        Ok(())
+    };
+    let target = ("trusted-certificate", &*current.id);
     Ok(state
         .store
-        .certificates
-        .update(&scope.id(), &current.id, &|cert| {
-            if let Some(name) = &req.name {
-                cert.name = name.clone();
-            }
-            if let Some(description) = &req.description {
-                cert.description = description.clone();
-            }
-            if let Some(service) = &req.service {
-                cert.service = service.clone();
-            }
-            if let Some(status) = status {
-                cert.status = status;
-            }
-            if let Some(mode) = req.enrollment_mode {
-                cert.enrollment_mode = mode;
-            }
-            if let Some(p) = &parsed {
-                apply_parsed(cert, p);
-            }
-            Ok(())
+        .transact(|tx| {
+            let (before, after) = store_certs::update_in(tx, &scope.id(), &current.id, &change)?;
+            audit::record(tx, scope, "update", target, Some(&before), Some(&after))?;
+            Ok(after)
         })?
         .durable()
         .await?)
@@ -320,10 +330,13 @@ pub async fn delete(
     if !scope.is_admin() && !own_developer_cert {
         return Err(ApiError::forbidden());
     }
+    let target = ("trusted-certificate", &*cert.id);
     state
         .store
-        .certificates
-        .delete(&scope.id(), &cert.id)?
+        .transact(|tx| {
+            let gone = store_certs::delete_in(tx, &scope.id(), &cert.id)?;
+            audit::record(tx, scope, "delete", target, Some(&gone), None)
+        })?
         .durable()
         .await?;
     Ok(())

@@ -8,7 +8,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::{CertificateId, Id};
 use crate::pki::{parse_trusted_chain, DeveloperCert};
 use crate::state::AppState;
-use crate::store::certificates::{DeveloperKeyRecord, TrustedCertRecord};
+use crate::store::certificates::{self as store_certs, DeveloperKeyRecord, TrustedCertRecord};
 use serde::Deserialize;
 
 /// Whether the caller may see the device's private key: the certificate's owner or an admin.
@@ -58,13 +58,18 @@ pub async fn create(
         private_key_pem: dev.private_key_pem.clone(),
     };
     let limit = u64::from(state.config.limits.developer_certificates_per_account);
-    let created = state
+    // The device's private key is in `key`, never in the entry (the record holds no secret).
+    let developer = (key.clone(), limit);
+    let target = ("developer-certificate", &*record.id);
+    state
         .store
-        .certificates
-        .create(record, Some((key.clone(), limit)))?
+        .transact(|tx| {
+            store_certs::create_in(tx, &record, Some(&developer))?;
+            super::audit::record(tx, scope, "create", target, None, Some(&record))
+        })?
         .durable()
         .await?;
-    Ok((created, key))
+    Ok((record, key))
 }
 
 /// GET /v3/developer-certificates/{developerCertificateId}: `None` for an id that names no

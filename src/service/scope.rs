@@ -15,6 +15,9 @@ pub struct RequestInfo {
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
+    /// The request's instant on the server's clock (`auth.clock`, which a test can move);
+    /// `None`: the wall clock's now.
+    pub at: Option<i64>,
 }
 
 #[derive(Clone)]

@@ -383,5 +383,14 @@ pub async fn validate_email(
 ) -> ApiResult<()> {
     let name = scope.name_for_email();
     let email = super::signin::recovery::verify_email_message(state, &name, user).await?;
-    crate::email::send(state, &scope.id(), email).await
+    // The email's log entry and the audit entry commit together (the token is a digest of
+    // its own, useless without the email).
+    let outgoing = crate::email::compose(state, &scope.id(), &email).await;
+    let written = state.store.transact(|tx| {
+        crate::store::notifications::insert_in(tx, &outgoing.entry)?;
+        let fields = vec![audit::change("email", None, Some(&user.email))];
+        let entry = audit::entry(scope, "verify_email_sent", "user", &user.id, fields);
+        record_in(tx, &entry)
+    })?;
+    crate::email::deliver(state, written, outgoing).await
 }

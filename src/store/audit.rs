@@ -6,7 +6,7 @@
 use super::engine::{borrow_range, prefix_range, Engine, Table, Tx};
 use super::filter::{Filter, Filterable};
 use super::keys::owned;
-use super::page::{counts, scan, Order, Page, PageRequest};
+use super::page::{counts, scan_within, Order, Page, PageRequest};
 use super::{decode, encode, StoreResult};
 use crate::ids::{AccountId, Id};
 use serde::{Deserialize, Serialize};
@@ -63,7 +63,8 @@ pub fn record_in(tx: &dyn Tx, entry: &AuditRecord) -> StoreResult<()> {
 }
 
 /// The entries of `account`, filtered by `filters` and by `created_at` within
-/// `[from, to]` (milliseconds, inclusive).
+/// `[from, to]` (milliseconds, inclusive). An entry's `created_at` is its id's time, so
+/// the time range is a key range: a page reads only entries inside it.
 pub fn list(
     engine: &dyn Engine,
     account: &Id,
@@ -73,18 +74,19 @@ pub fn list(
 ) -> StoreResult<Page<AuditRecord>> {
     let (from, to) = created;
     let filtered = !filters.is_empty() || from.is_some() || to.is_some();
-    scan(
+    let ids = (
+        from.map(|f| Id::bound_of(f, false)),
+        to.map(|t| Id::bound_of(t, true)),
+    );
+    scan_within(
         engine,
         Table::AuditEntry,
         account.as_bytes(),
+        ids,
         page,
         filtered,
         |_, v| decode(v).map(Some),
-        |r: &AuditRecord| {
-            r.matches(filters)
-                && from.is_none_or(|f| r.created_at >= f)
-                && to.is_none_or(|t| r.created_at <= t)
-        },
+        |r: &AuditRecord| r.matches(filters),
         || counts::get_in(engine, account, ENTITY),
     )
 }
@@ -139,10 +141,11 @@ mod tests {
     use crate::store::engine::{transact, MemoryEngine};
 
     fn entry(account: AccountId, created_at: i64) -> AuditRecord {
+        let id = Id::at(created_at);
         AuditRecord {
-            id: Id::new(),
+            id,
             account_id: account,
-            created_at,
+            created_at: id.millis(),
             actor_type: "system".into(),
             actor_id: None,
             actor_name: None,
@@ -178,5 +181,49 @@ mod tests {
         assert_eq!(left.total, Some(2));
         let ranged = list(&engine, &account, &all, &[], (Some(350), None)).unwrap();
         assert_eq!(ranged.items.len(), 1);
+    }
+
+    #[test]
+    fn a_time_range_reads_only_the_entries_inside_it() {
+        let engine = MemoryEngine::new();
+        let account = AccountId::new();
+        // Entries outside the range are unreadable: a scan that touched one would fail.
+        for t in [100, 199, 401, 500] {
+            let key = owned(&account, &Id::at(t));
+            transact(&engine, |tx| {
+                tx.put(Table::AuditEntry, &key, b"not an entry")
+            })
+            .unwrap();
+        }
+        for t in [200, 300, 300, 400] {
+            transact(&engine, |tx| record_in(tx, &entry(account, t))).unwrap();
+        }
+        let page = |after: Option<Id>, order: Order| PageRequest {
+            limit: 2,
+            after,
+            order,
+            want_total: true,
+        };
+        let range = (Some(200), Some(400));
+        let first = list(&engine, &account, &page(None, Order::Asc), &[], range).unwrap();
+        let times: Vec<i64> = first.items.iter().map(|e| e.created_at).collect();
+        assert_eq!(
+            (times, first.has_more, first.total),
+            (vec![200, 300], true, Some(4))
+        );
+        let after = first.items.last().map(|e| e.id);
+        let rest = list(&engine, &account, &page(after, Order::Asc), &[], range).unwrap();
+        let times: Vec<i64> = rest.items.iter().map(|e| e.created_at).collect();
+        assert_eq!((times, rest.has_more), (vec![300, 400], false));
+        let desc = list(&engine, &account, &page(None, Order::Desc), &[], range).unwrap();
+        assert_eq!(desc.items[0].created_at, 400);
+        assert!(list(
+            &engine,
+            &account,
+            &page(None, Order::Asc),
+            &[],
+            (None, None)
+        )
+        .is_err());
     }
 }

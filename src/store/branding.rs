@@ -204,45 +204,80 @@ pub fn set_color_in(
     Ok(true)
 }
 
-/// Stores `bytes` (already checked by `branding::sniff_image`) as the account's image, in
-/// a transaction that may write other entities too (seeding). Re-storing the same bytes only
-/// moves `updated_at`.
-fn put_image_in(
+/// Sets every `(reference, color)` pair inside `tx`; returns each one's own color before
+/// (`None`: not set), for the audit entry.
+pub fn set_colors_in(
+    tx: &dyn Tx,
+    account: &Id,
+    theme: Theme,
+    colors: &[(String, String)],
+    now: i64,
+) -> StoreResult<Vec<Option<ColorRecord>>> {
+    let mut before = Vec::with_capacity(colors.len());
+    for (reference, color) in colors {
+        let rec = ColorRecord {
+            color: color.clone(),
+            updated_at: now,
+        };
+        let k = entry_key(account, theme, reference);
+        before.push(read_in(tx, Table::BrandingcolorColor, &k)?);
+        tx.put(Table::BrandingcolorColor, &k, &encode(&rec))?;
+    }
+    Ok(before)
+}
+
+/// Forgets the account's own color inside `tx`; returns it (`None`: there was none).
+pub fn reset_color_in(
     tx: &dyn Tx,
     account: &Id,
     theme: Theme,
     reference: &str,
-    bytes: &[u8],
-    info: ImageInfo,
-    now: i64,
-) -> StoreResult<ImageRecord> {
-    let rec = ImageRecord {
+) -> StoreResult<Option<ColorRecord>> {
+    let k = entry_key(account, theme, reference);
+    let old = read_in(tx, Table::BrandingcolorColor, &k)?;
+    tx.delete(Table::BrandingcolorColor, &k)?;
+    Ok(old)
+}
+
+/// The record of an upload of `bytes`, made now.
+pub fn image_record(bytes: &[u8], info: ImageInfo) -> ImageRecord {
+    ImageRecord {
         name: content_name(bytes, info.kind),
         kind: info.kind,
         width: info.width,
         height: info.height,
         size: bytes.len() as u64,
-        updated_at: now,
-    };
+        updated_at: crate::clock::now_millis(),
+    }
+}
+
+/// Stores `rec` (made by [`image_record`] from `bytes`) inside `tx`; returns the image it
+/// replaced.
+pub fn set_image_in(
+    tx: &dyn Tx,
+    account: &Id,
+    theme: Theme,
+    reference: &str,
+    bytes: &[u8],
+    rec: &ImageRecord,
+) -> StoreResult<Option<ImageRecord>> {
     let k = entry_key(account, theme, reference);
     let shared = Blobs { tx };
-    let old: Option<ImageRecord> = tx
-        .get(Table::BrandingimageImage, &k)?
-        .map(|raw| decode(&raw))
-        .transpose()?;
+    let old: Option<ImageRecord> = read_in(tx, Table::BrandingimageImage, &k)?;
+    // Re-uploading the same bytes only moves `updated_at`.
     if old.as_ref().map(|o| &o.name) != Some(&rec.name) {
         shared.take(&rec.name, bytes)?;
         if let Some(old) = &old {
             shared.release(&old.name)?;
         }
     }
-    tx.put(Table::BrandingimageImage, &k, &encode(&rec))?;
-    Ok(rec)
+    tx.put(Table::BrandingimageImage, &k, &encode(rec))?;
+    Ok(old)
 }
 
 /// Sets one own image for seeding; returns whether it changed (the same bytes already set
 /// are left, `updated_at` included, so a second run changes nothing).
-pub fn set_image_in(
+pub fn seed_image_in(
     tx: &dyn Tx,
     account: &Id,
     theme: Theme,
@@ -252,13 +287,41 @@ pub fn set_image_in(
     now: i64,
 ) -> StoreResult<bool> {
     let k = entry_key(account, theme, reference);
-    if let Some(raw) = tx.get(Table::BrandingimageImage, &k)? {
-        if decode::<ImageRecord>(&raw)?.name == content_name(bytes, info.kind) {
+    if let Some(old) = read_in::<ImageRecord>(tx, Table::BrandingimageImage, &k)? {
+        if old.name == content_name(bytes, info.kind) {
             return Ok(false);
         }
     }
-    put_image_in(tx, account, theme, reference, bytes, info, now)?;
+    let rec = ImageRecord {
+        updated_at: now,
+        ..image_record(bytes, info)
+    };
+    set_image_in(tx, account, theme, reference, bytes, &rec)?;
     Ok(true)
+}
+
+/// Forgets the account's own image inside `tx`; returns it (`None`: there was none).
+pub fn clear_image_in(
+    tx: &dyn Tx,
+    account: &Id,
+    theme: Theme,
+    reference: &str,
+) -> StoreResult<Option<ImageRecord>> {
+    let k = entry_key(account, theme, reference);
+    let Some(old) = read_in::<ImageRecord>(tx, Table::BrandingimageImage, &k)? else {
+        return Ok(None);
+    };
+    tx.delete(Table::BrandingimageImage, &k)?;
+    Blobs { tx }.release(&old.name)?;
+    Ok(Some(old))
+}
+
+fn read_in<T: serde::de::DeserializeOwned>(
+    tx: &dyn Tx,
+    table: Table,
+    k: &[u8],
+) -> StoreResult<Option<T>> {
+    tx.get(table, k)?.map(|raw| decode(&raw)).transpose()
 }
 
 impl BrandingStore for Branding {
@@ -287,22 +350,15 @@ impl BrandingStore for Branding {
     ) -> StoreResult<Written<i64>> {
         let now = crate::clock::now_millis();
         transact(&*self.engine, |tx| {
-            for (reference, color) in colors {
-                let rec = ColorRecord {
-                    color: color.clone(),
-                    updated_at: now,
-                };
-                let k = entry_key(account, theme, reference);
-                tx.put(Table::BrandingcolorColor, &k, &encode(&rec))?;
-            }
-            Ok(())
+            set_colors_in(tx, account, theme, colors, now)
         })?;
         Ok(self.written(now))
     }
 
     fn reset_color(&self, account: &Id, theme: Theme, reference: &str) -> StoreResult<Written<()>> {
-        let k = entry_key(account, theme, reference);
-        transact(&*self.engine, |tx| tx.delete(Table::BrandingcolorColor, &k))?;
+        transact(&*self.engine, |tx| {
+            reset_color_in(tx, account, theme, reference).map(drop)
+        })?;
         Ok(self.written(()))
     }
 
@@ -331,9 +387,9 @@ impl BrandingStore for Branding {
         bytes: &[u8],
         info: ImageInfo,
     ) -> StoreResult<Written<ImageRecord>> {
-        let now = crate::clock::now_millis();
-        let rec = transact(&*self.engine, |tx| {
-            put_image_in(tx, account, theme, reference, bytes, info, now)
+        let rec = image_record(bytes, info);
+        transact(&*self.engine, |tx| {
+            set_image_in(tx, account, theme, reference, bytes, &rec).map(drop)
         })?;
         Ok(self.written(rec))
     }
@@ -344,15 +400,8 @@ impl BrandingStore for Branding {
         theme: Theme,
         reference: &str,
     ) -> StoreResult<Written<bool>> {
-        let k = entry_key(account, theme, reference);
         let had = transact(&*self.engine, |tx| {
-            let Some(raw) = tx.get(Table::BrandingimageImage, &k)? else {
-                return Ok(false);
-            };
-            let old: ImageRecord = decode(&raw)?;
-            tx.delete(Table::BrandingimageImage, &k)?;
-            Blobs { tx }.release(&old.name)?;
-            Ok(true)
+            Ok(clear_image_in(tx, account, theme, reference)?.is_some())
         })?;
         Ok(self.written(had))
     }

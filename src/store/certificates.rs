@@ -323,36 +323,7 @@ impl CertificateStore for Certificates {
         cert: TrustedCertRecord,
         developer: Option<(DeveloperKeyRecord, u64)>,
     ) -> StoreResult<Written<TrustedCertRecord>> {
-        let account = cert.account_id;
-        let id = cert.id;
-        let dev = developer.map(|(key, limit)| (encode(&key), limit));
-        transact(&*self.engine, |tx| {
-            claim(
-                tx,
-                Table::CertnameCertid,
-                owned_text(&account, &cert.name),
-                &id,
-                "name",
-            )?;
-            let subject = owned_text(&account, &cert.subject);
-            claim(tx, Table::CertsubjectCertid, subject, &id, "subject")?;
-            if let Some((key, limit)) = &dev {
-                let held = tx
-                    .get(Table::AccountCounts, &owned_text(&account, DEV_ENTITY))?
-                    .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
-                    .map(u64::from_be_bytes)
-                    .unwrap_or(0);
-                if held >= *limit {
-                    return Err(StoreError::Forbidden(format!(
-                        "The account already has the maximum of {limit} developer certificates."
-                    )));
-                }
-                tx.put(Table::CertidDevkey, &owned(&account, &id), key)?;
-                counts::add_in(tx, &account, DEV_ENTITY, 1)?;
-            }
-            tx.put(Table::CertidCert, &owned(&account, &id), &encode(&cert))?;
-            counts::add_in(tx, &account, ENTITY, 1)
-        })?;
+        transact(&*self.engine, |tx| create_in(tx, &cert, developer.as_ref()))?;
         Ok(self.written(cert))
     }
 
@@ -362,53 +333,101 @@ impl CertificateStore for Certificates {
         id: &Id,
         change: &dyn Fn(&mut TrustedCertRecord) -> StoreResult<()>,
     ) -> StoreResult<Written<TrustedCertRecord>> {
-        let stored = transact(&*self.engine, |tx| {
-            let before = tx_cert(tx, account, id)?;
-            let mut after = before.clone();
-            change(&mut after)?;
-            after.id = before.id;
-            after.account_id = before.account_id;
-            after.created_at = before.created_at;
-            after.device_execution_mode = before.device_execution_mode;
-            if after.name != before.name {
-                let name = owned_text(account, &after.name);
-                claim(tx, Table::CertnameCertid, name, id, "name")?;
-                tx.delete(Table::CertnameCertid, &owned_text(account, &before.name))?;
-            }
-            if after.subject != before.subject {
-                let subject = owned_text(account, &after.subject);
-                claim(tx, Table::CertsubjectCertid, subject, id, "subject")?;
-                tx.delete(
-                    Table::CertsubjectCertid,
-                    &owned_text(account, &before.subject),
-                )?;
-            }
-            after.etag = before.etag + 1;
-            after.updated_at = crate::clock::now_millis();
-            tx.put(Table::CertidCert, &owned(account, id), &encode(&after))?;
-            Ok(after)
-        })?;
-        Ok(self.written(stored))
+        let stored = transact(&*self.engine, |tx| update_in(tx, account, id, change))?;
+        Ok(self.written(stored.1))
     }
 
     fn delete(&self, account: &Id, id: &Id) -> StoreResult<Written<()>> {
-        transact(&*self.engine, |tx| {
-            let cert = tx_cert(tx, account, id)?;
-            let k = owned(account, id);
-            tx.delete(Table::CertidCert, &k)?;
-            tx.delete(Table::CertnameCertid, &owned_text(account, &cert.name))?;
-            tx.delete(
-                Table::CertsubjectCertid,
-                &owned_text(account, &cert.subject),
-            )?;
-            if tx.get(Table::CertidDevkey, &k)?.is_some() {
-                tx.delete(Table::CertidDevkey, &k)?;
-                counts::add_in(tx, account, DEV_ENTITY, -1)?;
-            }
-            counts::add_in(tx, account, ENTITY, -1)
-        })?;
+        transact(&*self.engine, |tx| delete_in(tx, account, id).map(drop))?;
         Ok(self.written(()))
     }
+}
+
+/// `CertificateStore::create` inside a transaction that may write other entities too (its
+/// audit entry).
+pub fn create_in(
+    tx: &dyn Tx,
+    cert: &TrustedCertRecord,
+    developer: Option<&(DeveloperKeyRecord, u64)>,
+) -> StoreResult<()> {
+    let account = cert.account_id;
+    let id = cert.id;
+    claim(
+        tx,
+        Table::CertnameCertid,
+        owned_text(&account, &cert.name),
+        &id,
+        "name",
+    )?;
+    let subject = owned_text(&account, &cert.subject);
+    claim(tx, Table::CertsubjectCertid, subject, &id, "subject")?;
+    if let Some((key, limit)) = developer {
+        let held = tx
+            .get(Table::AccountCounts, &owned_text(&account, DEV_ENTITY))?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0);
+        if held >= *limit {
+            return Err(StoreError::Forbidden(format!(
+                "The account already has the maximum of {limit} developer certificates."
+            )));
+        }
+        tx.put(Table::CertidDevkey, &owned(&account, &id), &encode(key))?;
+        counts::add_in(tx, &account, DEV_ENTITY, 1)?;
+    }
+    tx.put(Table::CertidCert, &owned(&account, &id), &encode(cert))?;
+    counts::add_in(tx, &account, ENTITY, 1)
+}
+
+/// `CertificateStore::update` inside a transaction: the record before and after.
+pub fn update_in(
+    tx: &dyn Tx,
+    account: &Id,
+    id: &Id,
+    change: &dyn Fn(&mut TrustedCertRecord) -> StoreResult<()>,
+) -> StoreResult<(TrustedCertRecord, TrustedCertRecord)> {
+    let before = tx_cert(tx, account, id)?;
+    let mut after = before.clone();
+    change(&mut after)?;
+    after.id = before.id;
+    after.account_id = before.account_id;
+    after.created_at = before.created_at;
+    after.device_execution_mode = before.device_execution_mode;
+    if after.name != before.name {
+        let name = owned_text(account, &after.name);
+        claim(tx, Table::CertnameCertid, name, id, "name")?;
+        tx.delete(Table::CertnameCertid, &owned_text(account, &before.name))?;
+    }
+    if after.subject != before.subject {
+        let subject = owned_text(account, &after.subject);
+        claim(tx, Table::CertsubjectCertid, subject, id, "subject")?;
+        tx.delete(
+            Table::CertsubjectCertid,
+            &owned_text(account, &before.subject),
+        )?;
+    }
+    after.etag = before.etag + 1;
+    after.updated_at = crate::clock::now_millis();
+    tx.put(Table::CertidCert, &owned(account, id), &encode(&after))?;
+    Ok((before, after))
+}
+
+/// `CertificateStore::delete` inside a transaction: the deleted record.
+pub fn delete_in(tx: &dyn Tx, account: &Id, id: &Id) -> StoreResult<TrustedCertRecord> {
+    let cert = tx_cert(tx, account, id)?;
+    let k = owned(account, id);
+    tx.delete(Table::CertidCert, &k)?;
+    tx.delete(Table::CertnameCertid, &owned_text(account, &cert.name))?;
+    tx.delete(
+        Table::CertsubjectCertid,
+        &owned_text(account, &cert.subject),
+    )?;
+    if tx.get(Table::CertidDevkey, &k)?.is_some() {
+        tx.delete(Table::CertidDevkey, &k)?;
+        counts::add_in(tx, account, DEV_ENTITY, -1)?;
+    }
+    counts::add_in(tx, account, ENTITY, -1)?;
+    Ok(cert)
 }
 
 #[cfg(test)]

@@ -118,15 +118,50 @@ pub fn scan<T>(
     keep: impl Fn(&T) -> bool,
     count_all: impl FnOnce() -> StoreResult<u64>,
 ) -> StoreResult<Page<T>> {
-    let cursor = req
-        .after
-        .map(|after| super::keys::key(&[prefix, after.as_bytes()]));
+    let ids = (None, None);
+    scan_within(
+        engine, table, prefix, ids, req, filtered, decode, keep, count_all,
+    )
+}
+
+/// `scan` over the keys `prefix ++ id` with `ids.0 <= id <= ids.1` only (either bound may be
+/// absent): a time range of records whose ids are time-ordered, read as a key range, so a
+/// page costs O(page) however many records lie outside it. With a bound, `filtered` must
+/// be true (the account's counter counts the whole range).
+#[allow(clippy::too_many_arguments)]
+pub fn scan_within<T>(
+    engine: &dyn Engine,
+    table: Table,
+    prefix: &[u8],
+    ids: (Option<Id>, Option<Id>),
+    req: &PageRequest,
+    filtered: bool,
+    decode: impl Fn(&[u8], &[u8]) -> StoreResult<Option<T>>,
+    keep: impl Fn(&T) -> bool,
+    count_all: impl FnOnce() -> StoreResult<u64>,
+) -> StoreResult<Page<T>> {
+    let key_of = |id: &Id| super::keys::key(&[prefix, id.as_bytes()]);
+    let cursor = req.after.as_ref().map(key_of);
+    let (low, high) = (ids.0.as_ref().map(key_of), ids.1.as_ref().map(key_of));
     let whole = super::engine::prefix_range(prefix);
-    let (start, end) = super::engine::borrow_range(&whole);
+    let (whole_start, whole_end) = super::engine::borrow_range(&whole);
+    let start = match &low {
+        Some(l) => Bound::Included(&l[..]),
+        None => whole_start,
+    };
+    let end = match &high {
+        Some(h) => Bound::Included(&h[..]),
+        None => whole_end,
+    };
+    // The cursor narrows the range only when it lies inside it.
     let range = match (req.order, &cursor) {
-        (Order::Asc, Some(c)) => (Bound::Excluded(&c[..]), end),
-        (Order::Desc, Some(c)) => (start, Bound::Excluded(&c[..])),
-        (_, None) => (start, end),
+        (Order::Asc, Some(c)) if low.as_ref().is_none_or(|l| c >= l) => {
+            (Bound::Excluded(&c[..]), end)
+        }
+        (Order::Desc, Some(c)) if high.as_ref().is_none_or(|h| c <= h) => {
+            (start, Bound::Excluded(&c[..]))
+        }
+        _ => (start, end),
     };
     let mut items = Vec::new();
     let mut has_more = false;

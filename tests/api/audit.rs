@@ -1,8 +1,21 @@
 //! The audit trail: each change writes exactly one entry, in its own transaction, with the
 //! old and new values of the fields it changed; a refused request writes none.
 
+mod coverage;
+mod export;
+mod signin;
+
 use crate::common::{id_of, non_admin, spawn_app, unique, TestApp};
 use serde_json::{json, Value};
+
+/// The newest entry about `target` (sign-in tests check theirs with it).
+pub fn latest_about(app: &TestApp, target: &str) -> Value {
+    app.get(&format!(
+        "/v3/audit-logs?target_id__eq={target}&order=DESC&limit=2"
+    ))
+    .expect(200)["data"][0]
+        .clone()
+}
 
 fn entries_for(app: &TestApp, target: &str) -> Vec<Value> {
     app.get(&format!("/v3/audit-logs?target_id__eq={target}&limit=1000"))

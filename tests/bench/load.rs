@@ -12,7 +12,8 @@
 //! `IAMD_BENCH_PG_URL=postgres://...` (or `IAMD_TEST_PG_URL`, as `.ci/postgres` sets) adds
 //! the PostgreSQL rows (postgres.rs) beside sled's.
 //! `IAMD_BENCH_BASELINE=path/to/another/iamd` adds that build's authenticated GET, measured
-//! in the same rounds.
+//! in the same rounds, and its durable creates at c=16 (`POST /v3/users`, `/v3/api-keys`),
+//! in rounds alternating with this build's: before/after p99 from one run.
 //! `cargo bench --bench load -- bare` only serves the bare handler (for profilers).
 //! `cargo bench --bench load -- wrk` runs only the authenticated GET against the bare
 //! handler with wrk and with this generator (`wrk.rs`).
@@ -189,10 +190,12 @@ fn main() {
         let mut server = Iamd::start_binary(Path::new(&binary), &dir, &[]);
         server.wait_for(&get("/health", None), 200);
         let key = std::fs::read_to_string(dir.join("admin-api-key"))
-            .expect("the baseline build writes its bootstrap key to admin-api-key");
-        let me = get("/v3/users/me", Some(key.trim()));
+            .expect("the baseline build writes its bootstrap key to admin-api-key")
+            .trim()
+            .to_string();
+        let me = get("/v3/users/me", Some(&key));
         server.wait_for(&me, 200);
-        (server, me)
+        (server, me, key)
     });
     load(bare_addr, 16, d / 2, 200, &|_| bare_req.clone());
     load(addr, 16, d / 2, 200, &|_| me.clone());
@@ -207,7 +210,7 @@ fn main() {
             iamd.push(measured(&server, || {
                 load(addr, c, d / 2, 200, &|_| me.clone())
             }));
-            if let Some((b, me)) = &baseline {
+            if let Some((b, me, _)) = &baseline {
                 before.push(measured(b, || load(b.addr, c, d / 2, 200, &|_| me.clone())));
             }
         }
@@ -234,9 +237,6 @@ fn main() {
     for (c, s) in baseline_rows {
         let what = "GET /v3/users/me (authenticated), IAMD_BENCH_BASELINE build";
         r.row(what, c, &s, Some(ceiling[&c]));
-    }
-    if let Some((b, _)) = baseline {
-        b.stop();
     }
     signin::run(&mut r, &server, key, plan.levels, d, &ceiling);
     // PostgreSQL beside sled, while sled's small data set is served (its GET is compared
@@ -318,35 +318,53 @@ fn main() {
     again.stop();
 
     // -- durable creates (small data set) ----------------------------------------------------
+    // With a baseline build, c=16 is measured in rounds alternating with it (each build on
+    // its own data set): the p99 before and after, under the same drift of the machine.
     let serial = AtomicU64::new(0);
-    let mut create_p99_16 = Vec::new();
-    for &c in &plan.levels[..2] {
-        let s = measured(&server, || {
-            load(addr, c, d, 201, &|_| {
-                let n = serial.fetch_add(1, Ordering::Relaxed);
-                post(
-                    "/v3/users",
-                    key,
-                    &format!("{{\"email\":\"b{n}@bench.example\"}}"),
-                )
-            })
-        });
-        if c == 16 {
-            create_p99_16.push(("users", s.pct(0.99)));
+    let (mut create_p99_16, mut create_before_16) = (Vec::new(), Vec::new());
+    type Body = fn(u64) -> String;
+    let creates: [(&str, &str, Body); 2] = [
+        ("users", "/v3/users", |n| {
+            format!("{{\"email\":\"b{n}@bench.example\"}}")
+        }),
+        ("api-keys", "/v3/api-keys", |n| {
+            format!("{{\"name\":\"bench-{n}\"}}")
+        }),
+    ];
+    for (what, path, body) in creates {
+        let make = |key: &str| post(path, key, &body(serial.fetch_add(1, Ordering::Relaxed)));
+        for &c in &plan.levels[..2] {
+            let (s, before) = match &baseline {
+                Some((b, _, b_key)) if c == 16 => {
+                    let (mut now, mut then) = (Vec::new(), Vec::new());
+                    for _ in 0..ROUNDS {
+                        now.push(measured(&server, || {
+                            load(addr, c, d / 2, 201, &|_| make(key))
+                        }));
+                        then.push(measured(b, || {
+                            load(b.addr, c, d / 2, 201, &|_| make(b_key))
+                        }));
+                    }
+                    (Stats::merge(now), Some(Stats::merge(then)))
+                }
+                _ => (
+                    measured(&server, || load(addr, c, d, 201, &|_| make(key))),
+                    None,
+                ),
+            };
+            if c == 16 {
+                create_p99_16.push((what, s.pct(0.99)));
+            }
+            r.row(&format!("POST {path} (durable)"), c, &s, None);
+            if let Some(b) = before {
+                create_before_16.push((what, b.pct(0.99)));
+                let row = format!("POST {path} (durable), IAMD_BENCH_BASELINE build");
+                r.row(&row, c, &b, None);
+            }
         }
-        r.row("POST /v3/users (durable)", c, &s, None);
     }
-    for &c in &plan.levels[..2] {
-        let s = measured(&server, || {
-            load(addr, c, d, 201, &|_| {
-                let n = serial.fetch_add(1, Ordering::Relaxed);
-                post("/v3/api-keys", key, &format!("{{\"name\":\"bench-{n}\"}}"))
-            })
-        });
-        if c == 16 {
-            create_p99_16.push(("api-keys", s.pct(0.99)));
-        }
-        r.row("POST /v3/api-keys (durable)", c, &s, None);
+    if let Some((b, _, _)) = baseline {
+        b.stop();
     }
     let probe = post(
         "/v3/developer-certificates",
@@ -445,6 +463,17 @@ fn main() {
         ),
     ];
     targets.extend(pg_targets);
+    if !create_before_16.is_empty() {
+        targets.push(format!(
+            "- durable create p99 at c=16, IAMD_BENCH_BASELINE build -> this build (alternating rounds): {}",
+            create_before_16
+                .iter()
+                .zip(&create_p99_16)
+                .map(|((what, before), (_, after))| format!("{what} {before:.2} -> {after:.2} ms"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     if plan.quick {
         targets.push(
             "- (quick mode: small counts and short runs; figures are indicative only)".into(),

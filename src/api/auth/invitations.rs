@@ -24,9 +24,11 @@ pub async fn show(state: web::Data<AppState>, token: web::Path<String>) -> ApiRe
 pub async fn accept(
     state: web::Data<AppState>,
     token: web::Path<String>,
+    req: actix_web::HttpRequest,
     body: Json<AcceptBody>,
 ) -> ApiResult<HttpResponse> {
-    let user = invitations::accept(&state, &token, body.0).await?;
+    let info = crate::api::scope::request_info(&req);
+    let user = invitations::accept(&state, &token, body.0, &info).await?;
     Ok(super::secret_json(&json!({
         "object": "user",
         "id": user.id,

@@ -68,7 +68,8 @@ pub async fn login(
         otp: body.otp,
     };
     let client = super::client_info(&req);
-    let done = login::login(&state, &throttle, request, &client).await?;
+    let info = crate::api::scope::request_info(&req);
+    let done = login::login(&state, &throttle, request, &client, &info).await?;
     let s = &done.session;
     Ok(super::secret_json(&SessionView {
         object: "user-session",
@@ -111,21 +112,12 @@ pub async fn logout(
     } else {
         crate::api::body::parse(&bytes)?
     };
-    let Some(reference) = body.reference_token else {
-        crate::service::signin::sessions::logout(&state, session).await?;
-        return Ok(HttpResponse::NoContent().finish());
-    };
-    let not_live = || {
-        ApiError::field(
-            "reference_token",
-            "None of your active sessions has this reference_token.",
-        )
-    };
-    let user = caller.owner.as_deref().ok_or_else(not_live)?;
-    let chosen = crate::service::signin::sessions::live_sessions(&state, user)?
-        .into_iter()
-        .find(|s| s.id.hex() == reference.trim())
-        .ok_or_else(not_live)?;
-    crate::service::signin::sessions::logout(&state, &chosen).await?;
+    let info = crate::api::scope::request_info(&req);
+    let user = caller.owner.as_deref();
+    use crate::service::signin::sessions;
+    match body.reference_token {
+        None => sessions::logout(&state, session, user, &info).await?,
+        Some(reference) => sessions::logout_one(&state, user, &reference, &info).await?,
+    }
     Ok(HttpResponse::NoContent().finish())
 }

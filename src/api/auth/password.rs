@@ -66,6 +66,7 @@ pub async fn change_password(
         &user,
         new,
         caller.session.as_deref(),
+        (&crate::api::scope::request_info(&req), "password_change"),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -40,10 +40,12 @@ pub struct ResetBody {
 /// POST /auth/reset-password
 pub async fn reset_password(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     body: Json<ResetBody>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
-    recovery::reset_password(&state, body.token.as_deref(), body.password).await?;
+    let info = crate::api::scope::request_info(&req);
+    recovery::reset_password(&state, body.token.as_deref(), body.password, &info).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -56,8 +58,10 @@ pub struct VerifyBody {
 /// POST /auth/verify-email
 pub async fn verify_email(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     body: Json<VerifyBody>,
 ) -> ApiResult<HttpResponse> {
-    recovery::verify_email(&state, body.0.token.as_deref()).await?;
+    let info = crate::api::scope::request_info(&req);
+    recovery::verify_email(&state, body.0.token.as_deref(), &info).await?;
     Ok(HttpResponse::NoContent().finish())
 }

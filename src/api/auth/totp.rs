@@ -33,7 +33,8 @@ pub async fn confirm(
     body: Json<OtpBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = crate::auth::identify(&req, &state)?;
-    let codes = totp::confirm(&state, &caller, body.0.otp.as_deref()).await?;
+    let info = crate::api::scope::request_info(&req);
+    let codes = totp::confirm(&state, &caller, body.0.otp.as_deref(), &info).await?;
     Ok(super::secret_json(
         &json!({"totp_scratch_codes": codes, "is_totp_enabled": true}),
     ))
@@ -46,6 +47,7 @@ pub async fn scratch_codes(
     body: Json<OtpBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = crate::auth::identify(&req, &state)?;
-    let codes = totp::scratch_codes(&state, &caller, body.0.otp.as_deref()).await?;
+    let info = crate::api::scope::request_info(&req);
+    let codes = totp::scratch_codes(&state, &caller, body.0.otp.as_deref(), &info).await?;
     Ok(super::secret_json(&json!({"totp_scratch_codes": codes})))
 }

@@ -289,7 +289,7 @@ fn apply_account(
         }
     }
     for i in &a.images {
-        let set = crate::store::branding::set_image_in(
+        let set = crate::store::branding::seed_image_in(
             tx,
             &account,
             i.theme,

@@ -8,6 +8,7 @@
 use crate::clock::{now_millis, rfc3339};
 use crate::error::ApiResult;
 use crate::ids::InvitationId;
+use crate::service::audit;
 use crate::service::invitations::DEFAULT_VALID_FOR_DAYS;
 use crate::state::AppState;
 use crate::store::accounts::AccountRecord;
@@ -17,11 +18,13 @@ use crate::store::users::UserRecord;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Records the enrollment invitation of `admin` (the ENROLLING admin of the new `account`)
-/// and emails its token to the admin; the email's log entry commits with the invitation.
+/// and emails its token to the admin; the email's log entry and the audit entry (in the new
+/// tenant's log, by `caller`) commit with the invitation.
 pub async fn send(
     state: &AppState,
     account: &AccountRecord,
     admin: &UserRecord,
+    by: (&crate::auth::Caller, &crate::service::audit::RequestInfo),
 ) -> ApiResult<InvitationRecord> {
     let token = crate::auth::apikey::random_secret(43);
     let now = now_millis();
@@ -62,9 +65,13 @@ pub async fn send(
         secrets: vec![token],
     };
     let outgoing = crate::email::compose(state, &account.id, &email).await;
-    let written = state
-        .store
-        .invitations
-        .create(record, Some(&outgoing.entry))?;
+    let fields = audit::diff(None, Some(&record));
+    let target = ("user-invitation", &*record.id);
+    let entry = audit::entry_by(by.0, by.1, account.id, "create", target, fields);
+    let written = state.store.transact(|tx| {
+        crate::store::invitations::create_in(tx, &record, Some(&outgoing.entry))?;
+        crate::store::audit::record_in(tx, &entry)?;
+        Ok(record.clone())
+    })?;
     crate::email::deliver(state, written, outgoing).await
 }

@@ -6,6 +6,7 @@
 
 use crate::auth::{apikey, passwords};
 use crate::error::{ApiError, ApiResult};
+use crate::service::audit::RequestInfo;
 use crate::service::validate::Checks;
 use crate::state::AppState;
 use crate::status::UserStatus;
@@ -51,7 +52,12 @@ pub struct AcceptBody {
 }
 
 /// POST /auth/invitations/{token}/accept
-pub async fn accept(state: &AppState, token: &str, body: AcceptBody) -> ApiResult<UserRecord> {
+pub async fn accept(
+    state: &AppState,
+    token: &str,
+    body: AcceptBody,
+    request: &RequestInfo,
+) -> ApiResult<UserRecord> {
     let (invitation, account) = find(state, token)?;
     let mut c = Checks::new();
     c.username("username", body.username.as_deref());
@@ -112,8 +118,14 @@ pub async fn accept(state: &AppState, token: &str, body: AcceptBody) -> ApiResul
         Ok(())
     })?;
     let user = renamed.durable().await?;
+    // An ENROLLING user is the admin of a new tenant finishing its enrollment.
+    let action = if user.status == UserStatus::Enrolling {
+        "enrollment_completed"
+    } else {
+        "invitation_accepted"
+    };
     // Sets the password, ACTIVE from INVITED/RESET, ends any other session.
-    let user = passwords::set(state, &account, &user, password, None).await?;
+    let user = passwords::set(state, &account, &user, password, None, (request, action)).await?;
     let mut add = Vec::new();
     for g in &invitation.groups {
         if !user.groups.contains(g) && state.store.groups.get(&account.id, g)?.is_some() {

@@ -8,6 +8,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::auth::{apikey, login, passwords};
 use crate::email::Email;
 use crate::error::{ApiError, ApiResult};
+use crate::service::audit::RequestInfo;
 
 use crate::state::AppState;
 use crate::status::UserStatus;
@@ -181,6 +182,7 @@ pub async fn reset_password(
     state: &AppState,
     token: Option<&str>,
     password: Option<String>,
+    request: &RequestInfo,
 ) -> ApiResult<()> {
     let (digest, record) = find(state, token, AuthTokenKind::PasswordReset)?;
     let user = user_of(state, &record)?;
@@ -192,25 +194,43 @@ pub async fn reset_password(
     let password = password.unwrap_or_default();
     passwords::check_new(&account, &user, &password, "password")?;
     spend(state, &digest, AuthTokenKind::PasswordReset).await?;
-    passwords::set(state, &account, &user, password, None).await?;
+    passwords::set(
+        state,
+        &account,
+        &user,
+        password,
+        None,
+        (request, "password_reset"),
+    )
+    .await?;
     Ok(())
 }
 
 /// POST /auth/verify-email: the link of an admin's `validate-email` marks the address
 /// verified (if it is still the user's address).
-pub async fn verify_email(state: &AppState, token: Option<&str>) -> ApiResult<()> {
+pub async fn verify_email(
+    state: &AppState,
+    token: Option<&str>,
+    request: &RequestInfo,
+) -> ApiResult<()> {
     let (digest, record) = find(state, token, AuthTokenKind::VerifyEmail)?;
     let user = user_of(state, &record)?;
     spend(state, &digest, AuthTokenKind::VerifyEmail).await?;
     let email = record.email.clone();
+    let verify = |u: &mut UserRecord| {
+        if u.email.eq_ignore_ascii_case(&email) {
+            u.email_verified = true;
+        }
+        Ok(())
+    };
     state
         .store
-        .users
-        .update(&record.account_id, &user.id, &|u| {
-            if u.email.eq_ignore_ascii_case(&email) {
-                u.email_verified = true;
-            }
-            Ok(())
+        .transact(|tx| {
+            let after = crate::store::users::update_in(tx, &record.account_id, &user.id, &verify)?;
+            let fields = crate::service::audit::diff(Some(&user), Some(&after));
+            let entry =
+                crate::service::audit::signin_entry(&user, request, "email_verified", fields);
+            crate::store::audit::record_in(tx, &entry)
         })?
         .durable()
         .await?;

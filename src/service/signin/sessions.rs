@@ -6,15 +6,46 @@ use crate::store::signin::{LoginAttempt, SessionRecord};
 use crate::store::users::UserRecord;
 
 /// POST /auth/logout: ends `session`.
-pub async fn logout(state: &AppState, session: &SessionRecord) -> ApiResult<()> {
+pub async fn logout(
+    state: &AppState,
+    session: &SessionRecord,
+    user: Option<&UserRecord>,
+    request: &crate::service::audit::RequestInfo,
+) -> ApiResult<()> {
+    let entry = user.map(|u| crate::service::audit::signin_entry(u, request, "logout", Vec::new()));
     state
         .store
         .signin
         .sessions
-        .delete(session)?
+        .delete_with(session, &|tx| match &entry {
+            Some(e) => crate::store::audit::record_in(tx, e),
+            None => Ok(()),
+        })?
         .durable()
         .await?;
     Ok(())
+}
+
+/// Ends the live session of `user` whose id is `reference` (as `active_sessions` names
+/// them), leaving the others; anyone else's, or one that has ended, is a 400.
+pub async fn logout_one(
+    state: &AppState,
+    user: Option<&UserRecord>,
+    reference: &str,
+    request: &crate::service::audit::RequestInfo,
+) -> ApiResult<()> {
+    let not_live = || {
+        crate::error::ApiError::field(
+            "reference_token",
+            "None of your active sessions has this reference_token.",
+        )
+    };
+    let user = user.ok_or_else(not_live)?;
+    let chosen = live_sessions(state, user)?
+        .into_iter()
+        .find(|s| s.id.hex() == reference.trim())
+        .ok_or_else(not_live)?;
+    logout(state, &chosen, Some(user), request).await
 }
 
 /// The user's last login attempts, newest first (`login_history`).

@@ -4,9 +4,11 @@
 
 use crate::auth::{login, totp, Caller};
 use crate::error::{ApiError, ApiResult};
+use crate::service::audit::{self, RequestInfo};
 use crate::service::scope::AccountScope;
 use crate::state::AppState;
-use crate::store::signin::{SessionKind, TotpRecord};
+use crate::store::signin::{update_totp_in, SessionKind, TotpRecord};
+use crate::store::users as store_users;
 use crate::store::users::UserRecord;
 use std::sync::Arc;
 
@@ -67,6 +69,7 @@ pub async fn confirm(
     state: &AppState,
     caller: &Caller,
     otp: Option<&str>,
+    request: &RequestInfo,
 ) -> ApiResult<Vec<String>> {
     let user = own_user(caller)?;
     let code = otp_of(otp)?.to_string();
@@ -101,12 +104,17 @@ pub async fn confirm(
     if !confirmed {
         return Err(ApiError::field("otp", "The code is wrong."));
     }
+    let turn_on = |u: &mut UserRecord| {
+        u.is_totp_enabled = true;
+        Ok(())
+    };
     state
         .store
-        .users
-        .update(&user.account_id, &user.id, &|u| {
-            u.is_totp_enabled = true;
-            Ok(())
+        .transact(|tx| {
+            let after = store_users::update_in(tx, &user.account_id, &user.id, &turn_on)?;
+            let fields = audit::diff(Some(&*user), Some(&after));
+            let entry = audit::signin_entry(&user, request, "totp_enabled", fields);
+            crate::store::audit::record_in(tx, &entry)
         })?
         .durable()
         .await?;
@@ -132,6 +140,7 @@ pub async fn scratch_codes(
     state: &AppState,
     caller: &Caller,
     otp: Option<&str>,
+    request: &RequestInfo,
 ) -> ApiResult<Vec<String>> {
     crate::auth::session::require_full(caller)?;
     let user = own_user(caller)?;
@@ -141,17 +150,29 @@ pub async fn scratch_codes(
     let code = otp_of(otp)?.to_string();
     let now = state.config.auth.clock.now_millis();
     let (codes, digests) = totp::new_scratch_codes();
+    let renew = |r: &mut TotpRecord| {
+        let Some(step) = totp::matching_step(&r.secret, &code, now, r.last_step) else {
+            return Ok(false);
+        };
+        r.last_step = step;
+        r.scratch_digests = digests.clone();
+        Ok(true)
+    };
+    // The codes themselves are secrets: the entry says only that they changed.
+    let fields = vec![audit::change(
+        "totp_scratch_codes",
+        None,
+        Some(&audit::CHANGED),
+    )];
+    let entry = audit::signin_entry(&user, request, "scratch_codes_renewed", fields);
     let renewed = state
         .store
-        .signin
-        .totp
-        .update(&user.account_id, &user.id, &|r| {
-            let Some(step) = totp::matching_step(&r.secret, &code, now, r.last_step) else {
-                return Ok(false);
-            };
-            r.last_step = step;
-            r.scratch_digests = digests.clone();
-            Ok(true)
+        .transact(|tx| {
+            let renewed = update_totp_in(tx, &user.account_id, &user.id, &renew)?;
+            if renewed {
+                crate::store::audit::record_in(tx, &entry)?;
+            }
+            Ok(renewed)
         })?
         .durable()
         .await?;
@@ -191,7 +212,7 @@ pub async fn check_update(
                 .map(str::trim)
                 .filter(|c| !c.is_empty())
                 .ok_or_else(|| ApiError::field("otp", "Turning TOTP off needs a current code."))?;
-            if !login::spend_code(state, user, code).await? {
+            if login::spend_code(state, user, code).await?.is_none() {
                 return Err(ApiError::field(
                     "otp",
                     "The code is wrong or was used already.",

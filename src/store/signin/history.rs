@@ -3,7 +3,7 @@
 //! logins are rare next to requests, so the write costs nothing that matters.
 
 use super::super::durability::Written;
-use super::super::engine::{read, transact, Engine, Table};
+use super::super::engine::{read, transact, Engine, Table, Tx};
 use super::super::{decode, encode, StoreResult};
 use super::user_key;
 use crate::ids::Id;
@@ -46,16 +46,7 @@ impl LoginHistory {
         user: &Id,
         attempt: LoginAttempt,
     ) -> StoreResult<Written<()>> {
-        let k = user_key(account, user);
-        transact(&*self.engine, |tx| {
-            let mut all: Vec<LoginAttempt> = match tx.get(Table::UseridLoginhistory, &k)? {
-                Some(raw) => decode(&raw)?,
-                None => Vec::new(),
-            };
-            all.insert(0, attempt.clone());
-            all.truncate(HISTORY_LEN);
-            tx.put(Table::UseridLoginhistory, &k, &encode(&all))
-        })?;
+        transact(&*self.engine, |tx| record_in(tx, account, user, &attempt))?;
         Ok(Written::new((), self.engine.clone()))
     }
 
@@ -65,6 +56,18 @@ impl LoginHistory {
         transact(&*self.engine, |tx| tx.delete(Table::UseridLoginhistory, &k))?;
         Ok(Written::new((), self.engine.clone()))
     }
+}
+
+/// Records an attempt inside a transaction that writes other things too (its audit entry).
+pub fn record_in(tx: &dyn Tx, account: &Id, user: &Id, attempt: &LoginAttempt) -> StoreResult<()> {
+    let k = user_key(account, user);
+    let mut all: Vec<LoginAttempt> = match tx.get(Table::UseridLoginhistory, &k)? {
+        Some(raw) => decode(&raw)?,
+        None => Vec::new(),
+    };
+    all.insert(0, attempt.clone());
+    all.truncate(HISTORY_LEN);
+    tx.put(Table::UseridLoginhistory, &k, &encode(&all))
 }
 
 #[cfg(test)]

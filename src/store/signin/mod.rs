@@ -15,10 +15,10 @@ mod tokens;
 mod totp;
 
 pub use directory::Directory;
-pub use history::{LoginAttempt, LoginHistory, HISTORY_LEN};
+pub use history::{record_in as record_attempt_in, LoginAttempt, LoginHistory, HISTORY_LEN};
 pub use sessions::{SessionKind, SessionRecord, Sessions};
 pub use tokens::{AuthTokenKind, AuthTokenRecord, AuthTokens};
-pub use totp::{TotpRecord, TotpStore};
+pub use totp::{update_in as update_totp_in, TotpRecord, TotpStore};
 
 use super::engine::Engine;
 use std::sync::Arc;

@@ -12,7 +12,7 @@
 //! much early, never late.
 
 use super::super::durability::Written;
-use super::super::engine::{borrow_range, prefix_range, transact, Engine, Table};
+use super::super::engine::{borrow_range, prefix_range, transact, Engine, Table, Tx};
 use super::super::keys::key;
 use super::super::page::Order;
 use super::super::{decode, encode, StoreError, StoreResult};
@@ -139,16 +139,29 @@ impl Sessions {
 
     /// Ends one session (gone already is fine).
     pub fn delete(&self, session: &SessionRecord) -> StoreResult<Written<()>> {
-        self.delete_all(std::slice::from_ref(session))
+        self.delete_all(std::slice::from_ref(session), &|_| Ok(()))
     }
 
-    fn delete_all(&self, sessions: &[SessionRecord]) -> StoreResult<Written<()>> {
+    /// Ends one session, with `also` written in the same transaction (its audit entry).
+    pub fn delete_with(
+        &self,
+        session: &SessionRecord,
+        also: &dyn Fn(&dyn Tx) -> StoreResult<()>,
+    ) -> StoreResult<Written<()>> {
+        self.delete_all(std::slice::from_ref(session), also)
+    }
+
+    fn delete_all(
+        &self,
+        sessions: &[SessionRecord],
+        also: &dyn Fn(&dyn Tx) -> StoreResult<()>,
+    ) -> StoreResult<Written<()>> {
         transact(&*self.engine, |tx| {
             for s in sessions {
                 tx.delete(Table::SessionidSession, &s.key())?;
                 tx.delete(Table::TokenhashSessionid, &s.token_digest)?;
             }
-            Ok(())
+            also(tx)
         })?;
         let mut pending = self.pending();
         for s in sessions {
@@ -170,7 +183,7 @@ impl Sessions {
             .filter(|s| Some(&s.id) != keep)
             .collect();
         // Durable with the engine's next flush, which `written` waits for.
-        drop(self.delete_all(&ending)?);
+        drop(self.delete_all(&ending, &|_| Ok(()))?);
         Ok(self.written(ending.len()))
     }
 
@@ -212,7 +225,7 @@ impl Sessions {
                 over.push(s);
             }
         }
-        drop(self.delete_all(&over)?);
+        drop(self.delete_all(&over, &|_| Ok(()))?);
         Ok(over.len())
     }
 

@@ -6,7 +6,7 @@
 //! says whether TOTP is on; the record here holds what checking it needs.
 
 use super::super::durability::Written;
-use super::super::engine::{read, transact, Engine, Table};
+use super::super::engine::{read, transact, Engine, Table, Tx};
 use super::super::{decode, encode, StoreError, StoreResult};
 use super::user_key;
 use crate::ids::Id;
@@ -55,18 +55,7 @@ impl TotpStore {
         user: &Id,
         change: &dyn Fn(&mut TotpRecord) -> StoreResult<bool>,
     ) -> StoreResult<Written<bool>> {
-        let k = user_key(account, user);
-        let changed = transact(&*self.engine, |tx| {
-            let raw = tx
-                .get(Table::UseridTotp, &k)?
-                .ok_or(StoreError::NotFound("TOTP"))?;
-            let mut record: TotpRecord = decode(&raw)?;
-            if !change(&mut record)? {
-                return Ok(false);
-            }
-            tx.put(Table::UseridTotp, &k, &encode(&record))?;
-            Ok(true)
-        })?;
+        let changed = transact(&*self.engine, |tx| update_in(tx, account, user, change))?;
         Ok(Written::new(changed, self.engine.clone()))
     }
 
@@ -75,6 +64,25 @@ impl TotpStore {
         transact(&*self.engine, |tx| tx.delete(Table::UseridTotp, &k))?;
         Ok(Written::new((), self.engine.clone()))
     }
+}
+
+/// `TotpStore::update` inside a transaction that writes other things too (an audit entry).
+pub fn update_in(
+    tx: &dyn Tx,
+    account: &Id,
+    user: &Id,
+    change: &dyn Fn(&mut TotpRecord) -> StoreResult<bool>,
+) -> StoreResult<bool> {
+    let k = user_key(account, user);
+    let raw = tx
+        .get(Table::UseridTotp, &k)?
+        .ok_or(StoreError::NotFound("TOTP"))?;
+    let mut record: TotpRecord = decode(&raw)?;
+    if !change(&mut record)? {
+        return Ok(false);
+    }
+    tx.put(Table::UseridTotp, &k, &encode(&record))?;
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -57,6 +57,9 @@ fn an_invited_user_accepts_with_a_password_once() {
     assert_eq!(user["full_name"], "Ann Invited");
     assert_eq!(user["username"], name.as_str());
     assert_eq!(user["email_verified"], true);
+    let entry = crate::audit::latest_about(&app, invitation["user_id"].as_str().unwrap());
+    assert_eq!(entry["action"], "invitation_accepted", "{entry}");
+    assert_eq!(entry["actor"]["id"], invitation["user_id"]);
     app.get(&format!("/v3/user-invitations/{}", id_of(&invitation)))
         .expect_error(404);
     // Spent.
@@ -117,6 +120,14 @@ fn an_enrolled_admin_finishes_enrollment_through_the_emailed_link() {
     let tenant_id = created["id"].as_str().unwrap();
     let admin_id = created["admin_id"].as_str().unwrap();
     let admin_path = format!("/v3/accounts/{tenant_id}/users/{admin_id}");
+    // The enrollment invitation is in the tenant's log, by the aggregator's key.
+    let log = format!("/v3/accounts/{tenant_id}/audit-logs?target_type__eq=user-invitation");
+    let sent = app.get(&log).expect(200)["data"].clone();
+    assert_eq!(sent.as_array().unwrap().len(), 1, "{sent}");
+    assert_eq!(
+        sent[0]["actor"]["id"],
+        app.get("/v3/api-keys/me").expect(200)["id"]
+    );
     assert_eq!(app.get(&admin_path).expect(200)["status"], "ENROLLING");
     // The enrolling admin cannot sign in with the password the request carried.
     let sign_in = |password: &str| {
@@ -141,6 +152,9 @@ fn an_enrolled_admin_finishes_enrollment_through_the_emailed_link() {
     assert_eq!(done.expect(200)["id"], admin_id);
     let admin = app.get(&admin_path).expect(200).clone();
     assert_eq!(admin["status"], "ACTIVE");
+    let log = format!("/v3/accounts/{tenant_id}/audit-logs?target_id__eq={admin_id}&order=DESC");
+    let done = app.get(&log).expect(200)["data"][0].clone();
+    assert_eq!(done["action"], "enrollment_completed", "{done}");
     assert_eq!(admin["email_verified"], true);
     let r = sign_in(CHOSEN);
     assert_eq!(r.expect(200)["user_id"], admin_id);

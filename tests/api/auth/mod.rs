@@ -9,7 +9,7 @@ mod security;
 mod sessions;
 mod throttle;
 mod token;
-mod totp;
+pub mod totp;
 
 use crate::common::{spawn_app_with, unique, Client, Resp, TestApp};
 use iamd::clock::Clock;

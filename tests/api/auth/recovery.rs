@@ -93,6 +93,10 @@ fn a_forgotten_password_is_reset_through_the_emailed_link_once() {
     };
     reset("short").expect_field_error(400, "password");
     reset(NEW).expect(204);
+    let entry = crate::audit::latest_about(&app, user["id"].as_str().unwrap());
+    assert_eq!(entry["action"], "password_reset", "{entry}");
+    assert_eq!(entry["actor"]["id"], user["id"]);
+    assert!(!entry.to_string().contains(NEW) && !entry.to_string().contains(&token));
     reset("yet another password").expect_field_error(400, "token");
     old_session.get("/v3/users/me").expect_error(401);
     login(
@@ -179,6 +183,8 @@ fn the_validate_email_link_verifies_the_address() {
         app.get(&format!("/v3/users/{id}")).expect(200)["email_verified"],
         true
     );
+    let entry = crate::audit::latest_about(&app, id);
+    assert_eq!(entry["action"], "email_verified", "{entry}");
     verify().expect_field_error(400, "token");
     // A reset token is not a verification token, and the other way round.
     app.anonymous()

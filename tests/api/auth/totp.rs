@@ -6,7 +6,7 @@ use crate::common::Client;
 use iamd::clock::Clock;
 use serde_json::{json, Value};
 
-fn code(secret: &str, clock: &Clock) -> String {
+pub fn code(secret: &str, clock: &Clock) -> String {
     let raw = data_encoding::BASE32_NOPAD
         .decode(secret.as_bytes())
         .unwrap();
@@ -15,7 +15,7 @@ fn code(secret: &str, clock: &Clock) -> String {
 
 /// Sets TOTP up for the session's user; returns the secret, the scratch codes and the code
 /// that confirmed it.
-fn enable(me: &Client, clock: &Clock) -> (String, Vec<String>, String) {
+pub fn enable(me: &Client, clock: &Clock) -> (String, Vec<String>, String) {
     let r = me.post("/auth/totp", &json!({}));
     assert_eq!(r.header("cache-control"), Some("no-store"));
     let secret = r.expect(200)["secret"].as_str().unwrap().to_string();

@@ -7,11 +7,13 @@
 //! seed is printed first, so a failing run shows it.
 //!
 //! `driver` sends the operations and records what each answer promises in a [`Model`];
-//! `verify` compares a restarted server with it.
+//! `verify` compares a restarted server with it, and `audit` the server's audit log with
+//! its records.
 //!
 //! The driver picks from [`Op`]s whose routes are in iamd's route table, so operations
 //! whose routes have not landed yet switch themselves on when they do.
 
+mod audit;
 mod driver;
 mod verify;
 
@@ -261,6 +263,8 @@ fn crash_loop(store: &[(&str, &str)]) {
             (&admin_id, &admin_key_id),
             &mut rng,
         );
+        // Every acknowledged write has its entry, every entry its write.
+        audit::verify(&restarted.client, (&admin_id, &admin_key_id));
         server = Some(restarted);
         let m = model.lock().unwrap();
         eprintln!(

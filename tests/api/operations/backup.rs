@@ -249,6 +249,13 @@ fn backup_of_a_running_server_restores_to_a_server_that_answers_alike() {
     );
     std::fs::copy(&key_file, restored_dir.join("admin-api-key")).unwrap();
     let restored = Binary::start(&restored_dir, &[]);
+    // The restored log holds the original's entries and one more: the restore, by iamd.
+    let restores = "/v3/audit-logs?action__eq=restore&include=total_count";
+    assert_eq!(admin.get(restores).expect(200)["total_count"], 0);
+    let entry = restored.client.get(restores).expect(200).clone();
+    assert_eq!(entry["total_count"], 1, "{entry}");
+    assert_eq!(entry["data"][0]["actor"]["type"], "system");
+    assert_eq!(entry["data"][0]["fields"][0]["new_value"], "two.iamdbackup");
     assert_same_answers(&admin, &restored.client, &users);
     // Both go on independently.
     restored
