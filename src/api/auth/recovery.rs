@@ -6,7 +6,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::error::ApiResult;
 use crate::service::signin::recovery;
 use crate::state::AppState;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -21,11 +21,13 @@ pub struct ForgotBody {
 pub async fn forgot_password(
     state: web::Data<AppState>,
     throttle: web::Data<LoginThrottle>,
+    req: HttpRequest,
     body: Json<ForgotBody>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
     let email = body.email.unwrap_or_default();
-    recovery::forgot_password(state.into_inner(), &throttle, email, body.account)?;
+    let info = crate::api::scope::request_info(&req);
+    recovery::forgot_password(state.into_inner(), &throttle, email, body.account, info)?;
     Ok(HttpResponse::NoContent().finish())
 }
 

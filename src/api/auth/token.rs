@@ -63,7 +63,8 @@ pub async fn token(
         }
     };
     let client = super::client_info(&req);
-    let issued = token::issue(&state, &throttle, &client_id, &secret, &client).await?;
+    let info = crate::api::scope::request_info(&req);
+    let issued = token::issue(&state, &throttle, &client_id, &secret, &client, &info).await?;
     Ok(super::secret_json(&json!({
         "access_token": issued.token,
         "token_type": "Bearer",

@@ -20,12 +20,14 @@ use std::sync::Arc;
 const VERIFY_EMAIL_MILLIS: i64 = 24 * 3_600_000;
 const TOKEN_LEN: usize = 43;
 
-/// A new token for `user`, stored as its digest; returns the token.
+/// A new token for `user`, stored as its digest with `entry` (its audit entry, if any);
+/// returns the token.
 async fn issue(
     state: &AppState,
     kind: AuthTokenKind,
     user: &UserRecord,
     lifetime_millis: i64,
+    entry: Option<&crate::store::audit::AuditRecord>,
 ) -> ApiResult<String> {
     let token = apikey::random_secret(TOKEN_LEN);
     let record = AuthTokenRecord {
@@ -39,7 +41,10 @@ async fn issue(
         .store
         .signin
         .tokens
-        .create(&apikey::digest(&token), &record)?
+        .create_with(&apikey::digest(&token), &record, &|tx| match entry {
+            Some(e) => crate::store::audit::record_in(tx, e),
+            None => Ok(()),
+        })?
         .durable()
         .await?;
     Ok(token)
@@ -57,6 +62,7 @@ pub fn forgot_password(
     throttle: &LoginThrottle,
     email: String,
     account: Option<String>,
+    request: RequestInfo,
 ) -> ApiResult<()> {
     if !crate::service::validate::is_email(&email) {
         return Err(ApiError::field("email", "Enter an email address."));
@@ -70,7 +76,7 @@ pub fn forgot_password(
     }
     throttle.failure(None, &asked, None);
     actix_web::rt::spawn(async move {
-        if let Err(e) = send_resets(&state, account.as_deref(), &email).await {
+        if let Err(e) = send_resets(&state, account.as_deref(), &email, &request).await {
             log::warn!("password reset email: {e}");
         }
     });
@@ -78,7 +84,12 @@ pub fn forgot_password(
 }
 
 /// Sends a reset link to each user with `email` (in `account`, or in every account).
-async fn send_resets(state: &AppState, account: Option<&str>, email: &str) -> ApiResult<()> {
+async fn send_resets(
+    state: &AppState,
+    account: Option<&str>,
+    email: &str,
+    request: &RequestInfo,
+) -> ApiResult<()> {
     let mut users = Vec::new();
     match account {
         Some(_) => users.extend(login::find_user(state, account, email)?),
@@ -98,7 +109,23 @@ async fn send_resets(state: &AppState, account: Option<&str>, email: &str) -> Ap
             continue;
         }
         let minutes = i64::from(account.password_recovery_expiration.max(1));
-        let token = issue(state, AuthTokenKind::PasswordReset, &user, minutes * 60_000).await?;
+        // A person asked for a link (the requester may be anyone: the entry says from
+        // where); the change, if any, is the `password_reset` that spends it.
+        let entry = crate::service::audit::signin_entry(
+            &user,
+            request,
+            "password_reset_requested",
+            Vec::new(),
+        );
+        let lifetime = minutes * 60_000;
+        let token = issue(
+            state,
+            AuthTokenKind::PasswordReset,
+            &user,
+            lifetime,
+            Some(&entry),
+        )
+        .await?;
         let name = crate::email::inline(
             &account
                 .display_name
@@ -243,7 +270,14 @@ pub async fn verify_email_message(
     account_name: &str,
     user: &UserRecord,
 ) -> ApiResult<Email> {
-    let token = issue(state, AuthTokenKind::VerifyEmail, user, VERIFY_EMAIL_MILLIS).await?;
+    let token = issue(
+        state,
+        AuthTokenKind::VerifyEmail,
+        user,
+        VERIFY_EMAIL_MILLIS,
+        None,
+    )
+    .await?;
     let body = format!(
         "Hello,\n\nAn administrator of the account \"{account_name}\" asked you to confirm that \
          {} is your email address.\n\nTo confirm it, follow this link within 24 hours:\n{}\n",

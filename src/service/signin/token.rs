@@ -8,6 +8,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::auth::{apikey, session};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::Id;
+use crate::service::audit;
 use crate::state::AppState;
 use crate::store::signin::{SessionKind, SessionRecord};
 
@@ -38,6 +39,7 @@ pub async fn issue(
     client_id: &str,
     secret: &str,
     client: &ClientInfo,
+    request: &crate::service::audit::RequestInfo,
 ) -> ApiResult<ClientToken> {
     if let Some(secs) = throttle.locked(None, client_id, client.ip) {
         return Err(ApiError::TooManyRequests(secs));
@@ -76,11 +78,22 @@ pub async fn issue(
         ip_address: client.ip_text(),
         user_agent: client.user_agent.clone(),
     };
+    // A sign-in of the key: the key is the actor (as on its requests) and the target.
+    let grant = audit::change("grant_type", None, Some(&"client_credentials"));
+    let target = ("api-key", &key.id.id());
+    let entry = audit::entry_by(
+        &caller,
+        request,
+        key.account_id,
+        "login",
+        target,
+        vec![grant],
+    );
     state
         .store
         .signin
         .sessions
-        .create(&record)?
+        .create_with(&record, &|tx| crate::store::audit::record_in(tx, &entry))?
         .durable()
         .await?;
     Ok(ClientToken {

@@ -98,6 +98,15 @@ impl Sessions {
     }
 
     pub fn create(&self, session: &SessionRecord) -> StoreResult<Written<()>> {
+        self.create_with(session, &|_| Ok(()))
+    }
+
+    /// Starts one session, with `also` written in the same transaction (its audit entry).
+    pub fn create_with(
+        &self,
+        session: &SessionRecord,
+        also: &dyn Fn(&dyn Tx) -> StoreResult<()>,
+    ) -> StoreResult<Written<()>> {
         let k = session.key();
         transact(&*self.engine, |tx| {
             if tx
@@ -107,7 +116,8 @@ impl Sessions {
                 return Err(StoreError::Conflict("This session already exists.".into()));
             }
             tx.put(Table::SessionidSession, &k, &encode(session))?;
-            tx.put(Table::TokenhashSessionid, &session.token_digest, &k)
+            tx.put(Table::TokenhashSessionid, &session.token_digest, &k)?;
+            also(tx)
         })?;
         Ok(self.written(()))
     }

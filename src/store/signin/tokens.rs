@@ -3,7 +3,7 @@
 //! it, so a token works once.
 
 use super::super::durability::Written;
-use super::super::engine::{transact, Engine, Table};
+use super::super::engine::{transact, Engine, Table, Tx};
 use super::super::{decode, encode, StoreResult};
 use crate::ids::{AccountId, UserId};
 use serde::{Deserialize, Serialize};
@@ -34,9 +34,16 @@ impl AuthTokens {
         AuthTokens { engine }
     }
 
-    pub fn create(&self, digest: &[u8], record: &AuthTokenRecord) -> StoreResult<Written<()>> {
+    /// Stores one token, with `also` written in the same transaction (its audit entry).
+    pub fn create_with(
+        &self,
+        digest: &[u8],
+        record: &AuthTokenRecord,
+        also: &dyn Fn(&dyn Tx) -> StoreResult<()>,
+    ) -> StoreResult<Written<()>> {
         transact(&*self.engine, |tx| {
-            tx.put(Table::TokenhashAuthtoken, digest, &encode(record))
+            tx.put(Table::TokenhashAuthtoken, digest, &encode(record))?;
+            also(tx)
         })?;
         Ok(Written::new((), self.engine.clone()))
     }

@@ -81,6 +81,11 @@ fn a_forgotten_password_is_reset_through_the_emailed_link_once() {
     r.expect(204);
     let token = token_in_email(&app, email(&user), "Reset your password");
     assert_eq!(token.len(), 43);
+    // The request is in the audit trail (committed with the token, before the email).
+    let asked = crate::audit::latest_about(&app, user["id"].as_str().unwrap());
+    assert_eq!(asked["action"], "password_reset_requested", "{asked}");
+    assert_eq!(asked["ip_address"], "127.0.0.1", "{asked}");
+    assert!(!asked.to_string().contains(&token), "{asked}");
     // The log admins read does not hold the token.
     let log = app.get("/v3/accounts/me/notifications").expect(200).clone();
     assert!(!log.to_string().contains(&token));

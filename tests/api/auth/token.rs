@@ -46,6 +46,16 @@ fn client_credentials_give_a_short_lived_token_with_the_keys_rights() {
     assert_eq!(body["expires_in"], 600);
     let token = body["access_token"].as_str().unwrap();
     assert!(token.starts_with("rt_"));
+    // A sign-in of the key, in the audit trail with the key as actor (never the secret).
+    let key_id = app.get("/v3/api-keys/me").expect(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let entry = crate::audit::latest_about(&app, &key_id);
+    assert_eq!(entry["action"], "login", "{entry}");
+    assert_eq!(entry["actor"]["type"], "api-key", "{entry}");
+    assert_eq!(entry["actor"]["id"], json!(key_id), "{entry}");
+    assert!(!entry.to_string().contains(secret) && !entry.to_string().contains(token));
     let as_key = app.with_key(token);
     // The key's rights: an admin key's token is an admin, and /api-keys/me is the key.
     as_key
