@@ -93,7 +93,7 @@ mod tests {
                 email: "a@example.com".into(),
                 expires_at: 5,
             };
-            drop(store.create(b"digest", &record).unwrap());
+            drop(store.create_with(b"digest", &record, &|_| Ok(())).unwrap());
             assert_eq!(store.get(b"digest").unwrap().unwrap().email, record.email);
             let spend = |kind| runtime.block_on(store.spend(b"digest", kind).unwrap().durable());
             assert!(spend(AuthTokenKind::VerifyEmail).unwrap().is_none());
