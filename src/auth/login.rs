@@ -170,13 +170,17 @@ pub async fn login(
         success,
         user_agent: client.user_agent.clone(),
     };
-    // The attempt and its audit entry (why it failed, never the password) in one write.
-    let record_attempt = |success: bool, fields: Vec<FieldChange>| {
-        let date = now();
+    // The attempt and its audit entry (why it failed, never the password) in one write,
+    // with the session a successful one starts (its login time is the attempt's date).
+    let record_attempt = |session: Option<&SessionRecord>, fields: Vec<FieldChange>| {
+        let (success, date) = session.map_or((false, now()), |s| (true, s.login_time));
         let action = if success { "login" } else { "login_failed" };
         let entry = audit::signin_entry(&user, info, action, fields);
         let tried = attempt(success, date);
         state.store.transact(|tx| {
+            if let Some(session) = session {
+                crate::store::signin::create_session_in(tx, session)?;
+            }
             record_attempt_in(tx, &account.id, &user.id, &tried)?;
             crate::store::audit::record_in(tx, &entry)
         })
@@ -186,7 +190,7 @@ pub async fn login(
     let fail = |error: ApiError, reason: &'static str| async move {
         throttle.failure(named, username, client.ip);
         let fields = vec![audit::change("reason", None, Some(&reason))];
-        record_attempt(false, fields)?.durable().await?;
+        record_attempt(None, fields)?.durable().await?;
         Err::<LoggedIn, ApiError>(error)
     };
     if !check_password(state, &user, request.password.clone()).await? {
@@ -238,12 +242,10 @@ pub async fn login(
         ip_address: client.ip_text(),
         user_agent: client.user_agent.clone(),
     };
-    let store = &state.store.signin;
-    drop(store.sessions.create(&record)?);
     let fields = second_factor
         .map(|used| vec![audit::change("second_factor", None, Some(&used))])
         .unwrap_or_default();
-    record_attempt(true, fields)?.durable().await?;
+    record_attempt(Some(&record), fields)?.durable().await?;
     throttle.success(named, &request.username);
     state
         .store

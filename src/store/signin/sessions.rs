@@ -80,6 +80,19 @@ pub struct Sessions {
 /// sessions past their absolute end, which nobody presented again.
 const SWEEP_EVERY: u32 = 720;
 
+/// Starts one session inside `tx` (a login writes it with its attempt and audit entry).
+pub fn create_in(tx: &dyn Tx, session: &SessionRecord) -> StoreResult<()> {
+    if tx
+        .get(Table::TokenhashSessionid, &session.token_digest)?
+        .is_some()
+    {
+        return Err(StoreError::Conflict("This session already exists.".into()));
+    }
+    let k = session.key();
+    tx.put(Table::SessionidSession, &k, &encode(session))?;
+    tx.put(Table::TokenhashSessionid, &session.token_digest, &k)
+}
+
 impl Sessions {
     pub fn new(engine: Arc<dyn Engine>) -> Sessions {
         Sessions {
@@ -107,16 +120,8 @@ impl Sessions {
         session: &SessionRecord,
         also: &dyn Fn(&dyn Tx) -> StoreResult<()>,
     ) -> StoreResult<Written<()>> {
-        let k = session.key();
         transact(&*self.engine, |tx| {
-            if tx
-                .get(Table::TokenhashSessionid, &session.token_digest)?
-                .is_some()
-            {
-                return Err(StoreError::Conflict("This session already exists.".into()));
-            }
-            tx.put(Table::SessionidSession, &k, &encode(session))?;
-            tx.put(Table::TokenhashSessionid, &session.token_digest, &k)?;
+            create_in(tx, session)?;
             also(tx)
         })?;
         Ok(self.written(()))
