@@ -219,11 +219,10 @@ impl TreeSet {
 /// sled's page cache. The scan after each start reads every page through it, so it ends
 /// full whatever the load; sled's accounting counts pages as they are on disk, and the
 /// decoded nodes it keeps take more. With 100,000 users the idle server measured 89 MiB
-/// with 64 MiB of cache, 64 MiB with 4 and less with 2 (BENCHMARKS.md, "Idle memory");
-/// the list pages and the authenticated GET were as fast with the small cache: the pages
-/// they touch stay cached, and a page not cached is read back from the operating system's
-/// file cache.
-const CACHE_BYTES: u64 = 2 * 1024 * 1024;
+/// with 64 MiB of cache and 60 MiB with 4 (BENCHMARKS.md, "Idle memory"); the requests
+/// measured there touch few pages, and a page not cached is read back from the operating
+/// system's file cache.
+const CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 pub(crate) fn sled_config(dir: &Path) -> ::sled::Config {
     ::sled::Config::new()
