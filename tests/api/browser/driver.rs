@@ -188,18 +188,37 @@ impl Browser {
             .map(String::from)
     }
 
+    /// A WebDriver call that may fail because the page changed under it (an element
+    /// re-rendered between finding and using it is "stale"): `None` then, to poll again.
+    fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Option<Value> {
+        let req = ureq::request(method, &self.url(path));
+        let res = match body {
+            Some(b) => req.send_json(b),
+            None => req.call(),
+        };
+        Some(res.ok()?.into_json::<Value>().ok()?["value"].take())
+    }
+
     /// The element matching `css` once it is shown.
     pub fn el(&self, css: &str) -> String {
         self.wait(css, |b| {
             let id = b.find(css)?;
-            let shown = b.call("GET", &format!("/element/{id}/displayed"), None);
+            let shown = b.try_call("GET", &format!("/element/{id}/displayed"), None)?;
             shown.as_bool().unwrap_or(false).then_some(id)
         })
     }
 
+    /// Clicks the element matching `css` once it is shown (found again if the page
+    /// re-rendered it in between).
     pub fn click(&self, css: &str) {
-        let id = self.el(css);
-        self.call("POST", &format!("/element/{id}/click"), Some(json!({})));
+        self.wait(css, |b| {
+            let id = b.find(css)?;
+            let shown = b.try_call("GET", &format!("/element/{id}/displayed"), None)?;
+            if !shown.as_bool().unwrap_or(false) {
+                return None;
+            }
+            b.try_call("POST", &format!("/element/{id}/click"), Some(json!({})))
+        });
     }
 
     /// Clicks the button whose text is `text`, once it is shown.
