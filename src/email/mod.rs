@@ -192,6 +192,16 @@ pub fn render(email: &Email, id: &Id, account: &Id, domain: &str, now_millis: i6
         .unwrap_or_default()
 }
 
+/// How an email names `account`: its display name, else its id, made safe for one line.
+pub fn account_name(account: &crate::store::accounts::AccountRecord) -> String {
+    inline(
+        &account
+            .display_name
+            .clone()
+            .unwrap_or_else(|| account.id.hex()),
+    )
+}
+
 /// User input (an account's name, say) put into a subject or a body line: control, bidi and
 /// line-separator characters become spaces, so a value stored before they were refused
 /// still cannot start a line of its own.

@@ -78,12 +78,7 @@ pub async fn prepare(state: &AppState, account: &AccountRecord, new: NewInvitati
         expires_at: now + new.valid_for_days * DAY_MS,
         etag: 1,
     };
-    let name = crate::email::inline(
-        &account
-            .display_name
-            .clone()
-            .unwrap_or_else(|| account.id.hex()),
-    );
+    let name = crate::email::account_name(account);
     let link = crate::console::link(&state.config.public_url(), "invitation", &token);
     let body = format!(
         "Hello,\n\nYou have been invited to join the account \"{name}\".\n\n\

@@ -44,12 +44,7 @@ pub async fn send(
         expires_at: now + DEFAULT_VALID_FOR_DAYS * DAY_MS,
         etag: 1,
     };
-    let name = crate::email::inline(
-        &account
-            .display_name
-            .clone()
-            .unwrap_or_else(|| account.id.hex()),
-    );
+    let name = crate::email::account_name(account);
     // The console's invitation page finishes an enrollment as it accepts an invitation.
     let link = crate::console::link(&state.config.public_url(), "invitation", &token);
     let body = format!(

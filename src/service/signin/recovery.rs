@@ -126,12 +126,7 @@ async fn send_resets(
             Some(&entry),
         )
         .await?;
-        let name = crate::email::inline(
-            &account
-                .display_name
-                .clone()
-                .unwrap_or_else(|| account.id.hex()),
-        );
+        let name = crate::email::account_name(&account);
         let body = format!(
             "Hello,\n\nSomeone asked to reset the password of {} in the account \"{name}\".\n\n\
              To choose a new password, follow this link within {minutes} minutes:\n{}\n\n\
