@@ -110,10 +110,6 @@ impl Sessions {
         Written::new(value, self.engine.clone())
     }
 
-    pub fn create(&self, session: &SessionRecord) -> StoreResult<Written<()>> {
-        self.create_with(session, &|_| Ok(()))
-    }
-
     /// Starts one session, with `also` written in the same transaction (its audit entry).
     pub fn create_with(
         &self,
@@ -328,9 +324,12 @@ mod tests {
             let s2 = session(a, user, 2);
             let s3 = session(a, other, 3);
             for s in [&s1, &s2, &s3] {
-                drop(store.create(s).unwrap());
+                drop(store.create_with(s, &|_| Ok(())).unwrap());
             }
-            assert!(matches!(store.create(&s1), Err(StoreError::Conflict(_))));
+            assert!(matches!(
+                store.create_with(&s1, &|_| Ok(())),
+                Err(StoreError::Conflict(_))
+            ));
             assert_eq!(
                 store.by_digest(&s2.token_digest).unwrap().unwrap().id,
                 s2.id
@@ -356,8 +355,8 @@ mod tests {
             let a = AccountId::new();
             let kept = session(a, Id::new(), 10);
             let ended = session(a, Id::new(), 10);
-            drop(store.create(&kept).unwrap());
-            drop(store.create(&ended).unwrap());
+            drop(store.create_with(&kept, &|_| Ok(())).unwrap());
+            drop(store.create_with(&ended, &|_| Ok(())).unwrap());
             store.touch(&kept, 50);
             store.touch(&ended, 50);
             assert_eq!(store.last_used(&kept), 50);
