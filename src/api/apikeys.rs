@@ -6,7 +6,7 @@ use super::body::Json;
 use super::list::{FilterSpec, ListQuery, EQ};
 use super::path::PathId;
 use super::scope::AccountScope;
-use super::views::apikeys::view;
+use super::views::apikeys::{view, views};
 use crate::error::ApiResult;
 use crate::ids::ApiKeyId;
 use crate::service::apikeys::{self, ApiKeyCreate, ApiKeyUpdate};
@@ -77,7 +77,7 @@ pub async fn list(
     });
     q.filters.retain(|f| f.field != "key");
     let page = apikeys::list(&state, &scope, &q.page, &q.filters, key)?;
-    Ok(q.respond(page.try_map(|k| view(&state, &k, None))?))
+    Ok(q.respond(views(&state, page)?))
 }
 
 /// GET /v3/api-keys/{apikey_id}

@@ -66,7 +66,7 @@ pub async fn users(
     let group = id.find(&state, &scope)?;
     let q = ListQuery::parse(&req, 50, MEMBER_USER_FILTERS)?;
     let page = members::users(&state, &scope, &group, &q.page, &q.filters)?;
-    Ok(q.respond(page.try_map_ref(|u| users::view(&state, u))?))
+    Ok(q.respond(users::views(&state, &page)?))
 }
 
 /// GET /v3/policy-groups/{group_id}/api-keys
@@ -79,5 +79,5 @@ pub async fn apikeys(
     let group = id.find(&state, &scope)?;
     let q = ListQuery::parse(&req, 50, &[])?;
     let page = members::apikeys(&state, &scope, &group, &q.page)?;
-    Ok(q.respond(page.try_map(|k| apikeys::view(&state, &k, None))?))
+    Ok(q.respond(apikeys::views(&state, page)?))
 }

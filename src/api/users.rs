@@ -5,7 +5,7 @@ use super::body::{json_response, Json};
 use super::list::{FilterSpec, ListQuery, EQ, EQ_IN_NIN};
 use super::path::PathId;
 use super::scope::{AccountScope, AdminScope};
-use super::views::users::{active_sessions, view};
+use super::views::users::{active_sessions, view, views};
 use crate::error::ApiResult;
 use crate::ids::UserId;
 use crate::service::users::{self, UserCreate, UserUpdate};
@@ -105,7 +105,7 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let q = ListQuery::parse(&req, 50, USER_FILTERS)?;
     let page = users::list(&state, &scope.id(), &q.page, &q.filters)?;
-    Ok(q.respond(page.try_map_ref(|u| view(&state, u))?))
+    Ok(q.respond(views(&state, &page)?))
 }
 
 /// GET /v3/users/{user_id}

@@ -234,10 +234,7 @@ pub mod counts {
 
     /// Adds `delta` to the account's `entity` counter inside a transaction.
     pub fn add_in(tx: &dyn Tx, account: &Id, entity: &str, delta: i64) -> StoreResult<()> {
-        let key = counter_key(account, entity);
-        let current = tx.get(Table::AccountCounts, &key)?.map(|v| read_u64(&v));
-        let next = (current.unwrap_or(0) as i64 + delta).max(0) as u64;
-        tx.put(Table::AccountCounts, &key, &next.to_be_bytes())
+        tx.add(Table::AccountCounts, &counter_key(account, entity), delta)
     }
 
     /// The account's `entity` counter.

@@ -27,6 +27,7 @@
 #[cfg(test)]
 mod bench;
 mod memory;
+pub mod read_ahead;
 #[cfg(test)]
 mod testing;
 
@@ -215,6 +216,33 @@ pub trait Tx {
     fn get(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>>;
     fn put(&self, table: Table, key: &[u8], value: &[u8]) -> StoreResult<()>;
     fn delete(&self, table: Table, key: &[u8]) -> StoreResult<()>;
+
+    /// Writes `value` under `key` unless the key is taken; whether it wrote. For a
+    /// uniqueness index: an engine may check without a read that conflicts with others'
+    /// inserts (PostgreSQL: a SERIALIZABLE read of a missing key locks its index page, so two
+    /// creates that each looked up and then inserted a nearby email conflicted).
+    fn insert_new(&self, table: Table, key: &[u8], value: &[u8]) -> StoreResult<bool> {
+        if self.get(table, key)?.is_some() {
+            return Ok(false);
+        }
+        self.put(table, key, value)?;
+        Ok(true)
+    }
+
+    /// Adds `delta` to the counter under `key` (a u64, big-endian; absent or malformed: 0),
+    /// never going below 0. The counter's value is not read here, so an engine may apply it
+    /// without a read (PostgreSQL, for `AccountCounts`: concurrent creates in one account
+    /// all add to its counters, and must not conflict over them).
+    fn add(&self, table: Table, key: &[u8], delta: i64) -> StoreResult<()> {
+        let current = self.get(table, key)?.map_or(0, |v| counter_value(&v));
+        let next = (current as i64).saturating_add(delta).max(0) as u64;
+        self.put(table, key, &next.to_be_bytes())
+    }
+}
+
+/// The value of a counter as [`Tx::add`] keeps it (malformed: 0).
+pub fn counter_value(raw: &[u8]) -> u64 {
+    raw.try_into().map(u64::from_be_bytes).unwrap_or(0)
 }
 
 /// One key and its value.
@@ -233,6 +261,12 @@ pub trait Engine: Durability {
     fn name(&self) -> &'static str;
 
     fn get(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>>;
+
+    /// The values of `keys`, in order, fetched at once, for an engine whose reads each wait
+    /// on a network (see `read_ahead`); `None` for one that answers `get` from memory.
+    fn get_many(&self, _keys: &[(Table, Vec<u8>)]) -> StoreResult<Option<Vec<Option<Vec<u8>>>>> {
+        Ok(None)
+    }
 
     /// The entries of `range`, ascending or descending by key.
     fn range(&self, table: Table, range: KeyRange<'_>, order: Order) -> Entries<'_>;

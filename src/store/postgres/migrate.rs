@@ -25,6 +25,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "audit_entry",
         include_str!("migrations/0004_audit_entry.sql"),
     ),
+    (
+        5,
+        "account_counts_delta",
+        include_str!("migrations/0005_account_counts_delta.sql"),
+    ),
 ];
 
 /// The advisory lock key that serializes migrations ("iamdmigr" as an integer).

@@ -45,6 +45,7 @@
 //! Connections are plain TCP or a unix socket (`host=/dir`); TLS to the database is not
 //! supported yet (a URL with `sslmode=require` fails to connect, it never falls back).
 
+mod counters;
 mod error;
 mod migrate;
 mod range;
@@ -55,7 +56,7 @@ mod tests;
 mod tx;
 
 use self::error::{db_error, pool_error};
-use crate::store::engine::{Durability, Engine, Entries, KeyRange, Table, Tx};
+use crate::store::engine::{read_ahead, Durability, Engine, Entries, KeyRange, Table, Tx};
 use crate::store::page::Order;
 use crate::store::{StoreError, StoreResult};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
@@ -85,6 +86,8 @@ pub struct PostgresEngine {
     /// `None` only while dropping.
     runtime: Option<tokio::runtime::Runtime>,
     handle: tokio::runtime::Handle,
+    /// Commits that added to account counters, for `fold_due`.
+    additions: std::sync::atomic::AtomicU64,
 }
 
 impl PostgresEngine {
@@ -139,6 +142,7 @@ impl PostgresEngine {
             pool,
             handle: runtime.handle().clone(),
             runtime: Some(runtime),
+            additions: Default::default(),
         };
         let pool = engine.pool.clone();
         engine.run(async move {
@@ -172,6 +176,13 @@ impl PostgresEngine {
         answer
             .recv()
             .unwrap_or_else(|_| Err(StoreError::Backend("a database task failed".into())))
+    }
+
+    /// Whether a commit that added to account counters should fold their additions: one
+    /// in [`counters::FOLD_EVERY`].
+    fn fold_due(&self) -> bool {
+        let n = (self.additions).fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        n % counters::FOLD_EVERY == counters::FOLD_EVERY - 1
     }
 
     /// A pooled connection, for a transaction.
@@ -249,15 +260,68 @@ impl Engine for PostgresEngine {
     }
 
     fn get(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        if let Some(value) = read_ahead::take(read_ahead::engine_id(self), table, key) {
+            return Ok(value);
+        }
         let pool = self.pool.clone();
         let key = key.to_vec();
         self.run(async move {
             let conn = pool.get().await.map_err(pool_error)?;
+            if table == Table::AccountCounts {
+                let stmt = conn.prepare_cached(counters::GET).await.map_err(db_error)?;
+                let row = conn.query_one(&stmt, &[&key]).await.map_err(db_error)?;
+                return Ok(counters::value(row.get(0), row.get(1)));
+            }
             let sql = format!("SELECT value FROM {} WHERE key = $1", sql_name(table));
             let stmt = conn.prepare_cached(&sql).await.map_err(db_error)?;
             let row = conn.query_opt(&stmt, &[&key]).await.map_err(db_error)?;
             Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
         })
+    }
+
+    /// One statement per table, all sent on one connection before any answer is awaited:
+    /// one round trip.
+    fn get_many(&self, keys: &[(Table, Vec<u8>)]) -> StoreResult<Option<Vec<Option<Vec<u8>>>>> {
+        // A counter is its row and its additions (see `counters`): read by `get` only.
+        if keys.iter().any(|(table, _)| *table == Table::AccountCounts) {
+            return Ok(None);
+        }
+        let mut tables: Vec<(Table, Vec<Vec<u8>>)> = Vec::new();
+        for (table, key) in keys {
+            match tables.iter_mut().find(|(t, _)| t == table) {
+                Some((_, wanted)) => wanted.push(key.clone()),
+                None => tables.push((*table, vec![key.clone()])),
+            }
+        }
+        let pool = self.pool.clone();
+        let found = self.run(async move {
+            let conn = pool.get().await.map_err(pool_error)?;
+            let conn = &conn;
+            let reads = tables.iter().map(|(table, wanted)| async move {
+                let sql = format!(
+                    "SELECT key, value FROM {} WHERE key = ANY($1)",
+                    sql_name(*table)
+                );
+                let stmt = conn.prepare_cached(&sql).await?;
+                let rows = conn.query(&stmt, &[wanted]).await?;
+                Ok::<_, tokio_postgres::Error>(
+                    rows.into_iter()
+                        .map(|r| ((*table, r.get::<_, Vec<u8>>(0)), r.get::<_, Vec<u8>>(1)))
+                        .collect::<Vec<_>>(),
+                )
+            });
+            let answers = futures_util::future::join_all(reads).await;
+            let mut found = std::collections::HashMap::new();
+            for answer in answers {
+                found.extend(answer.map_err(db_error)?);
+            }
+            Ok(found)
+        })?;
+        Ok(Some(
+            keys.iter()
+                .map(|(table, key)| found.get(&(*table, key.clone())).cloned())
+                .collect(),
+        ))
     }
 
     fn range(&self, table: Table, range: KeyRange<'_>, order: Order) -> Entries<'_> {

@@ -3,7 +3,7 @@
 //! cursor stays open between batches (each sees what is committed when it runs).
 
 use super::error::{db_error, pool_error};
-use super::{sql_name, PostgresEngine, BATCH, FIRST_BATCH};
+use super::{counters, sql_name, PostgresEngine, BATCH, FIRST_BATCH};
 use crate::store::engine::{Entry, KeyRange, Table};
 use crate::store::page::Order;
 use crate::store::StoreResult;
@@ -72,9 +72,21 @@ impl<'a> Batches<'a> {
             Order::Asc => "ASC",
             Order::Desc => "DESC",
         };
+        let source = if self.table == Table::AccountCounts {
+            // Every counter, with its row and its additions (see `counters`).
+            "(SELECT k.key, (SELECT value FROM account_counts b WHERE b.key = k.key), \
+             (SELECT sum(delta)::bigint FROM account_counts_delta d WHERE d.key = k.key) AS added \
+             FROM (SELECT key FROM account_counts UNION SELECT key FROM account_counts_delta) k) c"
+        } else {
+            sql_name(self.table)
+        };
+        let columns = if self.table == Table::AccountCounts {
+            "key, value, added"
+        } else {
+            "key, value"
+        };
         let sql = format!(
-            "SELECT key, value FROM {}{filter} ORDER BY key {direction} LIMIT {}",
-            sql_name(self.table),
+            "SELECT {columns} FROM {source}{filter} ORDER BY key {direction} LIMIT {}",
             self.limit
         );
         (sql, params)
@@ -83,12 +95,20 @@ impl<'a> Batches<'a> {
     fn fetch(&self) -> StoreResult<Vec<Entry>> {
         let (sql, params) = self.statement();
         let pool = self.engine.pool.clone();
+        let table = self.table;
         self.engine.run(async move {
             let conn = pool.get().await.map_err(pool_error)?;
             let stmt = conn.prepare_cached(&sql).await.map_err(db_error)?;
             let refs: Vec<&(dyn ToSql + Sync)> =
                 params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
             let rows = conn.query(&stmt, &refs).await.map_err(db_error)?;
+            if table == Table::AccountCounts {
+                let value = |r: &tokio_postgres::Row| counters::value(r.get(1), r.get(2));
+                return Ok(rows
+                    .iter()
+                    .filter_map(|r| Some((r.get(0), value(r)?)))
+                    .collect());
+            }
             Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
         })
     }

@@ -376,3 +376,101 @@ fn nodes_opening_one_database_at_once_share_one_pair_of_server_cas() {
     );
     assert_ne!(cas[0].0, cas[0].1);
 }
+
+#[test]
+fn keys_read_ahead_are_fetched_at_once_and_each_served_once() {
+    let Some((engine, _schema)) = testing::engine() else {
+        return;
+    };
+    transact(&engine, |tx| {
+        tx.put(Table::Meta, b"a", b"1")?;
+        tx.put(Table::UseridUser, b"a", b"2")
+    })
+    .unwrap();
+    let keys = [
+        (Table::Meta, b"a".to_vec()),
+        (Table::UseridUser, b"a".to_vec()),
+        (Table::Meta, b"absent".to_vec()),
+    ];
+    let values = engine.get_many(&keys).unwrap().unwrap();
+    assert_eq!(values, [Some(b"1".to_vec()), Some(b"2".to_vec()), None]);
+    crate::store::engine::read_ahead::with_read_ahead(&engine, &keys, || {
+        // Written after the fetch: the first read answers what was fetched, the next one
+        // asks the database.
+        transact(&engine, |tx| tx.put(Table::Meta, b"a", b"3")).unwrap();
+        assert_eq!(engine.get(Table::Meta, b"a").unwrap(), Some(b"1".to_vec()));
+        assert_eq!(engine.get(Table::Meta, b"a").unwrap(), Some(b"3".to_vec()));
+        assert_eq!(engine.get(Table::Meta, b"absent").unwrap(), None);
+    });
+    assert_eq!(engine.get(Table::Meta, b"a").unwrap(), Some(b"3".to_vec()));
+}
+
+#[test]
+fn additions_to_one_counter_never_conflict_and_are_folded_into_its_row() {
+    let Some((engine, _schema)) = testing::engine() else {
+        return;
+    };
+    let engine = Arc::new(engine);
+    let runs = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (engine, runs) = (engine.clone(), runs.clone());
+            std::thread::spawn(move || {
+                for _ in 0..50 {
+                    transact(engine.as_ref(), |tx| {
+                        runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        tx.add(Table::AccountCounts, b"hot", 1)
+                    })
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(runs.load(std::sync::atomic::Ordering::Relaxed), 400);
+    assert_eq!(count(engine.as_ref(), b"hot"), 400);
+    let unfolded = engine
+        .texts("SELECT count(*) FROM account_counts_delta")
+        .unwrap();
+    let unfolded: u64 = unfolded[0].parse().unwrap();
+    assert!(
+        unfolded < 400,
+        "nothing was folded ({unfolded} additions left)"
+    );
+    // A counter that only has additions is listed too, with its value.
+    transact(engine.as_ref(), |tx| {
+        tx.add(Table::AccountCounts, b"new", 2)
+    })
+    .unwrap();
+    let all = (Bound::Unbounded, Bound::Unbounded);
+    let listed: Vec<_> = engine
+        .range(Table::AccountCounts, all, Order::Asc)
+        .collect::<StoreResult<_>>()
+        .unwrap();
+    assert_eq!(
+        listed,
+        [
+            (b"hot".to_vec(), 400u64.to_be_bytes().to_vec()),
+            (b"new".to_vec(), 2u64.to_be_bytes().to_vec())
+        ]
+    );
+    // A put sets the value whatever was added; a delete removes the counter.
+    transact(engine.as_ref(), |tx| {
+        tx.put(Table::AccountCounts, b"hot", &7u64.to_be_bytes())?;
+        assert_eq!(count_in(tx, b"hot")?, 7);
+        tx.add(Table::AccountCounts, b"hot", -10)?;
+        assert_eq!(count_in(tx, b"hot")?, 0);
+        tx.delete(Table::AccountCounts, b"new")
+    })
+    .unwrap();
+    assert_eq!(count(engine.as_ref(), b"hot"), 0);
+    assert_eq!(engine.get(Table::AccountCounts, b"new").unwrap(), None);
+}
+
+fn count_in(tx: &dyn Tx, key: &[u8]) -> StoreResult<u64> {
+    Ok(tx
+        .get(Table::AccountCounts, key)?
+        .map_or(0, |v| u64::from_be_bytes(v.try_into().unwrap())))
+}

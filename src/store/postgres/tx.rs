@@ -2,8 +2,8 @@
 //! on a serialization failure or deadlock.
 
 use super::error::Failure;
-use super::{sql_name, PostgresEngine};
-use crate::store::engine::{Table, Tx};
+use super::{counters, sql_name, PostgresEngine};
+use crate::store::engine::{counter_value, Table, Tx};
 use crate::store::{StoreError, StoreResult};
 use deadpool_postgres::Object;
 use futures_util::future::join;
@@ -12,6 +12,7 @@ use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
 
 /// Runs of `work` before a transaction that keeps conflicting is refused (503).
 pub const MAX_ATTEMPTS: u32 = 64;
@@ -97,9 +98,14 @@ fn run_once(
         conn: conn.clone(),
         begun: Cell::new(false),
         failed: RefCell::new(None),
+        added: RefCell::new(Vec::new()),
     };
     let result = work(&tx);
-    let (begun, failed) = (tx.begun.get(), tx.failed.into_inner());
+    let (begun, failed, added) = (
+        tx.begun.get(),
+        tx.failed.into_inner(),
+        tx.added.into_inner(),
+    );
     // Ends the transaction, if a statement began one.
     let end = |sql| {
         if begun {
@@ -127,6 +133,9 @@ fn run_once(
     match end("COMMIT") {
         Ok(()) => {
             lent.clean = true;
+            if !added.is_empty() && engine.fold_due() {
+                lent.clean = fold(engine, &conn, added);
+            }
             Ok(Outcome::Committed)
         }
         // Rejected at commit (40001): rolled back by the server, so safe to run again.
@@ -143,6 +152,34 @@ fn end_failed(failure: Failure) -> StoreResult<Outcome> {
     match failure {
         Failure::Retry => Ok(Outcome::Again),
         other => Err(other.into_error()),
+    }
+}
+
+/// Folds the additions to the counters `keys` into their rows (see `counters`), each in a
+/// statement of its own outside any transaction, all sent before any answer is awaited. A
+/// failed fold is left to the next one. Whether the connection may go back to the pool.
+fn fold(engine: &PostgresEngine, conn: &Arc<Object>, keys: Vec<Vec<u8>>) -> bool {
+    let conn = conn.clone();
+    let done = engine.run(async move {
+        let folded = async {
+            let stmt = conn.prepare_cached(counters::FOLD).await?;
+            let folds = keys.iter().map(|key| conn.execute_raw(&stmt, [key]));
+            for answer in futures_util::future::join_all(folds).await {
+                answer?;
+            }
+            Ok::<_, tokio_postgres::Error>(())
+        };
+        Ok(folded.await.map_err(|e| Failure::of(&e)))
+    });
+    match done {
+        Ok(Ok(())) => true,
+        // Lost to a concurrent fold or transaction, or refused: the connection is sound.
+        Ok(Err(Failure::Retry)) => true,
+        Ok(Err(Failure::Backend(detail))) => {
+            log::warn!("PostgreSQL: folding counter additions failed: {detail}");
+            true
+        }
+        Ok(Err(Failure::Unavailable(_))) | Err(_) => false,
     }
 }
 
@@ -167,17 +204,14 @@ struct PgTx<'a> {
     /// The first statement that failed. The database has aborted the transaction, so
     /// nothing more is sent and every later call gives the same answer.
     failed: RefCell<Option<Failure>>,
+    /// The account counters added to, to fold after the commit (see `counters`).
+    added: RefCell<Vec<Vec<u8>>>,
 }
 
 impl PgTx<'_> {
-    /// Runs `sql` with `params`; the value of the first column of the row, if any. `read`:
+    /// Runs `sql` with `params`; the row it answered, if any. `read`:
     /// the statement changes nothing, so `BEGIN` may travel with it.
-    fn statement(
-        &self,
-        sql: String,
-        params: Vec<Vec<u8>>,
-        read: bool,
-    ) -> StoreResult<Option<Vec<u8>>> {
+    fn statement(&self, sql: String, params: Vec<Param>, read: bool) -> StoreResult<Option<Row>> {
         if let Some(failure) = self.failed.borrow().clone() {
             return Err(failure.into_error());
         }
@@ -192,10 +226,8 @@ impl PgTx<'_> {
         let done = self.engine.run(async move {
             let run = async {
                 let stmt = conn.prepare_cached(&sql).await?;
-                let refs: Vec<&(dyn ToSql + Sync)> =
-                    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-                let row = conn.query_opt(&stmt, &refs).await?;
-                Ok::<_, tokio_postgres::Error>(row.and_then(|r| r.try_get::<_, Vec<u8>>(0).ok()))
+                let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(Param::as_sql).collect();
+                conn.query_opt(&stmt, &refs).await
             };
             let answer = if begin {
                 // Both are sent before either answer is awaited: one round trip.
@@ -220,24 +252,98 @@ impl PgTx<'_> {
     }
 }
 
+/// A statement parameter.
+enum Param {
+    Bytes(Vec<u8>),
+    Int(i64),
+}
+
+impl Param {
+    fn as_sql(&self) -> &(dyn ToSql + Sync) {
+        match self {
+            Param::Bytes(bytes) => bytes,
+            Param::Int(n) => n,
+        }
+    }
+}
+
+fn bytes(key: &[u8]) -> Param {
+    Param::Bytes(key.to_vec())
+}
+
+/// The first column of `row`, as bytes.
+fn first(row: Option<Row>) -> Option<Vec<u8>> {
+    row.and_then(|r| r.try_get::<_, Vec<u8>>(0).ok())
+}
+
 impl Tx for PgTx<'_> {
     fn get(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        if table == Table::AccountCounts {
+            let row = self.statement(counters::GET.into(), vec![bytes(key)], true)?;
+            return Ok(row.and_then(|r| counters::value(r.get(0), r.get(1))));
+        }
         let sql = format!("SELECT value FROM {} WHERE key = $1", sql_name(table));
-        self.statement(sql, vec![key.to_vec()], true)
+        self.statement(sql, vec![bytes(key)], true).map(first)
     }
 
     fn put(&self, table: Table, key: &[u8], value: &[u8]) -> StoreResult<()> {
-        let sql = format!(
-            "INSERT INTO {} (key, value) VALUES ($1, $2) \
-             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-            sql_name(table)
-        );
-        self.statement(sql, vec![key.to_vec(), value.to_vec()], false)
+        let sql = if table == Table::AccountCounts {
+            counters::PUT.into()
+        } else {
+            format!(
+                "INSERT INTO {} (key, value) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                sql_name(table)
+            )
+        };
+        self.statement(sql, vec![bytes(key), bytes(value)], false)
             .map(drop)
     }
 
     fn delete(&self, table: Table, key: &[u8]) -> StoreResult<()> {
-        let sql = format!("DELETE FROM {} WHERE key = $1", sql_name(table));
-        self.statement(sql, vec![key.to_vec()], false).map(drop)
+        let sql = if table == Table::AccountCounts {
+            counters::DELETE.into()
+        } else {
+            format!("DELETE FROM {} WHERE key = $1", sql_name(table))
+        };
+        self.statement(sql, vec![bytes(key)], false).map(drop)
+    }
+
+    /// `ON CONFLICT DO NOTHING` checks the key without a predicate lock; a key taken by a
+    /// transaction this one cannot see is a serialization failure, so it runs again and
+    /// then finds the key taken.
+    fn insert_new(&self, table: Table, key: &[u8], value: &[u8]) -> StoreResult<bool> {
+        if table == Table::AccountCounts {
+            if self.get(table, key)?.is_some() {
+                return Ok(false);
+            }
+            self.put(table, key, value)?;
+            return Ok(true);
+        }
+        let sql = format!(
+            "INSERT INTO {} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING 1",
+            sql_name(table)
+        );
+        let row = self.statement(sql, vec![bytes(key), bytes(value)], false)?;
+        Ok(row.is_some())
+    }
+
+    /// An addition to an account counter is a row of its own (see `counters`).
+    fn add(&self, table: Table, key: &[u8], delta: i64) -> StoreResult<()> {
+        if table != Table::AccountCounts {
+            let current = self.get(table, key)?.map_or(0, |v| counter_value(&v));
+            let next = (current as i64).saturating_add(delta).max(0) as u64;
+            return self.put(table, key, &next.to_be_bytes());
+        }
+        self.statement(
+            counters::ADD.into(),
+            vec![bytes(key), Param::Int(delta)],
+            false,
+        )?;
+        let mut added = self.added.borrow_mut();
+        if !added.iter().any(|k| k == key) {
+            added.push(key.to_vec());
+        }
+        Ok(())
     }
 }
