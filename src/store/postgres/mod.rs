@@ -27,7 +27,10 @@
 //! anyway). sled and memory keep one worker per core.
 //!
 //! **Transactions** run `work` in `BEGIN ISOLATION LEVEL SERIALIZABLE`; every read and write
-//! goes to the database, so a transaction reads its own writes. A serialization failure
+//! goes to the database, so a transaction reads its own writes. Writes wait and go with the
+//! next read or the `COMMIT`, in the same round trip (a create costs `BEGIN`, one round trip
+//! per read, and one for its writes and `COMMIT`); a write that fails is reported by the
+//! statement it went with, and the transaction fails as before. A serialization failure
 //! (SQLSTATE 40001) or deadlock (40P01), in any statement or at `COMMIT`, rolls back and runs
 //! `work` again, after a randomised, growing pause, at most [`MAX_ATTEMPTS`] times (then
 //! `Unavailable`, a 503). The same holds for CockroachDB, which reports every conflict as

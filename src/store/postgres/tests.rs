@@ -106,7 +106,9 @@ fn a_failed_statement_fails_the_transaction_even_when_work_ignores_it() {
         .collect();
     let done = transact(&engine, |tx| {
         tx.put(Table::Meta, b"before", b"x")?;
-        let refused = tx.put(Table::Meta, &huge, b"x");
+        // A write is sent with the next statement whose answer is needed (see `tx`), which
+        // then reports its failure.
+        let refused = (tx.put(Table::Meta, &huge, b"x")).and_then(|()| tx.get(Table::Meta, b"x"));
         assert!(
             matches!(refused, Err(StoreError::Backend(_))),
             "{refused:?}"
@@ -117,6 +119,13 @@ fn a_failed_statement_fails_the_transaction_even_when_work_ignores_it() {
     });
     // PostgreSQL answers COMMIT on an aborted transaction with a silent ROLLBACK; the
     // engine must not report that as a commit.
+    assert!(matches!(done, Err(StoreError::Backend(_))), "{done:?}");
+    assert_eq!(engine.get(Table::Meta, b"before").unwrap(), None);
+    // A failing write sent with the COMMIT: the transaction fails and leaves nothing.
+    let done = transact(&engine, |tx| {
+        tx.put(Table::Meta, b"before", b"x")?;
+        tx.put(Table::Meta, &huge, b"x")
+    });
     assert!(matches!(done, Err(StoreError::Backend(_))), "{done:?}");
     assert_eq!(engine.get(Table::Meta, b"before").unwrap(), None);
 }

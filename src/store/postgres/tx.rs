@@ -6,7 +6,6 @@ use super::{counters, sql_name, PostgresEngine};
 use crate::store::engine::{counter_value, Table, Tx};
 use crate::store::{StoreError, StoreResult};
 use deadpool_postgres::Object;
-use futures_util::future::join;
 use std::cell::{Cell, RefCell};
 use std::hash::BuildHasher;
 use std::sync::Arc;
@@ -99,12 +98,14 @@ fn run_once(
         begun: Cell::new(false),
         failed: RefCell::new(None),
         added: RefCell::new(Vec::new()),
+        pending: RefCell::new(Vec::new()),
     };
     let result = work(&tx);
-    let (begun, failed, added) = (
+    let (begun, failed, added, pending) = (
         tx.begun.get(),
         tx.failed.into_inner(),
         tx.added.into_inner(),
+        tx.pending.into_inner(),
     );
     // Ends the transaction, if a statement began one.
     let end = |sql| {
@@ -130,7 +131,23 @@ fn run_once(
         lent.clean = end("ROLLBACK").is_ok();
         return end_failed(failure);
     }
-    match end("COMMIT") {
+    // The writes not sent yet go with the COMMIT. If one fails, the transaction is aborted
+    // and PostgreSQL answers the COMMIT with a ROLLBACK: the run ends as that write says.
+    let committed = if pending.is_empty() {
+        end("COMMIT")
+    } else {
+        let conn = conn.clone();
+        let done = engine.run(async move {
+            let commit = Some(("COMMIT".to_string(), Vec::new()));
+            let sent = send(&conn, false, pending, commit).await;
+            Ok(sent.map(drop).map_err(|e| Failure::of(&e)))
+        });
+        match done {
+            Ok(result) => result,
+            Err(e) => Err(Failure::Backend(e.to_string())),
+        }
+    };
+    match committed {
         Ok(()) => {
             lent.clean = true;
             if !added.is_empty() && engine.fold_due() {
@@ -194,6 +211,53 @@ fn simple(engine: &PostgresEngine, conn: &Arc<Object>, sql: &'static str) -> Res
     }
 }
 
+/// Sends `BEGIN` if `begin`, then `writes`, then `last`, all before any answer is awaited
+/// (one round trip), in that order; the first failure in that order, or the row `last`
+/// answered. `last` "COMMIT" goes as a simple query (no parameters).
+async fn send(
+    conn: &Object,
+    begin: bool,
+    writes: Vec<Statement>,
+    last: Option<Statement>,
+) -> Result<Option<Row>, tokio_postgres::Error> {
+    let commit = matches!(&last, Some((sql, _)) if sql == "COMMIT");
+    // Prepared first (once per connection, cached), so that nothing waits between sends.
+    let mut prepared = Vec::new();
+    for (sql, _) in writes.iter().chain(last.iter().filter(|_| !commit)) {
+        prepared.push(conn.prepare_cached(sql).await?);
+    }
+    let begun = async {
+        match begin {
+            true => conn.batch_execute(BEGIN).await,
+            false => Ok(()),
+        }
+    };
+    // Each future sends its message when first polled, and `join_all` polls them in order.
+    let executed = futures_util::future::join_all((writes.iter()).zip(&prepared).map(
+        |((_, params), stmt)| async move {
+            let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(Param::as_sql).collect();
+            conn.execute(stmt, &refs).await.map(drop)
+        },
+    ));
+    let answered = async {
+        match &last {
+            Some(_) if commit => conn.batch_execute("COMMIT").await.map(|_| None),
+            Some((_, params)) => {
+                let stmt = prepared.last().expect("prepared");
+                let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(Param::as_sql).collect();
+                conn.query_opt(stmt, &refs).await
+            }
+            None => Ok(None),
+        }
+    };
+    let (begun, executed, answered) = futures_util::future::join3(begun, executed, answered).await;
+    begun?;
+    for write in executed {
+        write?;
+    }
+    answered
+}
+
 struct PgTx<'a> {
     engine: &'a PostgresEngine,
     conn: Arc<Object>,
@@ -206,12 +270,46 @@ struct PgTx<'a> {
     failed: RefCell<Option<Failure>>,
     /// The account counters added to, to fold after the commit (see `counters`).
     added: RefCell<Vec<Vec<u8>>>,
+    /// Writes not sent yet: they go with the next statement whose answer `work` needs, or
+    /// with the `COMMIT`, all in one round trip (a write's answer is only whether it
+    /// failed, and a failure aborts the whole transaction anyway).
+    pending: RefCell<Vec<Statement>>,
 }
 
+/// A statement's text and parameters.
+type Statement = (String, Vec<Param>);
+
 impl PgTx<'_> {
-    /// Runs `sql` with `params`; the row it answered, if any. `read`:
-    /// the statement changes nothing, so `BEGIN` may travel with it.
+    /// Runs `sql` with `params`, after the writes not sent yet and in the same round trip;
+    /// the row it answered, if any. `read`: the statement changes nothing, so `BEGIN` may
+    /// travel with it.
     fn statement(&self, sql: String, params: Vec<Param>, read: bool) -> StoreResult<Option<Row>> {
+        self.begin(read)?;
+        let begin = !self.begun.replace(true);
+        let pending = std::mem::take(&mut *self.pending.borrow_mut());
+        let conn = self.conn.clone();
+        let done = self.engine.run(async move {
+            let answer = send(&conn, begin, pending, Some((sql, params))).await;
+            Ok(answer.map_err(|e| Failure::of(&e)))
+        });
+        match done {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(failure)) => Err(self.fail(failure)),
+            Err(e) => Err(self.fail(Failure::Backend(e.to_string()))),
+        }
+    }
+
+    /// Queues a write (see `pending`).
+    fn write(&self, sql: String, params: Vec<Param>) -> StoreResult<()> {
+        self.begin(false)?;
+        self.pending.borrow_mut().push((sql, params));
+        Ok(())
+    }
+
+    /// Refuses a statement after a failure; sends `BEGIN` on its own before the first
+    /// write, which must never run outside the transaction (with a read, `statement` sends
+    /// it in the same round trip).
+    fn begin(&self, read: bool) -> StoreResult<()> {
         if let Some(failure) = self.failed.borrow().clone() {
             return Err(failure.into_error());
         }
@@ -221,28 +319,7 @@ impl PgTx<'_> {
                 return Err(self.fail(failure));
             }
         }
-        let begin = !self.begun.replace(true);
-        let conn = self.conn.clone();
-        let done = self.engine.run(async move {
-            let run = async {
-                let stmt = conn.prepare_cached(&sql).await?;
-                let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(Param::as_sql).collect();
-                conn.query_opt(&stmt, &refs).await
-            };
-            let answer = if begin {
-                // Both are sent before either answer is awaited: one round trip.
-                let (begun, answer) = join(conn.batch_execute(BEGIN), run).await;
-                begun.and(answer)
-            } else {
-                run.await
-            };
-            Ok(answer.map_err(|e| Failure::of(&e)))
-        });
-        match done {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(failure)) => Err(self.fail(failure)),
-            Err(e) => Err(self.fail(Failure::Backend(e.to_string()))),
-        }
+        Ok(())
     }
 
     /// Records the first failure (see `failed`); the error for `work`.
@@ -296,8 +373,7 @@ impl Tx for PgTx<'_> {
                 sql_name(table)
             )
         };
-        self.statement(sql, vec![bytes(key), bytes(value)], false)
-            .map(drop)
+        self.write(sql, vec![bytes(key), bytes(value)])
     }
 
     fn delete(&self, table: Table, key: &[u8]) -> StoreResult<()> {
@@ -306,7 +382,7 @@ impl Tx for PgTx<'_> {
         } else {
             format!("DELETE FROM {} WHERE key = $1", sql_name(table))
         };
-        self.statement(sql, vec![bytes(key)], false).map(drop)
+        self.write(sql, vec![bytes(key)])
     }
 
     /// `ON CONFLICT DO NOTHING` checks the key without a predicate lock; a key taken by a
@@ -335,11 +411,7 @@ impl Tx for PgTx<'_> {
             let next = (current as i64).saturating_add(delta).max(0) as u64;
             return self.put(table, key, &next.to_be_bytes());
         }
-        self.statement(
-            counters::ADD.into(),
-            vec![bytes(key), Param::Int(delta)],
-            false,
-        )?;
+        self.write(counters::ADD.into(), vec![bytes(key), Param::Int(delta)])?;
         let mut added = self.added.borrow_mut();
         if !added.iter().any(|k| k == key) {
             added.push(key.to_vec());
