@@ -151,12 +151,14 @@ fn check_key(token: &str, state: &AppState) -> Result<Caller, ApiError> {
     let digest = apikey::digest(token);
     // The key names its account and id: its digest entry, its record and its account are
     // read at once (one round trip on PostgreSQL). A forged key finds no digest entry.
-    let ahead = [
-        (Table::KeyhashApikeyid, digest.clone()),
-        (Table::ApikeyidApikey, owned(&account, &key_id)),
-        (Table::AccountidAccount, account.as_bytes().to_vec()),
-    ];
-    with_read_ahead(&*state.store.engine, &ahead, || {
+    let ahead = || {
+        vec![
+            (Table::KeyhashApikeyid, digest.clone()),
+            (Table::ApikeyidApikey, owned(&account, &key_id)),
+            (Table::AccountidAccount, account.as_bytes().to_vec()),
+        ]
+    };
+    with_read_ahead(&*state.store.engine, ahead, || {
         let key = state
             .store
             .apikeys

@@ -38,11 +38,13 @@ pub struct ApiKeyView {
 /// The views of a page of keys, their last logins fetched at once (one round trip on
 /// PostgreSQL instead of one per key).
 pub fn views(state: &AppState, page: Page<ApiKeyRecord>) -> ApiResult<Page<ApiKeyView>> {
-    let keys: Vec<_> = (page.items.iter())
-        .map(|k| (Table::SubjectidLastlogin, owned(&k.account_id, &k.id)))
-        .collect();
-    with_read_ahead(&*state.store.engine, &keys, || {
-        page.try_map(|k| view(state, &k, None))
+    let keys = || {
+        (page.items.iter())
+            .map(|k| (Table::SubjectidLastlogin, owned(&k.account_id, &k.id)))
+            .collect()
+    };
+    with_read_ahead(&*state.store.engine, keys, || {
+        page.try_map_ref(|k| view(state, k, None))
     })
 }
 

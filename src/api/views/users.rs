@@ -107,14 +107,15 @@ pub struct LoginProfileView {
 }
 
 pub fn view<'a>(state: &AppState, u: &'a UserRecord) -> ApiResult<UserView<'a>> {
-    with_read_ahead(&*state.store.engine, &read_keys(u), || view_of(state, u))
+    let keys = || read_keys(u).into();
+    with_read_ahead(&*state.store.engine, keys, || view_of(state, u))
 }
 
 /// The views of a page of users, with what they read fetched at once (one round trip on
 /// PostgreSQL, where a read per user and field made a page cost a hundred).
 pub fn views<'a>(state: &AppState, page: &'a Page<UserRecord>) -> ApiResult<Page<UserView<'a>>> {
-    let keys: Vec<_> = page.items.iter().flat_map(read_keys).collect();
-    with_read_ahead(&*state.store.engine, &keys, || {
+    let keys = || page.items.iter().flat_map(read_keys).collect();
+    with_read_ahead(&*state.store.engine, keys, || {
         page.try_map_ref(|u| view_of(state, u))
     })
 }

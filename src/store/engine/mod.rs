@@ -268,6 +268,11 @@ pub trait Engine: Durability {
         Ok(None)
     }
 
+    /// Whether reading keys ahead with [`Engine::get_many`] pays (see `read_ahead`).
+    fn reads_ahead(&self) -> bool {
+        false
+    }
+
     /// The entries of `range`, ascending or descending by key.
     fn range(&self, table: Table, range: KeyRange<'_>, order: Order) -> Entries<'_>;
 

@@ -35,18 +35,24 @@ pub fn engine_id<E: ?Sized>(engine: &E) -> usize {
 
 /// Runs `work` with `keys` read ahead from `engine` (see the module comment). A failed
 /// fetch is no error here: `work`'s own reads then go to the database and report it.
+///
+/// `keys` is called only for an engine that reads ahead, so the others pay nothing.
 pub fn with_read_ahead<R>(
     engine: &dyn Engine,
-    keys: &[(Table, Vec<u8>)],
+    keys: impl FnOnce() -> Vec<(Table, Vec<u8>)>,
     work: impl FnOnce() -> R,
 ) -> R {
-    let values = match engine.get_many(keys) {
+    if !engine.reads_ahead() {
+        return work();
+    }
+    let keys = keys();
+    let values = match engine.get_many(&keys) {
         Ok(Some(values)) => values,
         _ => return work(),
     };
     let fetched = Fetched {
         engine: engine_id(engine),
-        values: keys.iter().cloned().zip(values).collect(),
+        values: keys.into_iter().zip(values).collect(),
     };
     let previous = AHEAD.with(|a| a.replace(Some(fetched)));
     // Put back whatever an enclosing read-ahead had, also if `work` panics.
@@ -96,8 +102,8 @@ mod tests {
     fn an_engine_that_reads_from_memory_reads_nothing_ahead() {
         let engine = MemoryEngine::new();
         transact(&engine, |tx| tx.put(Table::Meta, b"k", b"v")).unwrap();
-        let keys = [(Table::Meta, b"k".to_vec())];
-        with_read_ahead(&engine, &keys, || {
+        let keys = || vec![(Table::Meta, b"k".to_vec())];
+        with_read_ahead(&engine, keys, || {
             assert_eq!(
                 take(engine_id(&engine as &dyn Engine), Table::Meta, b"k"),
                 None

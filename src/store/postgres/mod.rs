@@ -296,6 +296,10 @@ impl Engine for PostgresEngine {
         })
     }
 
+    fn reads_ahead(&self) -> bool {
+        true
+    }
+
     /// One statement per table, all sent on one connection before any answer is awaited:
     /// one round trip.
     fn get_many(&self, keys: &[(Table, Vec<u8>)]) -> StoreResult<Option<Vec<Option<Vec<u8>>>>> {

@@ -403,14 +403,18 @@ fn keys_read_ahead_are_fetched_at_once_and_each_served_once() {
     ];
     let values = engine.get_many(&keys).unwrap().unwrap();
     assert_eq!(values, [Some(b"1".to_vec()), Some(b"2".to_vec()), None]);
-    crate::store::engine::read_ahead::with_read_ahead(&engine, &keys, || {
-        // Written after the fetch: the first read answers what was fetched, the next one
-        // asks the database.
-        transact(&engine, |tx| tx.put(Table::Meta, b"a", b"3")).unwrap();
-        assert_eq!(engine.get(Table::Meta, b"a").unwrap(), Some(b"1".to_vec()));
-        assert_eq!(engine.get(Table::Meta, b"a").unwrap(), Some(b"3".to_vec()));
-        assert_eq!(engine.get(Table::Meta, b"absent").unwrap(), None);
-    });
+    crate::store::engine::read_ahead::with_read_ahead(
+        &engine,
+        || keys.to_vec(),
+        || {
+            // Written after the fetch: the first read answers what was fetched, the next one
+            // asks the database.
+            transact(&engine, |tx| tx.put(Table::Meta, b"a", b"3")).unwrap();
+            assert_eq!(engine.get(Table::Meta, b"a").unwrap(), Some(b"1".to_vec()));
+            assert_eq!(engine.get(Table::Meta, b"a").unwrap(), Some(b"3".to_vec()));
+            assert_eq!(engine.get(Table::Meta, b"absent").unwrap(), None);
+        },
+    );
     assert_eq!(engine.get(Table::Meta, b"a").unwrap(), Some(b"3".to_vec()));
 }
 
