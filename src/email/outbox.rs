@@ -359,3 +359,44 @@ fn sync_data(_dir: &Path, jobs: &[Job]) -> io::Result<()> {
     jobs.iter()
         .try_for_each(|job| File::open(&job.tmp).and_then(|f| f.sync_data()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_leftover_file_is_whole_only_when_it_matches_the_digest_in_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let (id, account) = (Id::new(), Id::new());
+        let message = b"To: <a@example.com>\r\n\r\nHello\r\n";
+        let named = |id: &Id| dir.path().join(tmp_name(id, &account, &digest(message)));
+        std::fs::write(named(&id), message).unwrap();
+        let cut = Id::new();
+        std::fs::write(named(&cut), &message[..10]).unwrap();
+        // Names older releases wrote carry no digest: never whole.
+        let old = Id::new();
+        let old_name = format!(".{}.{}.eml.tmp", old.hex(), account.hex());
+        std::fs::write(dir.path().join(old_name), message).unwrap();
+        std::fs::write(dir.path().join(".junk.eml.tmp"), message).unwrap();
+        std::fs::write(dir.path().join(format!("{}.eml", Id::new().hex())), message).unwrap();
+
+        let mut found: Vec<(Option<Id>, bool)> = unfinished(dir.path())
+            .iter()
+            .map(|u| (u.ids.map(|(id, _)| id), u.whole))
+            .collect();
+        found.sort_by_key(|(id, _)| id.map(|i| i.hex()));
+        let mut expected = vec![(None, false), (Some(id), true), (Some(cut), false)];
+        expected.push((Some(old), false));
+        expected.sort_by_key(|(id, _)| id.map(|i| i.hex()));
+        assert_eq!(found, expected);
+
+        let whole = unfinished(dir.path())
+            .into_iter()
+            .find(|u| u.whole)
+            .unwrap();
+        whole.finish(dir.path()).unwrap();
+        let done = std::fs::read(dir.path().join(format!("{}.eml", id.hex()))).unwrap();
+        assert_eq!(done, message);
+        assert!(!whole.path.exists());
+    }
+}
