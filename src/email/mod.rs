@@ -84,9 +84,12 @@ pub async fn compose(state: &AppState, account: &AccountId, email: &Email) -> Ou
     }
 }
 
-/// At start, before any email is written: emails a stopped server left unfinished in the
-/// outbox were never sent. Their log entries (committed with the write that caused them,
-/// optimistically saying sent) are corrected and made durable, then the files go.
+/// At start, before any email is written: the temporary files a stopped server left in the
+/// outbox. A whole one whose log entry committed (saying sent, as every entry does while its
+/// file is written) is finished: the request that caused it may have been answered, since an
+/// answer waits for the file's data, not for its rename (see `outbox`). The others were
+/// never sent: cut short by the crash, or left by a write that never committed. Their
+/// entries, if any, are corrected and made durable, then the files go.
 pub fn recover(
     store: &crate::store::Store,
     dir: &std::path::Path,
@@ -95,18 +98,36 @@ pub fn recover(
     if unfinished.is_empty() {
         return Ok(());
     }
-    for (ids, _) in &unfinished {
-        if let Some((id, account)) = ids {
+    let mut dropped = Vec::new();
+    for file in unfinished {
+        let logged = match &file.ids {
+            Some((id, account)) => store
+                .notifications
+                .get(account, id)?
+                .is_some_and(|entry| entry.success),
+            None => false,
+        };
+        if file.whole && logged {
+            match file.finish(dir) {
+                Ok(()) => {
+                    log::info!("email {} finished at start", file.path.display());
+                    continue;
+                }
+                Err(e) => log::error!("cannot finish {}: {e}", file.path.display()),
+            }
+        }
+        if let Some((id, account)) = &file.ids {
             let _corrected = store.notifications.mark_failed(account, id, NOT_FINISHED)?;
         }
+        dropped.push(file);
     }
     store.flush()?;
-    for (ids, path) in unfinished {
-        if let Some((id, _)) = ids {
+    for file in dropped {
+        if let Some((id, _)) = &file.ids {
             log::warn!("email {} was never finished: logged as not sent", id.hex());
         }
-        if let Err(e) = std::fs::remove_file(&path) {
-            log::warn!("cannot remove {}: {e}", path.display());
+        if let Err(e) = std::fs::remove_file(&file.path) {
+            log::warn!("cannot remove {}: {e}", file.path.display());
         }
     }
     Ok(())

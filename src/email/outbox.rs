@@ -1,17 +1,23 @@
 //! The outbox directory: one RFC 5322 file per email (`<id>.eml`), written under a temporary
 //! name and renamed only once its data is on disk, so a mail transfer agent picking files up
-//! never sees half a message and a file that is there after a crash is whole.
+//! never sees half a message.
 //!
 //! Emails written at the same time are made durable together, by one thread: it syncs their
-//! data, renames them all, then syncs the directory, and answers each writer. On Linux the
-//! data sync is one `syncfs` for the whole batch: syncing each file on its own issued a
-//! synchronous write of its inode, and cost about twice the CPU per email.
+//! data, renames them all, and answers each writer. On Linux the data sync is one `syncfs`
+//! for the whole batch: syncing each file on its own issued a synchronous write of its
+//! inode, and cost about twice the CPU per email. The renames are made durable after the
+//! answer, off the writers' path: by the next batch's `syncfs`, or by a sync of the
+//! directory when none came for a few milliseconds. What is durable at the answer is the
+//! temporary file, whole, and that is enough: the next start finishes such a file
+//! (`email::recover`). Waiting for the directory's sync as well made every email one sync
+//! slower to answer.
 //! Hand-written, not a mail crate's file transport: none batches the syncs nor renames only
 //! after the data is durable, and those two are the point of this file.
 //!
-//! The temporary file (`.<id>.<account>.eml.tmp`) is written before the write that logs the
-//! email commits, and is the evidence of an email in progress: one a stopped server left
-//! behind was never sent, and the next start corrects its log entry (`email::recover`).
+//! The temporary file (`.<id>.<account>.<digest>.eml.tmp`) is written before the write that
+//! logs the email commits. Its name carries the first bytes of the message's SHA-256, so the
+//! next start can tell a whole file from one a crash cut short: a whole one whose log entry
+//! committed is finished, any other was never sent and its entry is corrected.
 
 use crate::ids::Id;
 use std::fs::File;
@@ -68,7 +74,7 @@ impl Outbox {
     /// it on the blocking pool (`email::compose`), never on an HTTP worker.
     pub fn prepare(&self, id: &Id, account: &Id, message: &[u8]) -> io::Result<Prepared> {
         hold_for_test();
-        let tmp = self.dir.join(tmp_name(id, account));
+        let tmp = self.dir.join(tmp_name(id, account, &digest(message)));
         write_tmp(&self.dir, &tmp, message)?;
         Ok(Prepared {
             tmp: Some(tmp),
@@ -111,13 +117,42 @@ impl Drop for Prepared {
     }
 }
 
-fn tmp_name(id: &Id, account: &Id) -> String {
-    format!(".{}.{}.eml.tmp", id.hex(), account.hex())
+fn tmp_name(id: &Id, account: &Id, digest: &str) -> String {
+    format!(".{}.{}.{digest}.eml.tmp", id.hex(), account.hex())
 }
 
-/// The (email, account) ids of the emails a stopped server left unfinished in `dir`, and
-/// every leftover temporary file (older ones named no account).
-pub fn unfinished(dir: &Path) -> Vec<(Option<(Id, Id)>, PathBuf)> {
+/// The first 8 bytes of the SHA-256 of `message`, in hex: enough to tell a whole file from a
+/// cut or zero-filled one.
+fn digest(message: &[u8]) -> String {
+    let sum = ring::digest::digest(&ring::digest::SHA256, message);
+    sum.as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A temporary file a stopped server left in the outbox.
+pub struct Unfinished {
+    /// The (email, account) ids its name gives (none in names older releases wrote).
+    pub ids: Option<(Id, Id)>,
+    /// Whether the file holds the whole message its name vouches for.
+    pub whole: bool,
+    pub path: PathBuf,
+}
+
+impl Unfinished {
+    /// Makes the file the email `<id>.eml`, durably.
+    pub fn finish(&self, dir: &Path) -> io::Result<()> {
+        let Some((id, _)) = &self.ids else {
+            return Err(io::Error::other("an unnamed email"));
+        };
+        std::fs::rename(&self.path, dir.join(format!("{}.eml", id.hex())))?;
+        File::open(dir)?.sync_all()
+    }
+}
+
+/// The temporary files a stopped server left in `dir`.
+pub fn unfinished(dir: &Path) -> Vec<Unfinished> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -125,12 +160,20 @@ pub fn unfinished(dir: &Path) -> Vec<(Option<(Id, Id)>, PathBuf)> {
         .flatten()
         .filter_map(|entry| {
             let name = entry.file_name();
-            let name = name.to_str()?;
-            let stem = name.strip_prefix('.')?.strip_suffix(".eml.tmp")?;
-            let ids = stem
-                .split_once('.')
-                .and_then(|(id, account)| Some((Id::parse(id)?, Id::parse(account)?)));
-            Some((ids, entry.path()))
+            let stem = name.to_str()?.strip_prefix('.')?.strip_suffix(".eml.tmp")?;
+            let mut parts = stem.split('.');
+            let ids = match (parts.next(), parts.next()) {
+                (Some(id), Some(account)) => Id::parse(id).zip(Id::parse(account)),
+                _ => None,
+            };
+            let path = entry.path();
+            let whole = match (ids, parts.next(), parts.next()) {
+                (Some(_), Some(vouched), None) => {
+                    std::fs::read(&path).is_ok_and(|bytes| digest(&bytes) == vouched)
+                }
+                _ => false,
+            };
+            Some(Unfinished { ids, whole, path })
         })
         .collect()
 }
@@ -199,7 +242,7 @@ fn stall(queue: &Queue) {
 }
 
 /// Makes the emails an earlier release left readable by others private (see `private`).
-/// (Temporary files are gone by now: see `email::recover`.)
+/// (Temporary files are gone or finished by now: see `email::recover`.)
 /// Only files older than this start: newer ones are private already. Runs on the outbox
 /// thread, so a large outbox does not slow the start down.
 fn tighten(dir: &Path, started: std::time::SystemTime) {
@@ -222,9 +265,27 @@ fn tighten(dir: &Path, started: std::time::SystemTime) {
 }
 
 fn commit_loop(dir: &Path, queue: &Queue) {
+    // Whether renames were made since the directory was last synced.
+    let mut unsynced = false;
     loop {
         let jobs = {
             let mut state = queue.state.lock().unwrap_or_else(|p| p.into_inner());
+            if state.0.is_empty() && unsynced && !state.1 {
+                // Under load the next batch comes within a few milliseconds, and its sync
+                // covers the renames; a directory sync started now would hold it up.
+                state = queue
+                    .wake
+                    .wait_timeout(state, IDLE)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
+            if state.0.is_empty() && unsynced {
+                // Nothing came: the renames are made durable now.
+                drop(state);
+                sync_dir(dir);
+                unsynced = false;
+                continue;
+            }
             while state.0.is_empty() && !state.1 {
                 state = queue.wake.wait(state).unwrap_or_else(|p| p.into_inner());
             }
@@ -233,42 +294,56 @@ fn commit_loop(dir: &Path, queue: &Queue) {
             }
             std::mem::take(&mut state.0)
         };
-        commit(dir, jobs);
+        unsynced = commit(dir, jobs);
     }
 }
 
-/// Data synced, renamed, directory synced; each job answered with its own outcome.
-fn commit(dir: &Path, jobs: Vec<Job>) {
+/// Data synced, renamed; each job answered with its own outcome. Whether renames wait for
+/// the directory's sync.
+fn commit(dir: &Path, jobs: Vec<Job>) -> bool {
     let synced = sync_data(dir, &jobs);
-    let mut renamed = Vec::with_capacity(jobs.len());
+    let mut renamed = false;
+    let mut answers = Vec::with_capacity(jobs.len());
     for job in jobs {
         let result = match &synced {
             Ok(()) => std::fs::rename(&job.tmp, &job.dest),
             Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
         };
-        match result {
-            Ok(()) => renamed.push(job.done),
+        match &result {
+            Ok(()) => renamed = true,
             Err(e) => {
                 log::error!("cannot move {} into the outbox: {e}", job.dest.display());
                 let _ = std::fs::remove_file(&job.tmp);
-                let _ = job.done.send(Err(e));
             }
         }
+        answers.push((job.done, result));
     }
-    if renamed.is_empty() {
-        return;
+    if renamed && !SYNC_DATA_SYNCS_DIRECTORY {
+        // The temporary files' names are not durable without it.
+        sync_dir(dir);
+        renamed = false;
     }
-    let dir_synced = File::open(dir).and_then(|d| d.sync_all());
-    if let Err(e) = &dir_synced {
+    for (done, result) in answers {
+        let _ = done.send(result);
+    }
+    renamed
+}
+
+/// Makes the renames in `dir` durable. A failure is only logged: the temporary files are
+/// durable already, and the next start finishes whichever rename was lost.
+fn sync_dir(dir: &Path) {
+    if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
         log::error!("cannot sync the outbox {}: {e}", dir.display());
     }
-    for done in renamed {
-        let _ = done.send(match &dir_synced {
-            Ok(()) => Ok(()),
-            Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
-        });
-    }
 }
+
+/// How long the thread waits for another batch before it syncs the directory itself.
+const IDLE: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// Whether `sync_data` also makes the directory durable, with the temporary files' names and
+/// earlier renames (`syncfs` does: it writes out every dirty inode and block of the
+/// filesystem; a file's own sync does not).
+const SYNC_DATA_SYNCS_DIRECTORY: bool = cfg!(target_os = "linux");
 
 /// Puts the data of every job's temporary file on disk.
 #[cfg(target_os = "linux")]
@@ -283,4 +358,45 @@ fn sync_data(dir: &Path, _jobs: &[Job]) -> io::Result<()> {
 fn sync_data(_dir: &Path, jobs: &[Job]) -> io::Result<()> {
     jobs.iter()
         .try_for_each(|job| File::open(&job.tmp).and_then(|f| f.sync_data()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_leftover_file_is_whole_only_when_it_matches_the_digest_in_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let (id, account) = (Id::new(), Id::new());
+        let message = b"To: <a@example.com>\r\n\r\nHello\r\n";
+        let named = |id: &Id| dir.path().join(tmp_name(id, &account, &digest(message)));
+        std::fs::write(named(&id), message).unwrap();
+        let cut = Id::new();
+        std::fs::write(named(&cut), &message[..10]).unwrap();
+        // Names older releases wrote carry no digest: never whole.
+        let old = Id::new();
+        let old_name = format!(".{}.{}.eml.tmp", old.hex(), account.hex());
+        std::fs::write(dir.path().join(old_name), message).unwrap();
+        std::fs::write(dir.path().join(".junk.eml.tmp"), message).unwrap();
+        std::fs::write(dir.path().join(format!("{}.eml", Id::new().hex())), message).unwrap();
+
+        let mut found: Vec<(Option<Id>, bool)> = unfinished(dir.path())
+            .iter()
+            .map(|u| (u.ids.map(|(id, _)| id), u.whole))
+            .collect();
+        found.sort_by_key(|(id, _)| id.map(|i| i.hex()));
+        let mut expected = vec![(None, false), (Some(id), true), (Some(cut), false)];
+        expected.push((Some(old), false));
+        expected.sort_by_key(|(id, _)| id.map(|i| i.hex()));
+        assert_eq!(found, expected);
+
+        let whole = unfinished(dir.path())
+            .into_iter()
+            .find(|u| u.whole)
+            .unwrap();
+        whole.finish(dir.path()).unwrap();
+        let done = std::fs::read(dir.path().join(format!("{}.eml", id.hex()))).unwrap();
+        assert_eq!(done, message);
+        assert!(!whole.path.exists());
+    }
 }

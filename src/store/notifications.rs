@@ -30,6 +30,7 @@ pub struct NotificationRecord {
 pub trait NotificationStore: Send + Sync {
     fn list(&self, account: &Id, page: &PageRequest) -> StoreResult<Page<NotificationRecord>>;
     fn record(&self, entry: NotificationRecord) -> StoreResult<Written<NotificationRecord>>;
+    fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<NotificationRecord>>;
     /// Marks a recorded entry as not sent (its email could not be queued after all).
     fn mark_failed(&self, account: &Id, id: &Id, error_msg: &str) -> StoreResult<Written<()>>;
 }
@@ -86,6 +87,14 @@ impl NotificationStore for Notifications {
     fn record(&self, entry: NotificationRecord) -> StoreResult<Written<NotificationRecord>> {
         transact(&*self.engine, |tx| insert_in(tx, &entry))?;
         Ok(Written::new(entry, self.engine.clone()))
+    }
+
+    fn get(&self, account: &Id, id: &Id) -> StoreResult<Option<NotificationRecord>> {
+        super::engine::read(
+            &*self.engine,
+            Table::NotificationidNotification,
+            &owned(account, id),
+        )
     }
 
     fn mark_failed(&self, account: &Id, id: &Id, error_msg: &str) -> StoreResult<Written<()>> {

@@ -94,75 +94,107 @@ fn acknowledged_writes_survive_sigkill() {
     assert_eq!(list["data"].as_array().unwrap().len(), created.len() + 1);
 }
 
-/// An email whose `.eml` was not yet on disk when the server was killed: its log entry,
-/// committed (and durable) with the user, is corrected at the next start to say it was not
-/// sent. `IAMD_TEST_STALL_OUTBOX` holds every email before its file is made final.
+/// Emails whose `.eml` was not yet made final when the server was killed, their log entries
+/// committed (and durable) with their users. At the next start, one whose temporary file is
+/// whole is finished (its request may have been answered: an answer waits for the file's
+/// data, not its rename); one whose file the crash cut short is logged as not sent and its
+/// file goes. `IAMD_TEST_STALL_OUTBOX` holds every email before its file is made final.
 #[test]
-fn an_email_unfinished_at_a_crash_is_logged_as_not_sent() {
+fn an_email_unfinished_at_a_crash_is_finished_if_whole_else_logged_as_not_sent() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let server = Binary::start(dir.path(), &[("IAMD_TEST_STALL_OUTBOX", "1")]);
     let client = server.client.clone();
-    // The create waits for its email, which never finishes: send it and do not wait.
+    // The creates wait for their emails, which never finish: send them and do not wait.
     let addr = client.base.trim_start_matches("http://").to_string();
-    let body = json!({"email": "stalled@example.com"}).to_string();
-    let mut creating = std::net::TcpStream::connect(&addr).unwrap();
-    write!(
-        creating,
-        "POST /v3/users HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        client.key.as_deref().unwrap(),
-        body.len()
-    )
-    .unwrap();
-    let entry_of = |c: &crate::common::Client| {
+    let mut creating = Vec::new();
+    for to in ["whole@example.com", "cut@example.com"] {
+        let body = json!({ "email": to }).to_string();
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            stream,
+            "POST /v3/users HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            client.key.as_deref().unwrap(),
+            body.len()
+        )
+        .unwrap();
+        creating.push(stream);
+    }
+    let entry_of = |c: &crate::common::Client, to: &str| {
         c.get("/v3/accounts/me/notifications?limit=1000")
             .expect(200)["data"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|e| e["receiver"] == "stalled@example.com")
+            .find(|e| e["receiver"] == to)
             .cloned()
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let entry = loop {
-        if let Some(e) = entry_of(&client) {
-            break e;
+    let (whole, cut) = loop {
+        if let (Some(w), Some(c)) = (
+            entry_of(&client, "whole@example.com"),
+            entry_of(&client, "cut@example.com"),
+        ) {
+            break (w, c);
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "the entry never appeared"
+            "the entries never appeared"
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
-    assert_eq!(
-        entry["success"], true,
-        "optimistic while the email is written"
-    );
-    // Any later acknowledged write means a flush after the entry's commit: it is durable.
+    for entry in [&whole, &cut] {
+        assert_eq!(
+            entry["success"], true,
+            "optimistic while the email is written"
+        );
+    }
+    // Any later acknowledged write means a flush after the entries' commit: they are durable.
     client
         .put("/v3/users/me", &json!({"full_name": "flushed"}))
         .expect(200);
     server.kill9();
     drop(creating);
+    let outbox = dir.path().join("outbox");
+    let names = || -> Vec<String> {
+        std::fs::read_dir(&outbox)
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (whole_id, cut_id) = (whole["id"].as_str().unwrap(), cut["id"].as_str().unwrap());
+    // The crash cut one file short: its end never reached the disk.
+    let cut_tmp = names()
+        .into_iter()
+        .find(|n| n.contains(cut_id) && n.ends_with(".eml.tmp"))
+        .expect("the cut email's temporary file");
+    let cut_path = outbox.join(cut_tmp);
+    let bytes = std::fs::read(&cut_path).unwrap();
+    std::fs::write(&cut_path, &bytes[..bytes.len() / 2]).unwrap();
 
     let again = Binary::start(dir.path(), &[]);
-    let entry = entry_of(&again.client).expect("the entry survived");
-    assert_eq!(entry["success"], false, "{entry}");
+    let whole = entry_of(&again.client, "whole@example.com").expect("the entry survived");
+    assert_eq!(whole["success"], true, "{whole}");
+    let eml = std::fs::read_to_string(outbox.join(format!("{whole_id}.eml"))).unwrap();
+    assert!(eml.contains("To: <whole@example.com>"), "{eml}");
+    assert!(eml.contains("Your temporary password: "), "{eml}");
+    let cut = entry_of(&again.client, "cut@example.com").expect("the entry survived");
+    assert_eq!(cut["success"], false, "{cut}");
     assert!(
-        entry["error_msg"].as_str().is_some_and(|m| !m.is_empty()),
-        "{entry}"
+        cut["error_msg"].as_str().is_some_and(|m| !m.is_empty()),
+        "{cut}"
     );
-    let id = entry["id"].as_str().unwrap();
-    let outbox: Vec<String> = std::fs::read_dir(dir.path().join("outbox"))
-        .map(|d| {
-            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
+    let left = names();
     assert!(
-        !outbox.iter().any(|name| name.contains(id)),
-        "no file, finished or not, is left of it: {outbox:?}"
+        !left.iter().any(|name| name.contains(cut_id)),
+        "no file, finished or not, is left of the cut email: {left:?}"
+    );
+    assert!(
+        !left.iter().any(|name| name.ends_with(".tmp")),
+        "no temporary file is left: {left:?}"
     );
 }
 

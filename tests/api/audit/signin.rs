@@ -1,34 +1,16 @@
 //! Sign-in events in the audit trail: the person is the actor, with the client's address
 //! and agent; a failed login says why, never with the password tried.
 
+use super::{entries_for, field};
 use crate::auth::totp::{code, enable};
 use crate::auth::{app_with_clock, email, login, person, session, PASSWORD};
-use crate::common::TestApp;
 use serde_json::{json, Value};
-
-/// The entries about `user`, oldest first.
-fn about(app: &TestApp, user: &str) -> Vec<Value> {
-    app.get(&format!("/v3/audit-logs?target_id__eq={user}&limit=1000"))
-        .expect(200)["data"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
 
 fn actions(entries: &[Value]) -> Vec<&str> {
     entries
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect()
-}
-
-fn field<'a>(entry: &'a Value, name: &str) -> &'a Value {
-    entry["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["field"] == name)
-        .unwrap_or_else(|| panic!("no field {name} in {entry}"))
 }
 
 #[test]
@@ -49,7 +31,7 @@ fn logins_password_changes_totp_and_logouts_are_recorded_with_the_person_as_acto
         &[("User-Agent", "audit-test/1.0")],
     );
     r.expect_error(401);
-    let failed = about(&app, &id).last().unwrap().clone();
+    let failed = entries_for(&app, &id).last().unwrap().clone();
     assert_eq!(failed["action"], "login_failed", "{failed}");
     assert_eq!(field(&failed, "reason")["new_value"], "wrong_password");
     assert_eq!(failed["actor"]["type"], "user");
@@ -60,12 +42,12 @@ fn logins_password_changes_totp_and_logouts_are_recorded_with_the_person_as_acto
     assert!(!failed.to_string().contains(PASSWORD), "{failed}");
 
     let me = session(&app, email(&user));
-    let ok = about(&app, &id).last().unwrap().clone();
+    let ok = entries_for(&app, &id).last().unwrap().clone();
     assert_eq!(ok["action"], "login", "{ok}");
     assert_eq!(ok["actor"]["id"], json!(id));
 
     let (secret, scratch, _) = enable(&me, &clock);
-    let on = about(&app, &id).last().unwrap().clone();
+    let on = entries_for(&app, &id).last().unwrap().clone();
     assert_eq!(on["action"], "totp_enabled", "{on}");
     assert_eq!(field(&on, "is_totp_enabled")["new_value"], true);
     clock.advance(60_000);
@@ -80,13 +62,13 @@ fn logins_password_changes_totp_and_logouts_are_recorded_with_the_person_as_acto
         .iter()
         .map(|c| c.as_str().unwrap().to_string())
         .collect();
-    let renewed = about(&app, &id).last().unwrap().clone();
+    let renewed = entries_for(&app, &id).last().unwrap().clone();
     assert_eq!(renewed["action"], "scratch_codes_renewed", "{renewed}");
     assert!(!renewed.to_string().contains(&scratch[0]));
 
     let body = json!({"current_password": PASSWORD, "new_password": "another long password"});
     me.post("/auth/change-password", &body).expect(204);
-    let changed = about(&app, &id).last().unwrap().clone();
+    let changed = entries_for(&app, &id).last().unwrap().clone();
     assert_eq!(changed["action"], "password_change", "{changed}");
     assert_eq!(field(&changed, "password")["new_value"], "(changed)");
     assert!(!changed.to_string().contains("another long password"));
@@ -96,7 +78,7 @@ fn logins_password_changes_totp_and_logouts_are_recorded_with_the_person_as_acto
     let body = json!({"username": email(&user), "password": "another long password",
         "otp": renewed_codes[0]});
     login(&app, body).expect(200);
-    let all = about(&app, &id);
+    let all = entries_for(&app, &id);
     assert_eq!(
         field(all.last().unwrap(), "second_factor")["new_value"],
         "scratch_code"
