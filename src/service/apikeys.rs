@@ -12,6 +12,9 @@ use crate::state::AppState;
 use crate::status::ApiKeyStatus;
 use crate::store::apikeys::{self as store_apikeys, ApiKeyRecord};
 use crate::store::audit::record_in;
+use crate::store::engine::read_ahead::with_read_ahead;
+use crate::store::engine::Table;
+use crate::store::keys::owned;
 use crate::store::memberships::change_groups_in;
 use crate::store::{Page, PageRequest};
 use serde::Deserialize;
@@ -401,4 +404,15 @@ pub async fn reset_secret(
         .durable()
         .await?;
     Ok((updated, issued.full))
+}
+
+/// Runs `work` (the views of `keys`) with each key's last login fetched at once: one round
+/// trip on PostgreSQL instead of one per key (see `store::engine::read_ahead`).
+pub fn with_view_reads<R>(state: &AppState, keys: &[ApiKeyRecord], work: impl FnOnce() -> R) -> R {
+    let read = || {
+        (keys.iter())
+            .map(|k| (Table::SubjectidLastlogin, owned(&k.account_id, &k.id)))
+            .collect()
+    };
+    with_read_ahead(&*state.store.engine, read, work)
 }

@@ -7,9 +7,6 @@ use crate::ids::Id;
 use crate::state::AppState;
 use crate::status::ApiKeyStatus;
 use crate::store::apikeys::ApiKeyRecord;
-use crate::store::engine::read_ahead::with_read_ahead;
-use crate::store::engine::Table;
-use crate::store::keys::owned;
 use crate::store::page::Page;
 use serde::Serialize;
 
@@ -38,12 +35,7 @@ pub struct ApiKeyView {
 /// The views of a page of keys, their last logins fetched at once (one round trip on
 /// PostgreSQL instead of one per key).
 pub fn views(state: &AppState, page: Page<ApiKeyRecord>) -> ApiResult<Page<ApiKeyView>> {
-    let keys = || {
-        (page.items.iter())
-            .map(|k| (Table::SubjectidLastlogin, owned(&k.account_id, &k.id)))
-            .collect()
-    };
-    with_read_ahead(&*state.store.engine, keys, || {
+    crate::service::apikeys::with_view_reads(state, &page.items, || {
         page.try_map_ref(|k| view(state, k, None))
     })
 }

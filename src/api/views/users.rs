@@ -5,9 +5,6 @@ use crate::ids::{AccountId, Id, UserId};
 use crate::service;
 use crate::state::AppState;
 use crate::status::UserStatus;
-use crate::store::engine::read_ahead::with_read_ahead;
-use crate::store::engine::Table;
-use crate::store::keys::owned;
 use crate::store::page::Page;
 use crate::store::users::UserRecord;
 use serde::Serialize;
@@ -107,26 +104,16 @@ pub struct LoginProfileView {
 }
 
 pub fn view<'a>(state: &AppState, u: &'a UserRecord) -> ApiResult<UserView<'a>> {
-    let keys = || read_keys(u).into();
-    with_read_ahead(&*state.store.engine, keys, || view_of(state, u))
+    let user = std::slice::from_ref(u);
+    service::users::with_view_reads(state, user, || view_of(state, u))
 }
 
-/// The views of a page of users, with what they read fetched at once (one round trip on
-/// PostgreSQL, where a read per user and field made a page cost a hundred).
+/// The views of a page of users, with what they read fetched at once (see
+/// `service::users::with_view_reads`).
 pub fn views<'a>(state: &AppState, page: &'a Page<UserRecord>) -> ApiResult<Page<UserView<'a>>> {
-    let keys = || page.items.iter().flat_map(read_keys).collect();
-    with_read_ahead(&*state.store.engine, keys, || {
+    service::users::with_view_reads(state, &page.items, || {
         page.try_map_ref(|u| view_of(state, u))
     })
-}
-
-/// What the view of `u` reads besides the record: its login history and last login.
-fn read_keys(u: &UserRecord) -> [(Table, Vec<u8>); 2] {
-    let key = owned(&u.account_id, &u.id);
-    [
-        (Table::UseridLoginhistory, key.clone()),
-        (Table::SubjectidLastlogin, key),
-    ]
 }
 
 fn view_of<'a>(state: &AppState, u: &'a UserRecord) -> ApiResult<UserView<'a>> {
