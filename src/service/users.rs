@@ -27,6 +27,7 @@ mod input;
 use crate::state::AppState;
 use crate::status::UserStatus;
 use crate::store::memberships::change_groups_in;
+use crate::store::signin::delete_totp_in;
 use crate::store::users::UserRecord;
 use crate::store::{apikeys, invitations as store_invitations, users as store_users};
 use crate::store::{Page, PageRequest};
@@ -317,8 +318,8 @@ async fn apply_update(
         update.otp.as_deref(),
     )
     .await?;
-    // One transaction: the fields and the groups land together or not at all (a group
-    // deleted since the checks above refuses the whole update).
+    // One transaction: the fields, the groups and (TOTP turned off) the forgotten secret land
+    // together or not at all (a group deleted since the checks above refuses the whole update).
     let group_change = group_change.filter(|(a, r)| !a.is_empty() || !r.is_empty());
     let admins = Some(scope.admin_group().id());
     let updated = state
@@ -332,15 +333,15 @@ async fn apply_update(
                 updated =
                     change_groups_in::<UserRecord>(tx, &account, &user.id, add, remove, admins)?;
             }
+            if totp_off {
+                delete_totp_in(tx, &account, &user.id)?;
+            }
             let fields = audit::diff(Some(user), Some(&updated));
             record_in(tx, &audit::entry(scope, "update", "user", &user.id, fields))?;
             Ok(updated)
         })?
         .durable()
         .await?;
-    if totp_off {
-        super::signin::totp::forget(state, &account, &user.id).await?;
-    }
     Ok(updated)
 }
 

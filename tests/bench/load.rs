@@ -241,7 +241,9 @@ fn main() {
     signin::run(&mut r, &server, key, plan.levels, d, &ceiling);
     // PostgreSQL beside sled, while sled's small data set is served (its GET is compared
     // in the same rounds).
-    let pg_targets = postgres::run(&mut r, &plan, &server, key, &ceiling);
+    let pg_work = tmp.path().join("postgres");
+    std::fs::create_dir(&pg_work).unwrap();
+    let pg_targets = postgres::run(&mut r, &plan, &pg_work, &server, key, &ceiling);
 
     // -- the large data set: cold start, memory, list pages against the small one ----------
     let mut large = Iamd::start(&large_dir);

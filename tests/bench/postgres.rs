@@ -8,6 +8,9 @@
 //! bytes the PostgreSQL engine would write), then copied into the database's tables in bulk
 //! (`INSERT ... SELECT FROM unnest`, thousands of rows a statement); one transaction per
 //! user over loopback would take minutes for 100,000 users.
+//!
+//! The nodes' data directories (their outboxes fill with the emails of the creates) go in
+//! `work`, which the caller deletes only after its last measurement: see `run`.
 
 use crate::http::{get, load, page_ids, post, total_count, Stats};
 use crate::servers::{measured, seed_store, Iamd};
@@ -17,6 +20,7 @@ use iamd::store::{Order, Store};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::ops::Bound;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -69,8 +73,8 @@ fn schema(base: &str, name: &str) -> String {
 
 /// Bootstraps the database at `url` and adds `n` users (see the module comment); returns
 /// the admin key.
-fn seed(url: &str, n: usize) -> String {
-    let dir = tempfile::tempdir().unwrap();
+fn seed(url: &str, n: usize, work: &Path) -> String {
+    let dir = tempfile::tempdir_in(work).unwrap();
     let memory = Store::memory().unwrap();
     seed_store(&memory, dir.path(), n);
     let key = std::fs::read_to_string(dir.path().join(iamd::bootstrap::KEY_FILE)).unwrap();
@@ -128,9 +132,15 @@ fn spread(addrs: &[SocketAddr], c: usize, d: Duration, expect: u16, make: Make) 
 /// Measures the PostgreSQL rows; returns the lines of their targets. `sled` serves the
 /// small data set on sled (`sled_key` its admin key), for the GET compared in the same
 /// rounds.
+/// `work`: a directory for the nodes' data, not deleted before sled's creates are measured.
+/// On a filesystem without a journal (as on the machine of BENCHMARKS.md), ext4 allocates
+/// no inode deleted in the last one to six minutes, and skipping them made every file a
+/// user create writes (its email) several times dearer: deleting these outboxes right away
+/// cost sled's users-create its target.
 pub fn run(
     r: &mut Report,
     plan: &Plan,
+    work: &Path,
     sled: &Iamd,
     sled_key: &str,
     ceiling: &BTreeMap<usize, f64>,
@@ -146,18 +156,16 @@ pub fn run(
         schema(&base, &format!("{tag}_large")),
     );
     let seeding = Instant::now();
-    let key = seed(&small_url, plan.small - 1);
-    let large_key = seed(&large_url, plan.large - 1);
+    let key = seed(&small_url, plan.small - 1, work);
+    let large_key = seed(&large_url, plan.large - 1, work);
     r.note(format!(
         "PostgreSQL: seeded {} and {} users in {:.1} s (made through a store in memory, copied in bulk).",
         plan.small,
         plan.large,
         seeding.elapsed().as_secs_f64()
     ));
-    let tmp = tempfile::tempdir().unwrap();
-    let node = |name: &str, url: &str| {
-        Iamd::start_with(&tmp.path().join(name), &[("IAMD_STORE_URL", url)])
-    };
+    let node =
+        |name: &str, url: &str| Iamd::start_with(&work.join(name), &[("IAMD_STORE_URL", url)]);
     let (key, large_key) = (key.as_str(), large_key.as_str());
     let me = get("/v3/users/me", Some(key));
     let mut a = node("a", &small_url);

@@ -7,9 +7,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::service::audit::{self, RequestInfo};
 use crate::service::scope::AccountScope;
 use crate::state::AppState;
-use crate::store::signin::{update_totp_in, SessionKind, TotpRecord};
+use crate::store::signin::{update_session_in, update_totp_in, SessionKind, TotpRecord};
 use crate::store::users as store_users;
 use crate::store::users::UserRecord;
+use crate::store::StoreError;
 use std::sync::Arc;
 
 /// A new secret: base32 and the `otpauth://` URI.
@@ -75,26 +76,46 @@ pub async fn confirm(
     let code = otp_of(otp)?.to_string();
     let now = state.config.auth.clock.now_millis();
     let (codes, digests) = totp::new_scratch_codes();
+    let confirm = |r: &mut TotpRecord| {
+        if r.confirmed {
+            return Err(StoreError::Conflict("TOTP is on already.".into()));
+        }
+        let Some(step) = totp::matching_step(&r.secret, &code, now, 0) else {
+            return Ok(false);
+        };
+        r.confirmed = true;
+        r.last_step = step;
+        r.scratch_digests = digests.clone();
+        Ok(true)
+    };
+    let turn_on = |u: &mut UserRecord| {
+        u.is_totp_enabled = true;
+        Ok(())
+    };
+    // The session that set TOTP up (an account that enforces it) may now do everything.
+    let setup_session = caller
+        .session
+        .as_deref()
+        .filter(|s| s.kind == SessionKind::TotpSetup);
+    // One transaction: the secret confirmed, the user's flag, its audit entry and the
+    // session land together, or (a wrong code, a user deleted meanwhile) none of them.
     let confirmed = state
         .store
-        .signin
-        .totp
-        .update(&user.account_id, &user.id, &|r| {
-            if r.confirmed {
-                return Err(crate::store::StoreError::Conflict(
-                    "TOTP is on already.".into(),
-                ));
-            }
-            let Some(step) = totp::matching_step(&r.secret, &code, now, 0) else {
+        .transact(|tx| {
+            if !update_totp_in(tx, &user.account_id, &user.id, &confirm)? {
                 return Ok(false);
-            };
-            r.confirmed = true;
-            r.last_step = step;
-            r.scratch_digests = digests.clone();
+            }
+            let after = store_users::update_in(tx, &user.account_id, &user.id, &turn_on)?;
+            let fields = audit::diff(Some(&*user), Some(&after));
+            let entry = audit::signin_entry(&user, request, "totp_enabled", fields);
+            crate::store::audit::record_in(tx, &entry)?;
+            if let Some(s) = setup_session {
+                update_session_in(tx, s, &|s| s.kind = SessionKind::Full)?;
+            }
             Ok(true)
         })
         .map_err(|e| match e {
-            crate::store::StoreError::NotFound(_) => ApiError::Conflict(
+            StoreError::NotFound("TOTP") => ApiError::Conflict(
                 "There is no TOTP secret to confirm: ask for one with POST /auth/totp.".into(),
             ),
             e => e.into(),
@@ -103,33 +124,6 @@ pub async fn confirm(
         .await?;
     if !confirmed {
         return Err(ApiError::field("otp", "The code is wrong."));
-    }
-    let turn_on = |u: &mut UserRecord| {
-        u.is_totp_enabled = true;
-        Ok(())
-    };
-    state
-        .store
-        .transact(|tx| {
-            let after = store_users::update_in(tx, &user.account_id, &user.id, &turn_on)?;
-            let fields = audit::diff(Some(&*user), Some(&after));
-            let entry = audit::signin_entry(&user, request, "totp_enabled", fields);
-            crate::store::audit::record_in(tx, &entry)
-        })?
-        .durable()
-        .await?;
-    if let Some(s) = caller
-        .session
-        .as_deref()
-        .filter(|s| s.kind == SessionKind::TotpSetup)
-    {
-        state
-            .store
-            .signin
-            .sessions
-            .update(s, &|s| s.kind = SessionKind::Full)?
-            .durable()
-            .await?;
     }
     Ok(codes)
 }
@@ -188,7 +182,7 @@ pub async fn scratch_codes(
 /// The rule for `is_totp_enabled` in a user update: it is turned on only through
 /// `POST /auth/totp/confirm`; a user turns it off for itself with a current `otp`; an
 /// admin turns it off for another user (a reset). Returns whether the update turns it off
-/// (then call [`forget`] once the user is written).
+/// (then the update forgets the secret in its transaction, `delete_totp_in`).
 pub async fn check_update(
     state: &AppState,
     scope: &AccountScope,
@@ -221,20 +215,4 @@ pub async fn check_update(
             Ok(true)
         }
     }
-}
-
-/// Forgets the TOTP secret of a user whose TOTP was turned off.
-pub async fn forget(
-    state: &AppState,
-    account: &crate::ids::Id,
-    user: &crate::ids::Id,
-) -> ApiResult<()> {
-    state
-        .store
-        .signin
-        .totp
-        .delete(account, user)?
-        .durable()
-        .await?;
-    Ok(())
 }

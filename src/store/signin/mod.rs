@@ -16,9 +16,12 @@ mod totp;
 
 pub use directory::Directory;
 pub use history::{record_in as record_attempt_in, LoginAttempt, LoginHistory, HISTORY_LEN};
-pub use sessions::{create_in as create_session_in, SessionKind, SessionRecord, Sessions};
+pub use sessions::{
+    create_in as create_session_in, update_in as update_session_in, SessionKind, SessionRecord,
+    Sessions,
+};
 pub use tokens::{AuthTokenKind, AuthTokenRecord, AuthTokens};
-pub use totp::{update_in as update_totp_in, TotpRecord, TotpStore};
+pub use totp::{delete_in as delete_totp_in, update_in as update_totp_in, TotpRecord, TotpStore};
 
 use super::engine::Engine;
 use std::sync::Arc;

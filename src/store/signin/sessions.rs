@@ -93,6 +93,28 @@ pub fn create_in(tx: &dyn Tx, session: &SessionRecord) -> StoreResult<()> {
     tx.put(Table::TokenhashSessionid, &session.token_digest, &k)
 }
 
+/// `Sessions::update` inside a transaction that writes other things too (TOTP turned on
+/// upgrades the setup session that did it). Ids, subject and token digest stay.
+pub fn update_in(
+    tx: &dyn Tx,
+    session: &SessionRecord,
+    change: &dyn Fn(&mut SessionRecord),
+) -> StoreResult<SessionRecord> {
+    let k = session.key();
+    let raw = tx
+        .get(Table::SessionidSession, &k)?
+        .ok_or(StoreError::NotFound("Session"))?;
+    let before: SessionRecord = decode(&raw)?;
+    let mut after = before.clone();
+    change(&mut after);
+    after.id = before.id;
+    after.account_id = before.account_id;
+    after.subject = before.subject;
+    after.token_digest = before.token_digest;
+    tx.put(Table::SessionidSession, &k, &encode(&after))?;
+    Ok(after)
+}
+
 impl Sessions {
     pub fn new(engine: Arc<dyn Engine>) -> Sessions {
         Sessions {
@@ -204,21 +226,7 @@ impl Sessions {
         session: &SessionRecord,
         change: &dyn Fn(&mut SessionRecord),
     ) -> StoreResult<Written<SessionRecord>> {
-        let k = session.key();
-        let stored = transact(&*self.engine, |tx| {
-            let raw = tx
-                .get(Table::SessionidSession, &k)?
-                .ok_or(StoreError::NotFound("Session"))?;
-            let before: SessionRecord = decode(&raw)?;
-            let mut after = before.clone();
-            change(&mut after);
-            after.id = before.id;
-            after.account_id = before.account_id;
-            after.subject = before.subject;
-            after.token_digest = before.token_digest;
-            tx.put(Table::SessionidSession, &k, &encode(&after))?;
-            Ok(after)
-        })?;
+        let stored = transact(&*self.engine, |tx| update_in(tx, session, change))?;
         Ok(self.written(stored))
     }
 

@@ -60,10 +60,14 @@ impl TotpStore {
     }
 
     pub fn delete(&self, account: &Id, user: &Id) -> StoreResult<Written<()>> {
-        let k = user_key(account, user);
-        transact(&*self.engine, |tx| tx.delete(Table::UseridTotp, &k))?;
+        transact(&*self.engine, |tx| delete_in(tx, account, user))?;
         Ok(Written::new((), self.engine.clone()))
     }
+}
+
+/// Forgets `user`'s TOTP secret inside a transaction (the user update that turns it off).
+pub fn delete_in(tx: &dyn Tx, account: &Id, user: &Id) -> StoreResult<()> {
+    tx.delete(Table::UseridTotp, &user_key(account, user))
 }
 
 /// `TotpStore::update` inside a transaction that writes other things too (an audit entry).
