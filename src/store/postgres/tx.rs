@@ -159,7 +159,16 @@ fn run_once(
             if wrote {
                 engine.cache.clear();
                 let (conn, node) = (conn.clone(), engine.cache.node());
-                engine.run(async move { super::cache::announce(&conn, node).await })?;
+                if let Err(e) = engine.run(async move { super::cache::announce(&conn, node).await })
+                {
+                    // Committed: the other nodes must hear of it, on another connection.
+                    log::warn!("PostgreSQL: announcing a write failed ({e}); again");
+                    let pool = engine.pool.clone();
+                    engine.run(async move {
+                        let conn = pool.get().await.map_err(super::pool_error)?;
+                        super::cache::announce(&conn, node).await
+                    })?;
+                }
             }
             if !added.is_empty() && engine.fold_due() {
                 lent.clean = fold(engine, &conn, added);
