@@ -175,3 +175,81 @@ fn two_nodes_started_together_on_an_empty_database_both_serve_one_root() {
         assert!(a.terminate().success() && b.terminate().success());
     }
 }
+
+/// Each node caches what it reads (PostgreSQL engine, `cache`): a revocation on A must
+/// still hold on B at B's very next request, every time. B reads the key (so it caches the
+/// key, its owner and account), A revokes it, and B must refuse it at once; 50 rounds, so a
+/// write answered before B dropped its cache would show.
+#[test]
+fn a_revocation_on_one_node_holds_on_the_other_at_once_every_time() {
+    let Some(schema) = Schema::create() else {
+        return;
+    };
+    let url = schema.url();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // Every round ends in a refused key: no limit on failed authentications here.
+    let unlimited = ("IAMD_LIMITS_AUTH_FAILURES_PER_MINUTE", "0");
+    let a = Binary::start(dir_a.path(), &[("IAMD_STORE_URL", &url), unlimited]);
+    let key = a.client.key.clone().unwrap();
+    let b = Binary::start(
+        dir_b.path(),
+        &[
+            ("IAMD_STORE_URL", &url),
+            ("IAMD_ADMIN_API_KEY", &key),
+            unlimited,
+        ],
+    );
+    for round in 0..50 {
+        let made = a
+            .client
+            .post("/v3/api-keys", &json!({"name": unique("k")}))
+            .expect(201)
+            .clone();
+        let on_b = b.client.with_key(made["key"].as_str().unwrap());
+        // Twice: the second is answered from B's cache if the first filled it.
+        on_b.get("/v3/users/me").expect(200);
+        on_b.get("/v3/users/me").expect(200);
+        a.client
+            .delete(&format!("/v3/api-keys/{}", made["id"].as_str().unwrap()))
+            .expect(204);
+        let refused = on_b.get("/v3/users/me").expect_error(401).clone();
+        assert_eq!(refused["code"], 401, "round {round}: {refused}");
+    }
+
+    // A user deactivated on A: B refuses the user's key at its next request, every time.
+    for round in 0..20 {
+        let user = a
+            .client
+            .post(
+                "/v3/users",
+                &json!({"email": format!("{}@example.com", unique("owner")),
+                        "password": "a long enough password"}),
+            )
+            .expect(201)
+            .clone();
+        let user_id = user["id"].as_str().unwrap();
+        let made = a
+            .client
+            .post(
+                "/v3/api-keys",
+                &json!({"name": unique("k"), "owner": user_id}),
+            )
+            .expect(201)
+            .clone();
+        let on_b = b.client.with_key(made["key"].as_str().unwrap());
+        on_b.get("/v3/users/me").expect(200);
+        on_b.get("/v3/users/me").expect(200);
+        a.client
+            .put(
+                &format!("/v3/users/{user_id}"),
+                &json!({"status": "INACTIVE"}),
+            )
+            .expect(200);
+        let refused = on_b.get("/v3/users/me").expect_error(401).clone();
+        assert!(
+            refused["message"].as_str().unwrap().contains("owner"),
+            "round {round}: {refused}"
+        );
+    }
+    assert!(a.terminate().success() && b.terminate().success());
+}

@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "account_counts_delta",
         include_str!("migrations/0005_account_counts_delta.sql"),
     ),
+    (
+        6,
+        "read_cache",
+        include_str!("migrations/0006_read_cache.sql"),
+    ),
 ];
 
 /// The advisory lock key that serializes migrations ("iamdmigr" as an integer).

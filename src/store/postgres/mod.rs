@@ -48,6 +48,9 @@
 //! Connections are plain TCP or a unix socket (`host=/dir`); TLS to the database is not
 //! supported yet (a URL with `sslmode=require` fails to connect, it never falls back).
 
+pub(crate) mod cache;
+#[cfg(test)]
+mod cache_tests;
 mod counters;
 mod error;
 mod migrate;
@@ -91,6 +94,8 @@ pub struct PostgresEngine {
     handle: tokio::runtime::Handle,
     /// Commits that added to account counters, for `fold_due`.
     additions: std::sync::atomic::AtomicU64,
+    /// Point reads outside transactions, while nothing changed (see `cache`).
+    cache: std::sync::Arc<cache::Cache>,
 }
 
 impl PostgresEngine {
@@ -117,6 +122,14 @@ impl PostgresEngine {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(WAIT);
         }
+        // The lease keeper's connection: a lease is worth nothing after a crash of the
+        // database (every node's connection breaks, so every node stops serving from its
+        // cache well before one could restart), so its renewals wait for no disk.
+        let mut lease_config = config.clone();
+        lease_config.options(format!(
+            "{} -c synchronous_commit=off",
+            config.get_options().unwrap_or("")
+        ));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("iamd-postgres")
@@ -146,6 +159,7 @@ impl PostgresEngine {
             handle: runtime.handle().clone(),
             runtime: Some(runtime),
             additions: Default::default(),
+            cache: Default::default(),
         };
         let pool = engine.pool.clone();
         engine.run(async move {
@@ -159,6 +173,9 @@ impl PostgresEngine {
             })?;
             migrate::apply(&mut conn).await
         })?;
+        engine
+            .handle
+            .spawn(cache::keep_lease(engine.cache.clone(), lease_config));
         Ok(engine)
     }
 
@@ -280,10 +297,15 @@ impl Engine for PostgresEngine {
         if let Some(value) = read_ahead::take(read_ahead::engine_id(self), table, key) {
             return Ok(value);
         }
+        if let Some(value) = self.cache.lookup(table, key) {
+            return Ok(value);
+        }
+        let generation = self.cache.generation();
         let pool = self.pool.clone();
-        let key = key.to_vec();
-        self.run(async move {
+        let wanted = key.to_vec();
+        let value = self.run(async move {
             let conn = pool.get().await.map_err(pool_error)?;
+            let key = wanted;
             if table == Table::AccountCounts {
                 let stmt = conn.prepare_cached(counters::GET).await.map_err(db_error)?;
                 let row = conn.query_one(&stmt, &[&key]).await.map_err(db_error)?;
@@ -293,7 +315,10 @@ impl Engine for PostgresEngine {
             let stmt = conn.prepare_cached(&sql).await.map_err(db_error)?;
             let row = conn.query_opt(&stmt, &[&key]).await.map_err(db_error)?;
             Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
-        })
+        })?;
+        self.cache
+            .fill(generation, table, key.to_vec(), value.clone());
+        Ok(value)
     }
 
     fn reads_ahead(&self) -> bool {
@@ -307,8 +332,16 @@ impl Engine for PostgresEngine {
         if keys.iter().any(|(table, _)| *table == Table::AccountCounts) {
             return Ok(None);
         }
+        let cached: Vec<Option<Option<Vec<u8>>>> = keys
+            .iter()
+            .map(|(table, key)| self.cache.lookup(*table, key))
+            .collect();
+        if cached.iter().all(Option::is_some) {
+            return Ok(Some(cached.into_iter().flatten().collect()));
+        }
+        let generation = self.cache.generation();
         let mut tables: Vec<(Table, Vec<Vec<u8>>)> = Vec::new();
-        for (table, key) in keys {
+        for ((table, key), _) in keys.iter().zip(&cached).filter(|(_, c)| c.is_none()) {
             match tables.iter_mut().find(|(t, _)| t == table) {
                 Some((_, wanted)) => wanted.push(key.clone()),
                 None => tables.push((*table, vec![key.clone()])),
@@ -338,11 +371,19 @@ impl Engine for PostgresEngine {
             }
             Ok(found)
         })?;
-        Ok(Some(
-            keys.iter()
-                .map(|(table, key)| found.get(&(*table, key.clone())).cloned())
-                .collect(),
-        ))
+        let mut values = Vec::with_capacity(keys.len());
+        for ((table, key), cached) in keys.iter().zip(cached) {
+            let value = match cached {
+                Some(value) => value,
+                None => {
+                    let value = found.get(&(*table, key.clone())).cloned();
+                    (self.cache).fill(generation, *table, key.clone(), value.clone());
+                    value
+                }
+            };
+            values.push(value);
+        }
+        Ok(Some(values))
     }
 
     fn range(&self, table: Table, range: KeyRange<'_>, order: Order) -> Entries<'_> {

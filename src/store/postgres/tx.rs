@@ -61,7 +61,11 @@ pub fn transact(
         if attempt > 0 {
             std::thread::sleep(pause(attempt));
         }
-        match run_once(engine, work)? {
+        let outcome = run_once(engine, work);
+        // What the run read may be newer than what the cache holds (a commit on another
+        // node not announced yet): later reads on this node must not go back in time.
+        engine.cache.clear();
+        match outcome? {
             Outcome::Committed => return Ok(()),
             Outcome::Again => continue,
         }
@@ -99,10 +103,12 @@ fn run_once(
         failed: RefCell::new(None),
         added: RefCell::new(Vec::new()),
         pending: RefCell::new(Vec::new()),
+        wrote: Cell::new(false),
     };
     let result = work(&tx);
-    let (begun, failed, added, pending) = (
+    let (begun, wrote, failed, added, pending) = (
         tx.begun.get(),
+        tx.wrote.get(),
         tx.failed.into_inner(),
         tx.added.into_inner(),
         tx.pending.into_inner(),
@@ -150,6 +156,20 @@ fn run_once(
     match committed {
         Ok(()) => {
             lent.clean = true;
+            if wrote {
+                engine.cache.clear();
+                let (conn, node) = (conn.clone(), engine.cache.node());
+                if let Err(e) = engine.run(async move { super::cache::announce(&conn, node).await })
+                {
+                    // Committed: the other nodes must hear of it, on another connection.
+                    log::warn!("PostgreSQL: announcing a write failed ({e}); again");
+                    let pool = engine.pool.clone();
+                    engine.run(async move {
+                        let conn = pool.get().await.map_err(super::pool_error)?;
+                        super::cache::announce(&conn, node).await
+                    })?;
+                }
+            }
             if !added.is_empty() && engine.fold_due() {
                 lent.clean = fold(engine, &conn, added);
             }
@@ -274,6 +294,9 @@ struct PgTx<'a> {
     /// with the `COMMIT`, all in one round trip (a write's answer is only whether it
     /// failed, and a failure aborts the whole transaction anyway).
     pending: RefCell<Vec<Statement>>,
+    /// Whether `work` wrote anything: then the commit is announced to the other nodes'
+    /// caches (see `cache`).
+    wrote: Cell<bool>,
 }
 
 /// A statement's text and parameters.
@@ -312,6 +335,9 @@ impl PgTx<'_> {
     fn begin(&self, read: bool) -> StoreResult<()> {
         if let Some(failure) = self.failed.borrow().clone() {
             return Err(failure.into_error());
+        }
+        if !read {
+            self.wrote.set(true);
         }
         if !self.begun.get() && !read {
             self.begun.set(true);
