@@ -4,12 +4,6 @@
 
 mod cli;
 
-// glibc's allocator took about a tenth of a user create's CPU under `perf` (malloc, free
-// and their consolidation); with mimalloc a create took 5-10% less CPU, and the idle
-// process with a large database kept less memory (BENCHMARKS.md, "Idle memory").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
