@@ -130,9 +130,8 @@ fn key_in(tx: &dyn Tx, account: &Id, id: &Id) -> StoreResult<ApiKeyRecord> {
 pub fn insert_in(tx: &dyn Tx, apikey: &ApiKeyRecord) -> StoreResult<()> {
     let account = &apikey.account_id;
     let k = owned(account, &apikey.id);
-    refuse_taken_digest(tx, &apikey.key_digest)?;
+    claim_digest(tx, &apikey.key_digest, &k)?;
     tx.put(Table::ApikeyidApikey, &k, &encode(apikey))?;
-    tx.put(Table::KeyhashApikeyid, &apikey.key_digest, &k)?;
     if let Some(owner) = &apikey.owner {
         tx.put(
             Table::OwneridApikeyid,
@@ -144,26 +143,30 @@ pub fn insert_in(tx: &dyn Tx, apikey: &ApiKeyRecord) -> StoreResult<()> {
 }
 
 /// Refuses a digest another key has: the digest index finds one key per digest. (Digests of
-/// random keys never collide; this keeps the index from being overwritten if one did.)
-fn refuse_taken_digest(tx: &dyn Tx, digest: &[u8]) -> StoreResult<()> {
-    if tx.get(Table::KeyhashApikeyid, digest)?.is_some() {
+/// random keys never collide; this keeps the index from being overwritten if one did.) The
+/// entry is claimed with `insert_new`, which an engine may check without a read that
+/// conflicts with other creates (see `Tx::insert_new`).
+fn claim_digest(tx: &dyn Tx, digest: &[u8], k: &[u8]) -> StoreResult<()> {
+    if !tx.insert_new(Table::KeyhashApikeyid, digest, k)? {
         return Err(StoreError::Conflict("Key collision.".into()));
     }
     Ok(())
 }
 
 /// Refuses (400 on `owner`) an owner that is not a user of the account. The user record is
-/// written back unchanged so that a concurrent delete of the owner conflicts with this
-/// transaction instead of leaving a key without its user.
+/// kept (`Tx::keep`), so a concurrent delete of the owner waits or conflicts instead of
+/// leaving a key without its user.
 fn check_owner_in(tx: &dyn Tx, account: &Id, owner: &Id) -> StoreResult<()> {
-    let k = owned(account, owner);
-    let Some(raw) = tx.get(Table::UseridUser, &k)? else {
+    if tx
+        .keep(Table::UseridUser, &owned(account, owner))?
+        .is_none()
+    {
         return Err(StoreError::Invalid(
             "owner",
             format!("User {owner} does not exist."),
         ));
-    };
-    tx.put(Table::UseridUser, &k, &raw)
+    }
+    Ok(())
 }
 
 /// Creates the key in its `groups`; its owner must be a user of the account.
@@ -224,8 +227,7 @@ pub fn reset_secret_in(
 ) -> StoreResult<ApiKeyRecord> {
     let mut apikey = key_in(tx, account, id)?;
     tx.delete(Table::KeyhashApikeyid, &apikey.key_digest)?;
-    refuse_taken_digest(tx, digest)?;
-    tx.put(Table::KeyhashApikeyid, digest, &owned(account, id))?;
+    claim_digest(tx, digest, &owned(account, id))?;
     apikey.key_digest = digest.to_vec();
     apikey.etag += 1;
     apikey.updated_at = crate::clock::now_millis();

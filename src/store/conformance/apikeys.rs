@@ -101,3 +101,47 @@ fn a_key_created_in_an_unknown_group_is_not_created() {
         assert_eq!(s.apikeys.list(&a, &all(), &[]).unwrap().total, Some(0));
     });
 }
+
+/// Keys are created for an owner from several threads while the owner is deleted: whichever
+/// commits first, no key is left without its owner, and the counts agree with the keys.
+/// (Each create keeps the owner's record, `Tx::keep`; without that, a create that read the
+/// owner before the delete could commit after it and after the delete's sweep of late keys.)
+#[test]
+fn keys_created_while_their_owner_is_deleted_never_outlive_it() {
+    for subject in each_engine() {
+        eprintln!("-- on the {} engine", subject.name);
+        let s = std::sync::Arc::new(subject.store.clone());
+        let a = AccountId::new();
+        for round in 0..20 {
+            let owner = done(
+                s.users
+                    .create(user(a, &format!("o{round}@example.com")), None),
+            )
+            .unwrap()
+            .id;
+            let creators: Vec<_> = (0..4)
+                .map(|_| {
+                    let s = s.clone();
+                    std::thread::spawn(move || {
+                        for _ in 0..4 {
+                            match s.apikeys.create(apikey(a, Some(owner), &[])) {
+                                Ok(_) | Err(StoreError::Invalid("owner", _)) => {}
+                                Err(e) => panic!("{e:?}"),
+                            }
+                        }
+                    })
+                })
+                .collect();
+            done(s.users.delete(&a, &owner, None)).unwrap();
+            for t in creators {
+                t.join().unwrap();
+            }
+            let by_owner = [Filter::eq("owner", &owner.hex())];
+            let left = s.apikeys.list(&a, &all(), &by_owner).unwrap();
+            assert_eq!(left.items.len(), 0, "{} round {round}", subject.name);
+            let every = s.apikeys.list(&a, &all(), &[]).unwrap();
+            assert_eq!(every.total, Some(every.items.len() as u64));
+            assert_eq!(every.items.len(), 0, "{} round {round}", subject.name);
+        }
+    }
+}
