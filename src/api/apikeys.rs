@@ -6,7 +6,7 @@ use super::body::Json;
 use super::list::{FilterSpec, ListQuery, EQ};
 use super::path::PathId;
 use super::scope::AccountScope;
-use super::views::apikeys::{view, views};
+use super::views::apikeys::{view, view_created, views};
 use crate::error::ApiResult;
 use crate::ids::ApiKeyId;
 use crate::service::apikeys::{self, ApiKeyCreate, ApiKeyUpdate};
@@ -38,7 +38,7 @@ pub async fn create(
     let (created, full_key) = apikeys::create(&state, &scope, body.0).await?;
     Ok(HttpResponse::Created()
         .insert_header(super::headers::no_store())
-        .json(view(&state, &created, Some(&full_key))?))
+        .json(view_created(&created, &full_key)))
 }
 
 /// The filters of `GET /v3/api-keys` (`x-filter`).

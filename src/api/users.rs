@@ -5,7 +5,7 @@ use super::body::{json_response, Json};
 use super::list::{FilterSpec, ListQuery, EQ, EQ_IN_NIN};
 use super::path::PathId;
 use super::scope::{AccountScope, AdminScope};
-use super::views::users::{active_sessions, view, views};
+use super::views::users::{active_sessions, view, view_created, views};
 use crate::error::ApiResult;
 use crate::ids::UserId;
 use crate::service::users::{self, UserCreate, UserUpdate};
@@ -30,7 +30,7 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     let action = params.action.as_deref().unwrap_or("create");
     let created = users::create(&state, &scope, action, body.0).await?;
-    let mut v = view(&state, &created.user)?;
+    let mut v = view_created(&state, &created.user)?;
     let mut response = HttpResponse::Created();
     if created.generated_password.is_some() {
         response.insert_header(super::headers::no_store());
