@@ -1,13 +1,26 @@
 //! A node-local read cache: point reads outside a transaction (`get`, `get_many`) answered
 //! from memory while nothing changed, with revocations still immediate on every node.
 //!
-//! **Invalidation.** Every committed transaction that wrote something clears this node's
-//! cache at once, then takes a number `g` from the `write_generation` sequence
-//! ([`announce`]). Each node polls the sequence's `last_value` ([`keep_lease`]); when it
-//! moved, the node clears its cache and reports the number in its row of `node_leases`
-//! (`seen_generation`). The write is answered only when every other node whose lease is
-//! live has seen `g` or its lease has expired: so when a client has the answer of a
-//! revocation, no node still holds what was revoked.
+//! **Invalidation.** Every committed transaction that wrote something drops the keys it
+//! wrote from this node's cache at once, then takes a number `g` from the
+//! `write_generation` sequence ([`announce`]). Each node polls the sequence's `last_value`
+//! ([`keep_lease`]); when it moved by a number the node did not take itself, the node clears
+//! its cache, and it reports the number in its row of `node_leases` (`seen_generation`). The
+//! write is answered only when every other node whose lease is live has seen `g` or its
+//! lease has expired: so when a client has the answer of a revocation, no node still holds
+//! what was revoked.
+//!
+//! **Reads never go back in time.** A transaction may read what another node committed and
+//! this node has not seen announced yet; a later read on this node must not then answer the
+//! older value from the cache. So every transaction clears this node's cache when it ends
+//! ([`Cache::after_transaction`]), except one that committed a write on a node that is
+//! alone (no other live lease at its last renewal): so a node alone under a steady stream
+//! of writes keeps answering its authentications from memory, its writes dropping only what
+//! they wrote. The gap this leaves: a node that joins is seen by the next renewal
+//! ([`RENEW_EVERY`]); until then, a write here may read a write of the newcomer and a later
+//! read here still answer the value before it. That write of the newcomer is not answered
+//! yet (it waits for this node's lease, "Leases"), and this node clears its cache when its
+//! poller sees the newcomer's number, within [`RENEW_EVERY`].
 //!
 //! **Leases.** A node renews its lease (`expires_at`, [`LEASE`] ahead by the database's
 //! clock) every [`RENEW_EVERY`], and serves from its cache only until the time it sent its
@@ -37,9 +50,10 @@ use super::error::db_error;
 use super::Table;
 use crate::store::{StoreError, StoreResult};
 use deadpool_postgres::Object;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+use tokio_postgres::Row;
 
 /// How long a lease lasts, by the database's clock.
 pub const LEASE: Duration = Duration::from_millis(250);
@@ -90,6 +104,11 @@ struct State {
     valid_until: Option<Instant>,
     /// The `write_generation` last cleared for, as reported in the lease.
     seen: i64,
+    /// Numbers this node's writes took and the poller has not seen yet: their writes
+    /// dropped their own keys, so seeing them needs no clear.
+    own: BTreeSet<i64>,
+    /// Whether other nodes were live at the last renewal (at first: assumed).
+    others: bool,
     /// Tests: renewals are suspended, as for a node cut off from the database.
     #[cfg(test)]
     suspended: bool,
@@ -119,6 +138,8 @@ impl Default for Cache {
                 cleared_at: Instant::now(),
                 valid_until: None,
                 seen: 0,
+                own: BTreeSet::new(),
+                others: true,
                 #[cfg(test)]
                 suspended: false,
             }),
@@ -162,29 +183,54 @@ impl Cache {
         state.entries.insert((table, key), value);
     }
 
-    /// Drops everything (this node committed a write).
-    pub fn clear(&self) {
-        self.state().clear();
+    /// Drops `keys` (this node committed a write of them). Fills under way are refused too,
+    /// as after a clear: they may have read the values before the write.
+    pub fn forget(&self, keys: &[Key]) {
+        let mut state = self.state();
+        for key in keys {
+            state.entries.remove(key);
+        }
+        state.generation += 1;
     }
 
-    /// The sequence's `last_value` is `last`: clears if it moved. Whether it moved.
+    /// A transaction of this node ended, having committed a write or not: clears the cache
+    /// unless it wrote and this node is alone (see the module comment, "Reads never go back
+    /// in time").
+    pub fn after_transaction(&self, wrote: bool) {
+        let mut state = self.state();
+        if state.others || !wrote {
+            state.clear();
+        }
+    }
+
+    /// This node's write took `generation` (see `own`).
+    fn announced(&self, generation: i64) {
+        let mut state = self.state();
+        if generation > state.seen {
+            state.own.insert(generation);
+        }
+    }
+
+    /// The sequence's `last_value` is `last`: clears if it moved by a number another node
+    /// took (or one this node has not noted yet), and every [`MAX_AGE`]. Whether it moved.
     fn saw(&self, last: i64) -> bool {
         let mut state = self.state();
-        if state.seen == last {
-            if state.cleared_at.elapsed() > MAX_AGE {
-                state.clear();
-            }
-            return false;
+        let moved = state.seen != last;
+        let (seen, own) = (state.seen, &state.own);
+        let foreign = moved && (last < seen || !(seen + 1..=last).all(|n| own.contains(&n)));
+        if foreign || state.cleared_at.elapsed() > MAX_AGE {
+            state.clear();
         }
-        state.clear();
+        state.own.retain(|n| *n > last);
         state.seen = last;
-        true
+        moved
     }
 
     /// A renewal sent at `sent` succeeded: serve until the lease less the margin, after
     /// clearing if the previous lease had lapsed.
-    fn renewed(&self, sent: Instant) {
+    fn renewed(&self, sent: Instant, others: bool) {
         let mut state = self.state();
+        state.others = others;
         if !state.serving() {
             state.clear();
         }
@@ -197,6 +243,12 @@ impl Cache {
         self.state().serving()
     }
 
+    /// Tests: whether other nodes were live at the last renewal.
+    #[cfg(test)]
+    pub fn others_live(&self) -> bool {
+        self.state().others
+    }
+
     /// Tests: stop (or resume) renewing the lease, as a node cut off from the database.
     #[cfg(test)]
     pub fn suspend(&self, suspended: bool) {
@@ -204,8 +256,9 @@ impl Cache {
     }
 }
 
-/// The number of this write, and how many other live nodes have not seen it.
-const NEXT: &str = "WITH g AS (SELECT nextval('write_generation') AS g) \
+/// The number of this write, and how many other live nodes have not seen it. Sent right
+/// after the write's COMMIT, in the same round trip (see `tx::commit`).
+pub const NEXT: &str = "WITH g AS (SELECT nextval('write_generation') AS g) \
     SELECT g, (SELECT count(*) FROM node_leases \
                WHERE node_id <> $1 AND expires_at > now() AND seen_generation < g) FROM g";
 
@@ -215,10 +268,21 @@ const WAITING: &str = "SELECT count(*) FROM node_leases \
 
 /// Announces a committed write, and waits until every other live node has cleared its
 /// cache (see the module comment).
-pub async fn announce(conn: &Object, node: i64) -> StoreResult<()> {
+pub async fn announce(conn: &Object, cache: &Cache) -> StoreResult<()> {
     let stmt = conn.prepare_cached(NEXT).await.map_err(db_error)?;
-    let row = conn.query_one(&stmt, &[&node]).await.map_err(db_error)?;
+    let row = conn
+        .query_one(&stmt, &[&cache.node])
+        .await
+        .map_err(db_error)?;
+    confirmed(conn, cache, &row).await
+}
+
+/// This node's write took the number in `row` (an answer of [`NEXT`]): waits until every
+/// other live node has seen it.
+pub async fn confirmed(conn: &Object, cache: &Cache, row: &Row) -> StoreResult<()> {
     let (generation, mut waiting): (i64, i64) = (row.get(0), row.get(1));
+    cache.announced(generation);
+    let node = cache.node;
     let deadline = Instant::now() + WAIT_AT_MOST;
     let stmt = conn.prepare_cached(WAITING).await.map_err(db_error)?;
     while waiting > 0 {
@@ -326,7 +390,7 @@ async fn poll(
         .query_one(&link.renew, &[&cache.node, &seen, &LEASE.as_secs_f64()])
         .await?
         .get(0);
-    cache.renewed(sent);
+    cache.renewed(sent, others > 0);
     *next_renewal = sent + RENEW_EVERY;
     Ok(Some(others))
 }

@@ -49,7 +49,10 @@ impl Drop for Lent {
 
 /// How one run of `work` ended.
 enum Outcome {
-    Committed,
+    /// `wrote`: the transaction changed something.
+    Committed {
+        wrote: bool,
+    },
     Again,
 }
 
@@ -64,9 +67,10 @@ pub fn transact(
         let outcome = run_once(engine, work);
         // What the run read may be newer than what the cache holds (a commit on another
         // node not announced yet): later reads on this node must not go back in time.
-        engine.cache.clear();
+        let wrote = matches!(outcome, Ok(Outcome::Committed { wrote: true }));
+        engine.cache.after_transaction(wrote);
         match outcome? {
-            Outcome::Committed => return Ok(()),
+            Outcome::Committed { .. } => return Ok(()),
             Outcome::Again => continue,
         }
     }
@@ -104,14 +108,16 @@ fn run_once(
         added: RefCell::new(Vec::new()),
         pending: RefCell::new(Vec::new()),
         wrote: Cell::new(false),
+        touched: RefCell::new(Vec::new()),
     };
     let result = work(&tx);
-    let (begun, wrote, failed, added, pending) = (
+    let (begun, wrote, failed, added, pending, touched) = (
         tx.begun.get(),
         tx.wrote.get(),
         tx.failed.into_inner(),
         tx.added.into_inner(),
         tx.pending.into_inner(),
+        tx.touched.into_inner(),
     );
     // Ends the transaction, if a statement began one.
     let end = |sql| {
@@ -137,43 +143,49 @@ fn run_once(
         lent.clean = end("ROLLBACK").is_ok();
         return end_failed(failure);
     }
-    // The writes not sent yet go with the COMMIT. If one fails, the transaction is aborted
-    // and PostgreSQL answers the COMMIT with a ROLLBACK: the run ends as that write says.
-    let committed = if pending.is_empty() {
-        end("COMMIT")
-    } else {
-        let conn = conn.clone();
+    // The writes not sent yet go with the COMMIT, and so does the number announcing a
+    // write (see `cache`). If a write fails, the transaction is aborted and PostgreSQL
+    // answers the COMMIT with a ROLLBACK: the run ends as that write says.
+    let committed = if begun {
+        let (conn, node) = (conn.clone(), wrote.then(|| engine.cache.node()));
         let done = engine.run(async move {
-            let commit = Some(("COMMIT".to_string(), Vec::new()));
-            let sent = send(&conn, false, pending, commit).await;
-            Ok(sent.map(drop).map_err(|e| Failure::of(&e)))
+            let sent = commit(&conn, pending, node).await;
+            Ok(sent.map_err(|e| Failure::of(&e)))
         });
         match done {
             Ok(result) => result,
             Err(e) => Err(Failure::Backend(e.to_string())),
         }
+    } else {
+        Ok(None)
     };
     match committed {
-        Ok(()) => {
+        Ok(announced) => {
             lent.clean = true;
             if wrote {
-                engine.cache.clear();
-                let (conn, node) = (conn.clone(), engine.cache.node());
-                if let Err(e) = engine.run(async move { super::cache::announce(&conn, node).await })
-                {
+                engine.cache.forget(&touched);
+                let (conn, cache) = (conn.clone(), engine.cache.clone());
+                let confirmed = engine.run(async move {
+                    match announced {
+                        Some(Ok(row)) => super::cache::confirmed(&conn, &cache, &row).await,
+                        Some(Err(e)) => Err(super::error::db_error(e)),
+                        None => Err(StoreError::Backend("no announcement".into())),
+                    }
+                });
+                if let Err(e) = confirmed {
                     // Committed: the other nodes must hear of it, on another connection.
                     log::warn!("PostgreSQL: announcing a write failed ({e}); again");
-                    let pool = engine.pool.clone();
+                    let (pool, cache) = (engine.pool.clone(), engine.cache.clone());
                     engine.run(async move {
                         let conn = pool.get().await.map_err(super::pool_error)?;
-                        super::cache::announce(&conn, node).await
+                        super::cache::announce(&conn, &cache).await
                     })?;
                 }
             }
             if !added.is_empty() && engine.fold_due() {
                 lent.clean = fold(engine, &conn, added);
             }
-            Ok(Outcome::Committed)
+            Ok(Outcome::Committed { wrote })
         }
         // Rejected at commit (40001): rolled back by the server, so safe to run again.
         Err(Failure::Retry) => {
@@ -233,17 +245,16 @@ fn simple(engine: &PostgresEngine, conn: &Arc<Object>, sql: &'static str) -> Res
 
 /// Sends `BEGIN` if `begin`, then `writes`, then `last`, all before any answer is awaited
 /// (one round trip), in that order; the first failure in that order, or the row `last`
-/// answered. `last` "COMMIT" goes as a simple query (no parameters).
+/// answered.
 async fn send(
     conn: &Object,
     begin: bool,
     writes: Vec<Statement>,
     last: Option<Statement>,
 ) -> Result<Option<Row>, tokio_postgres::Error> {
-    let commit = matches!(&last, Some((sql, _)) if sql == "COMMIT");
     // Prepared first (once per connection, cached), so that nothing waits between sends.
     let mut prepared = Vec::new();
-    for (sql, _) in writes.iter().chain(last.iter().filter(|_| !commit)) {
+    for (sql, _) in writes.iter().chain(last.iter()) {
         prepared.push(conn.prepare_cached(sql).await?);
     }
     let begun = async {
@@ -252,16 +263,9 @@ async fn send(
             false => Ok(()),
         }
     };
-    // Each future sends its message when first polled, and `join_all` polls them in order.
-    let executed = futures_util::future::join_all((writes.iter()).zip(&prepared).map(
-        |((_, params), stmt)| async move {
-            let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(Param::as_sql).collect();
-            conn.execute(stmt, &refs).await.map(drop)
-        },
-    ));
+    let executed = execute(conn, &writes, &prepared);
     let answered = async {
         match &last {
-            Some(_) if commit => conn.batch_execute("COMMIT").await.map(|_| None),
             Some((_, params)) => {
                 let stmt = prepared.last().expect("prepared");
                 let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(Param::as_sql).collect();
@@ -272,10 +276,59 @@ async fn send(
     };
     let (begun, executed, answered) = futures_util::future::join3(begun, executed, answered).await;
     begun?;
-    for write in executed {
-        write?;
-    }
+    executed?;
     answered
+}
+
+/// Sends `writes`, `COMMIT`, then (`node`: the transaction wrote) the statement that takes
+/// the number announcing the write (`cache::NEXT`), all before any answer is awaited: one
+/// round trip. The first failure among the writes and the COMMIT; else the announcement's
+/// answer. (If the COMMIT fails, the number was taken anyway: the other nodes clear their
+/// caches once for nothing.)
+async fn commit(
+    conn: &Object,
+    writes: Vec<Statement>,
+    node: Option<i64>,
+) -> Result<Option<Result<Row, tokio_postgres::Error>>, tokio_postgres::Error> {
+    let mut prepared = Vec::new();
+    for (sql, _) in &writes {
+        prepared.push(conn.prepare_cached(sql).await?);
+    }
+    let next = match node {
+        Some(_) => Some(conn.prepare_cached(super::cache::NEXT).await?),
+        None => None,
+    };
+    let executed = execute(conn, &writes, &prepared);
+    let committed = conn.batch_execute("COMMIT");
+    let announced = async {
+        match (&next, node) {
+            (Some(stmt), Some(node)) => Some(conn.query_one(stmt, &[&node]).await),
+            _ => None,
+        }
+    };
+    let (executed, committed, announced) =
+        futures_util::future::join3(executed, committed, announced).await;
+    executed?;
+    committed?;
+    Ok(announced)
+}
+
+/// Runs `writes` (each with its statement in `prepared`), sent in order before any answer
+/// is awaited (each future sends its message when first polled, and `join_all` polls them
+/// in order); the first failure.
+async fn execute(
+    conn: &Object,
+    writes: &[Statement],
+    prepared: &[tokio_postgres::Statement],
+) -> Result<(), tokio_postgres::Error> {
+    let executed = futures_util::future::join_all(writes.iter().zip(prepared).map(
+        |((_, params), stmt)| async move {
+            let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(Param::as_sql).collect();
+            conn.execute(stmt, &refs).await.map(drop)
+        },
+    ))
+    .await;
+    executed.into_iter().collect()
 }
 
 struct PgTx<'a> {
@@ -297,6 +350,8 @@ struct PgTx<'a> {
     /// Whether `work` wrote anything: then the commit is announced to the other nodes'
     /// caches (see `cache`).
     wrote: Cell<bool>,
+    /// The keys written, which this node's cache drops at the commit (see `cache`).
+    touched: RefCell<Vec<(Table, Vec<u8>)>>,
 }
 
 /// A statement's text and parameters.
@@ -322,11 +377,17 @@ impl PgTx<'_> {
         }
     }
 
-    /// Queues a write (see `pending`).
-    fn write(&self, sql: String, params: Vec<Param>) -> StoreResult<()> {
+    /// Queues a write of `key` in `table` (see `pending`).
+    fn write(&self, table: Table, key: &[u8], sql: String, params: Vec<Param>) -> StoreResult<()> {
         self.begin(false)?;
+        self.touch(table, key);
         self.pending.borrow_mut().push((sql, params));
         Ok(())
+    }
+
+    /// Notes a key this transaction writes (see `touched`).
+    fn touch(&self, table: Table, key: &[u8]) {
+        self.touched.borrow_mut().push((table, key.to_vec()));
     }
 
     /// Refuses a statement after a failure; sends `BEGIN` on its own before the first
@@ -399,7 +460,7 @@ impl Tx for PgTx<'_> {
                 sql_name(table)
             )
         };
-        self.write(sql, vec![bytes(key), bytes(value)])
+        self.write(table, key, sql, vec![bytes(key), bytes(value)])
     }
 
     fn delete(&self, table: Table, key: &[u8]) -> StoreResult<()> {
@@ -408,7 +469,7 @@ impl Tx for PgTx<'_> {
         } else {
             format!("DELETE FROM {} WHERE key = $1", sql_name(table))
         };
-        self.write(sql, vec![bytes(key)])
+        self.write(table, key, sql, vec![bytes(key)])
     }
 
     /// `ON CONFLICT DO NOTHING` checks the key without a predicate lock; a key taken by a
@@ -426,8 +487,28 @@ impl Tx for PgTx<'_> {
             "INSERT INTO {} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING 1",
             sql_name(table)
         );
+        self.touch(table, key);
         let row = self.statement(sql, vec![bytes(key), bytes(value)], false)?;
         Ok(row.is_some())
+    }
+
+    /// The row is locked `FOR SHARE`: a concurrent `UPDATE` or `DELETE` of it waits until
+    /// this transaction ends, and a row changed by a transaction that committed since this one
+    /// began is a serialization failure (run again, this one then reads the change). Other
+    /// transactions that keep the same row take the lock too, without waiting.
+    fn keep(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        if table == Table::AccountCounts {
+            let value = self.get(table, key)?;
+            if let Some(raw) = &value {
+                self.put(table, key, raw)?;
+            }
+            return Ok(value);
+        }
+        let sql = format!(
+            "SELECT value FROM {} WHERE key = $1 FOR SHARE",
+            sql_name(table)
+        );
+        self.statement(sql, vec![bytes(key)], true).map(first)
     }
 
     /// An addition to an account counter is a row of its own (see `counters`).
@@ -437,7 +518,8 @@ impl Tx for PgTx<'_> {
             let next = (current as i64).saturating_add(delta).max(0) as u64;
             return self.put(table, key, &next.to_be_bytes());
         }
-        self.write(counters::ADD.into(), vec![bytes(key), Param::Int(delta)])?;
+        let params = vec![bytes(key), Param::Int(delta)];
+        self.write(table, key, counters::ADD.into(), params)?;
         let mut added = self.added.borrow_mut();
         if !added.iter().any(|k| k == key) {
             added.push(key.to_vec());
