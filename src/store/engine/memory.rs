@@ -127,6 +127,12 @@ impl Tx for MemoryTx<'_> {
         self.writes.borrow_mut().insert((table, key.to_vec()), None);
         Ok(())
     }
+
+    /// A read: a transaction holds the tables' write lock from start to commit, so nothing
+    /// changes what it read.
+    fn keep(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        self.get(table, key)
+    }
 }
 
 fn owned(bound: Bound<&[u8]>) -> Bound<Vec<u8>> {

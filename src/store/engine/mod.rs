@@ -231,18 +231,12 @@ pub trait Tx {
 
     /// Reads `key` and keeps it as read until the commit: a concurrent transaction that
     /// changes or deletes it must wait for this one or conflict with it (a key create keeps
-    /// its owner, so a concurrent delete of the owner cannot leave the key without it). By
-    /// default the value is written back unchanged, which conflicts with every other write of
-    /// the key; an engine with row locks shares the row instead (PostgreSQL: `FOR SHARE`), so
-    /// transactions that only keep the same row, such as key creates for one owner, do not
-    /// conflict with each other.
-    fn keep(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
-        let value = self.get(table, key)?;
-        if let Some(raw) = &value {
-            self.put(table, key, raw)?;
-        }
-        Ok(value)
-    }
+    /// its owner, so a concurrent delete of the owner cannot leave the key without it). An
+    /// engine whose transactions run one at a time (sled, memory) only reads; one whose
+    /// transactions overlap locks the row so that others that only keep it go on
+    /// (PostgreSQL: `FOR SHARE`; writing the value back would make concurrent key creates
+    /// for one owner conflict with each other). No default: a new engine must say which.
+    fn keep(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>>;
 
     /// Adds `delta` to the counter under `key` (a u64, big-endian; absent or malformed: 0),
     /// never going below 0. The counter's value is not read here, so an engine may apply it

@@ -498,6 +498,7 @@ impl Tx for PgTx<'_> {
     /// transactions that keep the same row take the lock too, without waiting.
     fn keep(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
         if table == Table::AccountCounts {
+            // A counter is its row and its additions (see `counters`): kept by writing it.
             let value = self.get(table, key)?;
             if let Some(raw) = &value {
                 self.put(table, key, raw)?;

@@ -157,6 +157,12 @@ impl Tx for SledTx<'_> {
         self.views[table.index()].remove(key).map_err(in_tx)?;
         Ok(())
     }
+
+    /// A read: sled runs one transaction at a time (each holds its global write lock from
+    /// before `work` runs to after its commit), so nothing changes what this one read.
+    fn keep(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        self.get(table, key)
+    }
 }
 
 impl Engine for SledEngine {
