@@ -203,9 +203,14 @@ impl Cache {
         }
     }
 
-    /// This node's write took `generation` (see `own`).
+    /// This node's write took `generation` (see `own`). Bounded like the entries: a poller
+    /// that cannot reach the database sees nothing for a while, and forgetting the numbers
+    /// only costs a clear when it sees them again.
     fn announced(&self, generation: i64) {
         let mut state = self.state();
+        if state.own.len() >= MAX_ENTRIES {
+            state.own.clear();
+        }
         if generation > state.seen {
             state.own.insert(generation);
         }
