@@ -8,18 +8,22 @@ use std::time::{Duration, Instant};
 
 /// Waits (bounded) until `engine` serves from its cache.
 fn until_serving(engine: &PostgresEngine) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !engine.cache.serving() {
-        assert!(Instant::now() < deadline, "the lease was never taken");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    until(|| engine.cache.serving(), "the lease was never taken");
 }
 
 /// Waits (bounded) until `engine` has seen another node's lease.
 fn until_others(engine: &PostgresEngine) {
+    until(
+        || engine.cache.others_live(),
+        "the other node was never seen",
+    );
+}
+
+/// Polls `done` for up to 5 s; `never` is the failure.
+fn until(done: impl Fn() -> bool, never: &str) {
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !engine.cache.others_live() {
-        assert!(Instant::now() < deadline, "the other node was never seen");
+    while !done() {
+        assert!(Instant::now() < deadline, "{never}");
         std::thread::sleep(Duration::from_millis(2));
     }
 }
