@@ -234,6 +234,34 @@ entity_ids! {
     NotificationId;
 }
 
+/// A request id: 32 lowercase hex digits, kept as bytes. Every request gets one (the
+/// `X-Request-Id` header, error bodies, the request log, the audit entries it writes), and a
+/// `String` (made, cloned, dropped) per request cost more than all of those uses; only what
+/// keeps the id (an error body, an audit entry) turns it into one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct RequestId([u8; 32]);
+
+impl RequestId {
+    /// The id whose hex digits are `hex` (lowercase ASCII, as `HEXLOWER` writes them).
+    pub fn from_hex(hex: [u8; 32]) -> Self {
+        RequestId(hex)
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,17 +84,17 @@ pub fn init(default_filter: &str) {
         .init();
 }
 
-/// One line in env_logger's default layout (see the module comment), or a JSON object.
-fn format(out: &mut impl Write, record: &log::Record<'_>) -> std::io::Result<()> {
-    if json() {
-        return format_json(out, record);
-    }
-    thread_local! {
-        /// The second last rendered and its text; the message being formatted.
-        static SCRATCH: RefCell<(i64, String, String)> = RefCell::default();
-    }
-    SCRATCH.with(|scratch| {
-        let (second, stamp, message) = &mut *scratch.borrow_mut();
+thread_local! {
+    /// The second last rendered and its text (`2024-05-01T12:00:00Z`).
+    static STAMP: RefCell<(i64, String)> = RefCell::default();
+    /// A message being formatted.
+    static SCRATCH: RefCell<String> = RefCell::default();
+}
+
+/// `[2024-05-01T12:00:00Z INFO  target] `: what starts every line of the text format.
+fn prefix(out: &mut impl Write, level: log::Level, target: &str) -> std::io::Result<()> {
+    STAMP.with(|stamp| {
+        let (second, stamp) = &mut *stamp.borrow_mut();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
@@ -104,17 +104,28 @@ fn format(out: &mut impl Write, record: &log::Record<'_>) -> std::io::Result<()>
             *stamp = format!("{}Z", &full[..full.len() - 5]);
             *second = now;
         }
-        let level = record.level().as_str();
+        let level = level.as_str();
         out.write_all(b"[")?;
         out.write_all(stamp.as_bytes())?;
         out.write_all(b" ")?;
         out.write_all(level.as_bytes())?;
         out.write_all(&b"     "[level.len()..])?;
-        if !record.target().is_empty() {
+        if !target.is_empty() {
             out.write_all(b" ")?;
-            out.write_all(record.target().as_bytes())?;
+            out.write_all(target.as_bytes())?;
         }
-        out.write_all(b"] ")?;
+        out.write_all(b"] ")
+    })
+}
+
+/// One line in env_logger's default layout (see the module comment), or a JSON object.
+fn format(out: &mut impl Write, record: &log::Record<'_>) -> std::io::Result<()> {
+    if json() {
+        return format_json(out, record);
+    }
+    prefix(out, record.level(), record.target())?;
+    SCRATCH.with(|message| {
+        let mut message = message.borrow_mut();
         let text = match record.args().as_str() {
             Some(text) => text,
             None => {
@@ -131,6 +142,35 @@ fn format(out: &mut impl Write, record: &log::Record<'_>) -> std::io::Result<()>
         }
         out.write_all(b"\n")
     })
+}
+
+/// Logs a request line (`api::request_id`) at INFO under `target`, in the text format:
+/// `message` writes its text, which must be one line. The line goes straight into the
+/// writer's buffer, past env_logger: its formatter, its buffer and the mutex it keeps
+/// around the pipe cost a request more than putting the line together. `RUST_LOG` still
+/// decides whether it is written. Without [`init`] (another logger, or none) the line goes
+/// through `log` like any other.
+pub fn request_line(target: &str, message: impl FnOnce(&mut Vec<u8>)) {
+    thread_local! {
+        static LINE: RefCell<Vec<u8>> = RefCell::default();
+    }
+    if !log::log_enabled!(target: target, log::Level::Info) {
+        return;
+    }
+    let Some(shared) = SHARED.get() else {
+        let mut text = Vec::new();
+        message(&mut text);
+        log::info!(target: target, "{}", String::from_utf8_lossy(&text));
+        return;
+    };
+    LINE.with(|line| {
+        let mut line = line.borrow_mut();
+        line.clear();
+        let _ = prefix(&mut *line, log::Level::Info, target);
+        message(&mut line);
+        line.push(b'\n');
+        append(shared, &line);
+    });
 }
 
 /// `{"time", "level", "target", "message"}` on one line; a request line is its own object.
@@ -164,21 +204,25 @@ pub fn flush() {
 
 struct Sink(Arc<Shared>);
 
+/// Adds `buf` to what the writer thread writes next (waiting while that is full).
+fn append(shared: &Shared, buf: &[u8]) {
+    let mut pending = shared.lock();
+    while pending.bytes.len() >= MAX_PENDING {
+        pending = shared
+            .written
+            .wait(pending)
+            .unwrap_or_else(|p| p.into_inner());
+    }
+    let was_empty = pending.bytes.is_empty();
+    pending.bytes.extend_from_slice(buf);
+    if was_empty {
+        shared.added.notify_one();
+    }
+}
+
 impl Write for Sink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut pending = self.0.lock();
-        while pending.bytes.len() >= MAX_PENDING {
-            pending = self
-                .0
-                .written
-                .wait(pending)
-                .unwrap_or_else(|p| p.into_inner());
-        }
-        let was_empty = pending.bytes.is_empty();
-        pending.bytes.extend_from_slice(buf);
-        if was_empty {
-            self.0.added.notify_one();
-        }
+        append(&self.0, buf);
         Ok(buf.len())
     }
 

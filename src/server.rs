@@ -79,6 +79,12 @@ pub fn app(
 > {
     let cors = cors(&state.config.http.cors_origins);
     let dev = shared.dev.clone();
+    // Each `from_fn` layer costs every request two boxed futures: the fault injector is a
+    // layer only where dev mode can inject faults.
+    let faults = actix_web::middleware::Condition::new(
+        dev.is_some(),
+        from_fn(crate::dev::faults::middleware),
+    );
     App::new()
         .app_data(state)
         .app_data(shared.limiter)
@@ -108,7 +114,7 @@ pub fn app(
         .wrap(from_fn(crate::console::session::middleware))
         .wrap(from_fn(crate::limits::middleware))
         .wrap(from_fn(close_when_stopping))
-        .wrap(from_fn(crate::dev::faults::middleware))
+        .wrap(faults)
         // Inside the request log, so that a refused preflight is an ErrorResponse too.
         .wrap(cors)
         // Also adds the `api::headers` of every response.

@@ -22,13 +22,13 @@ pub fn resolve(req: &HttpRequest, state: &AppState) -> Result<AccountScope, ApiE
 /// Where `req` came from, for the audit entries of the changes it makes.
 pub fn request_info(req: &HttpRequest) -> crate::service::audit::RequestInfo {
     crate::service::audit::RequestInfo {
-        ip_address: req.peer_addr().map(|a| a.ip().to_string()),
+        ip_address: req.peer_addr().map(|a| a.ip()),
         user_agent: req
             .headers()
             .get(actix_web::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(512).collect()),
-        request_id: Some(super::request_id::current()),
+        request_id: super::request_id::current_id(),
         at: req
             .app_data::<web::Data<AppState>>()
             .map(|s| s.config.auth.clock.now_millis()),

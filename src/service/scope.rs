@@ -11,10 +11,12 @@ use std::sync::Arc;
 
 /// Where a request came from, for its audit entries.
 #[derive(Debug, Clone, Default)]
+/// Made for every request that resolves a scope, writes or not: the address and the request
+/// id stay in their compact forms until an audit entry is written.
 pub struct RequestInfo {
-    pub ip_address: Option<String>,
+    pub ip_address: Option<std::net::IpAddr>,
     pub user_agent: Option<String>,
-    pub request_id: Option<String>,
+    pub request_id: Option<crate::ids::RequestId>,
     /// The request's instant on the server's clock (`auth.clock`, which a test can move);
     /// `None`: the wall clock's now.
     pub at: Option<i64>,
