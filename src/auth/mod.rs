@@ -24,6 +24,7 @@
 //! - A key whose owner no longer exists is refused (its keys go with a deleted user).
 
 pub mod apikey;
+mod callers;
 pub mod login;
 pub mod password;
 pub mod passwords;
@@ -149,6 +150,14 @@ fn check_key(token: &str, state: &AppState) -> Result<Caller, ApiError> {
         return Err(unauthorized("The API key is malformed."));
     };
     let digest = apikey::digest(token);
+    // Read before the records, so that a commit between the two leaves the caller unkept.
+    let generation = state.store.engine.generation();
+    if let Some(caller) = generation.and_then(|g| callers::get(g, &digest)) {
+        if let Some(key) = &caller.apikey {
+            note_use(key, state);
+        }
+        return Ok(caller);
+    }
     // The key names its account and id: its digest entry, its record and its account are
     // read at once (one round trip on PostgreSQL). A forged key finds no digest entry.
     let ahead = || {
@@ -158,7 +167,7 @@ fn check_key(token: &str, state: &AppState) -> Result<Caller, ApiError> {
             (Table::AccountidAccount, account.as_bytes().to_vec()),
         ]
     };
-    with_read_ahead(&*state.store.engine, ahead, || {
+    let caller = with_read_ahead(&*state.store.engine, ahead, || {
         let key = state
             .store
             .apikeys
@@ -166,7 +175,18 @@ fn check_key(token: &str, state: &AppState) -> Result<Caller, ApiError> {
             .filter(|k| apikey::constant_time_eq(&k.key_digest, &digest))
             .ok_or_else(|| unauthorized("The API key is not valid."))?;
         key_caller(key, state)
-    })
+    })?;
+    if let Some(generation) = generation {
+        callers::keep(generation, &digest, &caller);
+    }
+    Ok(caller)
+}
+
+/// Notes, in memory, that `key` (and its owner) was used now (see `store::lastlogin`).
+fn note_use(key: &ApiKeyRecord, state: &AppState) {
+    let used = std::iter::once(key.id.id()).chain(key.owner.map(UserId::id));
+    let now = crate::clock::now_millis();
+    state.store.last_login.touch(&key.account_id, used, now);
 }
 
 /// The caller `key` makes (401 unless it is active): its account, owner and rights (the module
@@ -191,9 +211,7 @@ pub fn key_caller(key: Arc<ApiKeyRecord>, state: &AppState) -> Result<Caller, Ap
         None => None,
     };
     let is_admin = rights(&key, owner.as_deref(), &account)?;
-    let now = crate::clock::now_millis();
-    let used = std::iter::once(key.id.id()).chain(key.owner.map(UserId::id));
-    state.store.last_login.touch(&account.id, used, now);
+    note_use(&key, state);
     Ok(Caller {
         is_admin,
         account,

@@ -78,6 +78,43 @@ fn an_inactive_owner_locks_out_its_keys_admin_keys_included() {
     key.get("/admin/backup").expect(200);
 }
 
+/// A key in steady use is let in without its records being read again while nothing is
+/// committed (`auth::callers`, kept per worker). Used over and over (on every worker), it is
+/// still judged by the current records at the first request after each change: its owner
+/// deactivated and back, its owner out of `Administrators`, the key made inactive, deleted.
+#[test]
+fn a_key_in_steady_use_is_judged_anew_at_the_first_request_after_each_change() {
+    const USES: usize = 8;
+    let app = spawn_app();
+    let admins = group_id(&app, "Administrators");
+    let (user, key) = user_with_key(&app, &[&admins]);
+    let key_id = id_of(key.get("/v3/api-keys/me").expect(200));
+    let each = |path: &str, status: u16| {
+        for _ in 0..USES {
+            let answer = key.get(path);
+            assert_eq!(answer.status, status, "GET {path}: {}", answer.body);
+        }
+    };
+    each("/admin/backup", 200);
+    set_status(&app, &user, "INACTIVE");
+    each("/v3/accounts/me", 401);
+    set_status(&app, &user, "ACTIVE");
+    each("/admin/backup", 200);
+    delete_json(&app, &format!("/v3/users/{user}/groups"), &json!([admins])).expect(200);
+    each("/admin/backup", 403);
+    each("/v3/accounts/me", 200);
+    let path = format!("/v3/api-keys/{key_id}");
+    let name = unique("k");
+    app.put(&path, &json!({"name": name, "status": "INACTIVE"}))
+        .expect(200);
+    each("/v3/accounts/me", 401);
+    app.put(&path, &json!({"name": name, "status": "ACTIVE"}))
+        .expect(200);
+    each("/v3/accounts/me", 200);
+    assert_eq!(app.delete(&path).status, 204);
+    each("/v3/accounts/me", 401);
+}
+
 #[test]
 fn keys_of_reset_enrolling_and_invited_owners_keep_working() {
     let app = spawn_app();

@@ -292,6 +292,15 @@ pub trait Engine: Durability {
     /// Writes everything committed to disk now (shutdown, offline tools).
     fn flush(&self) -> StoreResult<()>;
 
+    /// A mark of the committed data: it changes whenever a commit (or a reopening of the
+    /// database) may have changed what a read answers, so a cache above the engine
+    /// (`auth::callers`) may keep what it read under one mark while the mark stays the same.
+    /// `None`: the engine gives no such mark and nothing is kept above it (PostgreSQL, where
+    /// other nodes commit unseen, keeps a read cache of its own).
+    fn generation(&self) -> Option<Generation> {
+        None
+    }
+
     /// Whether a write may start now: the engine is in service and has room (at least
     /// `min_free_bytes` free where it keeps its files). The error says why not, for the
     /// client.
@@ -311,6 +320,20 @@ pub trait Engine: Durability {
     fn mark_initialised(&self) -> StoreResult<()> {
         Ok(())
     }
+}
+
+/// What [`Engine::generation`] returns: the engine (a number no other engine of this
+/// process has, so marks of two engines never match) and its count of commits.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Generation {
+    pub engine: u64,
+    pub commits: u64,
+}
+
+/// A number for a new engine's [`Generation`]s, unique in this process.
+pub fn engine_number() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// [`Engine::transact_dyn`] with a result: the value of the run that committed.

@@ -7,7 +7,7 @@
 
 use super::{Commit, TreeSet, Trees};
 use crate::store::durability::Durability;
-use crate::store::engine::{Engine, Entries, KeyRange, Table, Tx};
+use crate::store::engine::{Engine, Entries, Generation, KeyRange, Table, Tx};
 use crate::store::page::Order;
 use crate::store::{StoreError, StoreResult};
 use ::sled::transaction::{
@@ -24,6 +24,8 @@ pub struct SledEngine {
     /// The scan after the start, if one runs: stopped and joined when the engine goes, so
     /// that the database is closed once the last store is dropped.
     scan: Mutex<Option<super::Scan>>,
+    /// This engine's number in its [`Generation`]s.
+    number: u64,
 }
 
 impl SledEngine {
@@ -33,6 +35,7 @@ impl SledEngine {
             trees,
             commit,
             scan: Mutex::new(None),
+            number: crate::store::engine::engine_number(),
         }
     }
 
@@ -203,6 +206,16 @@ impl Engine for SledEngine {
 
     fn flush(&self) -> StoreResult<()> {
         self.trees.flush()
+    }
+
+    /// Every transaction that ended, and every reopening (which may lose writes that were
+    /// never flushed), changes it. A transaction ends after its commit and before the
+    /// request that made it is answered.
+    fn generation(&self) -> Option<Generation> {
+        Some(Generation {
+            engine: self.number,
+            commits: self.trees.generation(),
+        })
     }
 
     fn writable(&self, min_free_bytes: u64) -> Result<(), String> {

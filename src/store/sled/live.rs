@@ -59,6 +59,8 @@ struct Live {
     /// moment no transaction runs (see `verify::check_live`).
     begun: AtomicU64,
     ended: AtomicU64,
+    /// Reopenings after a write failure.
+    reopened: AtomicU64,
 }
 
 /// A transaction running: ended when dropped.
@@ -93,6 +95,7 @@ impl Trees {
                 flush: Mutex::new(FlushState { seq, marker }),
                 begun: AtomicU64::new(0),
                 ended: AtomicU64::new(0),
+                reopened: AtomicU64::new(0),
             }),
         }
     }
@@ -114,6 +117,13 @@ impl Trees {
         // and look as if it had never begun.
         let ended = self.live.ended.load(Ordering::SeqCst);
         (self.live.begun.load(Ordering::SeqCst), ended)
+    }
+
+    /// Changes whenever a transaction ends or the database is reopened (see
+    /// `Engine::generation`).
+    pub fn generation(&self) -> u64 {
+        let reopened = self.live.reopened.load(Ordering::SeqCst);
+        self.live.ended.load(Ordering::SeqCst) + reopened
     }
 
     /// The open database, or `Unavailable` while it is being reopened (or found damaged).
@@ -280,6 +290,9 @@ fn reopen(live: &Live, old: Arc<Open>) {
             Ok((db, trees)) => {
                 let seq = integrity::flush_seq(&trees).unwrap_or(0);
                 live.flush.lock().unwrap_or_else(|p| p.into_inner()).seq = seq;
+                // Before the reopened database serves: nothing read from the old one may
+                // look current after.
+                live.reopened.fetch_add(1, Ordering::SeqCst);
                 *live.current.write().unwrap_or_else(|p| p.into_inner()) =
                     Some(Arc::new(Open { db, trees }));
                 *live.broken.lock().unwrap_or_else(|p| p.into_inner()) = None;
