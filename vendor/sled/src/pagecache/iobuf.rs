@@ -309,6 +309,11 @@ pub(crate) struct IoBufs {
     // file, and there may be buffers that have been written out-of-order
     // to stable storage due to interesting thread interleavings.
     pub stable_lsn: AtomicLsn,
+    // iamd patch: the highest log sequence number made durable by a data sync of the file
+    // (`flush`). Buffers are written without a sync (`write_to_log`), so `stable_lsn` says
+    // only that a write reached the file; what segment headers claim as stable, and so
+    // what recovery trusts and when a segment may be reused, is this.
+    pub durable_lsn: AtomicLsn,
     pub max_reserved_lsn: AtomicLsn,
     pub max_header_stable_lsn: Arc<AtomicLsn>,
     pub segment_accountant: Mutex<SegmentAccountant>,
@@ -412,6 +417,7 @@ impl IoBufs {
             interval_updated: Condvar::new(),
 
             stable_lsn: AtomicLsn::new(stable),
+            durable_lsn: AtomicLsn::new(stable),
             max_reserved_lsn: AtomicLsn::new(stable),
             max_header_stable_lsn: Arc::new(AtomicLsn::new(next_lsn)),
             segment_accountant: Mutex::new(segment_accountant),
@@ -728,33 +734,10 @@ impl IoBufs {
         {
             let f = &self.config.file;
             pwrite_all(f, data, log_offset)?;
-            if !self.config.temporary {
-                #[cfg(target_os = "linux")]
-                {
-                    use std::os::unix::io::AsRawFd;
-                    let ret = unsafe {
-                        libc::sync_file_range(
-                            f.as_raw_fd(),
-                            i64::try_from(log_offset).unwrap(),
-                            i64::try_from(total_len).unwrap(),
-                            libc::SYNC_FILE_RANGE_WAIT_BEFORE
-                                | libc::SYNC_FILE_RANGE_WRITE
-                                | libc::SYNC_FILE_RANGE_WAIT_AFTER,
-                        )
-                    };
-                    if ret < 0 {
-                        let err = std::io::Error::last_os_error();
-                        if let Some(libc::ENOSYS) = err.raw_os_error() {
-                            f.sync_all()?;
-                        } else {
-                            return Err(err.into());
-                        }
-                    }
-                }
-
-                #[cfg(not(target_os = "linux"))]
-                f.sync_all()?;
-            }
+            // iamd patch: no `sync_file_range` (write and wait) per buffer. Every buffer
+            // is written to the file; `flush` syncs the file once, after the buffers it
+            // needs are written, so one flush costs one `fdatasync` instead of one
+            // synchronous write per buffer sealed since the last.
         }
         io_fail!(self, "buffer write post");
 
@@ -1009,9 +992,24 @@ pub(in crate::pagecache) fn make_stable_inner(
 /// to flush some pending writes. Returns the number
 /// of bytes written during this call.
 pub(in crate::pagecache) fn flush(iobufs: &Arc<IoBufs>) -> Result<usize> {
-    let _cc = concurrency_control::read();
-    let max_reserved_lsn = iobufs.max_reserved_lsn.load(Acquire);
-    make_stable(iobufs, max_reserved_lsn)
+    let (written, stable) = {
+        let _cc = concurrency_control::read();
+        let max_reserved_lsn = iobufs.max_reserved_lsn.load(Acquire);
+        (make_stable(iobufs, max_reserved_lsn)?, iobufs.stable())
+    };
+    // iamd patch: the buffers are written without a sync (`write_to_log`); one data sync
+    // of the file makes them durable, outside the lock that transactions wait for.
+    // A failed sync leaves the file's state unknown: the database refuses all later work,
+    // as after a failed write.
+    if !iobufs.config.temporary {
+        if let Err(e) = iobufs.config.file.sync_data() {
+            let e = Error::from(e);
+            iobufs.config.set_global_error(e.clone());
+            return Err(e);
+        }
+    }
+    super::bump_atomic_lsn(&iobufs.durable_lsn, stable);
+    Ok(written)
 }
 
 /// Attempt to seal the current IO buffer, possibly
@@ -1129,7 +1127,9 @@ pub(in crate::pagecache) fn maybe_seal_and_write_iobuf(
             stored_max_stable_lsn: -1,
         };
 
-        next_iobuf.store_segment_header(sealed, next_lsn, iobufs.stable());
+        // iamd patch: durable, not merely written (see `IoBufs::durable_lsn`).
+        let durable = iobufs.durable_lsn.load(Acquire);
+        next_iobuf.store_segment_header(sealed, next_lsn, durable);
 
         next_iobuf
     } else {
@@ -1178,31 +1178,24 @@ pub(in crate::pagecache) fn maybe_seal_and_write_iobuf(
             "asynchronously writing iobuf with lsn {} to log from maybe_seal",
             lsn
         );
-        let iobufs = iobufs.clone();
-        let iobuf = iobuf.clone();
-        let _result = threadpool::spawn(move || {
-            if let Err(e) = iobufs.write_to_log(&iobuf) {
-                error!(
-                    "hit error while writing iobuf with lsn {}: {:?}",
-                    lsn, e
-                );
+        // iamd patch: written here, not on the IO thread pool. Without the per-buffer
+        // sync (`write_to_log`) a write is a copy into the file's page cache, cheaper than
+        // waking a pool thread for it (two or three times per transaction).
+        if let Err(e) = iobufs.write_to_log(iobuf) {
+            error!("hit error while writing iobuf with lsn {}: {:?}", lsn, e);
 
-                // store error before notifying so that waiting threads will see
-                // it
-                iobufs.config.set_global_error(e);
+            // store error before notifying so that waiting threads will see
+            // it
+            iobufs.config.set_global_error(e);
 
-                let intervals = iobufs.intervals.lock();
+            let intervals = iobufs.intervals.lock();
 
-                // having held the mutex makes this linearized
-                // with the notify below.
-                drop(intervals);
+            // having held the mutex makes this linearized
+            // with the notify below.
+            drop(intervals);
 
-                let _notified = iobufs.interval_updated.notify_all();
-            }
-        })?;
-
-        #[cfg(feature = "event_log")]
-        _result.wait();
+            let _notified = iobufs.interval_updated.notify_all();
+        }
 
         Ok(())
     } else {
