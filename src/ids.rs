@@ -110,7 +110,7 @@ impl Id {
     }
 
     /// [`Id::hex`] on the stack, for writing an id out without a `String`.
-    fn with_hex<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+    pub fn with_hex<R>(&self, f: impl FnOnce(&str) -> R) -> R {
         let mut buf = [0u8; 32];
         HEXLOWER.encode_mut(&self.0, &mut buf);
         f(std::str::from_utf8(&buf).unwrap_or_default())

@@ -196,10 +196,8 @@ impl Line<'_> {
             (" user=", self.user),
         ] {
             if let Some(id) = id {
-                let mut hex = [0u8; 32];
-                HEXLOWER.encode_mut(&id.0, &mut hex);
                 out.extend_from_slice(name.as_bytes());
-                out.extend_from_slice(&hex);
+                id.with_hex(|hex| out.extend_from_slice(hex.as_bytes()));
             }
         }
         if let Some(reason) = self.reason {
