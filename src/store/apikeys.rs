@@ -144,13 +144,11 @@ pub fn insert_in(tx: &dyn Tx, apikey: &ApiKeyRecord) -> StoreResult<()> {
 
 /// Refuses a digest another key has: the digest index finds one key per digest. (Digests of
 /// random keys never collide; this keeps the index from being overwritten if one did.) The
-/// entry is claimed with `insert_new`, which an engine may check without a read that
-/// conflicts with other creates (see `Tx::insert_new`).
+/// entry is claimed (`Tx::claim`): without a read that conflicts with other creates, and
+/// on PostgreSQL checked by the unique index at the commit.
 fn claim_digest(tx: &dyn Tx, digest: &[u8], k: &[u8]) -> StoreResult<()> {
-    if !tx.insert_new(Table::KeyhashApikeyid, digest, k)? {
-        return Err(StoreError::Conflict("Key collision.".into()));
-    }
-    Ok(())
+    let taken = StoreError::Conflict("Key collision.".into());
+    tx.claim(Table::KeyhashApikeyid, digest, k, taken)
 }
 
 /// Refuses (400 on `owner`) an owner that is not a user of the account. The user record is

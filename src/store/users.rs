@@ -188,17 +188,23 @@ fn user_in(tx: &dyn Tx, account: &Id, id: &Id) -> StoreResult<UserRecord> {
 /// `memberships::add_in`), refusing taken emails and usernames.
 pub fn insert_in(tx: &dyn Tx, user: &UserRecord) -> StoreResult<()> {
     let account = &user.account_id;
-    // Claimed without a read first (see `Tx::insert_new`): a taken one aborts the whole
-    // transaction, so nothing written here stays.
+    // Claimed without a read (see `Tx::claim`): a taken one fails the whole transaction,
+    // so nothing written here stays.
     let ek = email_key(account, &user.email);
-    if !tx.insert_new(Table::EmailUserid, &ek, user.id.as_bytes())? {
-        return Err(email_taken(&user.email));
-    }
+    tx.claim(
+        Table::EmailUserid,
+        &ek,
+        user.id.as_bytes(),
+        email_taken(&user.email),
+    )?;
     if let Some(name) = &user.username {
         let uk = username_key(account, name);
-        if !tx.insert_new(Table::UsernameUserid, &uk, user.id.as_bytes())? {
-            return Err(username_taken(name));
-        }
+        tx.claim(
+            Table::UsernameUserid,
+            &uk,
+            user.id.as_bytes(),
+            username_taken(name),
+        )?;
     }
     for idp in &user.login_profiles {
         identity_providers::claim_in(tx, account, idp)?;

@@ -173,6 +173,73 @@ fn concurrent_transactions_are_serializable() {
 }
 
 #[test]
+fn a_claim_of_a_taken_key_fails_its_transaction_with_its_own_error_and_writes_nothing() {
+    for (engine, _dir) in test_engines() {
+        let e = engine.as_ref();
+        let taken = || StoreError::Conflict("taken".into());
+        transact(e, |tx| {
+            tx.claim(Table::EmailUserid, b"a@x", b"first", taken())
+        })
+        .unwrap();
+        // The claim fails at once (sled, memory) or at the commit (PostgreSQL): either way
+        // the transaction ends with the claim's error, and its other writes are gone.
+        let again: StoreResult<()> = transact(e, |tx| {
+            tx.put(Table::UseridUser, b"second", b"x")?;
+            tx.claim(Table::EmailUserid, b"a@x", b"second", taken())?;
+            tx.put(Table::Meta, b"after", b"x")
+        });
+        match again {
+            Err(StoreError::Conflict(m)) => assert_eq!(m, "taken", "{}", e.name()),
+            other => panic!("{}: {other:?}", e.name()),
+        }
+        let kept = e.get(Table::EmailUserid, b"a@x").unwrap();
+        assert_eq!(kept, Some(b"first".to_vec()), "{}", e.name());
+        assert_eq!(e.get(Table::UseridUser, b"second").unwrap(), None);
+        assert_eq!(e.get(Table::Meta, b"after").unwrap(), None);
+        // A free key is written, and read back inside the transaction that claimed it.
+        let seen = transact(e, |tx| {
+            tx.claim(Table::EmailUserid, b"b@x", b"third", taken())?;
+            tx.get(Table::EmailUserid, b"b@x")
+        });
+        assert_eq!(seen.unwrap(), Some(b"third".to_vec()), "{}", e.name());
+    }
+}
+
+#[test]
+fn of_concurrent_claims_of_one_key_exactly_one_commits() {
+    for (engine, _dir) in test_engines() {
+        let threads: Vec<_> = (0..8u8)
+            .map(|i| {
+                let engine = engine.clone();
+                std::thread::spawn(move || {
+                    transact(engine.as_ref(), |tx| {
+                        tx.put(Table::UseridUser, &[i], b"user")?;
+                        let taken = StoreError::Conflict("taken".into());
+                        tx.claim(Table::EmailUserid, b"same@x", &[i], taken)
+                    })
+                })
+            })
+            .collect();
+        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let won: Vec<u8> = (0..8u8).filter(|i| results[*i as usize].is_ok()).collect();
+        assert_eq!(won.len(), 1, "{}: {results:?}", engine.name());
+        for r in &results {
+            assert!(
+                matches!(r, Ok(()) | Err(StoreError::Conflict(_))),
+                "{}: {r:?}",
+                engine.name()
+            );
+        }
+        let owner = engine.get(Table::EmailUserid, b"same@x").unwrap();
+        assert_eq!(owner, Some(vec![won[0]]), "{}", engine.name());
+        for i in 0..8u8 {
+            let user = engine.get(Table::UseridUser, &[i]).unwrap();
+            assert_eq!(user.is_some(), i == won[0], "{}", engine.name());
+        }
+    }
+}
+
+#[test]
 fn committed_writes_become_durable() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

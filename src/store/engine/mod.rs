@@ -229,6 +229,18 @@ pub trait Tx {
         Ok(true)
     }
 
+    /// Writes `value` under `key`, which must be free: if it is taken, the transaction fails
+    /// with `taken` and writes nothing. Unlike [`Tx::insert_new`], `work` does not learn the
+    /// answer before the commit, so an engine may send the insert with the commit and let
+    /// the database's unique index refuse it there (PostgreSQL: one round trip less per
+    /// create). `work` must not count on the key being its own before the commit.
+    fn claim(&self, table: Table, key: &[u8], value: &[u8], taken: StoreError) -> StoreResult<()> {
+        match self.insert_new(table, key, value)? {
+            true => Ok(()),
+            false => Err(taken),
+        }
+    }
+
     /// Reads `key` and keeps it as read until the commit: a concurrent transaction that
     /// changes or deletes it must wait for this one or conflict with it (a key create keeps
     /// its owner, so a concurrent delete of the owner cannot leave the key without it). An

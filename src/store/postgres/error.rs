@@ -14,6 +14,9 @@ pub enum Failure {
     Retry,
     /// The connection or the server is gone or refusing work.
     Unavailable(String),
+    /// A unique index refused a row of the table named (the SQL name): a claim taken (see
+    /// `Tx::claim`), or else a fault as `Backend`.
+    Taken { table: String, detail: String },
     /// Anything else (a bug in a statement, a constraint): not worth retrying.
     Backend(String),
 }
@@ -36,6 +39,13 @@ impl Failure {
             {
                 Failure::Unavailable(e.to_string())
             }
+            Some(code) if *code == SqlState::UNIQUE_VIOLATION => Failure::Taken {
+                table: (e.as_db_error())
+                    .and_then(|db| db.table())
+                    .unwrap_or_default()
+                    .to_string(),
+                detail: e.to_string(),
+            },
             Some(_) => Failure::Backend(e.to_string()),
             // No SQLSTATE: the socket failed or closed, or the connection could not be made.
             None => Failure::Unavailable(e.to_string()),
@@ -50,7 +60,9 @@ impl Failure {
                 log::warn!("PostgreSQL unavailable: {detail}");
                 StoreError::Unavailable(UNREACHABLE.into())
             }
-            Failure::Backend(detail) => StoreError::Backend(format!("PostgreSQL: {detail}")),
+            Failure::Backend(detail) | Failure::Taken { detail, .. } => {
+                StoreError::Backend(format!("PostgreSQL: {detail}"))
+            }
         }
     }
 }

@@ -109,15 +109,17 @@ fn run_once(
         pending: RefCell::new(Vec::new()),
         wrote: Cell::new(false),
         touched: RefCell::new(Vec::new()),
+        claims: RefCell::new(Vec::new()),
     };
     let result = work(&tx);
-    let (begun, wrote, failed, added, pending, touched) = (
+    let (begun, wrote, failed, added, pending, touched, claims) = (
         tx.begun.get(),
         tx.wrote.get(),
         tx.failed.into_inner(),
         tx.added.into_inner(),
         tx.pending.into_inner(),
         tx.touched.into_inner(),
+        tx.claims.into_inner(),
     );
     // Ends the transaction, if a statement began one.
     let end = |sql| {
@@ -141,7 +143,7 @@ fn run_once(
     };
     if let Err(failure) = outcome {
         lent.clean = end("ROLLBACK").is_ok();
-        return end_failed(failure);
+        return end_failed(failure, claims);
     }
     // The writes not sent yet go with the COMMIT, and so does the number announcing a
     // write (see `cache`). If a write fails, the transaction is aborted and PostgreSQL
@@ -183,7 +185,7 @@ fn run_once(
                 }
             }
             if !added.is_empty() && engine.fold_due() {
-                lent.clean = fold(engine, &conn, added);
+                fold_later(engine, added);
             }
             Ok(Outcome::Committed { wrote })
         }
@@ -192,24 +194,47 @@ fn run_once(
             lent.clean = true;
             Ok(Outcome::Again)
         }
+        // A write sent with the COMMIT was refused by a unique index: the server answered
+        // the COMMIT with a ROLLBACK, so the connection is sound.
+        Err(failure @ Failure::Taken { .. }) => {
+            lent.clean = true;
+            end_failed(failure, claims)
+        }
         // The connection went during COMMIT: the outcome is unknown, so not retried.
         Err(failure) => Err(failure.into_error()),
     }
 }
 
-fn end_failed(failure: Failure) -> StoreResult<Outcome> {
+/// How a run that failed ends: run again, or the error for the caller (a claim's own when
+/// the failure is its key taken, see `Tx::claim`).
+fn end_failed(failure: Failure, claims: Vec<(Table, StoreError)>) -> StoreResult<Outcome> {
     match failure {
         Failure::Retry => Ok(Outcome::Again),
+        Failure::Taken { table, detail } => {
+            let claimed = claims.into_iter().find(|(t, _)| sql_name(*t) == table);
+            Err(match claimed {
+                Some((_, taken)) => taken,
+                None => Failure::Taken { table, detail }.into_error(),
+            })
+        }
         other => Err(other.into_error()),
     }
 }
 
-/// Folds the additions to the counters `keys` into their rows (see `counters`), each in a
-/// statement of its own outside any transaction, all sent before any answer is awaited. A
-/// failed fold is left to the next one. Whether the connection may go back to the pool.
-fn fold(engine: &PostgresEngine, conn: &Arc<Object>, keys: Vec<Vec<u8>>) -> bool {
-    let conn = conn.clone();
-    let done = engine.run(async move {
+/// Folds the additions to the counters `keys` into their rows (see `counters`), on a pooled
+/// connection of its own, in the background: the request whose commit made the fold due is
+/// answered without waiting for it (the fold's statements scan the additions since the last
+/// vacuum, and one create in [`counters::FOLD_EVERY`] waiting for them lengthened the tail
+/// of all). Each key in a statement of its own outside any transaction, all sent before any
+/// answer is awaited. A failed fold is left to the next one; folds that overlap lose
+/// nothing (see `counters::FOLD`).
+fn fold_later(engine: &PostgresEngine, keys: Vec<Vec<u8>>) {
+    let pool = engine.pool.clone();
+    engine.handle.spawn(async move {
+        let conn = match pool.get().await {
+            Ok(conn) => conn,
+            Err(e) => return log::warn!("PostgreSQL: no connection to fold counters: {e}"),
+        };
         let folded = async {
             let stmt = conn.prepare_cached(counters::FOLD).await?;
             let folds = keys.iter().map(|key| conn.execute_raw(&stmt, [key]));
@@ -218,18 +243,16 @@ fn fold(engine: &PostgresEngine, conn: &Arc<Object>, keys: Vec<Vec<u8>>) -> bool
             }
             Ok::<_, tokio_postgres::Error>(())
         };
-        Ok(folded.await.map_err(|e| Failure::of(&e)))
-    });
-    match done {
-        Ok(Ok(())) => true,
-        // Lost to a concurrent fold or transaction, or refused: the connection is sound.
-        Ok(Err(Failure::Retry)) => true,
-        Ok(Err(Failure::Backend(detail))) => {
-            log::warn!("PostgreSQL: folding counter additions failed: {detail}");
-            true
+        match folded.await.map_err(|e| Failure::of(&e)) {
+            // Done, or lost to a concurrent fold or transaction: the connection is sound.
+            Ok(()) | Err(Failure::Retry) => {}
+            Err(Failure::Backend(detail) | Failure::Taken { detail, .. }) => {
+                log::warn!("PostgreSQL: folding counter additions failed: {detail}");
+            }
+            // Not back to the pool: dropped, its socket closes.
+            Err(Failure::Unavailable(_)) => drop(Object::take(conn)),
         }
-        Ok(Err(Failure::Unavailable(_))) | Err(_) => false,
-    }
+    });
 }
 
 /// Runs one statement without parameters or rows.
@@ -352,6 +375,8 @@ struct PgTx<'a> {
     wrote: Cell<bool>,
     /// The keys written, which this node's cache drops at the commit (see `cache`).
     touched: RefCell<Vec<(Table, Vec<u8>)>>,
+    /// The claims sent (`Tx::claim`), with the error each gives if its key is taken.
+    claims: RefCell<Vec<(Table, StoreError)>>,
 }
 
 /// A statement's text and parameters.
@@ -490,6 +515,27 @@ impl Tx for PgTx<'_> {
         self.touch(table, key);
         let row = self.statement(sql, vec![bytes(key), bytes(value)], false)?;
         Ok(row.is_some())
+    }
+
+    /// A plain `INSERT`, sent with the next statement or the COMMIT: the table's primary key
+    /// refuses a taken key there (`Failure::Taken`, mapped back to `taken` by `end_failed`).
+    /// A key inserted by a concurrent transaction makes it wait for that one, then fail
+    /// (taken) or go on; under SERIALIZABLE it may instead be a serialization failure, and
+    /// the run again finds the key taken.
+    fn claim(&self, table: Table, key: &[u8], value: &[u8], taken: StoreError) -> StoreResult<()> {
+        if table == Table::AccountCounts {
+            return match self.insert_new(table, key, value)? {
+                true => Ok(()),
+                false => Err(taken),
+            };
+        }
+        let sql = format!(
+            "INSERT INTO {} (key, value) VALUES ($1, $2)",
+            sql_name(table)
+        );
+        self.write(table, key, sql, vec![bytes(key), bytes(value)])?;
+        self.claims.borrow_mut().push((table, taken));
+        Ok(())
     }
 
     /// The row is locked `FOR SHARE`: a concurrent `UPDATE` or `DELETE` of it waits until
