@@ -4,12 +4,6 @@
 
 mod cli;
 
-/// mimalloc rather than glibc's malloc: sled copies and frees node buffers on every write,
-/// and under durable creates glibc spent about a sixth of the server's CPU in `malloc`,
-/// `free` and the consolidation of its fast bins (BENCHMARKS.md, "What the profiles found").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
