@@ -211,6 +211,21 @@ impl Table {
     }
 }
 
+/// [`Tx::claim`] answered at once, through [`Tx::insert_new`]: the default, and what an
+/// engine that defers claims still does where it cannot.
+pub fn claim_at_once<T: Tx + ?Sized>(
+    tx: &T,
+    table: Table,
+    key: &[u8],
+    value: &[u8],
+    taken: StoreError,
+) -> StoreResult<()> {
+    match tx.insert_new(table, key, value)? {
+        true => Ok(()),
+        false => Err(taken),
+    }
+}
+
 /// The reads and writes of one transaction. Reads see the transaction's own writes.
 pub trait Tx {
     fn get(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>>;
@@ -235,10 +250,7 @@ pub trait Tx {
     /// the database's unique index refuse it there (PostgreSQL: one round trip less per
     /// create). `work` must not count on the key being its own before the commit.
     fn claim(&self, table: Table, key: &[u8], value: &[u8], taken: StoreError) -> StoreResult<()> {
-        match self.insert_new(table, key, value)? {
-            true => Ok(()),
-            false => Err(taken),
-        }
+        claim_at_once(self, table, key, value, taken)
     }
 
     /// Reads `key` and keeps it as read until the commit: a concurrent transaction that

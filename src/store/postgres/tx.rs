@@ -523,11 +523,10 @@ impl Tx for PgTx<'_> {
     /// (taken) or go on; under SERIALIZABLE it may instead be a serialization failure, and
     /// the run again finds the key taken.
     fn claim(&self, table: Table, key: &[u8], value: &[u8], taken: StoreError) -> StoreResult<()> {
+        // A counter is its row and its additions (see `counters`): a plain insert of the
+        // row would not see the additions.
         if table == Table::AccountCounts {
-            return match self.insert_new(table, key, value)? {
-                true => Ok(()),
-                false => Err(taken),
-            };
+            return crate::store::engine::claim_at_once(self, table, key, value, taken);
         }
         let sql = format!(
             "INSERT INTO {} (key, value) VALUES ($1, $2)",
