@@ -151,14 +151,11 @@ fn claim_digest(tx: &dyn Tx, digest: &[u8], k: &[u8]) -> StoreResult<()> {
     tx.claim(Table::KeyhashApikeyid, digest, k, taken)
 }
 
-/// Refuses (400 on `owner`) an owner that is not a user of the account. The user record is
-/// kept (`Tx::keep`), so a concurrent delete of the owner waits or conflicts instead of
-/// leaving a key without its user.
+/// Refuses (400 on `owner`) an owner that is not a user of the account. A concurrent delete
+/// of the owner watches the keys it owns (`watch_owned_in`), so this create cannot commit
+/// after it on the strength of this read: one of the two is run again.
 fn check_owner_in(tx: &dyn Tx, account: &Id, owner: &Id) -> StoreResult<()> {
-    if tx
-        .keep(Table::UseridUser, &owned(account, owner))?
-        .is_none()
-    {
+    if tx.get(Table::UseridUser, &owned(account, owner))?.is_none() {
         return Err(StoreError::Invalid(
             "owner",
             format!("User {owner} does not exist."),
@@ -258,6 +255,13 @@ pub fn owned_by(engine: &dyn Engine, account: &Id, owner: &Id) -> StoreResult<Ve
         .iter()
         .filter_map(|k| tail_id(k))
         .collect())
+}
+
+/// Makes a key created for `owner` by a concurrent transaction conflict with this one (see
+/// `Tx::watch_prefix`): a user's delete, whose key creates read the user.
+pub fn watch_owned_in(tx: &dyn Tx, account: &Id, owner: &Id) -> StoreResult<()> {
+    let prefix = key(&[account.as_bytes(), owner.as_bytes()]);
+    tx.watch_prefix(Table::OwneridApikeyid, &prefix)
 }
 
 /// Deletes the keys `ids` that still exist (the keys of a user being deleted).

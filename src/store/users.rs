@@ -276,8 +276,9 @@ pub fn update_in(
 }
 
 /// Deletes the user, its memberships and the keys `owned_keys` (those it owns, listed
-/// before the transaction with `apikeys::owned_by`). `protected` (the Administrators
-/// group) must keep a member.
+/// before the transaction with `apikeys::owned_by`; one created since is deleted by
+/// `finish_delete`, and one created concurrently conflicts with this transaction). `protected`
+/// (the Administrators group) must keep a member.
 pub fn delete_in(
     tx: &dyn Tx,
     account: &Id,
@@ -292,6 +293,7 @@ pub fn delete_in(
     });
     let mut user = user_in(tx, account, id)?;
     memberships::leave_all_in(tx, account, KIND_USER, id, &mut user.groups, guard)?;
+    apikeys::watch_owned_in(tx, account, id)?;
     apikeys::delete_all_in(tx, account, owned_keys)?;
     tx.delete(Table::UseridUser, &owned(account, id))?;
     tx.delete(Table::EmailUserid, &email_key(account, &user.email))?;

@@ -104,8 +104,9 @@ fn a_key_created_in_an_unknown_group_is_not_created() {
 
 /// Keys are created for an owner from several threads while the owner is deleted: whichever
 /// commits first, no key is left without its owner, and the counts agree with the keys.
-/// (Each create keeps the owner's record, `Tx::keep`; without that, a create that read the
-/// owner before the delete could commit after it and after the delete's sweep of late keys.)
+/// (A delete watches the keys its user owns, `Tx::watch_prefix`; without that, a create that
+/// read the owner before the delete could commit after it and after the delete's sweep of
+/// late keys.)
 #[test]
 fn keys_created_while_their_owner_is_deleted_never_outlive_it() {
     for subject in each_engine() {

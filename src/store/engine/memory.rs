@@ -128,10 +128,10 @@ impl Tx for MemoryTx<'_> {
         Ok(())
     }
 
-    /// A read: a transaction holds the tables' write lock from start to commit, so nothing
-    /// changes what it read.
-    fn keep(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
-        self.get(table, key)
+    /// Nothing: a transaction holds the tables' write lock from start to commit, so no
+    /// other commits while this one runs.
+    fn watch_prefix(&self, _table: Table, _prefix: &[u8]) -> StoreResult<()> {
+        Ok(())
     }
 }
 

@@ -253,14 +253,14 @@ pub trait Tx {
         claim_at_once(self, table, key, value, taken)
     }
 
-    /// Reads `key` and keeps it as read until the commit: a concurrent transaction that
-    /// changes or deletes it must wait for this one or conflict with it (a key create keeps
-    /// its owner, so a concurrent delete of the owner cannot leave the key without it). An
-    /// engine whose transactions run one at a time (sled, memory) only reads; one whose
-    /// transactions overlap locks the row so that others that only keep it go on
-    /// (PostgreSQL: `FOR SHARE`; writing the value back would make concurrent key creates
-    /// for one owner conflict with each other). No default: a new engine must say which.
-    fn keep(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>>;
+    /// Reads the keys that start with `prefix`, for the transaction's sake only: a
+    /// concurrent transaction that writes such a key and read something this one writes
+    /// conflicts with it, and one of the two is run again (a user's delete watches the keys
+    /// it owns, so a key create that read the user before the delete cannot commit after
+    /// it). An engine whose transactions run one at a time (sled, memory) has nothing to
+    /// do; one whose transactions overlap reads the range under its isolation (PostgreSQL,
+    /// SERIALIZABLE: the read's predicate lock). No default: a new engine must say which.
+    fn watch_prefix(&self, table: Table, prefix: &[u8]) -> StoreResult<()>;
 
     /// Adds `delta` to the counter under `key` (a u64, big-endian; absent or malformed: 0),
     /// never going below 0. The counter's value is not read here, so an engine may apply it

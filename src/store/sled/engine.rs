@@ -161,10 +161,10 @@ impl Tx for SledTx<'_> {
         Ok(())
     }
 
-    /// A read: sled runs one transaction at a time (each holds its global write lock from
-    /// before `work` runs to after its commit), so nothing changes what this one read.
-    fn keep(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
-        self.get(table, key)
+    /// Nothing: sled runs one transaction at a time (each holds its global write lock from
+    /// before `work` runs to after its commit), so no other commits while this one runs.
+    fn watch_prefix(&self, _table: Table, _prefix: &[u8]) -> StoreResult<()> {
+        Ok(())
     }
 }
 
