@@ -94,6 +94,8 @@ pub struct PostgresEngine {
     handle: tokio::runtime::Handle,
     /// Commits that added to account counters, for `fold_due`.
     additions: std::sync::atomic::AtomicU64,
+    /// A fold is running (see `tx::fold_later`): the next one waits until it is done.
+    folding: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Point reads outside transactions, while nothing changed (see `cache`).
     cache: std::sync::Arc<cache::Cache>,
 }
@@ -159,6 +161,7 @@ impl PostgresEngine {
             handle: runtime.handle().clone(),
             runtime: Some(runtime),
             additions: Default::default(),
+            folding: Default::default(),
             cache: Default::default(),
         };
         let pool = engine.pool.clone();
@@ -193,10 +196,18 @@ impl PostgresEngine {
     }
 
     /// Whether a commit that added to account counters should fold their additions: one
-    /// in [`counters::FOLD_EVERY`].
+    /// in [`counters::FOLD_EVERY`], unless a fold is still running. Folds at once wait for
+    /// each other's row locks and WAL flushes, and each holds a pooled connection that a
+    /// request then waits for: under a burst of creates they piled up and stalled them.
+    /// The commit that takes the fold clears `folding` when it is done (`tx::fold_later`).
     fn fold_due(&self) -> bool {
-        let n = (self.additions).fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        use std::sync::atomic::Ordering;
+        let n = (self.additions).fetch_add(1, Ordering::Relaxed);
         n % counters::FOLD_EVERY == counters::FOLD_EVERY - 1
+            && self
+                .folding
+                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
     }
 
     /// A pooled connection, for a transaction.

@@ -230,7 +230,10 @@ fn end_failed(failure: Failure, claims: Vec<(Table, StoreError)>) -> StoreResult
 /// nothing (see `counters::FOLD`).
 fn fold_later(engine: &PostgresEngine, keys: Vec<Vec<u8>>) {
     let pool = engine.pool.clone();
+    // Cleared however the task ends (see `fold_due`).
+    let folding = Folding(engine.folding.clone());
     engine.handle.spawn(async move {
+        let _folding = folding;
         let conn = match pool.get().await {
             Ok(conn) => conn,
             Err(e) => return log::warn!("PostgreSQL: no connection to fold counters: {e}"),
@@ -253,6 +256,15 @@ fn fold_later(engine: &PostgresEngine, keys: Vec<Vec<u8>>) {
             Err(Failure::Unavailable(_)) => drop(Object::take(conn)),
         }
     });
+}
+
+/// The engine's `folding` flag, set by `fold_due`; cleared when dropped.
+struct Folding(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for Folding {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::Release);
+    }
 }
 
 /// Runs one statement without parameters or rows.
