@@ -149,15 +149,14 @@ impl Tx for SledTx<'_> {
         Ok(found.map(|v| v.to_vec()))
     }
 
+    /// Without reading the value it replaces (`set`, vendor/sled/PATCHED.md patch 4).
     fn put(&self, table: Table, key: &[u8], value: &[u8]) -> StoreResult<()> {
-        self.views[table.index()]
-            .insert(key, value)
-            .map_err(in_tx)?;
+        self.views[table.index()].set(key, value);
         Ok(())
     }
 
     fn delete(&self, table: Table, key: &[u8]) -> StoreResult<()> {
-        self.views[table.index()].remove(key).map_err(in_tx)?;
+        self.views[table.index()].unset(key);
         Ok(())
     }
 

@@ -273,6 +273,22 @@ impl TransactionalTree {
         Ok(old)
     }
 
+    /// iamd patch: writes `value` under `key` without reading the value it replaces, which
+    /// `insert` looks up in the tree only to return it.
+    pub fn set<K, V>(&self, key: K, value: V)
+    where
+        K: Into<IVec>,
+        V: Into<IVec>,
+    {
+        let _last_write =
+            self.writes.borrow_mut().insert(key.into(), Some(value.into()));
+    }
+
+    /// iamd patch: removes `key` without reading the value it removes (see `set`).
+    pub fn unset<K: Into<IVec>>(&self, key: K) {
+        let _last_write = self.writes.borrow_mut().insert(key.into(), None);
+    }
+
     /// Remove a key
     pub fn remove<K>(
         &self,
