@@ -211,7 +211,7 @@ impl Table {
     }
 }
 
-/// [`Tx::claim`] answered at once, through [`Tx::insert_new`]: the default, and what an
+/// [`Tx::claim`] answered at once (a read, then the write): the default, and what an
 /// engine that defers claims still does where it cannot.
 pub fn claim_at_once<T: Tx + ?Sized>(
     tx: &T,
@@ -220,10 +220,10 @@ pub fn claim_at_once<T: Tx + ?Sized>(
     value: &[u8],
     taken: StoreError,
 ) -> StoreResult<()> {
-    match tx.insert_new(table, key, value)? {
-        true => Ok(()),
-        false => Err(taken),
+    if tx.get(table, key)?.is_some() {
+        return Err(taken);
     }
+    tx.put(table, key, value)
 }
 
 /// The reads and writes of one transaction. Reads see the transaction's own writes.
@@ -232,23 +232,11 @@ pub trait Tx {
     fn put(&self, table: Table, key: &[u8], value: &[u8]) -> StoreResult<()>;
     fn delete(&self, table: Table, key: &[u8]) -> StoreResult<()>;
 
-    /// Writes `value` under `key` unless the key is taken; whether it wrote. For a
-    /// uniqueness index: an engine may check without a read that conflicts with others'
-    /// inserts (PostgreSQL: a SERIALIZABLE read of a missing key locks its index page, so two
-    /// creates that each looked up and then inserted a nearby email conflicted).
-    fn insert_new(&self, table: Table, key: &[u8], value: &[u8]) -> StoreResult<bool> {
-        if self.get(table, key)?.is_some() {
-            return Ok(false);
-        }
-        self.put(table, key, value)?;
-        Ok(true)
-    }
-
     /// Writes `value` under `key`, which must be free: if it is taken, the transaction fails
-    /// with `taken` and writes nothing. Unlike [`Tx::insert_new`], `work` does not learn the
-    /// answer before the commit, so an engine may send the insert with the commit and let
-    /// the database's unique index refuse it there (PostgreSQL: one round trip less per
-    /// create). `work` must not count on the key being its own before the commit.
+    /// with `taken` and writes nothing. `work` does not learn the answer before the commit,
+    /// so an engine may send the insert with the commit and let the database's unique index
+    /// refuse it there (PostgreSQL: one round trip less per create). `work` must not count
+    /// on the key being its own before the commit.
     fn claim(&self, table: Table, key: &[u8], value: &[u8], taken: StoreError) -> StoreResult<()> {
         claim_at_once(self, table, key, value, taken)
     }

@@ -509,26 +509,6 @@ impl Tx for PgTx<'_> {
         self.write(table, key, sql, vec![bytes(key)])
     }
 
-    /// `ON CONFLICT DO NOTHING` checks the key without a predicate lock; a key taken by a
-    /// transaction this one cannot see is a serialization failure, so it runs again and
-    /// then finds the key taken.
-    fn insert_new(&self, table: Table, key: &[u8], value: &[u8]) -> StoreResult<bool> {
-        if table == Table::AccountCounts {
-            if self.get(table, key)?.is_some() {
-                return Ok(false);
-            }
-            self.put(table, key, value)?;
-            return Ok(true);
-        }
-        let sql = format!(
-            "INSERT INTO {} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING 1",
-            sql_name(table)
-        );
-        self.touch(table, key);
-        let row = self.statement(sql, vec![bytes(key), bytes(value)], false)?;
-        Ok(row.is_some())
-    }
-
     /// A plain `INSERT`, sent with the next statement or the COMMIT: the table's primary key
     /// refuses a taken key there (`Failure::Taken`, mapped back to `taken` by `end_failed`).
     /// A key inserted by a concurrent transaction makes it wait for that one, then fail
