@@ -1,7 +1,8 @@
 //! The embedded default engine: one sled tree per table in `<data_dir>/db`.
 //!
-//! A transaction spans every tree (sled stages them under one lock and retries `work` on a
-//! conflict); a commit is made durable by the group-commit flusher (`store::durability`),
+//! A transaction spans every tree (sled runs one at a time and retries `work` on a
+//! conflict; readers wait only while its writes are applied, vendor/sled/PATCHED.md
+//! patch 5); a commit is made durable by the group-commit flusher (`store::durability`),
 //! so concurrent writers share one flush. Every call goes through the live handle
 //! (`store::live`), so the engine follows the database when a disk failure reopens it.
 
@@ -160,8 +161,8 @@ impl Tx for SledTx<'_> {
         Ok(())
     }
 
-    /// Nothing: sled runs one transaction at a time (each holds its global write lock from
-    /// before `work` runs to after its commit), so no other commits while this one runs.
+    /// Nothing: sled runs one transaction at a time (each holds its writer lock from before
+    /// `work` runs to after its commit), so no other commits while this one runs.
     fn watch_prefix(&self, _table: Table, _prefix: &[u8]) -> StoreResult<()> {
         Ok(())
     }

@@ -18,6 +18,9 @@ pub(crate) struct ConcurrencyControl {
     active: AtomicUsize,
     upgrade_complete: AtomicBool,
     rw: RwLock<()>,
+    /// iamd patch: held by every write from before it reads to after it commits, so that
+    /// writes run one at a time; `rw` is taken exclusively only to apply a transaction.
+    writer: parking_lot::Mutex<()>,
 }
 
 static CONCURRENCY_CONTROL: Lazy<
@@ -57,6 +60,14 @@ pub(crate) fn read<'a>() -> Protector<'a> {
 
 pub(crate) fn write<'a>() -> Protector<'a> {
     CONCURRENCY_CONTROL.write()
+}
+
+/// iamd patch: the right to write, held by a transaction from before its closure runs to
+/// after its commit, and by every write outside a transaction. Writers exclude each other
+/// as before; readers no longer wait while a transaction's closure runs, only while its
+/// writes are applied (`write`).
+pub(crate) fn writer<'a>() -> parking_lot::MutexGuard<'a, ()> {
+    CONCURRENCY_CONTROL.writer.lock()
 }
 
 impl ConcurrencyControl {

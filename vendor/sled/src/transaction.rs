@@ -398,8 +398,12 @@ pub struct TransactionalTrees {
 }
 
 impl TransactionalTrees {
-    fn stage(&self) -> UnabortableTransactionResult<Protector<'_>> {
-        Ok(concurrency_control::write())
+    /// iamd patch: the right to write (see `concurrency_control::writer`), not the
+    /// exclusive lock, which `commit` takes only to apply the writes.
+    fn stage(
+        &self,
+    ) -> UnabortableTransactionResult<parking_lot::MutexGuard<'_, ()>> {
+        Ok(concurrency_control::writer())
     }
 
     fn unstage(&self) {
@@ -418,6 +422,8 @@ impl TransactionalTrees {
     }
 
     fn commit(&self, guard: &Guard) -> Result<()> {
+        // iamd patch: readers wait for the writes to be applied, not for the closure.
+        let _applying = concurrency_control::write();
         let peg = self.inner[0].tree.context.pin_log(guard)?;
         for tree in &self.inner {
             tree.commit()?;

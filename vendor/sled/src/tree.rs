@@ -157,6 +157,7 @@ impl Tree {
     {
         let value = value.into();
         let mut guard = pin();
+        let _writer = concurrency_control::writer(); // iamd patch
         let _cc = concurrency_control::read();
         loop {
             trace!("setting key {:?}", key.as_ref());
@@ -374,6 +375,7 @@ impl Tree {
     /// # Ok(()) }
     /// ```
     pub fn apply_batch(&self, batch: Batch) -> Result<()> {
+        let _writer = concurrency_control::writer(); // iamd patch
         let _cc = concurrency_control::write();
         let mut guard = pin();
         self.apply_batch_inner(batch, &mut guard)
@@ -463,6 +465,7 @@ impl Tree {
     /// ```
     pub fn remove<K: AsRef<[u8]>>(&self, key: K) -> Result<Option<IVec>> {
         let mut guard = pin();
+        let _writer = concurrency_control::writer(); // iamd patch
         let _cc = concurrency_control::read();
         loop {
             trace!("removing key {:?}", key.as_ref());
@@ -539,6 +542,7 @@ impl Tree {
         let _measure = Measure::new(&M.tree_cas);
 
         let guard = pin();
+        let _writer = concurrency_control::writer(); // iamd patch
         let _cc = concurrency_control::read();
 
         let new = new.map(Into::into);
