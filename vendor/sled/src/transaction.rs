@@ -84,7 +84,7 @@ use std::collections::HashMap as Map;
 use std::collections::BTreeMap as Map;
 
 use crate::{
-    concurrency_control, pin, Batch, Error, Guard, IVec, Protector, Result,
+    concurrency_control, pin, Batch, Error, Guard, IVec, Result,
     Tree,
 };
 
