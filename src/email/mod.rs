@@ -54,18 +54,19 @@ pub struct Outgoing {
 /// anything logs it: a server that stops before the file is final leaves it behind, and the
 /// next start corrects the entry (see `recover`). Dropped unsent, the file goes.
 ///
-/// The file is written on the blocking pool: creating a file can block (inode allocation
-/// after mass deletions took tens of milliseconds), and on the HTTP worker that stalled
-/// every request queued behind it (users-create p99 78.6 ms at c=16, BENCHMARKS.md).
+/// The file is written by the outbox's thread, never on the HTTP worker: creating a file can
+/// block (inode allocation after mass deletions took tens of milliseconds), and on the
+/// worker that stalled every request queued behind it (users-create p99 78.6 ms at c=16,
+/// BENCHMARKS.md).
 pub async fn compose(state: &AppState, account: &AccountId, email: &Email) -> Outgoing {
     let id = NotificationId::new();
     let now = crate::clock::now_millis();
     let domain = mail_domain(&state.config.public_host());
     let message = render(email, &id, account, &domain, now);
-    let (outbox, for_file) = (state.outbox.clone(), *account);
-    let file = actix_web::web::block(move || outbox.prepare(&id, &for_file, &message))
+    let file = state
+        .outbox
+        .prepare(&id, account, message)
         .await
-        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
         .map_err(|e| log::error!("cannot write email {} to the outbox: {e}", id.hex()))
         .ok();
     Outgoing {

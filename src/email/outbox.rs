@@ -2,6 +2,11 @@
 //! name and renamed only once its data is on disk, so a mail transfer agent picking files up
 //! never sees half a message.
 //!
+//! The temporary files are written by a thread of their own, one after another. Written from
+//! the blocking pool, up to one per HTTP request at once, they contended for the directory's
+//! lock (the kernel's spinning on it showed in profiles of user creates), and each write
+//! woke a pool thread of its own.
+//!
 //! Emails written at the same time are made durable together, by one thread: it syncs their
 //! data, renames them all, and answers each writer. On Linux the data sync is one `syncfs`
 //! for the whole batch: syncing each file on its own issued a synchronous write of its
@@ -28,8 +33,16 @@ use tokio::sync::oneshot;
 
 pub struct Outbox {
     dir: PathBuf,
-    queue: Arc<Queue>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    writes: Arc<Queue<Draft>>,
+    commits: Arc<Queue<Job>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// A temporary file to write.
+struct Draft {
+    tmp: PathBuf,
+    message: Vec<u8>,
+    done: oneshot::Sender<io::Result<()>>,
 }
 
 /// A written temporary file waiting for its batch.
@@ -39,43 +52,93 @@ struct Job {
     done: oneshot::Sender<io::Result<()>>,
 }
 
-#[derive(Default)]
-struct Queue {
-    /// (files waiting, shutting down)
-    state: Mutex<(Vec<Job>, bool)>,
+/// Work for one of the outbox's threads.
+struct Queue<T> {
+    /// (work waiting, shutting down)
+    state: Mutex<(Vec<T>, bool)>,
     wake: Condvar,
+}
+
+impl<T> Queue<T> {
+    fn new() -> Arc<Queue<T>> {
+        Arc::new(Queue {
+            state: Mutex::new((Vec::new(), false)),
+            wake: Condvar::new(),
+        })
+    }
+
+    fn push(&self, work: T) {
+        self.lock().0.push(work);
+        self.wake.notify_one();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<T>, bool)> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The work waiting, once there is some; empty when shutting down with none left.
+    fn take(&self) -> Vec<T> {
+        let mut state = self.lock();
+        while state.0.is_empty() && !state.1 {
+            state = self.wake.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+        std::mem::take(&mut state.0)
+    }
+
+    fn shut_down(&self) {
+        self.lock().1 = true;
+        self.wake.notify_one();
+    }
 }
 
 impl Outbox {
     pub fn new(dir: PathBuf) -> Outbox {
-        let queue = Arc::new(Queue::default());
-        let (worker, synced) = (queue.clone(), dir.clone());
+        let (writes, commits) = (Queue::new(), Queue::new());
+        let spawn = |name: &str, work: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(work)
+                .expect("cannot start an outbox thread")
+        };
+        let (queue, target) = (writes.clone(), dir.clone());
+        let writer = spawn(
+            "iamd-outbox-write",
+            Box::new(move || write_loop(&target, &queue)),
+        );
+        let (queue, synced) = (commits.clone(), dir.clone());
         let started = std::time::SystemTime::now();
-        let thread = std::thread::Builder::new()
-            .name("iamd-outbox".into())
-            .spawn(move || {
+        let committer = spawn(
+            "iamd-outbox",
+            Box::new(move || {
                 tighten(&synced, started);
                 if std::env::var_os(STALL).is_some() {
                     log::warn!("{STALL} is set: no email is ever finished (tests only)");
-                    return stall(&worker);
+                    return stall(&queue);
                 }
-                commit_loop(&synced, &worker)
-            })
-            .expect("cannot start the outbox thread");
+                commit_loop(&synced, &queue)
+            }),
+        );
         Outbox {
             dir,
-            queue,
-            thread: Some(thread),
+            writes,
+            commits,
+            threads: vec![writer, committer],
         }
     }
 
-    /// Writes the email `id` of `account` under its temporary name; `commit` makes it final.
-    /// Nothing here waits for the disk to sync, but creating a file can block: callers run
-    /// it on the blocking pool (`email::compose`), never on an HTTP worker.
-    pub fn prepare(&self, id: &Id, account: &Id, message: &[u8]) -> io::Result<Prepared> {
-        hold_for_test();
-        let tmp = self.dir.join(tmp_name(id, account, &digest(message)));
-        write_tmp(&self.dir, &tmp, message)?;
+    /// Writes the email `id` of `account` under its temporary name, on the outbox's writing
+    /// thread; `commit` makes it final. Nothing here waits for the disk to sync.
+    pub async fn prepare(&self, id: &Id, account: &Id, message: Vec<u8>) -> io::Result<Prepared> {
+        let tmp = self.dir.join(tmp_name(id, account, &digest(&message)));
+        let (done, answer) = oneshot::channel();
+        self.writes.push(Draft {
+            tmp: tmp.clone(),
+            message,
+            done,
+        });
+        answer
+            .await
+            .unwrap_or_else(|_| Err(io::Error::other("the outbox stopped")))?;
         Ok(Prepared {
             tmp: Some(tmp),
             dest: self.dir.join(format!("{}.eml", id.hex())),
@@ -88,15 +151,11 @@ impl Outbox {
             return Err(io::Error::other("already committed"));
         };
         let (done, answer) = oneshot::channel();
-        {
-            let mut state = self.queue.state.lock().unwrap_or_else(|p| p.into_inner());
-            state.0.push(Job {
-                tmp,
-                dest: prepared.dest.clone(),
-                done,
-            });
-        }
-        self.queue.wake.notify_one();
+        self.commits.push(Job {
+            tmp,
+            dest: prepared.dest.clone(),
+            done,
+        });
         answer
             .await
             .unwrap_or_else(|_| Err(io::Error::other("the outbox stopped")))
@@ -179,15 +238,30 @@ pub fn unfinished(dir: &Path) -> Vec<Unfinished> {
 }
 
 impl Drop for Outbox {
-    /// Finishes the files already handed over, then stops the thread.
+    /// Writes and finishes the files already handed over, then stops the threads.
     fn drop(&mut self) {
-        {
-            let mut state = self.queue.state.lock().unwrap_or_else(|p| p.into_inner());
-            state.1 = true;
-        }
-        self.queue.wake.notify_one();
-        if let Some(thread) = self.thread.take() {
+        self.writes.shut_down();
+        self.commits.shut_down();
+        for thread in self.threads.drain(..) {
             let _ = thread.join();
+        }
+    }
+}
+
+/// Writes the temporary files asked for, in order, answering each; a file whose writer no
+/// longer waits (its request was dropped) goes at once.
+fn write_loop(dir: &Path, queue: &Queue<Draft>) {
+    loop {
+        let writes = queue.take();
+        if writes.is_empty() {
+            return;
+        }
+        for Draft { tmp, message, done } in writes {
+            hold_for_test();
+            let written = write_tmp(dir, &tmp, &message);
+            if done.send(written).is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
         }
     }
 }
@@ -232,9 +306,9 @@ fn hold_for_test() {
     }
 }
 
-fn stall(queue: &Queue) {
+fn stall(queue: &Queue<Job>) {
     let mut held = Vec::new();
-    let mut state = queue.state.lock().unwrap_or_else(|p| p.into_inner());
+    let mut state = queue.lock();
     while !state.1 {
         held.append(&mut state.0);
         state = queue.wake.wait(state).unwrap_or_else(|p| p.into_inner());
@@ -264,12 +338,12 @@ fn tighten(dir: &Path, started: std::time::SystemTime) {
     }
 }
 
-fn commit_loop(dir: &Path, queue: &Queue) {
+fn commit_loop(dir: &Path, queue: &Queue<Job>) {
     // Whether renames were made since the directory was last synced.
     let mut unsynced = false;
     loop {
         let jobs = {
-            let mut state = queue.state.lock().unwrap_or_else(|p| p.into_inner());
+            let mut state = queue.lock();
             if state.0.is_empty() && unsynced && !state.1 {
                 // Under load the next batch comes within a few milliseconds, and its sync
                 // covers the renames; a directory sync started now would hold it up.
