@@ -38,11 +38,13 @@ pub struct Outbox {
     threads: Vec<std::thread::JoinHandle<()>>,
 }
 
-/// A temporary file to write.
+/// A temporary file to write. The answer carries the file as a `Prepared`, so that a file
+/// nobody waits for any more (its request was dropped) goes wherever the answer is lost.
 struct Draft {
     tmp: PathBuf,
+    dest: PathBuf,
     message: Vec<u8>,
-    done: oneshot::Sender<io::Result<()>>,
+    done: oneshot::Sender<io::Result<Prepared>>,
 }
 
 /// A written temporary file waiting for its batch.
@@ -129,20 +131,16 @@ impl Outbox {
     /// Writes the email `id` of `account` under its temporary name, on the outbox's writing
     /// thread; `commit` makes it final. Nothing here waits for the disk to sync.
     pub async fn prepare(&self, id: &Id, account: &Id, message: Vec<u8>) -> io::Result<Prepared> {
-        let tmp = self.dir.join(tmp_name(id, account, &digest(&message)));
         let (done, answer) = oneshot::channel();
         self.writes.push(Draft {
-            tmp: tmp.clone(),
+            tmp: self.dir.join(tmp_name(id, account, &digest(&message))),
+            dest: self.dir.join(format!("{}.eml", id.hex())),
             message,
             done,
         });
         answer
             .await
-            .unwrap_or_else(|_| Err(io::Error::other("the outbox stopped")))?;
-        Ok(Prepared {
-            tmp: Some(tmp),
-            dest: self.dir.join(format!("{}.eml", id.hex())),
-        })
+            .unwrap_or_else(|_| Err(io::Error::other("the outbox stopped")))
     }
 
     /// Makes a prepared email `<id>.eml`; it is durable when this returns `Ok`.
@@ -248,20 +246,27 @@ impl Drop for Outbox {
     }
 }
 
-/// Writes the temporary files asked for, in order, answering each; a file whose writer no
-/// longer waits (its request was dropped) goes at once.
+/// Writes the temporary files asked for, in order, answering each. (An answer that finds no
+/// one waiting is dropped, and with it the file: see `Draft`.)
 fn write_loop(dir: &Path, queue: &Queue<Draft>) {
     loop {
         let writes = queue.take();
         if writes.is_empty() {
             return;
         }
-        for Draft { tmp, message, done } in writes {
+        for draft in writes {
             hold_for_test();
-            let written = write_tmp(dir, &tmp, &message);
-            if done.send(written).is_err() {
-                let _ = std::fs::remove_file(&tmp);
-            }
+            let Draft {
+                tmp,
+                dest,
+                message,
+                done,
+            } = draft;
+            let written = write_tmp(dir, &tmp, &message).map(|()| Prepared {
+                tmp: Some(tmp),
+                dest,
+            });
+            let _lost = done.send(written);
         }
     }
 }
@@ -437,6 +442,41 @@ fn sync_data(_dir: &Path, jobs: &[Job]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures_util::FutureExt;
+
+    /// A request dropped while its email is written (a client that went) leaves no file,
+    /// even when the write was answered before the request could take the answer.
+    #[test]
+    fn an_email_written_for_a_request_that_went_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path().to_path_buf());
+        let (id, account) = (Id::new(), Id::new());
+        let message = b"To: <a@example.com>\r\n\r\nHello\r\n".to_vec();
+        let mut preparing = Box::pin(outbox.prepare(&id, &account, message));
+        // Handed to the writing thread (the first poll), then left unpolled until the file
+        // is written and answered.
+        if let Some(prepared) = (&mut preparing).now_or_never() {
+            drop(prepared);
+        } else {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while std::fs::read_dir(dir.path()).unwrap().next().is_none() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the file was never written"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        drop(preparing);
+        drop(outbox);
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|entry| entry.file_name())
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
 
     #[test]
     fn a_leftover_file_is_whole_only_when_it_matches_the_digest_in_its_name() {
