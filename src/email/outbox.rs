@@ -124,6 +124,7 @@ impl Outbox {
             dir,
             writes,
             commits,
+            // The writer first: `Drop` joins it before the committer (a test takes it from here).
             threads: vec![writer, committer],
         }
     }
@@ -449,25 +450,19 @@ mod tests {
     #[test]
     fn an_email_written_for_a_request_that_went_leaves_no_file() {
         let dir = tempfile::tempdir().unwrap();
-        let outbox = Outbox::new(dir.path().to_path_buf());
+        let mut outbox = Outbox::new(dir.path().to_path_buf());
+        let writer = outbox.threads.remove(0);
         let (id, account) = (Id::new(), Id::new());
         let message = b"To: <a@example.com>\r\n\r\nHello\r\n".to_vec();
         let mut preparing = Box::pin(outbox.prepare(&id, &account, message));
-        // Handed to the writing thread (the first poll), then left unpolled until the file
-        // is written and answered.
-        if let Some(prepared) = (&mut preparing).now_or_never() {
-            drop(prepared);
-        } else {
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-            while std::fs::read_dir(dir.path()).unwrap().next().is_none() {
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "the file was never written"
-                );
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
+        // The first poll hands the email to the writing thread; stopped, the thread has
+        // written and answered it, and the answer waits untaken.
+        let first = (&mut preparing).now_or_never();
+        outbox.writes.shut_down();
+        writer.join().unwrap();
+        let written = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(written, 1, "the temporary file is written");
+        drop(first);
         drop(preparing);
         drop(outbox);
         let left: Vec<_> = std::fs::read_dir(dir.path())
