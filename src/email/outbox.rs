@@ -96,30 +96,18 @@ impl<T> Queue<T> {
 impl Outbox {
     pub fn new(dir: PathBuf) -> Outbox {
         let (writes, commits) = (Queue::new(), Queue::new());
-        let spawn = |name: &str, work: Box<dyn FnOnce() + Send>| {
-            std::thread::Builder::new()
-                .name(name.into())
-                .spawn(work)
-                .expect("cannot start an outbox thread")
-        };
         let (queue, target) = (writes.clone(), dir.clone());
-        let writer = spawn(
-            "iamd-outbox-write",
-            Box::new(move || write_loop(&target, &queue)),
-        );
+        let writer = spawn("iamd-outbox-write", move || write_loop(&target, &queue));
         let (queue, synced) = (commits.clone(), dir.clone());
         let started = std::time::SystemTime::now();
-        let committer = spawn(
-            "iamd-outbox",
-            Box::new(move || {
-                tighten(&synced, started);
-                if std::env::var_os(STALL).is_some() {
-                    log::warn!("{STALL} is set: no email is ever finished (tests only)");
-                    return stall(&queue);
-                }
-                commit_loop(&synced, &queue)
-            }),
-        );
+        let committer = spawn("iamd-outbox", move || {
+            tighten(&synced, started);
+            if std::env::var_os(STALL).is_some() {
+                log::warn!("{STALL} is set: no email is ever finished (tests only)");
+                return stall(&queue);
+            }
+            commit_loop(&synced, &queue)
+        });
         Outbox {
             dir,
             writes,
@@ -245,6 +233,13 @@ impl Drop for Outbox {
             let _ = thread.join();
         }
     }
+}
+
+fn spawn(name: &str, work: impl FnOnce() + Send + 'static) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(work)
+        .expect("cannot start an outbox thread")
 }
 
 /// Writes the temporary files asked for, in order, answering each. (An answer that finds no
