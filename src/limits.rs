@@ -12,12 +12,10 @@
 //! slots while the others wait for the head deadline.
 
 use crate::error::ApiError;
-use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
-use actix_web::http::{ConnectionType, StatusCode};
-use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpMessage};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpMessage};
 use futures_util::Stream;
 use std::collections::HashMap;
 use std::future::Future;
@@ -27,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-/// The limits this middleware applies (from `limits` and `timeouts` in the config).
+/// The limits applied before any handler (from `limits` and `timeouts` in the config).
 #[derive(Debug, Clone)]
 pub struct RequestLimits {
     pub max_query_bytes: usize,
@@ -35,15 +33,12 @@ pub struct RequestLimits {
     pub request_timeout: Duration,
 }
 
-pub async fn middleware(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    let Some(limits) = req.app_data::<web::Data<RequestLimits>>().cloned() else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    };
+/// The refusal of a request over the query string or header limits, before anything of it
+/// runs (the server's admission layer answers it).
+pub fn refusal(req: &ServiceRequest) -> Option<ApiError> {
+    let limits = req.app_data::<web::Data<RequestLimits>>()?;
     if req.query_string().len() > limits.max_query_bytes {
-        return Ok(refuse(req, ApiError::UriTooLong(limits.max_query_bytes)));
+        return Some(ApiError::UriTooLong(limits.max_query_bytes));
     }
     let header_bytes: usize = req
         .headers()
@@ -51,35 +46,37 @@ pub async fn middleware(
         // name, ": ", value, CRLF
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
         .sum();
-    if header_bytes > limits.max_header_bytes {
-        return Ok(refuse(
-            req,
-            ApiError::HeadersTooLarge(limits.max_header_bytes),
-        ));
-    }
-    let mut req = req;
+    (header_bytes > limits.max_header_bytes)
+        .then(|| ApiError::HeadersTooLarge(limits.max_header_bytes))
+}
+
+/// Gives the request's body, if it has one, the deadline it must arrive by.
+pub fn time_body(req: &mut ServiceRequest) {
+    let Some(timeout) = req
+        .app_data::<web::Data<RequestLimits>>()
+        .map(|l| l.request_timeout)
+    else {
+        return;
+    };
     let payload = req.take_payload();
     if matches!(payload, Payload::None) {
         // No body (most GETs): nothing to time out, and no timer to set up per request.
         req.set_payload(payload);
-    } else {
-        let deadline = tokio::time::Instant::now() + limits.request_timeout;
-        let timed: Pin<Box<dyn Stream<Item = Result<web::Bytes, PayloadError>>>> =
-            Box::pin(Deadline {
-                inner: payload,
-                sleep: Box::pin(tokio::time::sleep_until(deadline)),
-                expired: false,
-            });
-        req.set_payload(Payload::from(timed));
+        return;
     }
-    let mut res = next.call(req).await?.map_into_boxed_body();
-    if res.status() == StatusCode::REQUEST_TIMEOUT {
-        // The rest of the body is still on the wire: the connection cannot be reused.
-        res.response_mut()
-            .head_mut()
-            .set_connection_type(ConnectionType::Close);
-    }
-    Ok(res)
+    let deadline = tokio::time::Instant::now() + timeout;
+    let timed: Pin<Box<dyn Stream<Item = Result<web::Bytes, PayloadError>>>> = Box::pin(Deadline {
+        inner: payload,
+        sleep: Box::pin(tokio::time::sleep_until(deadline)),
+        expired: false,
+    });
+    req.set_payload(Payload::from(timed));
+}
+
+/// Whether the answer cut a body off (408): the rest of it is still on the wire, so the
+/// connection cannot be reused.
+pub fn cut_off<B>(res: &ServiceResponse<B>) -> bool {
+    res.status() == StatusCode::REQUEST_TIMEOUT
 }
 
 /// The request body, cut off with a `TimedOut` error once the request deadline passes.
@@ -111,10 +108,6 @@ impl Stream for Deadline {
         }
         Poll::Pending
     }
-}
-
-fn refuse(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
-    req.error_response(error).map_into_boxed_body()
 }
 
 /// Open connections per client address (`limits.max_connections_per_address`; 0: no

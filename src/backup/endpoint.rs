@@ -11,17 +11,16 @@
 //! snapshot goes to an unlinked temporary file first, so a slow download never holds writers
 //! up.
 //!
-//! The same middleware refuses a write (503) while the store cannot take one (a full disk,
+//! The same check refuses a write (503) while the store cannot take one (a full disk,
 //! see `Store::writable`) before anything of it runs.
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use actix_web::body::{BoxBody, MessageBody, SizedStream};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::body::{BoxBody, SizedStream};
+use actix_web::dev::{Payload, ServiceRequest};
 use actix_web::error::PayloadError;
 use actix_web::http::{header, Method};
-use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, HttpResponse};
 use futures_util::future::BoxFuture;
 use futures_util::Stream;
@@ -39,7 +38,7 @@ pub struct WriteGate(Arc<RwLock<()>>);
 
 impl WriteGate {
     /// Waits until no write is in flight and holds every new one off (dev mode's reset,
-    /// which is let through the middleware ungated for this).
+    /// which `hold_for_write` lets through ungated for this).
     pub async fn exclusive(&self) -> tokio::sync::OwnedRwLockWriteGuard<()> {
         self.0.clone().write_owned().await
     }
@@ -47,25 +46,27 @@ impl WriteGate {
 
 pub const PATH: &str = "/admin/backup";
 
-pub async fn middleware(
-    mut req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
+/// What a writing request holds of the gate until its response is made (drop it then).
+#[must_use = "the gate is let go when this is dropped"]
+pub struct Held {
+    _guard: Option<Rc<RefCell<Option<OwnedRwLockReadGuard<()>>>>>,
+}
+
+/// Takes the gate for a request that may write: now when it has no body, else once its body
+/// has all arrived. A write the store cannot take now is refused (503) before anything of
+/// it runs. Reads hold nothing.
+pub async fn hold_for_write(req: &mut ServiceRequest) -> Result<Held, ApiError> {
     let reads_only = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
         || req.path() == crate::dev::reset::RESET_PATH;
     let gate = req.app_data::<web::Data<WriteGate>>().cloned();
     let (Some(gate), false) = (gate, reads_only) else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
+        return Ok(Held { _guard: None });
     };
     if let Some(state) = req.app_data::<web::Data<AppState>>() {
-        if let Err(why) = state
+        state
             .store
             .writable(state.config.limits.min_free_disk_bytes)
-        {
-            return Ok(req
-                .error_response(ApiError::Unavailable(why))
-                .map_into_boxed_body());
-        }
+            .map_err(ApiError::Unavailable)?;
     }
     let held = Rc::new(RefCell::new(None));
     let body = req.take_payload();
@@ -83,13 +84,11 @@ pub async fn middleware(
             });
         req.set_payload(Payload::from(gated));
     }
-    let res = next.call(req).await;
-    drop(held);
-    Ok(res?.map_into_boxed_body())
+    Ok(Held { _guard: Some(held) })
 }
 
 /// A request body that takes the gate once it has all arrived, before the reader sees its
-/// end (so the handler runs holding it), and leaves the guard in `held` for the middleware.
+/// end (so the handler runs holding it), and leaves the guard in `held` until the response.
 struct GateAtEnd {
     body: Payload,
     gate: Arc<RwLock<()>>,

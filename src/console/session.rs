@@ -3,7 +3,7 @@
 //! After `POST /auth/login` the page hands its `rt_` token to `POST /console/session`, which
 //! sets it as an HttpOnly (no script reads it), SameSite=Strict (no other site's page sends
 //! it), `Secure` under TLS cookie. The API itself takes only bearer tokens: the
-//! [`middleware`] turns the cookie into `Authorization: Bearer` only for requests that also
+//! [`adopt_cookie`] turns the cookie into `Authorization: Bearer` only for requests that also
 //! carry the `X-IAMD-CSRF` header. A cross-site form or link cannot set a custom header, and
 //! a cross-origin script cannot either without a CORS preflight, which `[http] cors_origins`
 //! never allows for that header; so the cookie alone authorizes nothing (CSRF defence on
@@ -12,9 +12,8 @@
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::signin::SessionKind;
-use actix_web::body::MessageBody;
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::ServiceRequest;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -88,21 +87,18 @@ pub async fn delete(req: HttpRequest) -> HttpResponse {
 }
 
 /// Turns the cookie into a bearer token for requests that carry the CSRF header.
-pub async fn middleware(
-    mut req: ServiceRequest,
-    next: actix_web::middleware::Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+pub fn adopt_cookie(req: &mut ServiceRequest) {
     let wanted = !req.headers().contains_key(header::AUTHORIZATION)
         && req.headers().get(CSRF_HEADER).is_some_and(|v| v == "1");
-    if wanted {
-        let bearer = req
-            .cookie(COOKIE)
-            .map(|c| c.value().to_string())
-            .filter(|v| !v.is_empty())
-            .and_then(|v| HeaderValue::from_str(&format!("Bearer {v}")).ok());
-        if let Some(bearer) = bearer {
-            req.headers_mut().insert(header::AUTHORIZATION, bearer);
-        }
+    if !wanted {
+        return;
     }
-    next.call(req).await
+    let bearer = req
+        .cookie(COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| !v.is_empty())
+        .and_then(|v| HeaderValue::from_str(&format!("Bearer {v}")).ok());
+    if let Some(bearer) = bearer {
+        req.headers_mut().insert(header::AUTHORIZATION, bearer);
+    }
 }

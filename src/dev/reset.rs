@@ -43,7 +43,7 @@ async fn reset(
     gate: web::Data<crate::backup::endpoint::WriteGate>,
 ) -> ApiResult<HttpResponse> {
     require_root_admin(&state, &caller)?;
-    // No write runs while the tables are put back (the middleware lets this request
+    // No write runs while the tables are put back (`hold_for_write` lets this request
     // through ungated), so the snapshot lands whole.
     let exclusive = gate.exclusive().await;
     let started = std::time::Instant::now();
