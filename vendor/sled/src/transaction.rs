@@ -73,7 +73,11 @@
 //! # }
 //! ```
 #![allow(clippy::module_name_repetitions)]
-use std::{cell::RefCell, fmt, rc::Rc};
+use std::{
+    cell::{Cell, RefCell},
+    fmt,
+    rc::Rc,
+};
 
 #[cfg(not(feature = "testing"))]
 use std::collections::HashMap as Map;
@@ -94,9 +98,17 @@ use crate::{
 #[derive(Clone)]
 pub struct TransactionalTree {
     pub(super) tree: Tree,
-    pub(super) writes: Rc<RefCell<Map<IVec, Option<IVec>>>>,
-    pub(super) read_cache: Rc<RefCell<Map<IVec, Option<IVec>>>>,
-    pub(super) flush_on_commit: Rc<RefCell<bool>>,
+    /// iamd patch: one shared allocation for what the views of a tree share. Upstream kept
+    /// three (`writes`, `read_cache`, `flush_on_commit`), made and freed for every tree of
+    /// every transaction.
+    state: Rc<TreeState>,
+}
+
+#[derive(Default)]
+struct TreeState {
+    writes: RefCell<Map<IVec, Option<IVec>>>,
+    read_cache: RefCell<Map<IVec, Option<IVec>>>,
+    flush_on_commit: Cell<bool>,
 }
 
 /// An error type that is returned from the closure
@@ -267,7 +279,7 @@ impl TransactionalTree {
         V: Into<IVec>,
     {
         let old = self.get(key.as_ref())?;
-        let mut writes = self.writes.borrow_mut();
+        let mut writes = self.state.writes.borrow_mut();
         let _last_write =
             writes.insert(key.into(), Some(value.into()));
         Ok(old)
@@ -281,12 +293,12 @@ impl TransactionalTree {
         V: Into<IVec>,
     {
         let _last_write =
-            self.writes.borrow_mut().insert(key.into(), Some(value.into()));
+            self.state.writes.borrow_mut().insert(key.into(), Some(value.into()));
     }
 
     /// iamd patch: removes `key` without reading the value it removes (see `set`).
     pub fn unset<K: Into<IVec>>(&self, key: K) {
-        let _last_write = self.writes.borrow_mut().insert(key.into(), None);
+        let _last_write = self.state.writes.borrow_mut().insert(key.into(), None);
     }
 
     /// Remove a key
@@ -298,7 +310,7 @@ impl TransactionalTree {
         K: AsRef<[u8]> + Into<IVec>,
     {
         let old = self.get(key.as_ref());
-        let mut writes = self.writes.borrow_mut();
+        let mut writes = self.state.writes.borrow_mut();
         let _last_write = writes.insert(key.into(), None);
         old
     }
@@ -308,11 +320,11 @@ impl TransactionalTree {
         &self,
         key: K,
     ) -> UnabortableTransactionResult<Option<IVec>> {
-        let writes = self.writes.borrow();
+        let writes = self.state.writes.borrow();
         if let Some(first_try) = writes.get(key.as_ref()) {
             return Ok(first_try.clone());
         }
-        let mut reads = self.read_cache.borrow_mut();
+        let mut reads = self.state.read_cache.borrow_mut();
         if let Some(second_try) = reads.get(key.as_ref()) {
             return Ok(second_try.clone());
         }
@@ -347,7 +359,7 @@ impl TransactionalTree {
 
     /// Flush the database before returning from the transaction.
     pub fn flush(&self) {
-        *self.flush_on_commit.borrow_mut() = true;
+        self.state.flush_on_commit.set(true);
     }
 
     /// Generate a monotonic ID. Not guaranteed to be
@@ -373,7 +385,13 @@ impl TransactionalTree {
     }
 
     fn commit(&self) -> Result<()> {
-        let writes = self.writes.borrow();
+        let writes = self.state.writes.borrow();
+        // iamd patch: a tree the transaction did not write to is left alone. Upstream
+        // pinned an epoch for each, and an unpin may collect garbage; iamd's transactions
+        // take every tree of the database and write to a few.
+        if writes.is_empty() {
+            return Ok(());
+        }
         let mut guard = pin();
         for (k, v_opt) in &*writes {
             while self.tree.insert_inner(k, v_opt.clone(), &mut guard)?.is_err()
@@ -385,11 +403,15 @@ impl TransactionalTree {
     fn from_tree(tree: &Tree) -> Self {
         Self {
             tree: tree.clone(),
-            writes: Default::default(),
-            read_cache: Default::default(),
-            flush_on_commit: Default::default(),
+            state: Default::default(),
         }
     }
+}
+
+/// iamd patch: whether two trees belong to one open database (they share its file).
+fn same_db(a: &Tree, b: &Tree) -> bool {
+    std::ptr::eq(&*a.context.file, &*b.context.file)
+        || a.context.get_path() == b.context.get_path()
 }
 
 /// A type which allows for pluggable transactional capabilities
@@ -439,7 +461,7 @@ impl TransactionalTrees {
         let mut should_flush = None;
 
         for tree in &self.inner {
-            if *tree.flush_on_commit.borrow() {
+            if tree.state.flush_on_commit.get() {
                 should_flush = Some(tree);
                 break;
             }
@@ -562,11 +584,9 @@ impl<E> Transactional<E> for [Tree] {
     type View = Vec<TransactionalTree>;
 
     fn make_overlay(&self) -> Result<TransactionalTrees> {
-        let same_db = self.windows(2).all(|w| {
-            let path_1 = w[0].context.get_path();
-            let path_2 = w[1].context.get_path();
-            path_1 == path_2
-        });
+        // iamd patch: the trees of one database share its open file; comparing the
+        // paths cloned two `PathBuf`s per pair of trees, per transaction.
+        let same_db = self.windows(2).all(|w| same_db(&w[0], &w[1]));
         if !same_db {
             return Err(Error::Unsupported(
                 "cannot use trees from multiple databases in the same transaction".into(),
@@ -590,11 +610,9 @@ impl<E> Transactional<E> for [&Tree] {
     type View = Vec<TransactionalTree>;
 
     fn make_overlay(&self) -> Result<TransactionalTrees> {
-        let same_db = self.windows(2).all(|w| {
-            let path_1 = w[0].context.get_path();
-            let path_2 = w[1].context.get_path();
-            path_1 == path_2
-        });
+        // iamd patch: the trees of one database share its open file; comparing the
+        // paths cloned two `PathBuf`s per pair of trees, per transaction.
+        let same_db = self.windows(2).all(|w| same_db(&w[0], &w[1]));
         if !same_db {
             return Err(Error::Unsupported(
                 "cannot use trees from multiple databases in the same transaction".into(),
