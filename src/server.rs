@@ -370,9 +370,24 @@ fn listen(bind: &str) -> std::io::Result<std::net::TcpListener> {
 
 /// What every request passes before its handler, in one layer: the request limits, the
 /// console's cookie turned into a bearer token, the backup's write gate; and on the way out,
-/// `Connection: close` after a body cut off or while the server stops. One layer, not four:
-/// each `from_fn` layer costs every request two boxed futures.
+/// `Connection: close` after a body cut off or while the server stops (refusals included).
+/// One layer, not four: each `from_fn` layer costs every request two boxed futures.
 async fn admit(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let stopping = req.app_data::<web::Data<Stopping>>().cloned();
+    let mut res = checked(req, next).await?;
+    if crate::limits::cut_off(&res) || stopping.is_some_and(|s| s.0.load(Ordering::Relaxed)) {
+        res.response_mut()
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
+    Ok(res)
+}
+
+/// `admit`'s checks, in the order they ran as layers of their own.
+async fn checked(
     mut req: ServiceRequest,
     next: actix_web::middleware::Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
@@ -385,14 +400,7 @@ async fn admit(
         Ok(held) => held,
         Err(refused) => return Ok(req.error_response(refused).map_into_boxed_body()),
     };
-    let stopping = req.app_data::<web::Data<Stopping>>().cloned();
     let res = next.call(req).await;
     drop(held);
-    let mut res = res?.map_into_boxed_body();
-    if crate::limits::cut_off(&res) || stopping.is_some_and(|s| s.0.load(Ordering::Relaxed)) {
-        res.response_mut()
-            .head_mut()
-            .set_connection_type(actix_web::http::ConnectionType::Close);
-    }
-    Ok(res)
+    Ok(res?.map_into_boxed_body())
 }

@@ -2,9 +2,10 @@
 //!
 //! A transaction spans every tree (sled runs one at a time and retries `work` on a
 //! conflict; readers wait only while its writes are applied, vendor/sled/PATCHED.md
-//! patch 5; a tree it does not write costs it next to nothing, patch 6); a commit is made durable by the group-commit flusher (`store::durability`),
-//! so concurrent writers share one flush. Every call goes through the live handle
-//! (`store::live`), so the engine follows the database when a disk failure reopens it.
+//! patch 5; a tree it does not write costs it next to nothing, patch 6); a commit is made
+//! durable by the group-commit flusher (`store::durability`), so concurrent writers share
+//! one flush. Every call goes through the live handle (`store::live`), so the engine
+//! follows the database when a disk failure reopens it.
 
 use super::{Commit, TreeSet, Trees};
 use crate::store::durability::Durability;
