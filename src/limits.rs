@@ -33,12 +33,18 @@ pub struct RequestLimits {
     pub request_timeout: Duration,
 }
 
-/// The refusal of a request over the query string or header limits, before anything of it
-/// runs (the server's admission layer answers it).
-pub fn refusal(req: &ServiceRequest) -> Option<ApiError> {
-    let limits = req.app_data::<web::Data<RequestLimits>>()?;
+/// Refuses a request over the query string or header limits before anything of it runs
+/// (the server's admission layer answers the error); else gives its body, if it has one,
+/// the deadline it must arrive by.
+pub fn apply(req: &mut ServiceRequest) -> Result<(), ApiError> {
+    let Some(limits) = req
+        .app_data::<web::Data<RequestLimits>>()
+        .map(|l| l.get_ref().clone())
+    else {
+        return Ok(());
+    };
     if req.query_string().len() > limits.max_query_bytes {
-        return Some(ApiError::UriTooLong(limits.max_query_bytes));
+        return Err(ApiError::UriTooLong(limits.max_query_bytes));
     }
     let header_bytes: usize = req
         .headers()
@@ -46,31 +52,23 @@ pub fn refusal(req: &ServiceRequest) -> Option<ApiError> {
         // name, ": ", value, CRLF
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
         .sum();
-    (header_bytes > limits.max_header_bytes)
-        .then(|| ApiError::HeadersTooLarge(limits.max_header_bytes))
-}
-
-/// Gives the request's body, if it has one, the deadline it must arrive by.
-pub fn time_body(req: &mut ServiceRequest) {
-    let Some(timeout) = req
-        .app_data::<web::Data<RequestLimits>>()
-        .map(|l| l.request_timeout)
-    else {
-        return;
-    };
+    if header_bytes > limits.max_header_bytes {
+        return Err(ApiError::HeadersTooLarge(limits.max_header_bytes));
+    }
     let payload = req.take_payload();
     if matches!(payload, Payload::None) {
         // No body (most GETs): nothing to time out, and no timer to set up per request.
         req.set_payload(payload);
-        return;
+        return Ok(());
     }
-    let deadline = tokio::time::Instant::now() + timeout;
+    let deadline = tokio::time::Instant::now() + limits.request_timeout;
     let timed: Pin<Box<dyn Stream<Item = Result<web::Bytes, PayloadError>>>> = Box::pin(Deadline {
         inner: payload,
         sleep: Box::pin(tokio::time::sleep_until(deadline)),
         expired: false,
     });
     req.set_payload(Payload::from(timed));
+    Ok(())
 }
 
 /// Whether the answer cut a body off (408): the rest of it is still on the wire, so the

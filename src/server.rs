@@ -391,10 +391,9 @@ async fn checked(
     mut req: ServiceRequest,
     next: actix_web::middleware::Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if let Some(refused) = crate::limits::refusal(&req) {
+    if let Err(refused) = crate::limits::apply(&mut req) {
         return Ok(req.error_response(refused).map_into_boxed_body());
     }
-    crate::limits::time_body(&mut req);
     crate::console::session::adopt_cookie(&mut req);
     let held = match backup::hold_for_write(&mut req).await {
         Ok(held) => held,
