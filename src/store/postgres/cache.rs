@@ -47,9 +47,9 @@
 //! A write whose connection failed after COMMIT announces itself on another one.
 
 use super::error::db_error;
+use super::link::Link;
 use super::Table;
 use crate::store::{StoreError, StoreResult};
-use deadpool_postgres::Object;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -273,7 +273,7 @@ const WAITING: &str = "SELECT count(*) FROM node_leases \
 
 /// Announces a committed write, and waits until every other live node has cleared its
 /// cache (see the module comment).
-pub async fn announce(conn: &Object, cache: &Cache) -> StoreResult<()> {
+pub async fn announce(conn: &Link, cache: &Cache) -> StoreResult<()> {
     let stmt = conn.prepare_cached(NEXT).await.map_err(db_error)?;
     let row = conn
         .query_one(&stmt, &[&cache.node])
@@ -284,7 +284,7 @@ pub async fn announce(conn: &Object, cache: &Cache) -> StoreResult<()> {
 
 /// This node's write took the number in `row` (an answer of [`NEXT`]): waits until every
 /// other live node has seen it.
-pub async fn confirmed(conn: &Object, cache: &Cache, row: &Row) -> StoreResult<()> {
+pub async fn confirmed(conn: &Link, cache: &Cache, row: &Row) -> StoreResult<()> {
     let (generation, mut waiting): (i64, i64) = (row.get(0), row.get(1));
     cache.announced(generation);
     let node = cache.node;
@@ -321,20 +321,20 @@ const RENEW: &str = "WITH mine AS ( \
 const FORGET: &str = "DELETE FROM node_leases WHERE expires_at < now() - interval '1 hour'";
 
 /// A connection of the lease keeper's own, with its statements prepared.
-struct Link {
+struct LeaseConn {
     client: tokio_postgres::Client,
     poll: tokio_postgres::Statement,
     renew: tokio_postgres::Statement,
 }
 
-impl Link {
-    async fn open(config: &tokio_postgres::Config) -> Result<Link, tokio_postgres::Error> {
+impl LeaseConn {
+    async fn open(config: &tokio_postgres::Config) -> Result<LeaseConn, tokio_postgres::Error> {
         let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
         tokio::spawn(connection);
         client.batch_execute(FORGET).await?;
         let poll = client.prepare(POLL).await?;
         let renew = client.prepare(RENEW).await?;
-        Ok(Link {
+        Ok(LeaseConn {
             client,
             poll,
             renew,
@@ -345,12 +345,12 @@ impl Link {
 /// Polls `write_generation` and renews this node's lease, for as long as the engine's
 /// runtime runs, on a connection of its own (`config`), so a busy pool never holds it up.
 pub async fn keep_lease(cache: Arc<Cache>, config: tokio_postgres::Config) {
-    let mut link: Option<Link> = None;
+    let mut link: Option<LeaseConn> = None;
     let mut next_renewal = Instant::now();
     let mut others = 0i64;
     loop {
         let Some(l) = link.as_ref() else {
-            match Link::open(&config).await {
+            match LeaseConn::open(&config).await {
                 Ok(l) => link = Some(l),
                 Err(e) => {
                     log::warn!("PostgreSQL: the read cache cannot reach the database: {e}");
@@ -375,7 +375,7 @@ pub async fn keep_lease(cache: Arc<Cache>, config: tokio_postgres::Config) {
 
 /// One turn of [`keep_lease`]: the live other nodes, if it renewed.
 async fn poll(
-    link: &Link,
+    link: &LeaseConn,
     cache: &Cache,
     next_renewal: &mut Instant,
 ) -> Result<Option<i64>, tokio_postgres::Error> {

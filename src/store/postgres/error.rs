@@ -2,7 +2,6 @@
 //! out of reach (503, retry later), or a fault (500).
 
 use crate::store::StoreError;
-use deadpool_postgres::PoolError;
 use tokio_postgres::error::SqlState;
 
 const UNREACHABLE: &str = "The database cannot be reached now; retry later.";
@@ -72,13 +71,5 @@ pub fn db_error(e: tokio_postgres::Error) -> StoreError {
     match Failure::of(&e) {
         Failure::Retry => StoreError::Backend(format!("PostgreSQL: {e}")),
         other => other.into_error(),
-    }
-}
-
-/// A connection that could not be had from the pool.
-pub fn pool_error(e: PoolError) -> StoreError {
-    match e {
-        PoolError::Backend(e) => db_error(e),
-        other => Failure::Unavailable(other.to_string()).into_error(),
     }
 }

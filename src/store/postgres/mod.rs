@@ -6,11 +6,12 @@
 //! single-threaded runtime). The sync `postgres` crate cannot be called there: every call
 //! does `block_on` on a private runtime, which panics inside another runtime ("Cannot start
 //! a runtime from within a runtime"), and `block_in_place` is no way out on a
-//! current-thread runtime. So the engine uses the async driver (tokio-postgres, pooled by
-//! deadpool-postgres) on a small runtime of its own: a call spawns its future there and
-//! waits for the answer on a plain channel, which is legal from any thread, in a runtime or
-//! not. The caller's thread waits for one round trip, as a sled call waits for its disk;
-//! the connections themselves are driven by the engine's threads, never by the caller's.
+//! current-thread runtime. So the engine uses the async driver (tokio-postgres) over
+//! sockets of its own (`drive`): the calling thread polls the statements and the
+//! connection's I/O itself and sleeps in `poll(2)` until the database answers, as a libpq
+//! client does, so a round trip wakes the caller and the database's backend and no other
+//! thread. The pool (`link`) lends a connection to one caller at a time. A small runtime of
+//! the engine's own keeps timers, the read cache's lease connection and background folds.
 //!
 //! **Workers.** While it waits, an actix worker serves no other request. The ways out that
 //! look cheaper do not work here: `block_in_place` panics on actix's current-thread
@@ -20,7 +21,7 @@
 //! hop threads once per call); an async engine boundary would cost sled and memory a boxed
 //! future per read. So a server on PostgreSQL runs as many workers as the pool has
 //! connections when `workers = 0` ([`Engine::default_workers`]): a worker thread that waits
-//! on the database parks (no CPU), each waiting call holds one connection, and a slow
+//! on the database sleeps (no CPU), each waiting call holds one connection, and a slow
 //! database holds up the requests waiting on it, while idle workers take new connections.
 //! The pool, not the worker count, bounds what a node asks of the database. Requests that
 //! share a kept-alive connection with a stuck one still wait behind it (as on HTTP/1.1
@@ -52,7 +53,9 @@ pub(crate) mod cache;
 #[cfg(test)]
 mod cache_tests;
 mod counters;
+mod drive;
 mod error;
+mod link;
 mod migrate;
 mod range;
 #[cfg(test)]
@@ -61,15 +64,15 @@ pub mod testing;
 mod tests;
 mod tx;
 
-use self::error::{db_error, pool_error};
+use self::error::db_error;
+use self::link::{ConnectError, Lease, Link, Links};
 use crate::store::engine::{read_ahead, Durability, Engine, Entries, KeyRange, Table, Tx};
 use crate::store::page::Order;
 use crate::store::{StoreError, StoreResult};
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use futures_util::future::BoxFuture;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio_postgres::NoTls;
 
 pub use self::tx::MAX_ATTEMPTS;
 
@@ -88,7 +91,7 @@ pub const DEFAULT_POOL_SIZE: usize = 16;
 const WAIT: Duration = Duration::from_secs(10);
 
 pub struct PostgresEngine {
-    pool: Pool,
+    links: Arc<Links>,
     /// `None` only while dropping.
     runtime: Option<tokio::runtime::Runtime>,
     handle: tokio::runtime::Handle,
@@ -139,43 +142,27 @@ impl PostgresEngine {
             .build()
             .map_err(|e| StoreError::Backend(format!("cannot start the database threads: {e}")))?;
         let place = place(&config);
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                // A connection is checked for being closed, not pinged, when reused: a
-                // dead one fails its first statement and is then dropped.
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(pool_size.max(1))
-            .runtime(deadpool_postgres::Runtime::Tokio1)
-            .wait_timeout(Some(WAIT))
-            .create_timeout(Some(WAIT))
-            .recycle_timeout(Some(WAIT))
-            .build()
-            .map_err(|e| StoreError::Backend(format!("cannot make the connection pool: {e}")))?;
+        let links = Links::new(config, pool_size, WAIT, runtime.handle().clone());
         let engine = PostgresEngine {
-            pool,
+            links: Arc::new(links),
             handle: runtime.handle().clone(),
             runtime: Some(runtime),
             additions: Default::default(),
             folding: Default::default(),
             cache: Default::default(),
         };
-        let pool = engine.pool.clone();
-        engine.run(async move {
-            // The first connection says plainly where it failed (a start error), with the
-            // driver's reason and never the password.
-            let mut conn = pool.get().await.map_err(|e| {
-                StoreError::Unavailable(format!(
-                    "cannot connect to PostgreSQL at {place}: {}",
-                    with_causes(&e)
-                ))
-            })?;
-            migrate::apply(&mut conn).await
+        // The first connection says plainly where it failed (a start error), with the
+        // driver's reason and never the password.
+        let mut first = engine.links.try_get().map_err(|e| {
+            let reason = match e {
+                ConnectError::Unreachable(reason) => reason,
+                ConnectError::Refused(e) => with_causes(&e),
+            };
+            StoreError::Unavailable(format!("cannot connect to PostgreSQL at {place}: {reason}"))
         })?;
+        let link: &mut Link = &mut first;
+        engine.run(link.driver.driving(migrate::apply(&mut link.client)))?;
+        drop(first);
         engine
             .handle
             .spawn(cache::keep_lease(engine.cache.clone(), lease_config));
@@ -183,16 +170,25 @@ impl PostgresEngine {
     }
 
     /// Runs `fut` and waits for its result, on the calling thread. Safe from any thread,
-    /// including an actix worker: the wait parks the thread (no nested runtime), and the
-    /// connections' I/O, timers and spawned tasks are the engine's runtime's (entered
-    /// here), never the caller's. Polling here rather than spawning saves each round trip
-    /// two wake-ups across threads (a spawn, then an answer on a channel), which were most
-    /// of a read's CPU.
+    /// including an actix worker: the wait sleeps in `poll(2)` (no nested runtime, see
+    /// `drive`), and timers and spawned tasks are the engine's runtime's (entered here),
+    /// never the caller's.
     fn run<T>(&self, fut: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
         let _runtime = self.handle.enter();
         // A statement that panicked is an error, as any failed call, never a dead worker.
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| block_on(fut)))
-            .unwrap_or_else(|_| Err(StoreError::Backend("a database task failed".into())))
+        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drive::block_on(fut)));
+        match done {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(StoreError::Unavailable(format!(
+                "cannot wait for the database: {e}"
+            ))),
+            Err(_) => Err(StoreError::Backend("a database task failed".into())),
+        }
+    }
+
+    /// Runs `fut`, which uses `link`, driving the link while it waits.
+    fn run_on<T>(&self, link: &Link, fut: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
+        self.run(link.driver.driving(fut))
     }
 
     /// Whether a commit that added to account counters should fold their additions: one
@@ -211,29 +207,8 @@ impl PostgresEngine {
     }
 
     /// A pooled connection, for a transaction.
-    fn checkout(&self) -> StoreResult<Object> {
-        let pool = self.pool.clone();
-        self.run(async move { pool.get().await.map_err(pool_error) })
-    }
-}
-
-/// Polls `fut` to its end, parking the thread while it waits.
-fn block_on<F: Future>(fut: F) -> F::Output {
-    struct Unpark(std::thread::Thread);
-    impl std::task::Wake for Unpark {
-        fn wake(self: std::sync::Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = std::sync::Arc::new(Unpark(std::thread::current())).into();
-    let mut cx = std::task::Context::from_waker(&waker);
-    let mut fut = std::pin::pin!(fut);
-    loop {
-        if let std::task::Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-            return out;
-        }
-        // A wake that came before this park makes it return at once.
-        std::thread::park();
+    fn checkout(&self) -> StoreResult<Lease<'_>> {
+        self.links.get()
     }
 }
 
@@ -286,7 +261,7 @@ pub fn parse_url(url: &str) -> StoreResult<tokio_postgres::Config> {
 
 impl Drop for PostgresEngine {
     fn drop(&mut self) {
-        self.pool.close();
+        self.links.close();
         // Never blocks, so an engine may be dropped on a runtime's thread.
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
@@ -312,11 +287,8 @@ impl Engine for PostgresEngine {
             return Ok(value);
         }
         let generation = self.cache.generation();
-        let pool = self.pool.clone();
-        let wanted = key.to_vec();
-        let value = self.run(async move {
-            let conn = pool.get().await.map_err(pool_error)?;
-            let key = wanted;
+        let conn = self.links.get()?;
+        let value = self.run_on(&conn, async {
             if table == Table::AccountCounts {
                 let stmt = conn.prepare_cached(counters::GET).await.map_err(db_error)?;
                 let row = conn.query_one(&stmt, &[&key]).await.map_err(db_error)?;
@@ -358,10 +330,9 @@ impl Engine for PostgresEngine {
                 None => tables.push((*table, vec![key.clone()])),
             }
         }
-        let pool = self.pool.clone();
-        let found = self.run(async move {
-            let conn = pool.get().await.map_err(pool_error)?;
-            let conn = &conn;
+        let conn = self.links.get()?;
+        let conn: &Link = &conn;
+        let found = self.run_on(conn, async {
             let reads = tables.iter().map(|(table, wanted)| async move {
                 let sql = format!(
                     "SELECT key, value FROM {} WHERE key = ANY($1)",
@@ -407,7 +378,7 @@ impl Engine for PostgresEngine {
 
     /// One worker per pooled connection (see the module comment).
     fn default_workers(&self) -> Option<usize> {
-        Some(self.pool.status().max_size)
+        Some(self.links.max())
     }
 
     /// Nothing to do: a commit is durable when it returns.
@@ -428,11 +399,9 @@ impl PostgresEngine {
     /// The first column of each row of `sql`, as text (for tests that look at the schema
     /// or at settings).
     fn texts(&self, sql: &str) -> StoreResult<Vec<String>> {
-        let pool = self.pool.clone();
-        let sql = sql.to_string();
-        self.run(async move {
-            let conn = pool.get().await.map_err(pool_error)?;
-            let rows = conn.simple_query(&sql).await.map_err(db_error)?;
+        let conn = self.links.get()?;
+        self.run_on(&conn, async {
+            let rows = conn.simple_query(sql).await.map_err(db_error)?;
             Ok(rows
                 .iter()
                 .filter_map(|m| match m {

@@ -2,7 +2,7 @@
 //! reading a page of 50 fetches one batch of [`FIRST_BATCH`] whatever the table holds, and no transaction or
 //! cursor stays open between batches (each sees what is committed when it runs).
 
-use super::error::{db_error, pool_error};
+use super::error::db_error;
 use super::{counters, sql_name, PostgresEngine, BATCH, FIRST_BATCH};
 use crate::store::engine::{Entry, KeyRange, Table};
 use crate::store::page::Order;
@@ -94,10 +94,9 @@ impl<'a> Batches<'a> {
 
     fn fetch(&self) -> StoreResult<Vec<Entry>> {
         let (sql, params) = self.statement();
-        let pool = self.engine.pool.clone();
         let table = self.table;
-        self.engine.run(async move {
-            let conn = pool.get().await.map_err(pool_error)?;
+        let conn = self.engine.links.get()?;
+        self.engine.run_on(&conn, async {
             let stmt = conn.prepare_cached(&sql).await.map_err(db_error)?;
             let refs: Vec<&(dyn ToSql + Sync)> =
                 params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();

@@ -292,6 +292,51 @@ fn a_lost_connection_is_unavailable_then_replaced() {
 }
 
 #[test]
+fn a_connection_the_server_closed_while_idle_is_replaced_before_any_statement_fails() {
+    let Some(schema) = Schema::create() else {
+        return;
+    };
+    let mut config = schema.config();
+    let app = format!("iamd-idle-{}", std::process::id());
+    config.application_name(&app);
+    let engine = PostgresEngine::with_config(config, 1).unwrap();
+    transact(&engine, |tx| tx.put(Table::Meta, b"k", b"v")).unwrap();
+    let pids = engine.texts("SELECT pg_backend_pid()::text").unwrap();
+    // Waits (up to 5 s) until the backend has gone: its socket then holds the server's
+    // goodbye and the end of the stream, and nothing was asked of it.
+    schema.admin(&format!("SELECT pg_terminate_backend({}, 5000)", pids[0]));
+    // Taken from the pool, the dead connection is found out and a new one made: the read
+    // does not fail (a 503) for a connection nobody was using.
+    assert_eq!(engine.get(Table::Meta, b"k").unwrap(), Some(b"v".to_vec()));
+    let now = engine.texts("SELECT pg_backend_pid()::text").unwrap();
+    assert_ne!(now, pids);
+}
+
+#[test]
+fn a_unix_socket_is_a_connection_as_tcp_is() {
+    // `.ci/postgres` listens on a socket in its data dir too.
+    let (Some(schema), Ok(dir)) = (Schema::create(), std::env::var("IAMD_PG_DIR")) else {
+        return;
+    };
+    let tcp = schema.config();
+    let mut config = tokio_postgres::Config::new();
+    config.host_path(&dir).port(tcp.get_ports()[0]);
+    config.user(tcp.get_user().unwrap());
+    config.dbname(tcp.get_dbname().unwrap());
+    config.options(tcp.get_options().unwrap());
+    let engine = PostgresEngine::with_config(config, 2).unwrap();
+    transact(&engine, |tx| tx.put(Table::Meta, b"by", b"socket")).unwrap();
+    let shown = engine
+        .texts("SELECT coalesce(inet_client_addr()::text, 'local')")
+        .unwrap();
+    assert_eq!(shown, ["local"]);
+    assert_eq!(
+        engine.get(Table::Meta, b"by").unwrap(),
+        Some(b"socket".to_vec())
+    );
+}
+
+#[test]
 fn an_unreachable_server_is_unavailable_not_a_panic() {
     // A port nobody listens on: bound, then released.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

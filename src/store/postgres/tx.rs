@@ -2,10 +2,10 @@
 //! on a serialization failure or deadlock.
 
 use super::error::Failure;
+use super::link::{Lease, Link};
 use super::{counters, sql_name, PostgresEngine};
 use crate::store::engine::{counter_value, Table, Tx};
 use crate::store::{StoreError, StoreResult};
-use deadpool_postgres::Object;
 use std::cell::{Cell, RefCell};
 use std::hash::BuildHasher;
 use std::sync::Arc;
@@ -22,27 +22,24 @@ const MAX_PAUSE: Duration = Duration::from_millis(64);
 /// A connection lent to one transaction. Unless the transaction ended cleanly (committed or
 /// rolled back), the connection is closed instead of going back to the pool, so no later
 /// caller inherits a transaction left open (a panic in `work`, a lost `ROLLBACK`).
-struct Lent {
-    conn: Option<Arc<Object>>,
-    clean: bool,
+struct Lent<'a> {
+    lease: Option<Lease<'a>>,
+    clean: Cell<bool>,
 }
 
-impl Lent {
-    fn conn(&self) -> Arc<Object> {
-        self.conn.clone().expect("lent connection")
+impl Lent<'_> {
+    fn conn(&self) -> &Link {
+        self.lease.as_ref().expect("lent connection")
     }
 }
 
-impl Drop for Lent {
+impl Drop for Lent<'_> {
     fn drop(&mut self) {
-        if self.clean {
-            return;
-        }
-        match self.conn.take().map(Arc::try_unwrap) {
-            // Out of the pool; dropping it closes the socket and the server rolls back.
-            Some(Ok(object)) => drop(Object::take(object)),
-            Some(Err(_)) => log::warn!("PostgreSQL: a connection left in a transaction"),
-            None => {}
+        if !self.clean.get() {
+            // Out of the pool: its socket closes and the server rolls back.
+            if let Some(lease) = self.lease.take() {
+                lease.discard();
+            }
         }
     }
 }
@@ -95,14 +92,14 @@ fn run_once(
     engine: &PostgresEngine,
     work: &mut dyn FnMut(&dyn Tx) -> StoreResult<()>,
 ) -> StoreResult<Outcome> {
-    let mut lent = Lent {
-        conn: Some(Arc::new(engine.checkout()?)),
-        clean: false,
+    let lent = Lent {
+        lease: Some(engine.checkout()?),
+        clean: Cell::new(false),
     };
     let conn = lent.conn();
     let tx = PgTx {
         engine,
-        conn: conn.clone(),
+        conn,
         begun: Cell::new(false),
         failed: RefCell::new(None),
         added: RefCell::new(Vec::new()),
@@ -124,7 +121,7 @@ fn run_once(
     // Ends the transaction, if a statement began one.
     let end = |sql| {
         if begun {
-            simple(engine, &conn, sql)
+            simple(engine, conn, sql)
         } else {
             Ok(())
         }
@@ -136,22 +133,22 @@ fn run_once(
         (_, Some(failure)) => Err(failure),
         (Err(StoreError::Retry), None) => Err(Failure::Retry),
         (Err(e), None) => {
-            lent.clean = end("ROLLBACK").is_ok();
+            lent.clean.set(end("ROLLBACK").is_ok());
             return Err(e);
         }
         (Ok(()), None) => Ok(()),
     };
     if let Err(failure) = outcome {
-        lent.clean = end("ROLLBACK").is_ok();
+        lent.clean.set(end("ROLLBACK").is_ok());
         return end_failed(failure, claims);
     }
     // The writes not sent yet go with the COMMIT, and so does the number announcing a
     // write (see `cache`). If a write fails, the transaction is aborted and PostgreSQL
     // answers the COMMIT with a ROLLBACK: the run ends as that write says.
     let committed = if begun {
-        let (conn, node) = (conn.clone(), wrote.then(|| engine.cache.node()));
-        let done = engine.run(async move {
-            let sent = commit(&conn, pending, node).await;
+        let node = wrote.then(|| engine.cache.node());
+        let done = engine.run_on(conn, async move {
+            let sent = commit(conn, pending, node).await;
             Ok(sent.map_err(|e| Failure::of(&e)))
         });
         match done {
@@ -163,13 +160,13 @@ fn run_once(
     };
     match committed {
         Ok(announced) => {
-            lent.clean = true;
+            lent.clean.set(true);
             if wrote {
                 engine.cache.forget(&touched);
-                let (conn, cache) = (conn.clone(), engine.cache.clone());
-                let confirmed = engine.run(async move {
+                let cache = &engine.cache;
+                let confirmed = engine.run_on(conn, async move {
                     match announced {
-                        Some(Ok(row)) => super::cache::confirmed(&conn, &cache, &row).await,
+                        Some(Ok(row)) => super::cache::confirmed(conn, cache, &row).await,
                         Some(Err(e)) => Err(super::error::db_error(e)),
                         None => Err(StoreError::Backend("no announcement".into())),
                     }
@@ -177,11 +174,8 @@ fn run_once(
                 if let Err(e) = confirmed {
                     // Committed: the other nodes must hear of it, on another connection.
                     log::warn!("PostgreSQL: announcing a write failed ({e}); again");
-                    let (pool, cache) = (engine.pool.clone(), engine.cache.clone());
-                    engine.run(async move {
-                        let conn = pool.get().await.map_err(super::pool_error)?;
-                        super::cache::announce(&conn, &cache).await
-                    })?;
+                    let other = engine.links.get()?;
+                    engine.run_on(&other, super::cache::announce(&other, &engine.cache))?;
                 }
             }
             if !added.is_empty() && engine.fold_due() {
@@ -191,13 +185,13 @@ fn run_once(
         }
         // Rejected at commit (40001): rolled back by the server, so safe to run again.
         Err(Failure::Retry) => {
-            lent.clean = true;
+            lent.clean.set(true);
             Ok(Outcome::Again)
         }
         // A write sent with the COMMIT was refused by a unique index: the server answered
         // the COMMIT with a ROLLBACK, so the connection is sound.
         Err(failure @ Failure::Taken { .. }) => {
-            lent.clean = true;
+            lent.clean.set(true);
             end_failed(failure, claims)
         }
         // The connection went during COMMIT: the outcome is unknown, so not retried.
@@ -229,31 +223,37 @@ fn end_failed(failure: Failure, claims: Vec<(Table, StoreError)>) -> StoreResult
 /// answer is awaited. A failed fold is left to the next one; folds that overlap lose
 /// nothing (see `counters::FOLD`).
 fn fold_later(engine: &PostgresEngine, keys: Vec<Vec<u8>>) {
-    let pool = engine.pool.clone();
+    let links = engine.links.clone();
     // Cleared however the task ends (see `fold_due`).
     let folding = Folding(engine.folding.clone());
-    engine.handle.spawn(async move {
+    // On a thread of the engine's runtime that may wait (a link is driven by the thread
+    // that waits on it, see `drive`).
+    engine.handle.spawn_blocking(move || {
         let _folding = folding;
-        let conn = match pool.get().await {
+        let conn = match links.get() {
             Ok(conn) => conn,
             Err(e) => return log::warn!("PostgreSQL: no connection to fold counters: {e}"),
         };
-        let folded = async {
+        let folded = conn.driver.driving(async {
             let stmt = conn.prepare_cached(counters::FOLD).await?;
             let folds = keys.iter().map(|key| conn.execute_raw(&stmt, [key]));
             for answer in futures_util::future::join_all(folds).await {
                 answer?;
             }
             Ok::<_, tokio_postgres::Error>(())
+        });
+        let folded = match super::drive::block_on(folded) {
+            Ok(folded) => folded.map_err(|e| Failure::of(&e)),
+            Err(e) => Err(Failure::Backend(e.to_string())),
         };
-        match folded.await.map_err(|e| Failure::of(&e)) {
+        match folded {
             // Done, or lost to a concurrent fold or transaction: the connection is sound.
             Ok(()) | Err(Failure::Retry) => {}
             Err(Failure::Backend(detail) | Failure::Taken { detail, .. }) => {
                 log::warn!("PostgreSQL: folding counter additions failed: {detail}");
             }
             // Not back to the pool: dropped, its socket closes.
-            Err(Failure::Unavailable(_)) => drop(Object::take(conn)),
+            Err(Failure::Unavailable(_)) => conn.discard(),
         }
     });
 }
@@ -268,10 +268,10 @@ impl Drop for Folding {
 }
 
 /// Runs one statement without parameters or rows.
-fn simple(engine: &PostgresEngine, conn: &Arc<Object>, sql: &'static str) -> Result<(), Failure> {
-    let conn = conn.clone();
-    let done =
-        engine.run(async move { Ok(conn.batch_execute(sql).await.map_err(|e| Failure::of(&e))) });
+fn simple(engine: &PostgresEngine, conn: &Link, sql: &'static str) -> Result<(), Failure> {
+    let done = engine.run_on(conn, async move {
+        Ok(conn.batch_execute(sql).await.map_err(|e| Failure::of(&e)))
+    });
     match done {
         Ok(result) => result,
         Err(e) => Err(Failure::Backend(e.to_string())),
@@ -282,7 +282,7 @@ fn simple(engine: &PostgresEngine, conn: &Arc<Object>, sql: &'static str) -> Res
 /// (one round trip), in that order; the first failure in that order, or the row `last`
 /// answered.
 async fn send(
-    conn: &Object,
+    conn: &Link,
     begin: bool,
     writes: Vec<Statement>,
     last: Option<Statement>,
@@ -321,7 +321,7 @@ async fn send(
 /// answer. (If the COMMIT fails, the number was taken anyway: the other nodes clear their
 /// caches once for nothing.)
 async fn commit(
-    conn: &Object,
+    conn: &Link,
     writes: Vec<Statement>,
     node: Option<i64>,
 ) -> Result<Option<Result<Row, tokio_postgres::Error>>, tokio_postgres::Error> {
@@ -352,7 +352,7 @@ async fn commit(
 /// is awaited (each future sends its message when first polled, and `join_all` polls them
 /// in order); the first failure.
 async fn execute(
-    conn: &Object,
+    conn: &Link,
     writes: &[Statement],
     prepared: &[tokio_postgres::Statement],
 ) -> Result<(), tokio_postgres::Error> {
@@ -368,7 +368,7 @@ async fn execute(
 
 struct PgTx<'a> {
     engine: &'a PostgresEngine,
-    conn: Arc<Object>,
+    conn: &'a Link,
     /// Whether `BEGIN` was sent. It goes with the first statement, saving a round trip:
     /// pipelined with a read (if it failed, the read's answer is thrown away), or just before
     /// a write (which must never run outside the transaction).
@@ -402,9 +402,9 @@ impl PgTx<'_> {
         self.begin(read)?;
         let begin = !self.begun.replace(true);
         let pending = std::mem::take(&mut *self.pending.borrow_mut());
-        let conn = self.conn.clone();
-        let done = self.engine.run(async move {
-            let answer = send(&conn, begin, pending, Some((sql, params))).await;
+        let conn = self.conn;
+        let done = self.engine.run_on(conn, async move {
+            let answer = send(conn, begin, pending, Some((sql, params))).await;
             Ok(answer.map_err(|e| Failure::of(&e)))
         });
         match done {
@@ -439,7 +439,7 @@ impl PgTx<'_> {
         }
         if !self.begun.get() && !read {
             self.begun.set(true);
-            if let Err(failure) = simple(self.engine, &self.conn, BEGIN) {
+            if let Err(failure) = simple(self.engine, self.conn, BEGIN) {
                 return Err(self.fail(failure));
             }
         }
