@@ -22,7 +22,7 @@
 use rustix::event::{PollFd, PollFlags};
 use std::cell::RefCell;
 use std::future::Future;
-use std::io::{self, Read, Write};
+use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
@@ -157,27 +157,19 @@ fn want(stream: &Arc<Stream>, flags: PollFlags) {
     });
 }
 
-/// A connected socket to the database.
-pub enum Connected {
-    Tcp(std::net::TcpStream),
-    Unix(std::os::unix::net::UnixStream),
-}
-
-/// A socket in non-blocking mode, and whether it may read or write without blocking: each
-/// is false from a read or write that would have blocked until `poll(2)` says it may go
-/// on, so a connection polled again and again while it waits tries no system call in vain.
+/// A connected socket to the database (TCP or unix) in non-blocking mode, and whether it
+/// may read or write without blocking: each is false from a read or write that would have
+/// blocked until `poll(2)` says it may go on, so a connection polled again and again while
+/// it waits tries no system call in vain.
 pub struct Stream {
-    socket: Connected,
+    socket: OwnedFd,
     readable: AtomicBool,
     writable: AtomicBool,
 }
 
 impl AsFd for Stream {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        match &self.socket {
-            Connected::Tcp(s) => s.as_fd(),
-            Connected::Unix(s) => s.as_fd(),
-        }
+        self.socket.as_fd()
     }
 }
 
@@ -189,36 +181,17 @@ impl Stream {
     }
 
     fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        match &self.socket {
-            Connected::Tcp(s) => {
-                let mut s = s;
-                s.read(buf)
-            }
-            Connected::Unix(s) => {
-                let mut s = s;
-                s.read(buf)
-            }
-        }
+        rustix::io::read(&self.socket, buf).map_err(io::Error::from)
     }
 
     fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        match &self.socket {
-            Connected::Tcp(s) => {
-                let mut s = s;
-                s.write(buf)
-            }
-            Connected::Unix(s) => {
-                let mut s = s;
-                s.write(buf)
-            }
-        }
+        // A server gone answers EPIPE, never a signal.
+        rustix::net::send(&self.socket, buf, rustix::net::SendFlags::NOSIGNAL)
+            .map_err(io::Error::from)
     }
 
     fn shutdown(&self) -> io::Result<()> {
-        match &self.socket {
-            Connected::Tcp(s) => s.shutdown(std::net::Shutdown::Write),
-            Connected::Unix(s) => s.shutdown(std::net::Shutdown::Write),
-        }
+        rustix::net::shutdown(&self.socket, rustix::net::Shutdown::Write).map_err(io::Error::from)
     }
 }
 
@@ -226,12 +199,9 @@ impl Stream {
 pub struct Socket(Arc<Stream>);
 
 impl Socket {
-    /// `stream`, switched to non-blocking mode.
-    pub fn new(socket: Connected) -> io::Result<Socket> {
-        match &socket {
-            Connected::Tcp(s) => s.set_nonblocking(true)?,
-            Connected::Unix(s) => s.set_nonblocking(true)?,
-        }
+    /// `socket`, a connected stream socket, switched to non-blocking mode.
+    pub fn new(socket: OwnedFd) -> io::Result<Socket> {
+        rustix::io::ioctl_fionbio(&socket, true)?;
         Ok(Socket(Arc::new(Stream {
             socket,
             readable: AtomicBool::new(true),

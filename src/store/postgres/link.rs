@@ -5,11 +5,12 @@
 //! takes part in a round trip (see `drive`). [`Links`] lends links one caller at a time:
 //! the callers are threads that wait anyway, so the pool waits on a condition variable.
 
-use super::drive::{self, Connected, Socket, Stream};
+use super::drive::{self, Socket, Stream};
 use super::error::{db_error, Failure};
 use crate::store::{StoreError, StoreResult};
 use std::collections::HashMap;
 use std::future::Future;
+use std::os::fd::OwnedFd;
 use std::pin::Pin;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll};
@@ -139,7 +140,7 @@ fn connect(config: &Config, timeout: Duration) -> Result<Link, ConnectError> {
 }
 
 /// A socket to the first of `config`'s hosts that accepts one.
-fn open_socket(config: &Config, timeout: Duration) -> Result<Connected, String> {
+fn open_socket(config: &Config, timeout: Duration) -> Result<OwnedFd, String> {
     use tokio_postgres::config::Host;
     let ports = config.get_ports();
     let mut failures = Vec::new();
@@ -153,7 +154,7 @@ fn open_socket(config: &Config, timeout: Duration) -> Result<Connected, String> 
             Host::Unix(dir) => {
                 let path = dir.join(format!(".s.PGSQL.{port}"));
                 std::os::unix::net::UnixStream::connect(&path)
-                    .map(Connected::Unix)
+                    .map(OwnedFd::from)
                     .map_err(|e| format!("{}: {e}", path.display()))
             }
         };
@@ -170,7 +171,7 @@ fn open_tcp(
     address: Option<std::net::IpAddr>,
     port: u16,
     timeout: Duration,
-) -> Result<Connected, String> {
+) -> Result<OwnedFd, String> {
     use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
     let addresses: Vec<SocketAddr> = match address {
         Some(ip) => vec![SocketAddr::new(ip, port)],
@@ -186,7 +187,7 @@ fn open_tcp(
                 // Statements are small and each waits for its answer: never hold one back.
                 let _ = stream.set_nodelay(true);
                 let _ = rustix::net::sockopt::set_socket_keepalive(&stream, true);
-                return Ok(Connected::Tcp(stream));
+                return Ok(OwnedFd::from(stream));
             }
             Err(e) => last = format!("{address}: {e}"),
         }

@@ -296,10 +296,7 @@ fn a_connection_the_server_closed_while_idle_is_replaced_before_any_statement_fa
     let Some(schema) = Schema::create() else {
         return;
     };
-    let mut config = schema.config();
-    let app = format!("iamd-idle-{}", std::process::id());
-    config.application_name(&app);
-    let engine = PostgresEngine::with_config(config, 1).unwrap();
+    let engine = PostgresEngine::with_config(schema.config(), 1).unwrap();
     transact(&engine, |tx| tx.put(Table::Meta, b"k", b"v")).unwrap();
     let pids = engine.texts("SELECT pg_backend_pid()::text").unwrap();
     // Waits (up to 5 s) until the backend has gone: its socket then holds the server's
