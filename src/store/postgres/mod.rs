@@ -19,13 +19,17 @@
 //! request are spread over the auth extractor, the scope, the handler and the service, so
 //! there is no one place to put it without cloning every input (and a request would then
 //! hop threads once per call); an async engine boundary would cost sled and memory a boxed
-//! future per read. So a server on PostgreSQL runs as many workers as the pool has
-//! connections when `workers = 0` ([`Engine::default_workers`]): a worker thread that waits
-//! on the database sleeps (no CPU), each waiting call holds one connection, and a slow
-//! database holds up the requests waiting on it, while idle workers take new connections.
-//! The pool, not the worker count, bounds what a node asks of the database. Requests that
-//! share a kept-alive connection with a stuck one still wait behind it (as on HTTP/1.1
-//! anyway). sled and memory keep one worker per core.
+//! future per read. So a server on PostgreSQL runs more workers than it has cores when
+//! `workers = 0` ([`Engine::default_workers`]): four per core, at least eight, at most one
+//! per pooled connection. A worker thread that waits on the database sleeps (no CPU), each
+//! waiting call holds one connection, and a slow database holds up the requests waiting on
+//! it, while the other workers serve the rest. More workers than that only queue inside the
+//! database: with one per pooled connection (16) on two cores, sixteen transactions at once
+//! waited on the WAL lock and on each other for CPU: an API-key create cost the node and
+//! the database more CPU than with eight, and its p99 at 16 clients was longer in most
+//! alternating runs (see BENCHMARKS.md). The pool, not the worker count, bounds what a node
+//! asks of the database. Requests that share a kept-alive connection with a stuck one still
+//! wait behind it (as on HTTP/1.1 anyway). sled and memory keep one worker per core.
 //!
 //! **Transactions** run `work` in `BEGIN ISOLATION LEVEL SERIALIZABLE`; every read and write
 //! goes to the database, so a transaction reads its own writes. Writes wait and go with the
@@ -86,6 +90,15 @@ pub const BATCH: usize = 256;
 /// Connections kept by default: enough for the actix workers of a small machine and a few
 /// blocking tasks; PostgreSQL's default allows 100 across all nodes.
 pub const DEFAULT_POOL_SIZE: usize = 16;
+
+/// Workers a server on this engine runs at least when `workers = 0`, however few its cores:
+/// enough that a few requests stuck on a slow database leave others to serve the rest.
+const MIN_WORKERS: usize = 8;
+
+/// The default worker count on `cores` cores with a pool of `pool` connections.
+fn workers_for(cores: usize, pool: usize) -> usize {
+    (4 * cores).max(MIN_WORKERS).min(pool)
+}
 
 /// How long a call waits for a free connection, or for a new one, before answering 503.
 const WAIT: Duration = Duration::from_secs(10);
@@ -376,9 +389,11 @@ impl Engine for PostgresEngine {
         tx::transact(self, work)
     }
 
-    /// One worker per pooled connection (see the module comment).
+    /// Four workers per core, at least eight, at most one per pooled connection (see the
+    /// module comment).
     fn default_workers(&self) -> Option<usize> {
-        Some(self.links.max())
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Some(workers_for(cores, self.links.max()))
     }
 
     /// Nothing to do: a commit is durable when it returns.

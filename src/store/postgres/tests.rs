@@ -529,3 +529,15 @@ fn count_in(tx: &dyn Tx, key: &[u8]) -> StoreResult<u64> {
         .get(Table::AccountCounts, key)?
         .map_or(0, |v| u64::from_be_bytes(v.try_into().unwrap())))
 }
+
+/// `workers = 0` on PostgreSQL: four workers per core, never fewer than eight (a few
+/// requests stuck on the database leave others to serve), never more than the pool lends.
+#[test]
+fn default_workers_are_four_per_core_between_eight_and_the_pool() {
+    assert_eq!(workers_for(1, 16), 8);
+    assert_eq!(workers_for(2, 16), 8);
+    assert_eq!(workers_for(3, 16), 12);
+    assert_eq!(workers_for(4, 16), 16);
+    assert_eq!(workers_for(64, 16), 16);
+    assert_eq!(workers_for(2, 4), 4, "a smaller pool bounds them too");
+}
