@@ -116,6 +116,22 @@ impl Report {
     }
 }
 
+/// The machine's CPU time so far, from the `cpu` line of /proc/stat: (steal, all), in ticks.
+/// Steal is time a virtual machine's host gave the VM's cores to others: a run whose steal
+/// share is high measured a slower machine than one without.
+fn cpu_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    // user nice system idle iowait irq softirq steal (guest time is within user).
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .map(|f| f.parse().ok())
+        .collect::<Option<_>>()?;
+    (fields.len() == 8).then(|| (fields[7], fields.iter().sum()))
+}
+
 fn target(met: bool) -> &'static str {
     if met {
         "met"
@@ -146,6 +162,7 @@ fn main() {
         }
     }
     let d = plan.duration;
+    let ticks_at_start = cpu_ticks();
     let mut r = Report {
         rows: Vec::new(),
         notes: Vec::new(),
@@ -482,8 +499,15 @@ fn main() {
         );
     }
     let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let steal = match (ticks_at_start, cpu_ticks()) {
+        (Some((s0, t0)), Some((s1, t1))) if t1 > t0 => format!(
+            "; steal time {:.1}% of the CPU time over the run",
+            100.0 * (s1 - s0) as f64 / (t1 - t0) as f64
+        ),
+        _ => String::new(),
+    };
     targets.push(format!(
-        "- machine: {} cores; load average at the end {} (other work on the machine skews p99)",
+        "- machine: {} cores; load average at the end {}{steal} (other work on the machine, or a VM's host taking its cores back, skews p99)",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         loadavg.split(' ').take(3).collect::<Vec<_>>().join(" ")
     ));
