@@ -36,8 +36,9 @@ pub struct Config {
     pub max_json_body_bytes: usize,
     /// Largest accepted branding image, in bytes.
     pub max_image_bytes: usize,
-    /// Worker threads serving HTTP; 0 means one per CPU core (on PostgreSQL, one per pooled
-    /// connection: a worker waits for each database round trip).
+    /// Worker threads serving HTTP; 0 means one per CPU core (on PostgreSQL, four per core,
+    /// at least eight, at most one per pooled connection: a worker waits for each database
+    /// round trip).
     pub workers: usize,
     pub store: StoreConfig,
     pub bootstrap: BootstrapConfig,

@@ -502,7 +502,7 @@ fn main() {
     let steal = match (ticks_at_start, cpu_ticks()) {
         (Some((s0, t0)), Some((s1, t1))) if t1 > t0 => format!(
             "; steal time {:.1}% of the CPU time over the run",
-            100.0 * (s1 - s0) as f64 / (t1 - t0) as f64
+            100.0 * s1.saturating_sub(s0) as f64 / (t1 - t0) as f64
         ),
         _ => String::new(),
     };
