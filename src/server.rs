@@ -219,12 +219,9 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         config: config.clone(),
     });
     let workers = if config.workers == 0 {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         // A networked engine asks for more (see `Engine::default_workers`).
-        store.engine.default_workers().unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2)
-        })
+        store.engine.default_workers(cores).unwrap_or(cores)
     } else {
         config.workers
     };

@@ -320,10 +320,11 @@ pub trait Engine: Durability {
         Ok(())
     }
 
-    /// How many HTTP workers a server on this engine runs when `workers = 0`. `None`: one
-    /// per core, for an engine that answers from memory or a local disk. An engine whose
-    /// calls wait on a network names how many calls may wait at once (see `postgres`).
-    fn default_workers(&self) -> Option<usize> {
+    /// How many HTTP workers a server on this engine runs on `cores` cores when `workers =
+    /// 0`. `None`: one per core, for an engine that answers from memory or a local disk. An
+    /// engine whose calls wait on a network names how many calls may wait at once (see
+    /// `postgres`).
+    fn default_workers(&self, _cores: usize) -> Option<usize> {
         None
     }
 

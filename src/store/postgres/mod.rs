@@ -391,8 +391,7 @@ impl Engine for PostgresEngine {
 
     /// Four workers per core, at least eight, at most one per pooled connection (see the
     /// module comment).
-    fn default_workers(&self) -> Option<usize> {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    fn default_workers(&self, cores: usize) -> Option<usize> {
         Some(workers_for(cores, self.links.max()))
     }
 
