@@ -24,12 +24,14 @@
 //! unexpected answer fails the run; its figures mean nothing.
 
 mod http;
+mod machine;
 mod postgres;
 mod servers;
 mod signin;
 mod wrk;
 
 use http::{get, load, once, page_ids, post, total_count, Stats};
+use machine::{cpu_ticks, steal_since, Probe};
 use servers::{bare_server, dir_bytes, measured, seed, Iamd};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -114,22 +116,6 @@ impl Report {
         eprintln!("{line}");
         self.notes.push(line);
     }
-}
-
-/// The machine's CPU time so far, from the `cpu` line of /proc/stat: (steal, all), in ticks.
-/// Steal is time a virtual machine's host gave the VM's cores to others: a run whose steal
-/// share is high measured a slower machine than one without.
-fn cpu_ticks() -> Option<(u64, u64)> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
-    // user nice system idle iowait irq softirq steal (guest time is within user).
-    let fields: Vec<u64> = line
-        .split_whitespace()
-        .skip(1)
-        .take(8)
-        .map(|f| f.parse().ok())
-        .collect::<Option<_>>()?;
-    (fields.len() == 8).then(|| (fields[7], fields.iter().sum()))
 }
 
 fn target(met: bool) -> &'static str {
@@ -350,6 +336,7 @@ fn main() {
             format!("{{\"name\":\"bench-{n}\"}}")
         }),
     ];
+    let probe = Probe::start(tmp.path());
     for (what, path, body) in creates {
         let make = |key: &str| post(path, key, &body(serial.fetch_add(1, Ordering::Relaxed)));
         for &c in &plan.levels[..2] {
@@ -382,6 +369,7 @@ fn main() {
             }
         }
     }
+    let sled_creates_machine = probe.finish("sled's durable creates of users and API keys");
     if let Some((b, _, _)) = baseline {
         b.stop();
     }
@@ -468,6 +456,7 @@ fn main() {
                 .join(", "),
             target(create_p99_16.iter().all(|(_, p)| *p < 10.0))
         ),
+        sled_creates_machine,
         format!(
             "- cold start < 200 ms with {users} users: {:.0} ms after a graceful stop ({:.0} ms for the small set after {writes} creates) — {}; after a kill -9 that left {users} inserts to replay: {:.0} ms",
             ms(restart),
@@ -499,13 +488,8 @@ fn main() {
         );
     }
     let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let steal = match (ticks_at_start, cpu_ticks()) {
-        (Some((s0, t0)), Some((s1, t1))) if t1 > t0 => format!(
-            "; steal time {:.1}% of the CPU time over the run",
-            100.0 * s1.saturating_sub(s0) as f64 / (t1 - t0) as f64
-        ),
-        _ => String::new(),
-    };
+    let steal =
+        steal_since(ticks_at_start).map_or(String::new(), |s| format!("; {s} over the run"));
     targets.push(format!(
         "- machine: {} cores; load average at the end {}{steal} (other work on the machine, or a VM's host taking its cores back, skews p99)",
         std::thread::available_parallelism().map_or(0, |n| n.get()),

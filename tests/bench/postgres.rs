@@ -13,6 +13,7 @@
 //! `work`, which the caller deletes only after its last measurement: see `run`.
 
 use crate::http::{get, load, page_ids, post, total_count, Stats};
+use crate::machine::Probe;
 use crate::servers::{measured, seed_store, Iamd};
 use crate::{target, Plan, Report, ROUNDS};
 use iamd::store::engine::{PostgresEngine, Table};
@@ -252,6 +253,7 @@ pub fn run(
         post("/v3/api-keys", key, &format!("{{\"name\":\"pg-{n}\"}}"))
     };
     let mut create_p99_16 = Vec::new();
+    let probe = Probe::start(work);
     for (what, make) in [("users", &new_user as Make), ("api-keys", &new_key)] {
         for &c in &plan.levels[..2] {
             let s = measured(&a, || load(a.addr, c, d, 201, make));
@@ -266,6 +268,8 @@ pub fn run(
             );
         }
     }
+
+    let creates_machine = probe.finish("PostgreSQL's durable creates of users and API keys");
 
     // -- two nodes against one, on the same database and machine ------------------------------
     let mut b = node("b", &small_url);
@@ -315,5 +319,6 @@ pub fn run(
                 .join(", "),
             target(create_p99_16.iter().all(|(_, p)| *p < 20.0))
         ),
+        creates_machine,
     ]
 }

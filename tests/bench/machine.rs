@@ -1,0 +1,102 @@
+//! What the machine gave a run: the VM's steal time, and how long the disk took to sync.
+//!
+//! On a virtual machine whose host is shared, both move from one minute to the next, and a
+//! durable create's p99 moves with them: a create is answered only after its data sync, and
+//! every create in flight waits for the sync in progress. A `Probe` beside the durable
+//! creates records both, so that a report tells a slow build from a slow disk.
+
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The machine's CPU time so far, from the `cpu` line of /proc/stat: (steal, all), in ticks.
+/// Steal is time a virtual machine's host gave the VM's cores to others: a run whose steal
+/// share is high measured a slower machine than one without.
+pub fn cpu_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    // user nice system idle iowait irq softirq steal (guest time is within user).
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .map(|f| f.parse().ok())
+        .collect::<Option<_>>()?;
+    (fields.len() == 8).then(|| (fields[7], fields.iter().sum()))
+}
+
+/// "steal time X% of the CPU time" since `start`, or nothing where /proc/stat is not read.
+pub fn steal_since(start: Option<(u64, u64)>) -> Option<String> {
+    match (start, cpu_ticks()) {
+        (Some((s0, t0)), Some((s1, t1))) if t1 > t0 => Some(format!(
+            "steal time {:.1}% of the CPU time",
+            100.0 * s1.saturating_sub(s0) as f64 / (t1 - t0) as f64
+        )),
+        _ => None,
+    }
+}
+
+/// How often the probe syncs. Ten 4 KiB syncs a second are nothing beside thousands of
+/// creates a second, and still catch a stall of the disk that lasts a tenth of a second.
+const EVERY: Duration = Duration::from_millis(100);
+
+/// Steal time and the latency of a small `fdatasync`, sampled while something else runs.
+pub struct Probe {
+    ticks: Option<(u64, u64)>,
+    stop: Arc<AtomicBool>,
+    syncs: JoinHandle<Vec<f64>>,
+}
+
+impl Probe {
+    /// Starts syncing a file of its own in `dir` (on the disk under test) every 100 ms.
+    pub fn start(dir: &Path) -> Probe {
+        let stop = Arc::new(AtomicBool::new(false));
+        let path = dir.join("disk-probe");
+        let mut file = std::fs::File::create(&path).expect("the disk probe's file");
+        file.write_all(&[0; 4096]).unwrap();
+        file.sync_all().unwrap();
+        let flag = stop.clone();
+        let syncs = std::thread::spawn(move || {
+            let mut ms = Vec::new();
+            while !flag.load(Ordering::Relaxed) {
+                // Overwrites the same block: a sync of new data, not of a growing file.
+                file.write_all_at(&[ms.len() as u8; 4096], 0).unwrap();
+                let at = Instant::now();
+                file.sync_data().unwrap();
+                ms.push(at.elapsed().as_secs_f64() * 1000.0);
+                std::thread::sleep(EVERY);
+            }
+            let _ = std::fs::remove_file(&path);
+            ms
+        });
+        Probe {
+            ticks: cpu_ticks(),
+            stop,
+            syncs,
+        }
+    }
+
+    /// A line for the report: what the machine gave `what` while the probe ran.
+    pub fn finish(self, what: &str) -> String {
+        self.stop.store(true, Ordering::Relaxed);
+        let steal = steal_since(self.ticks);
+        let mut ms = self.syncs.join().expect("the disk probe");
+        ms.sort_by(f64::total_cmp);
+        let at = |q: f64| ms[((ms.len() - 1) as f64 * q) as usize];
+        let syncs = (!ms.is_empty()).then(|| {
+            format!(
+                "a 4 KiB write and `fdatasync` beside them every 100 ms took p50 {:.2}, p99 {:.2}, max {:.2} ms ({} syncs)",
+                at(0.5),
+                at(0.99),
+                at(1.0),
+                ms.len()
+            )
+        });
+        let parts: Vec<String> = steal.into_iter().chain(syncs).collect();
+        format!("- the machine during {what}: {}", parts.join("; "))
+    }
+}
