@@ -123,12 +123,18 @@ impl Stats {
         self.ok as f64 / self.secs
     }
     pub fn pct(&self, q: f64) -> f64 {
-        if self.lat.is_empty() {
-            return f64::NAN;
-        }
-        let i = ((self.lat.len() as f64 - 1.0) * q).round() as usize;
-        self.lat[i] as f64 / 1000.0
+        percentile_ms(&self.lat, q)
     }
+}
+
+/// The `q` quantile, in milliseconds, of latencies in microseconds sorted ascending (NaN for
+/// none): the one rule for every figure of the report.
+pub fn percentile_ms(sorted_us: &[u32], q: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted_us.len() as f64 - 1.0) * q).round() as usize;
+    sorted_us[i] as f64 / 1000.0
 }
 
 /// Closed loop: `concurrency` connections each send `make(seq)` and wait for the answer,

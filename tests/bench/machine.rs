@@ -5,6 +5,7 @@
 //! every create in flight waits for the sync in progress. A `Probe` beside the durable
 //! creates records both, so that a report tells a slow build from a slow disk.
 
+use crate::http::percentile_ms;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -48,7 +49,8 @@ const EVERY: Duration = Duration::from_millis(100);
 pub struct Probe {
     ticks: Option<(u64, u64)>,
     stop: Arc<AtomicBool>,
-    syncs: JoinHandle<Vec<f64>>,
+    /// The syncs' latencies, in microseconds.
+    syncs: JoinHandle<Vec<u32>>,
 }
 
 impl Probe {
@@ -61,17 +63,17 @@ impl Probe {
         file.sync_all().unwrap();
         let flag = stop.clone();
         let syncs = std::thread::spawn(move || {
-            let mut ms = Vec::new();
+            let mut us = Vec::new();
             while !flag.load(Ordering::Relaxed) {
                 // Overwrites the same block: a sync of new data, not of a growing file.
-                file.write_all_at(&[ms.len() as u8; 4096], 0).unwrap();
+                file.write_all_at(&[us.len() as u8; 4096], 0).unwrap();
                 let at = Instant::now();
                 file.sync_data().unwrap();
-                ms.push(at.elapsed().as_secs_f64() * 1000.0);
+                us.push(at.elapsed().as_micros().try_into().unwrap_or(u32::MAX));
                 std::thread::sleep(EVERY);
             }
             let _ = std::fs::remove_file(&path);
-            ms
+            us
         });
         Probe {
             ticks: cpu_ticks(),
@@ -84,16 +86,15 @@ impl Probe {
     pub fn finish(self, what: &str) -> String {
         self.stop.store(true, Ordering::Relaxed);
         let steal = steal_since(self.ticks);
-        let mut ms = self.syncs.join().expect("the disk probe");
-        ms.sort_by(f64::total_cmp);
-        let at = |q: f64| ms[((ms.len() - 1) as f64 * q) as usize];
-        let syncs = (!ms.is_empty()).then(|| {
+        let mut us = self.syncs.join().expect("the disk probe");
+        us.sort_unstable();
+        let syncs = (!us.is_empty()).then(|| {
             format!(
                 "a 4 KiB write and `fdatasync` beside them every 100 ms took p50 {:.2}, p99 {:.2}, max {:.2} ms ({} syncs)",
-                at(0.5),
-                at(0.99),
-                at(1.0),
-                ms.len()
+                percentile_ms(&us, 0.5),
+                percentile_ms(&us, 0.99),
+                percentile_ms(&us, 1.0),
+                us.len()
             )
         });
         let parts: Vec<String> = steal.into_iter().chain(syncs).collect();
