@@ -31,7 +31,7 @@ mod signin;
 mod wrk;
 
 use http::{get, load, once, page_ids, post, total_count, Stats};
-use machine::{cpu_ticks, steal_since, Probe};
+use machine::{cpu_ticks, Probe};
 use servers::{bare_server, dir_bytes, measured, seed, Iamd};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -487,13 +487,9 @@ fn main() {
             "- (quick mode: small counts and short runs; figures are indicative only)".into(),
         );
     }
-    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let steal =
-        steal_since(ticks_at_start).map_or(String::new(), |s| format!("; {s} over the run"));
     targets.push(format!(
-        "- machine: {} cores; load average at the end {}{steal} (other work on the machine, or a VM's host taking its cores back, skews p99)",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        loadavg.split(' ').take(3).collect::<Vec<_>>().join(" ")
+        "- machine: {} (other work on the machine, or a VM's host taking its cores back, skews p99)",
+        machine::summary(ticks_at_start)
     ));
     let report = format!(
         "| scenario | concurrency | req/s | p50 ms | p99 ms | req/s of bare | server CPU µs/req |\n|---|---|---|---|---|---|---|\n{}\n\n{}\n\nTargets:\n{}\n",

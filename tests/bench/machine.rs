@@ -41,6 +41,26 @@ pub fn steal_since(start: Option<(u64, u64)>) -> Option<String> {
     }
 }
 
+/// The report's machine line: cores, CPU model, load average at the end, and the steal time
+/// since `start`. The model matters: the VM has moved between hosts (AMD EPYC, later Intel
+/// Xeon), and the same build's CPU per request moved with it, more than the bare handler's.
+pub fn summary(start: Option<(u64, u64)>) -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            let line = info.lines().find(|l| l.starts_with("model name"))?;
+            Some(format!(" ({})", line.split_once(':')?.1.trim()))
+        })
+        .unwrap_or_default();
+    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let steal = steal_since(start).map_or(String::new(), |s| format!("; {s} over the run"));
+    format!(
+        "{} cores{model}; load average at the end {}{steal}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        loadavg.split(' ').take(3).collect::<Vec<_>>().join(" ")
+    )
+}
+
 /// How often the probe syncs. Ten 4 KiB syncs a second are nothing beside thousands of
 /// creates a second, and still catch a stall of the disk that lasts a tenth of a second.
 const EVERY: Duration = Duration::from_millis(100);

@@ -186,6 +186,7 @@ pub fn run(quick: bool) {
         );
         return;
     }
+    let ticks_at_start = crate::machine::cpu_ticks();
     let (rounds, secs) = if quick { (2, 1) } else { (5, 3) };
     // IAMD_BENCH_BASELINE=path/to/an/older/iamd: that build too, in the same rounds.
     let baseline = std::env::var_os("IAMD_BENCH_BASELINE").map(std::path::PathBuf::from);
@@ -317,7 +318,6 @@ pub fn run(quick: bool) {
         }
     }
     let ratio = target.unwrap_or(f64::NAN);
-    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let report = format!(
         "{rounds} alternating rounds of {secs} s per row; medians. \"of bare\": median of the \
          per-round ratios to the bare handler. \"predicted\": (S + G of the bare handler) / \
@@ -327,11 +327,10 @@ pub fn run(quick: bool) {
          the machine's cores, something else was running).\n\n\
          | generator | server | req/s | of bare | predicted | server CPU µs/req | generator CPU µs/req | cores busy |\n|---|---|---|---|---|---|---|---|\n{}\n\n\
          - authenticated GET >= 0.6 of the bare handler under wrk: {ratio:.2} — {}\n\
-         - machine: {} cores; load average at the end {}\n",
+         - machine: {}\n",
         rows.join("\n"),
         if ratio >= 0.6 { "met" } else { "MISSED" },
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        loadavg.split(' ').take(3).collect::<Vec<_>>().join(" ")
+        crate::machine::summary(ticks_at_start)
     );
     println!("\n{report}");
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-wrk.md");
