@@ -10,7 +10,11 @@
 //! Emails written at the same time are made durable together, by one thread: it syncs their
 //! data, renames them all, and answers each writer. On Linux the data sync is one `syncfs`
 //! for the whole batch: syncing each file on its own issued a synchronous write of its
-//! inode, and cost about twice the CPU per email. The renames are made durable after the
+//! inode, and cost about twice the CPU per email. There the sync starts as soon as a file is
+//! written, while the request's transaction still runs (the writing thread asks for it), so
+//! that `commit` usually finds the data on disk and only renames: on PostgreSQL, whose
+//! commit is durable before the store call returns, the sync came after it and a user create
+//! waited for two syncs one after the other. The renames are made durable after the
 //! answer, off the writers' path: by the next batch's `syncfs`, or by a sync of the
 //! directory when none came for a few milliseconds. What is durable at the answer is the
 //! temporary file, whole, and that is enough: the next start finishes such a file
@@ -34,7 +38,10 @@ use tokio::sync::oneshot;
 pub struct Outbox {
     dir: PathBuf,
     writes: Arc<Queue<Draft>>,
-    commits: Arc<Queue<Job>>,
+    commits: Arc<Queue<Work>>,
+    /// The files known to be on disk: `1..=synced` (see `Written`). Only tests read it.
+    #[cfg(test)]
+    synced: Written,
     threads: Vec<std::thread::JoinHandle<()>>,
 }
 
@@ -51,8 +58,25 @@ struct Draft {
 struct Job {
     tmp: PathBuf,
     dest: PathBuf,
+    /// Its place in the order files were written (see `Written`).
+    seq: u64,
     done: oneshot::Sender<io::Result<()>>,
 }
+
+/// Work for the committing thread.
+enum Work {
+    /// Files were written: sync them now, before anyone commits them (Linux only).
+    Sync,
+    Commit(Job),
+}
+
+/// How many temporary files the writing thread has written whole, counted as each write
+/// ends; a sync that began after the count reached `n` covers files `1..=n`.
+type Written = Arc<std::sync::atomic::AtomicU64>;
+
+/// Whether files are synced as soon as they are written: only where one sync covers every
+/// file written before it (`syncfs`); elsewhere each job syncs its own file at commit.
+const PRESYNC: bool = SYNC_DATA_SYNCS_DIRECTORY;
 
 /// Work for one of the outbox's threads.
 struct Queue<T> {
@@ -96,9 +120,18 @@ impl<T> Queue<T> {
 impl Outbox {
     pub fn new(dir: PathBuf) -> Outbox {
         let (writes, commits) = (Queue::new(), Queue::new());
-        let (queue, target) = (writes.clone(), dir.clone());
-        let writer = spawn("iamd-outbox-write", move || write_loop(&target, &queue));
-        let (queue, synced) = (commits.clone(), dir.clone());
+        let written = Written::default();
+        let (queue, target, count, syncs) = (
+            writes.clone(),
+            dir.clone(),
+            written.clone(),
+            commits.clone(),
+        );
+        let writer = spawn("iamd-outbox-write", move || {
+            write_loop(&target, &queue, &count, &syncs)
+        });
+        let (queue, synced, on_disk) = (commits.clone(), dir.clone(), Written::default());
+        let published = on_disk.clone();
         let started = std::time::SystemTime::now();
         let committer = spawn("iamd-outbox", move || {
             tighten(&synced, started);
@@ -106,12 +139,14 @@ impl Outbox {
                 log::warn!("{STALL} is set: no email is ever finished (tests only)");
                 return stall(&queue);
             }
-            commit_loop(&synced, &queue)
+            commit_loop(&synced, &queue, &written, &published)
         });
         Outbox {
             dir,
             writes,
             commits,
+            #[cfg(test)]
+            synced: on_disk,
             // The writer first: `Drop` joins it before the committer (a test takes it from here).
             threads: vec![writer, committer],
         }
@@ -132,17 +167,24 @@ impl Outbox {
             .unwrap_or_else(|_| Err(io::Error::other("the outbox stopped")))
     }
 
+    /// Whether the data of `prepared` is known to be on disk already.
+    #[cfg(test)]
+    fn on_disk(&self, prepared: &Prepared) -> bool {
+        prepared.seq <= self.synced.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Makes a prepared email `<id>.eml`; it is durable when this returns `Ok`.
     pub async fn commit(&self, mut prepared: Prepared) -> io::Result<()> {
         let Some(tmp) = prepared.tmp.take() else {
             return Err(io::Error::other("already committed"));
         };
         let (done, answer) = oneshot::channel();
-        self.commits.push(Job {
+        self.commits.push(Work::Commit(Job {
             tmp,
             dest: prepared.dest.clone(),
+            seq: prepared.seq,
             done,
-        });
+        }));
         answer
             .await
             .unwrap_or_else(|_| Err(io::Error::other("the outbox stopped")))
@@ -153,6 +195,8 @@ impl Outbox {
 pub struct Prepared {
     tmp: Option<PathBuf>,
     dest: PathBuf,
+    /// Its place in the order files were written (see `Written`).
+    seq: u64,
 }
 
 impl Drop for Prepared {
@@ -242,14 +286,17 @@ fn spawn(name: &str, work: impl FnOnce() + Send + 'static) -> std::thread::JoinH
         .expect("cannot start an outbox thread")
 }
 
-/// Writes the temporary files asked for, in order, answering each. (An answer that finds no
-/// one waiting is dropped, and with it the file: see `Draft`.)
-fn write_loop(dir: &Path, queue: &Queue<Draft>) {
+/// Writes the temporary files asked for, in order, and asks the committing thread to sync
+/// them (see `PRESYNC`) before answering each. (An answer that finds no one waiting is
+/// dropped, and with it the file: see `Draft`.)
+fn write_loop(dir: &Path, queue: &Queue<Draft>, written: &Written, syncs: &Queue<Work>) {
+    use std::sync::atomic::Ordering;
     loop {
         let writes = queue.take();
         if writes.is_empty() {
             return;
         }
+        let mut answers = Vec::with_capacity(writes.len());
         for draft in writes {
             hold_for_test();
             let Draft {
@@ -258,11 +305,18 @@ fn write_loop(dir: &Path, queue: &Queue<Draft>) {
                 message,
                 done,
             } = draft;
-            let written = write_tmp(dir, &tmp, &message).map(|()| Prepared {
+            let result = write_tmp(dir, &tmp, &message).map(|()| Prepared {
                 tmp: Some(tmp),
                 dest,
+                seq: written.fetch_add(1, Ordering::SeqCst) + 1,
             });
-            let _lost = done.send(written);
+            answers.push((done, result));
+        }
+        if PRESYNC && answers.iter().any(|(_, result)| result.is_ok()) {
+            syncs.push(Work::Sync);
+        }
+        for (done, result) in answers {
+            let _lost = done.send(result);
         }
     }
 }
@@ -307,7 +361,7 @@ fn hold_for_test() {
     }
 }
 
-fn stall(queue: &Queue<Job>) {
+fn stall(queue: &Queue<Work>) {
     let mut held = Vec::new();
     let mut state = queue.lock();
     while !state.1 {
@@ -339,11 +393,13 @@ fn tighten(dir: &Path, started: std::time::SystemTime) {
     }
 }
 
-fn commit_loop(dir: &Path, queue: &Queue<Job>) {
+fn commit_loop(dir: &Path, queue: &Queue<Work>, written: &Written, published: &Written) {
     // Whether renames were made since the directory was last synced.
     let mut unsynced = false;
+    // Files `1..=synced` are known to be on disk (see `Written`).
+    let mut synced = 0;
     loop {
-        let jobs = {
+        let work = {
             let mut state = queue.lock();
             if state.0.is_empty() && unsynced && !state.1 {
                 // Under load the next batch comes within a few milliseconds, and its sync
@@ -369,18 +425,38 @@ fn commit_loop(dir: &Path, queue: &Queue<Job>) {
             }
             std::mem::take(&mut state.0)
         };
-        unsynced = commit(dir, jobs);
+        let asked = work.iter().any(|w| matches!(w, Work::Sync));
+        let jobs: Vec<Job> = (work.into_iter())
+            .filter_map(|w| match w {
+                Work::Commit(job) => Some(job),
+                Work::Sync => None,
+            })
+            .collect();
+        let behind = !PRESYNC || jobs.iter().any(|job| job.seq > synced);
+        let mut outcome = Ok(());
+        if asked || behind {
+            // Read before the sync starts: every file counted here was whole by then.
+            let count = written.load(std::sync::atomic::Ordering::SeqCst);
+            outcome = sync_data(dir, &jobs);
+            if outcome.is_ok() && PRESYNC {
+                // `syncfs` also made every earlier rename durable.
+                (synced, unsynced) = (count, false);
+                published.store(synced, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        unsynced |= commit(dir, jobs, synced, &outcome);
     }
 }
 
-/// Data synced, renamed; each job answered with its own outcome. Whether renames wait for
-/// the directory's sync.
-fn commit(dir: &Path, jobs: Vec<Job>) -> bool {
-    let synced = sync_data(dir, &jobs);
+/// Renames each job's file whose data is on disk (written by `synced`, or `outcome` of this
+/// round's sync is `Ok`), answering each with its own outcome. Whether renames wait for the
+/// directory's sync.
+fn commit(dir: &Path, jobs: Vec<Job>, synced: u64, outcome: &io::Result<()>) -> bool {
     let mut renamed = false;
     let mut answers = Vec::with_capacity(jobs.len());
     for job in jobs {
-        let result = match &synced {
+        let result = match outcome {
+            _ if PRESYNC && job.seq <= synced => std::fs::rename(&job.tmp, &job.dest),
             Ok(()) => std::fs::rename(&job.tmp, &job.dest),
             Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
         };
@@ -466,6 +542,36 @@ mod tests {
             .map(|entry| entry.file_name())
             .collect();
         assert!(left.is_empty(), "{left:?}");
+    }
+
+    /// On Linux an email's data is synced as soon as it is written, while the request's
+    /// transaction runs; the commit then only renames it.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn an_email_is_synced_before_it_is_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path().to_path_buf());
+        let (id, account) = (Id::new(), Id::new());
+        let message = b"To: <a@example.com>\r\n\r\nHello\r\n".to_vec();
+        let prepared = outbox
+            .prepare(&id, &account, message.clone())
+            .await
+            .unwrap();
+        let asked = std::time::Instant::now();
+        while !outbox.on_disk(&prepared) {
+            assert!(
+                asked.elapsed().as_secs() < 10,
+                "the written file was never synced"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let final_name = dir.path().join(format!("{}.eml", id.hex()));
+        assert!(
+            !final_name.exists(),
+            "synced, but not final before the commit"
+        );
+        outbox.commit(prepared).await.unwrap();
+        assert_eq!(std::fs::read(&final_name).unwrap(), message);
     }
 
     #[test]
