@@ -344,8 +344,13 @@ impl Browser {
     /// Waits for a finished download named `name`; returns its text.
     pub fn downloaded(&self, name: &str) -> String {
         let path = self.downloads.path().join(name);
+        let partial = self.downloads.path().join(format!("{name}.crdownload"));
+        // Chromium may create the file before its data is in it (it writes the data to
+        // `<name>.crdownload` and renames that when done): an empty file, or one with a
+        // partial beside it, is no download yet (a test read such an empty file once in CI).
         self.wait(&format!("the download {name}"), |_| {
-            std::fs::read_to_string(&path).ok()
+            let text = std::fs::read_to_string(&path).ok()?;
+            (!text.is_empty() && !partial.exists()).then_some(text)
         })
     }
 }
