@@ -31,7 +31,7 @@ pub fn cpu_ticks() -> Option<(u64, u64)> {
 }
 
 /// "steal time X% of the CPU time" since `start`, or nothing where /proc/stat is not read.
-pub fn steal_since(start: Option<(u64, u64)>) -> Option<String> {
+fn steal_since(start: Option<(u64, u64)>) -> Option<String> {
     match (start, cpu_ticks()) {
         (Some((s0, t0)), Some((s1, t1))) if t1 > t0 => Some(format!(
             "steal time {:.1}% of the CPU time",
