@@ -65,8 +65,9 @@ struct Job {
 
 /// Work for the committing thread.
 enum Work {
-    /// Files were written: sync them now, before anyone commits them (Linux only).
-    Sync,
+    /// Files up to this one were written: sync them now, before anyone commits them (Linux
+    /// only; a sync that already covered them is not made again).
+    Sync(u64),
     Commit(Job),
 }
 
@@ -312,8 +313,11 @@ fn write_loop(dir: &Path, queue: &Queue<Draft>, written: &Written, syncs: &Queue
             });
             answers.push((done, result));
         }
-        if PRESYNC && answers.iter().any(|(_, result)| result.is_ok()) {
-            syncs.push(Work::Sync);
+        let last = answers
+            .iter()
+            .filter_map(|(_, result)| Some(result.as_ref().ok()?.seq));
+        if let Some(last) = last.max().filter(|_| PRESYNC) {
+            syncs.push(Work::Sync(last));
         }
         for (done, result) in answers {
             let _lost = done.send(result);
@@ -425,16 +429,21 @@ fn commit_loop(dir: &Path, queue: &Queue<Work>, written: &Written, published: &W
             }
             std::mem::take(&mut state.0)
         };
-        let asked = work.iter().any(|w| matches!(w, Work::Sync));
+        // The last file this work needs on disk (asked to be synced, or to be committed).
+        let needed = (work.iter())
+            .map(|w| match w {
+                Work::Sync(seq) | Work::Commit(Job { seq, .. }) => *seq,
+            })
+            .max()
+            .unwrap_or(0);
         let jobs: Vec<Job> = (work.into_iter())
             .filter_map(|w| match w {
                 Work::Commit(job) => Some(job),
-                Work::Sync => None,
+                Work::Sync(_) => None,
             })
             .collect();
-        let behind = !PRESYNC || jobs.iter().any(|job| job.seq > synced);
         let mut outcome = Ok(());
-        if asked || behind {
+        if !PRESYNC || needed > synced {
             // Read before the sync starts: every file counted here was whole by then.
             let count = written.load(std::sync::atomic::Ordering::SeqCst);
             outcome = sync_data(dir, &jobs);
